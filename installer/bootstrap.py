@@ -1,0 +1,148 @@
+"""Set up a development environment from the lock file and run the app or the tests.
+
+Needs nothing but Python 3.11+ (standard library only). Used by the two commands at
+the top of README.md and by .ci/run:
+
+    python3 installer/bootstrap.py app      # set up .venv, open the window on the demo data
+    python3 installer/bootstrap.py test     # set up .venv, run every check headless
+
+What "test" runs, in order (any failure makes the exit status non-zero):
+  1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt;
+  2. mypy on pseudodesk.core;
+  3. the whole pytest suite (tests/core, tests/cli, tests/gui) with Qt offscreen;
+  4. tests/core and tests/cli again in a second environment (.venv-noqt) built from
+     the same lock file without PySide6, proving the headless twin needs no Qt.
+
+Environments are rebuilt only when requirements.lock or pyproject.toml change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = ROOT / "requirements.lock"
+QT_PACKAGES = {"pyside6-essentials", "pyside6", "pyside6-addons", "shiboken6", "pytest-qt"}
+
+
+def _bin(env: Path, name: str) -> Path:
+    if os.name == "nt":
+        return env / "Scripts" / (name + ".exe")
+    return env / "bin" / name
+
+
+def _lock_without_qt() -> str:
+    """The lock file with the Qt packages' entries removed (entries are blank-line free blocks)."""
+    out: list[str] = []
+    skipping = False
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            name = line.split("==", 1)[0].strip().lower()
+            skipping = name in QT_PACKAGES
+        elif line.startswith("#"):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def _ensure_env(env: Path, *, with_qt: bool) -> Path:
+    """Create or refresh a virtual environment; returns its Python."""
+    lock_text = LOCK.read_text(encoding="utf-8") if with_qt else _lock_without_qt()
+    stamp_value = hashlib.sha256(
+        lock_text.encode() + (ROOT / "pyproject.toml").read_bytes()
+    ).hexdigest()
+    stamp = env / "pseudodesk-lock.sha256"
+    python = _bin(env, "python")
+    if python.exists() and stamp.exists() and stamp.read_text().strip() == stamp_value:
+        return python
+    print(f"[bootstrap] preparing {env.name} from requirements.lock ...", flush=True)
+    if not python.exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(env)
+    lock_file = env / "requirements.lock"
+    lock_file.write_text(lock_text, encoding="utf-8")
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    subprocess.run([*pip, "install", "--require-hashes", "-r", str(lock_file)], check=True)
+    # The project itself: editable, no dependency resolution (everything is pinned above),
+    # no build isolation (hatchling comes from the lock, so no unpinned download).
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True
+    )
+    if not with_qt:
+        # Belt and braces: prove the environment really has no Qt.
+        probe = subprocess.run(
+            [str(python), "-c", "import importlib.util,sys; sys.exit(importlib.util.find_spec('PySide6') is not None)"]
+        )
+        if probe.returncode != 0:
+            raise SystemExit("[bootstrap] .venv-noqt unexpectedly contains PySide6")
+    stamp.write_text(stamp_value)
+    return python
+
+
+def _step(title: str, cmd: list[str], env: dict[str, str] | None = None) -> bool:
+    print(f"\n[bootstrap] === {title} ===", flush=True)
+    result = subprocess.run(cmd, cwd=ROOT, env=env)
+    ok = result.returncode == 0
+    print(f"[bootstrap] {title}: {'ok' if ok else f'FAILED (exit {result.returncode})'}", flush=True)
+    return ok
+
+
+def run_tests(extra: list[str]) -> int:
+    python = _ensure_env(ROOT / ".venv", with_qt=True)
+    headless = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUTF8="1")
+    results = {
+        "import contracts": _step("import contracts (core and cli are Qt-free)",
+                                  [str(_bin(ROOT / ".venv", "lint-imports"))]),
+        "mypy": _step("mypy on pseudodesk.core", [str(python), "-m", "mypy"]),
+        "pytest": _step("pytest: whole suite, Qt offscreen",
+                        [str(python), "-m", "pytest", *extra], env=headless),
+    }
+    noqt_python = _ensure_env(ROOT / ".venv-noqt", with_qt=False)
+    results["pytest without Qt"] = _step(
+        "pytest: tests/core and tests/cli in an environment without PySide6",
+        [str(noqt_python), "-m", "pytest", "-p", "no:pytestqt", "tests/core", "tests/cli", *extra],
+        env=headless,
+    )
+    print("\n[bootstrap] summary:")
+    for name, ok in results.items():
+        print(f"  {'ok    ' if ok else 'FAILED'} {name}")
+    return 0 if all(results.values()) else 1
+
+
+def run_app(extra: list[str]) -> int:
+    python = _ensure_env(ROOT / ".venv", with_qt=True)
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        print(
+            "[bootstrap] no screen found (DISPLAY is not set). On a Linux machine without a desktop,\n"
+            "            run:  xvfb-run -a python3 installer/bootstrap.py app",
+            file=sys.stderr,
+        )
+        return 1
+    return subprocess.run([str(python), "-m", "pseudodesk.gui", "--demo", *extra], cwd=ROOT).returncode
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):
+        print("pseudodesk needs Python 3.11 or newer", file=sys.stderr)
+        return 2
+    if not argv or argv[0] not in {"app", "test", "setup"}:
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    if command == "test":
+        return run_tests(extra)
+    if command == "app":
+        return run_app(extra)
+    _ensure_env(ROOT / ".venv", with_qt=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,3 @@
+from pseudodesk.cli.main import main
+import sys
+sys.exit(main())

@@ -1,0 +1,313 @@
+"""pseudodesk-cli: the headless twin of the window.
+
+Exit codes (docs/cli.md):
+  0  success
+  1  unexpected internal error (a bug: please report it)
+  2  wrong command-line usage
+  3  bad input: the spreadsheet, profile or mapping cannot be used
+  4  key problem: no keyring, key missing, wrong key for the agreement
+  5  export problem: output exists, certificate unusable, folder not writable
+  130 cancelled (Ctrl-C); nothing was left behind
+
+Progress goes to stderr; results go to stdout. No data value, key or passphrase is
+ever written to a log; the generated passphrase (7-Zip mode) is printed once to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from pseudodesk import __version__
+from pseudodesk.core.errors import (
+    Cancelled,
+    ExportError,
+    KeyProblem,
+    MappingError,
+    PasswordRequired,
+    ProfileError,
+    PseudodeskError,
+    ReaderError,
+)
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_KEY = 4
+EXIT_EXPORT = 5
+EXIT_CANCELLED = 130
+PASSWORD_ENV = "PSEUDODESK_WORKBOOK_PASSWORD"
+
+
+def exit_code_for(error: PseudodeskError) -> int:
+    if isinstance(error, Cancelled):
+        return EXIT_CANCELLED
+    if isinstance(error, (ReaderError, ProfileError, MappingError)):
+        return EXIT_BAD_INPUT
+    if isinstance(error, KeyProblem):
+        return EXIT_KEY
+    if isinstance(error, ExportError):
+        return EXIT_EXPORT
+    return EXIT_INTERNAL
+
+
+class ProgressLine:
+    """Progress on stderr: one rewritten line on a terminal, a line per 10% otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_decile = -1
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.tty:
+            self.stream.write(f"\r{fraction:6.1%}  {message:<60}")
+            if fraction >= 1.0:
+                self.stream.write("\n")
+            self.stream.flush()
+            return
+        decile = int(fraction * 10)
+        if decile != self.last_decile:
+            self.last_decile = decile
+            print(f"{fraction:6.1%}  {message}", file=self.stream, flush=True)
+
+
+class CancelFlag:
+    """Ctrl-C sets the flag; the pipeline stops at the next batch and cleans up."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def install(self) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if self.event.is_set():
+                raise KeyboardInterrupt  # second Ctrl-C: stop now (atomic writes still clean up)
+            self.event.set()
+            print("\nCancelling... (press Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+        signal.signal(signal.SIGINT, handler)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pseudodesk-cli",
+        description="Pseudonymise a spreadsheet under an information-sharing agreement and export it encrypted.",
+        epilog="Exit codes: 0 ok, 2 usage, 3 bad input, 4 key problem, 5 export problem, 130 cancelled.",
+    )
+    parser.add_argument("--version", action="version", version=f"pseudodesk {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def source_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--profile", required=True, type=Path, help="agreement profile (.toml)")
+        p.add_argument("--input", required=True, type=Path, help="spreadsheet: CSV, XLSX, XLSM, XLSB, XLS or ODS")
+        p.add_argument("--sheet", help="worksheet name (default: the mapping's, else the first visible sheet)")
+        p.add_argument("--header-row", type=int, help="row holding the column names, 1-based (default 1)")
+        p.add_argument("--mapping", type=Path, help="source mapping file (.toml); default: suggest from the headers")
+        p.add_argument("--save-mapping", type=Path, metavar="FILE", help="save the mapping used, for next time")
+        p.add_argument("--ask-password", action="store_true",
+                       help=f"prompt for the workbook password (or set {PASSWORD_ENV})")
+
+    p_run = sub.add_parser("run", help="run a profile over a spreadsheet and write the encrypted export")
+    source_args(p_run)
+    p_run.add_argument("--out", required=True, type=Path, help="folder for the encrypted file")
+    p_run.add_argument("--key", help="project key id (default: the profile's key.id)")
+    p_run.add_argument("--name", help="output file name without extension (default: <agreement>_<date-time>)")
+    p_run.add_argument("--overwrite", action="store_true", help="replace an existing output file of the same name")
+    p_run.add_argument("--accept-expired-agreement", action="store_true",
+                       help="run although the agreement's review date has passed")
+    p_run.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
+
+    p_check = sub.add_parser("check", help="check every value against the profile without exporting anything")
+    source_args(p_check)
+
+    p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
+    p_demo.add_argument("--out", type=Path, default=Path("pseudodesk-demo-output"),
+                        help="folder for the demo output (default: ./pseudodesk-demo-output)")
+
+    p_keys = sub.add_parser("keys", help="project keys in the OS keyring")
+    keys_sub = p_keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    p_create = keys_sub.add_parser("create", help="create a new 256-bit project key")
+    p_create.add_argument("--name", required=True, help="a name for the key, e.g. the agreement it serves")
+    keys_sub.add_parser("list", help="list the keys this computer holds (metadata only)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _cmd_run(args)
+        if args.command == "check":
+            return _cmd_check(args)
+        if args.command == "demo":
+            return _cmd_demo(args)
+        if args.command == "keys":
+            return _cmd_keys(args)
+    except PseudodeskError as error:
+        print(f"pseudodesk: {error}", file=sys.stderr)
+        return exit_code_for(error)
+    except KeyboardInterrupt:
+        print("pseudodesk: cancelled; nothing was written.", file=sys.stderr)
+        return EXIT_CANCELLED
+    return EXIT_USAGE
+
+
+def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from pseudodesk.core.mapping import load_mapping, save_mapping, suggest_mapping
+    from pseudodesk.core.profile import load_profile
+    from pseudodesk.core.readers import read_table
+
+    profile = load_profile(args.profile)
+    mapping = load_mapping(args.mapping) if args.mapping else None
+    sheet = args.sheet or (mapping.sheet if mapping else None)
+    header_row = args.header_row or (mapping.header_row if mapping else None) or 1
+    password = os.environ.get(PASSWORD_ENV)
+    if args.ask_password:
+        password = getpass.getpass(f"Password for {args.input.name}: ")
+    try:
+        table = read_table(args.input, sheet=sheet, header_row=header_row, password=password)
+    except PasswordRequired:
+        if not sys.stdin.isatty():
+            raise
+        password = getpass.getpass(f"{args.input.name} is password-protected. Password: ")
+        table = read_table(args.input, sheet=sheet, header_row=header_row, password=password)
+    if mapping is None:
+        mapping = suggest_mapping(profile, table.header)
+        for fid, column in mapping.columns.items():
+            print(f"mapping: '{column}' -> {fid} (suggested from the header)", file=sys.stderr)
+    if args.save_mapping:
+        from dataclasses import replace
+
+        save_mapping(replace(mapping, sheet=table.sheet, header_row=table.header_row), args.save_mapping)
+        print(f"mapping saved to {args.save_mapping}", file=sys.stderr)
+    for issue in table.issues:
+        lines = f" (lines {_lines(issue.lines)})" if issue.lines else ""
+        print(f"note: {issue.message}{lines}", file=sys.stderr)
+    return profile, table, mapping
+
+
+def _lines(lines: tuple[int, ...] | list[int], limit: int = 10) -> str:
+    shown = ", ".join(str(n) for n in lines[:limit])
+    return shown + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
+
+
+def _print_report(report, out: TextIO = sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    print(f"rows checked: {report.rows:,}", file=out)
+    for stats in report.fields.values():
+        c = stats.counts
+        if stats.checked:
+            line = (f"  {stats.field_id:<12} from '{stats.column}': {c['valid']:,} valid, "
+                    f"{c['normalised']:,} normalised, {c['invalid']:,} invalid, {c['empty']:,} empty")
+        else:
+            line = (f"  {stats.field_id:<12} from '{stats.column}': {c['unchecked']:,} passed through unchecked, "
+                    f"{c['empty']:,} empty  (the '{stats.convention}' convention has no validator yet)")
+        print(line, file=out)
+        for p in stats.problems[:5]:
+            print(f"      line {p.line}: {p.reason}", file=out)
+        if stats.invalid > 5:
+            print(f"      ... and {stats.invalid - 5:,} more", file=out)
+    blanks = {k: v for k, v in report.blank_outputs.items() if v}
+    if blanks:
+        print("  output cells left blank (missing or invalid source value): "
+              + ", ".join(f"{k} {v:,}" for k, v in blanks.items()), file=out)
+    if report.stripped_columns:
+        print(f"stripped (not in the agreement, not exported): {', '.join(report.stripped_columns)}", file=out)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pseudodesk.core.pipeline import check
+
+    profile, table, mapping = _open_source(args)
+    cancel = CancelFlag()
+    cancel.install()
+    report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
+    _print_report(report)
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pseudodesk.core.keystore import load_key
+    from pseudodesk.core.pipeline import run
+
+    if args.batch_size < 1:
+        print("pseudodesk: --batch-size must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    profile, table, mapping = _open_source(args)
+    key_id = args.key or profile.key.id
+    if not key_id:
+        raise KeyProblem(f"The profile {profile.path.name if profile.path else profile.name} names no key; "
+                         "pass --key KEY_ID (see 'pseudodesk-cli keys list').")
+    key = load_key(key_id)
+    cancel = CancelFlag()
+    cancel.install()
+    result = run(profile, table, mapping, key, args.out, name=args.name, overwrite=args.overwrite,
+                 accept_expired=args.accept_expired_agreement, batch_size=args.batch_size,
+                 progress=ProgressLine(), cancel=cancel)
+    _print_result(result)
+    return EXIT_OK
+
+
+def _print_result(result, out: TextIO = sys.stdout) -> None:  # type: ignore[no-untyped-def]
+    _print_report(result.report, out)
+    print(f"columns: {', '.join(result.columns)}", file=out)
+    print(f"rows written: {result.rows_written:,} (every source row; none dropped)", file=out)
+    print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)
+    print(f"encrypted file: {result.output}", file=out)
+    print(f"  SHA-256 {result.output_sha256}", file=out)
+    if result.method == "7z":
+        print("passphrase (shown once; send it separately from the file, e.g. by phone):", file=out)
+        print(f"  {result.passphrase}", file=out)
+    else:
+        print("  encrypted with AES-256 to the recipient certificate(s):", file=out)
+        for fp in result.recipient_fingerprints:
+            print(f"    SHA-256 {fp}", file=out)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from pseudodesk.core.demo import run_demo
+    from pseudodesk.core.resources import DEMO_PRIVATE_KEY, resource_path
+
+    cancel = CancelFlag()
+    cancel.install()
+    result = run_demo(args.out, overwrite=True, progress=ProgressLine(), cancel=cancel)
+    _print_result(result)
+    key_path = resource_path(*DEMO_PRIVATE_KEY)
+    print("\nThis is a DEMO: the key was ephemeral and the demo recipient's private key is public.")
+    print("Open the demo output with:")
+    print(f"  openssl cms -decrypt -binary -inform DER -in {result.output} \\\n"
+          f"      -inkey {key_path} -out demo-output.csv")
+    return EXIT_OK
+
+
+def _cmd_keys(args: argparse.Namespace) -> int:
+    from pseudodesk.core.keystore import create_key, list_keys
+
+    if args.keys_command == "create":
+        info = create_key(args.name)
+        print(info.id)
+        print(f"name: {info.name}", file=sys.stderr)
+        print(f"fingerprint: {info.fingerprint}", file=sys.stderr)
+        print("The key is stored in this computer's keyring only. Put the id and fingerprint in the "
+              "agreement profile's [key] table.", file=sys.stderr)
+        return EXIT_OK
+    keys = list_keys()
+    if not keys:
+        print("No keys on this computer. Create one with: pseudodesk-cli keys create --name NAME", file=sys.stderr)
+    for k in keys:
+        print(f"{k.id}  {k.fingerprint}  {k.status:<7} {k.created}  {k.name}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The demo: the bundled synthetic spreadsheet through the example profile.
+
+Uses an ephemeral key (random, in memory, gone when the process ends) and the bundled
+DEMO recipient certificate, whose private key ships beside it so the output can be
+opened with ``openssl cms -decrypt``. Never for real data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+from pathlib import Path
+
+from pseudodesk.core.mapping import load_mapping
+from pseudodesk.core.pipeline import Cancel, Progress, RunResult, _never, _no_progress, run
+from pseudodesk.core.profile import KeyRef, Profile, load_profile
+from pseudodesk.core.pseudonym import ProjectKey
+from pseudodesk.core.readers import read_table
+from pseudodesk.core.resources import (
+    DEMO_MAPPING,
+    DEMO_SPREADSHEET,
+    EXAMPLE_PROFILE,
+    resource_path,
+)
+
+
+def demo_profile() -> Profile:
+    """The example profile, without a key binding (the demo key is ephemeral)."""
+    return replace(load_profile(resource_path(*EXAMPLE_PROFILE)), key=KeyRef())
+
+
+def ephemeral_demo_key() -> ProjectKey:
+    return ProjectKey("demo-ephemeral", secrets.token_bytes(32), "demo (ephemeral, not stored)")
+
+
+def run_demo(out_dir: Path, *, overwrite: bool = False, progress: Progress = _no_progress,
+             cancel: Cancel = _never) -> RunResult:
+    mapping = load_mapping(resource_path(*DEMO_MAPPING))
+    table = read_table(resource_path(*DEMO_SPREADSHEET), sheet=mapping.sheet, header_row=mapping.header_row or 1)
+    return run(
+        demo_profile(), table, mapping, ephemeral_demo_key(), out_dir,
+        name="pseudodesk-demo", overwrite=overwrite, accept_expired=True,
+        allow_demo_recipient=True, progress=progress, cancel=cancel,
+    )

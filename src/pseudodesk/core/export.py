@@ -1,0 +1,171 @@
+"""CSV bytes and their encryption: never a plaintext byte of the output on disk.
+
+- :class:`CsvEncoder` turns row batches into RFC 4180 CSV bytes (UTF-8, CRLF, minimal
+  quoting) and neutralises spreadsheet formulas (docs/csv-output.md).
+- :func:`encrypt_cms` wraps the CSV in CMS EnvelopedData (AES-256-CBC content key,
+  RSA key transport to one or more recipient certificates, binary mode, DER), which
+  ``openssl cms -decrypt -binary -inform DER`` opens.
+- :func:`write_7z` writes a 7-Zip archive with AES-256 and encrypted headers (file
+  names hidden too), which 7-Zip opens with the generated passphrase.
+- :func:`atomic_output` makes the final file appear whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO
+
+from pseudodesk.core.errors import ExportError, OutputExists
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PASSPHRASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: no 0/O, 1/I, no L-ambiguity
+PASSPHRASE_GROUPS = 6
+PASSPHRASE_GROUP_LEN = 4  # 6 x 4 symbols x 5 bits = 120 bits of entropy
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula with an apostrophe."""
+    if value and value[0] in FORMULA_TRIGGERS:
+        return "'" + value
+    return value
+
+
+class CsvEncoder:
+    """Encodes rows to CSV bytes batch by batch; the header comes first."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        self._writer.writerow([neutralise(h) for h in header])
+
+    def encode(self, rows: Sequence[Sequence[str]], plain: Sequence[Sequence[bool]] | None = None) -> bytes:
+        """CSV bytes for the rows (and the header, on the first call).
+
+        ``plain[i][j]`` true means the cell was validated by a convention as a plain
+        number or date and is written as it is.
+        """
+        for i, row in enumerate(rows):
+            flags = plain[i] if plain is not None else None
+            self._writer.writerow(
+                [v if flags is not None and flags[j] else neutralise(v) for j, v in enumerate(row)]
+            )
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode("utf-8")
+
+
+# --- recipient certificates (CMS) ----------------------------------------------------
+
+
+def load_certificates(paths: Sequence[Path]) -> list[object]:
+    """Read PEM or DER X.509 certificates with RSA keys; refuse expired or unusable ones."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    certs = []
+    now = dt.datetime.now(dt.timezone.utc)
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ExportError(f"Recipient certificate {Path(path).name}: cannot be read ({exc.strerror}).") from None
+        try:
+            cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
+                    else x509.load_der_x509_certificate(data))
+        except ValueError:
+            raise ExportError(f"Recipient certificate {Path(path).name}: not a PEM or DER X.509 certificate.") from None
+        if not isinstance(cert.public_key(), rsa.RSAPublicKey):
+            raise ExportError(f"Recipient certificate {Path(path).name}: only RSA certificates are supported.")
+        if cert.not_valid_after_utc < now:
+            raise ExportError(
+                f"Recipient certificate {Path(path).name} expired on {cert.not_valid_after_utc:%d/%m/%Y}; "
+                "ask the recipient for their current certificate.")
+        if cert.not_valid_before_utc > now:
+            raise ExportError(f"Recipient certificate {Path(path).name} is not valid until "
+                              f"{cert.not_valid_before_utc:%d/%m/%Y}.")
+        certs.append(cert)
+    if not certs:
+        raise ExportError("No recipient certificate was given.")
+    return certs
+
+
+def certificate_fingerprint(cert: object) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    assert isinstance(cert, x509.Certificate)
+    return cert.fingerprint(hashes.SHA256()).hex().upper()
+
+
+def encrypt_cms(data: bytes, certificates: Sequence[object]) -> bytes:
+    """CMS EnvelopedData, AES-256 content encryption, binary (no CRLF rewriting), DER."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    builder = pkcs7.PKCS7EnvelopeBuilder().set_data(data)
+    builder = builder.set_content_encryption_algorithm(algorithms.AES256)
+    for cert in certificates:
+        assert isinstance(cert, x509.Certificate)
+        builder = builder.add_recipient(cert)
+    return builder.encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+
+
+# --- passphrase (7-Zip) ----------------------------------------------------------------
+
+
+def generate_passphrase() -> str:
+    """Six groups of four symbols from a 32-symbol alphabet: 120 bits, easy to read aloud."""
+    groups = ["".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_GROUP_LEN))
+              for _ in range(PASSPHRASE_GROUPS)]
+    return "-".join(groups)
+
+
+def write_7z(target: IO[bytes], data: bytes, member_name: str, passphrase: str) -> None:
+    """A .7z archive holding one file, LZMA2 + AES-256, headers encrypted."""
+    import py7zr
+
+    with py7zr.SevenZipFile(target, "w", password=passphrase, header_encryption=True) as archive:
+        archive.writestr(data, member_name)
+
+
+# --- atomic writes ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def atomic_output(final: Path, *, overwrite: bool = False) -> Iterator[IO[bytes]]:
+    """Yield a temporary file beside ``final``; rename it into place only on success.
+
+    On any exception (including Ctrl-C and :class:`Cancelled`) the temporary file is
+    deleted and ``final`` is untouched. Without ``overwrite`` an existing ``final`` is
+    refused before and again just before the rename.
+    """
+    if final.exists() and not overwrite:
+        raise OutputExists(f"{final.name} already exists in {final.parent}; choose another name or allow overwriting.")
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix="." + final.name + ".", suffix=".partial")
+    except OSError as exc:
+        raise ExportError(f"Cannot write to {final.parent} ({exc.strerror}).") from None
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if final.exists() and not overwrite:
+            raise OutputExists(f"{final.name} appeared in {final.parent} while exporting; nothing was replaced.")
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,132 @@
+"""Source mapping: which column of this spreadsheet feeds which source field of the profile.
+
+Kept apart from the profile so one agreement serves partners with different
+spreadsheets, and saved as a small TOML file so next month's extract reuses it::
+
+    mapping_format = "pseudodesk-mapping/1"
+    profile = "Lincolnshire LCP Scorecard"
+
+    [source]          # optional: how to open the spreadsheet
+    sheet = "People"
+    header_row = 1
+
+    [columns]         # source field id = column header in the spreadsheet
+    nhs_number = "NHS No"
+    dob = "Date of Birth"
+
+Every column not mapped to a source field that some output field uses is stripped.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pseudodesk.core.errors import MappingError
+from pseudodesk.core.profile import Profile
+
+MAPPING_FORMAT = "pseudodesk-mapping/1"
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    columns: dict[str, str]  # source field id -> column header
+    profile_name: str = ""
+    sheet: str | None = None
+    header_row: int | None = None
+    suggested: frozenset[str] = field(default_factory=frozenset)  # ids filled by suggestion, not by a person
+
+    def resolve(self, profile: Profile, header: tuple[str, ...]) -> dict[str, int]:
+        """Source field id -> column index; raises MappingError when the mapping does not fit."""
+        index = {name: i for i, name in enumerate(header)}
+        problems: list[str] = []
+        resolved: dict[str, int] = {}
+        for fid in profile.used_source_ids():
+            sf = profile.source_field(fid)
+            column = self.columns.get(fid)
+            if column is None:
+                if sf.required:
+                    problems.append(f"'{sf.label}' ({fid}) is not mapped to any column")
+                continue
+            if column not in index:
+                problems.append(f"'{sf.label}' ({fid}) is mapped to column '{column}', which this file does not have")
+                continue
+            resolved[fid] = index[column]
+        unknown = sorted(set(self.columns) - {s.id for s in profile.source_fields})
+        if unknown:
+            problems.append(f"the mapping names source fields the profile does not have: {', '.join(unknown)}")
+        if problems:
+            columns = ", ".join(f"'{h}'" for h in header)
+            raise MappingError(
+                "The source mapping does not fit this file:\n  - " + "\n  - ".join(problems)
+                + f"\nThe file's columns are: {columns}"
+            )
+        return resolved
+
+    def stripped_columns(self, profile: Profile, header: tuple[str, ...]) -> list[str]:
+        """Columns of the file that will not leave (names only), in file order."""
+        used = {self.columns[f] for f in profile.used_source_ids() if f in self.columns}
+        return [h for h in header if h not in used]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.casefold())
+
+
+def suggest_mapping(profile: Profile, header: tuple[str, ...]) -> SourceMapping:
+    """Map source fields to columns whose header matches the field id, label or an alias.
+
+    Matching ignores case, spaces and punctuation ("NHS No." matches alias "nhs no").
+    A column is never suggested for two fields; ambiguous matches are left unmapped.
+    """
+    by_key: dict[str, list[str]] = {}
+    for h in header:
+        by_key.setdefault(_squash(h), []).append(h)
+    columns: dict[str, str] = {}
+    taken: set[str] = set()
+    for sf in profile.source_fields:
+        for candidate in (sf.id, sf.label, *sf.aliases):
+            hits = [h for h in by_key.get(_squash(candidate), []) if h not in taken]
+            if len(hits) == 1:
+                columns[sf.id] = hits[0]
+                taken.add(hits[0])
+                break
+    return SourceMapping(columns, profile.name, suggested=frozenset(columns))
+
+
+def load_mapping(path: Path | str) -> SourceMapping:
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingError(f"Mapping file {path.name}: the file does not exist (looked for {path})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingError(f"Mapping file {path.name}: not valid TOML ({exc})") from None
+    if doc.get("mapping_format") != MAPPING_FORMAT:
+        raise MappingError(f"Mapping file {path.name}: 'mapping_format' must be \"{MAPPING_FORMAT}\"")
+    columns = doc.get("columns")
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise MappingError(f"Mapping file {path.name}: [columns] must map source field ids to column names")
+    source = doc.get("source", {})
+    sheet = source.get("sheet")
+    header_row = source.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise MappingError(f"Mapping file {path.name}: 'source.header_row' must be a whole number, 1 or more")
+    return SourceMapping(dict(columns), str(doc.get("profile", "")), sheet, header_row)
+
+
+def save_mapping(mapping: SourceMapping, path: Path | str) -> None:
+    import tomli_w
+
+    doc: dict[str, object] = {"mapping_format": MAPPING_FORMAT, "profile": mapping.profile_name}
+    source: dict[str, object] = {}
+    if mapping.sheet is not None:
+        source["sheet"] = mapping.sheet
+    if mapping.header_row is not None:
+        source["header_row"] = mapping.header_row
+    if source:
+        doc["source"] = source
+    doc["columns"] = dict(mapping.columns)
+    Path(path).write_text(tomli_w.dumps(doc), encoding="utf-8")

@@ -1,0 +1,264 @@
+"""Agreement profile v1: what an information-sharing agreement lets leave, read from TOML.
+
+Documented field by field in docs/profile.md. Every problem raises
+:class:`~pseudodesk.core.errors.ProfileError` naming the TOML key (``fields[2].from``)
+and what is wrong with it. The profile's SHA-256 (over the file's bytes) identifies
+the exact version used in every run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pseudodesk.core.conventions import CONVENTIONS
+from pseudodesk.core.errors import ProfileError
+
+PROFILE_FORMAT = "pseudodesk-profile/1"
+ROLES = ("pseudonym", "keep")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FINGERPRINT = re.compile(r"^[0-9A-F]{4}(?:-[0-9A-F]{4}){3}$")
+
+
+@dataclass(frozen=True)
+class SourceField:
+    """An item of the agreement that a source column supplies (e.g. the NHS number)."""
+
+    id: str
+    label: str
+    convention: str
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutputField:
+    """A column of the exported CSV, in profile order."""
+
+    name: str
+    role: str  # "pseudonym" or "keep"
+    sources: tuple[str, ...]  # source field ids; exactly one for "keep"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    mode: str  # "certificate" or "passphrase"
+    certificates: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    id: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    version: str
+    parties: tuple[str, ...]
+    review_date: dt.date | None
+    key: KeyRef
+    recipient: Recipient
+    source_fields: tuple[SourceField, ...]
+    output_fields: tuple[OutputField, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    sha256: str = ""
+    path: Path | None = None
+
+    def source_field(self, field_id: str) -> SourceField:
+        for f in self.source_fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    @property
+    def output_names(self) -> list[str]:
+        return [f.name for f in self.output_fields]
+
+    def used_source_ids(self) -> list[str]:
+        """Source field ids that feed at least one output field, in first-use order."""
+        seen: dict[str, None] = {}
+        for f in self.output_fields:
+            for s in f.sources:
+                seen.setdefault(s, None)
+        return list(seen)
+
+
+def load_profile(path: Path | str) -> Profile:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ProfileError(path.name, "", f"the file does not exist (looked for {path})") from None
+    except OSError as exc:
+        raise ProfileError(path.name, "", f"cannot be read ({exc.strerror})") from None
+    return parse_profile(data, source=path.name, base_dir=path.parent, path=path)
+
+
+def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | None = None,
+                  path: Path | None = None) -> Profile:
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ProfileError(source, "", "is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(source, "", f"is not valid TOML ({exc})") from None
+    r = _Reader(source)
+    fmt = r.str(doc, "format")
+    if fmt != PROFILE_FORMAT:
+        raise ProfileError(source, "format", f"must be \"{PROFILE_FORMAT}\" (found \"{fmt}\")")
+    r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata"})
+
+    agreement = r.table(doc, "agreement")
+    r.only(agreement, "agreement", {"name", "version", "parties", "review_date", "description"})
+    review = agreement.get("review_date")
+    if review is not None and not (isinstance(review, dt.date) and not isinstance(review, dt.datetime)):
+        raise ProfileError(source, "agreement.review_date", "must be a date written as YYYY-MM-DD without quotes")
+
+    key_doc = doc.get("key", {})
+    if not isinstance(key_doc, dict):
+        raise ProfileError(source, "key", "must be a table")
+    r.only(key_doc, "key", {"id", "fingerprint"})
+    fingerprint = str(key_doc.get("fingerprint", "")).upper()
+    if fingerprint and not _FINGERPRINT.match(fingerprint):
+        raise ProfileError(source, "key.fingerprint", "must look like 7F3A-91C2-5B0E-11D4 (as printed by 'pseudodesk-cli keys')")
+
+    recipient_doc = r.table(doc, "recipient")
+    r.only(recipient_doc, "recipient", {"mode", "certificates"})
+    mode = r.str(recipient_doc, "mode", where="recipient.mode")
+    certs: tuple[Path, ...] = ()
+    if mode == "certificate":
+        raw_certs = recipient_doc.get("certificates")
+        if not isinstance(raw_certs, list) or not raw_certs or not all(isinstance(c, str) and c for c in raw_certs):
+            raise ProfileError(source, "recipient.certificates", "must list one or more certificate files (PEM or DER)")
+        certs = tuple((base_dir / c) if base_dir and not Path(c).is_absolute() else Path(c) for c in raw_certs)
+    elif mode == "passphrase":
+        if "certificates" in recipient_doc:
+            raise ProfileError(source, "recipient.certificates", "is only allowed when mode = \"certificate\"")
+    else:
+        raise ProfileError(source, "recipient.mode", f"must be \"certificate\" or \"passphrase\" (found \"{mode}\")")
+
+    sources = _source_fields(r, doc)
+    outputs = _output_fields(r, doc, {s.id for s in sources})
+    unused = [s.id for s in sources if not any(s.id in o.sources for o in outputs)]
+    if unused:
+        raise ProfileError(source, "source_fields", f"declared but used by no output field: {', '.join(unused)}")
+
+    metadata = doc.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ProfileError(source, "metadata", "must be a table")
+
+    parties = agreement.get("parties", [])
+    if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
+        raise ProfileError(source, "agreement.parties", "must be a list of organisation names")
+    return Profile(
+        name=r.str(agreement, "name", where="agreement.name"),
+        version=r.str(agreement, "version", where="agreement.version"),
+        parties=tuple(parties),
+        review_date=review,
+        key=KeyRef(str(key_doc.get("id", "")), fingerprint),
+        recipient=Recipient(mode, certs),
+        source_fields=sources,
+        output_fields=outputs,
+        metadata=dict(metadata),
+        sha256=hashlib.sha256(data).hexdigest(),
+        path=path,
+    )
+
+
+def _source_fields(r: _Reader, doc: dict[str, Any]) -> tuple[SourceField, ...]:
+    items = doc.get("source_fields")
+    if not isinstance(items, list) or not items:
+        raise ProfileError(r.source, "source_fields", "must list at least one [[source_fields]] entry")
+    out: list[SourceField] = []
+    for i, item in enumerate(items):
+        where = f"source_fields[{i}]"
+        if not isinstance(item, dict):
+            raise ProfileError(r.source, where, "must be a table")
+        r.only(item, where, {"id", "label", "convention", "required", "aliases"})
+        fid = r.str(item, "id", where=f"{where}.id")
+        if not _NAME.match(fid):
+            raise ProfileError(r.source, f"{where}.id", "must be letters, digits and underscores, starting with a letter")
+        if any(f.id == fid for f in out):
+            raise ProfileError(r.source, f"{where}.id", f"'{fid}' is declared twice")
+        convention = r.str(item, "convention", where=f"{where}.convention")
+        if convention not in CONVENTIONS:
+            raise ProfileError(r.source, f"{where}.convention",
+                               f"unknown convention '{convention}' (known: {', '.join(sorted(CONVENTIONS))})")
+        required = item.get("required", True)
+        if not isinstance(required, bool):
+            raise ProfileError(r.source, f"{where}.required", "must be true or false")
+        aliases = item.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise ProfileError(r.source, f"{where}.aliases", "must be a list of column names")
+        out.append(SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases)))
+    return tuple(out)
+
+
+def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tuple[OutputField, ...]:
+    items = doc.get("output_fields")
+    if not isinstance(items, list) or not items:
+        raise ProfileError(r.source, "output_fields", "must list at least one [[output_fields]] entry")
+    out: list[OutputField] = []
+    for i, item in enumerate(items):
+        where = f"output_fields[{i}]"
+        if not isinstance(item, dict):
+            raise ProfileError(r.source, where, "must be a table")
+        r.only(item, where, {"name", "role", "from", "description"})
+        name = r.str(item, "name", where=f"{where}.name")
+        if not name.strip() or any(ord(c) < 32 for c in name):
+            raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
+        if any(o.name.casefold() == name.casefold() for o in out):
+            raise ProfileError(r.source, f"{where}.name", f"'{name}' is used twice")
+        role = r.str(item, "role", where=f"{where}.role")
+        if role not in ROLES:
+            raise ProfileError(r.source, f"{where}.role", f"must be one of {', '.join(ROLES)} (found \"{role}\")")
+        raw_from = item.get("from")
+        if isinstance(raw_from, str):
+            sources = (raw_from,)
+        elif isinstance(raw_from, list) and raw_from and all(isinstance(s, str) for s in raw_from):
+            sources = tuple(raw_from)
+        else:
+            raise ProfileError(r.source, f"{where}.from", "must name a source field id, or a list of them")
+        for s in sources:
+            if s not in source_ids:
+                raise ProfileError(r.source, f"{where}.from", f"'{s}' is not a declared source field id")
+        if len(set(sources)) != len(sources):
+            raise ProfileError(r.source, f"{where}.from", "names the same source field twice")
+        if role == "keep" and len(sources) != 1:
+            raise ProfileError(r.source, f"{where}.from", "a 'keep' field takes exactly one source field")
+        out.append(OutputField(name, role, sources, str(item.get("description", ""))))
+    return tuple(out)
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def table(self, doc: dict[str, Any], key: str) -> dict[str, Any]:
+        value = doc.get(key)
+        if not isinstance(value, dict):
+            raise ProfileError(self.source, key, "is missing (a [" + key + "] table is required)")
+        return value
+
+    def str(self, doc: dict[str, Any], key: str, *, where: str | None = None) -> str:
+        value = doc.get(key)
+        if value is None:
+            raise ProfileError(self.source, where or key, "is required")
+        if not isinstance(value, str):
+            raise ProfileError(self.source, where or key, "must be text in quotes")
+        return value
+
+    def only(self, doc: dict[str, Any], where: str, allowed: set[str]) -> None:
+        unknown = sorted(set(doc) - allowed)
+        if unknown:
+            prefix = f"{where}." if where else ""
+            raise ProfileError(self.source, prefix + unknown[0],
+                               f"is not a known setting (allowed here: {', '.join(sorted(allowed))})")

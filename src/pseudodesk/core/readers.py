@@ -1,0 +1,377 @@
+"""Readers: CSV and workbooks to a :class:`~pseudodesk.core.table.SourceTable` of text.
+
+The text is what the user saw in Excel (docs/readers.md has the full rules):
+- numbers that are whole print without a decimal point (``9434765919``, never
+  ``9434765919.0`` or ``9.43E+09``); other numbers print with Excel's 15 significant
+  digits; text cells (``01234``) are untouched;
+- date cells become ISO ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM:SS`` when a time is set);
+- formula cells give their cached value; ``TRUE``/``FALSE`` for booleans;
+- CSV encodings: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode
+  text"), otherwise Windows-1252; a file that mixes UTF-8 with another encoding is
+  refused rather than guessed.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pseudodesk.core.errors import (
+    EmptyFile,
+    EncodingProblem,
+    NoHeader,
+    NotASpreadsheet,
+    PasswordRequired,
+    ReaderError,
+    SheetNotFound,
+    SourceNotFound,
+    UnsupportedFormat,
+    WrongPassword,
+)
+from pseudodesk.core.table import (
+    ShapeScan,
+    SourceIssue,
+    SourceTable,
+    excel_column_letter,
+    name_columns,
+)
+
+CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+DELIMITERS = (",", ";", "\t", "|")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# Excel's "read-only recommended" protection encrypts .xls files with this well-known
+# password; Excel opens them without asking, so pseudodesk does too.
+EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
+_CHUNK = 1 << 20
+NL = b"\n"
+
+
+def read_table(
+    path: Path | str,
+    *,
+    sheet: str | None = None,
+    header_row: int = 1,
+    password: str | None = None,
+) -> SourceTable:
+    """Open a CSV or workbook for streaming; raises a :class:`ReaderError` subclass.
+
+    ``header_row`` is 1-based (the Excel row number, or the CSV record number);
+    rows above it are ignored. ``sheet`` defaults to the first visible worksheet.
+    """
+    path = Path(path)
+    if header_row < 1:
+        raise NoHeader(path, f"header row must be 1 or more, not {header_row}")
+    if not path.exists():
+        raise SourceNotFound(path, f"the file does not exist (looked for {path})")
+    if not path.is_file():
+        raise SourceNotFound(path, "this is a folder, not a file")
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return _read_csv(path, header_row)
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(path, sheet, header_row, password)
+    raise UnsupportedFormat(
+        path,
+        f"'{suffix or '(no extension)'}' files are not supported; use CSV, XLSX, XLSM, XLSB, XLS or ODS",
+    )
+
+
+def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
+    """Worksheet names in workbook order (visible ones first is the caller's choice)."""
+    path = Path(path)
+    if path.suffix.lower() in CSV_SUFFIXES:
+        return []
+    return list(read_table(path, password=password).sheet_names)
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def detect_encoding(path: Path) -> str:
+    """Return a Python codec name for the file, or raise EncodingProblem / EmptyFile."""
+    with path.open("rb") as f:
+        head = f.read(4)
+        if head.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        line = 1
+        saw_multibyte_at: int | None = None
+        while chunk := f.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad_line = line + chunk.count(NL, 0, max(exc.start, 0))
+                if saw_multibyte_at is None:
+                    m = _UTF8_MULTIBYTE.search(chunk, 0, max(exc.start, 0))
+                    if m:
+                        saw_multibyte_at = line + chunk.count(NL, 0, m.start())
+                if saw_multibyte_at is not None:
+                    raise EncodingProblem(
+                        path,
+                        f"the text mixes encodings: line {saw_multibyte_at} is UTF-8 but line "
+                        f"{bad_line} is not. Re-save the file from Excel as "
+                        "'CSV UTF-8 (Comma delimited)' and try again.",
+                    ) from None
+                return _check_cp1252(path)
+            if saw_multibyte_at is None:
+                m = _UTF8_MULTIBYTE.search(chunk)
+                if m:
+                    saw_multibyte_at = line + chunk.count(NL, 0, m.start())
+            line += chunk.count(NL)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return _check_cp1252(path)
+    return "utf-8"
+
+
+def _check_cp1252(path: Path) -> str:
+    """Windows-1252 unless the file has bytes that code page leaves undefined, or mixes in UTF-8."""
+    line = 1
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            m = _CP1252_UNDEFINED.search(chunk)
+            if m:
+                raise EncodingProblem(
+                    path,
+                    f"line {line + chunk.count(NL, 0, m.start())} is neither UTF-8 nor "
+                    "Windows-1252 text. Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'.",
+                )
+            m = _UTF8_MULTIBYTE.search(chunk)
+            if m:
+                raise EncodingProblem(
+                    path,
+                    f"the text mixes encodings: line {line + chunk.count(NL, 0, m.start())} "
+                    "looks like UTF-8 but other lines are not. Re-save the file from Excel as "
+                    "'CSV UTF-8 (Comma delimited)' and try again.",
+                )
+            line += chunk.count(NL)
+    return "cp1252"
+
+
+def sniff_delimiter(sample: str) -> str:
+    """Pick the delimiter (comma, semicolon, tab, pipe) that splits the sample most consistently."""
+    lines = sample.splitlines(keepends=True)
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the sample may end mid-record
+    text = "".join(lines[:200])
+    best = ","
+    best_score: tuple[float, int] = (-1.0, 0)
+    for delim in DELIMITERS:
+        try:
+            records = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if r]
+        except csv.Error:
+            continue
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        consistent = sum(1 for r in records if len(r) == width) / len(records)
+        score = (consistent, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
+
+
+def _read_csv(path: Path, header_row: int) -> SourceTable:
+    if path.stat().st_size == 0:
+        raise EmptyFile(path, "the file is empty (0 bytes)")
+    with path.open("rb") as f:
+        head = f.read(8192)
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise NotASpreadsheet(path, "this is binary data, not CSV text (is it a workbook with the wrong extension?)")
+    encoding = detect_encoding(path)
+    with path.open("r", encoding=encoding, newline="") as f:
+        sample = f.read(65536)
+    if not sample.strip():
+        raise EmptyFile(path, "the file contains no text, only blank lines")
+    delimiter = sniff_delimiter(sample)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        with path.open("r", encoding=encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=delimiter, strict=False)
+            start = 1
+            try:
+                for cells in reader:
+                    yield start, cells
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise NotASpreadsheet(path, f"line {start} cannot be read as CSV ({exc})") from None
+
+    header: list[str] | None = None
+    header_issues: list[SourceIssue] = []
+    scan = ShapeScan()
+    width = 0
+    raw_rows_from = 0  # record index after the header
+    for index, (line, cells) in enumerate(records(), start=1):
+        if header is None:
+            if index < header_row:
+                continue
+            header_cells = _trim_trailing_blanks(cells)
+            if not header_cells:
+                raise NoHeader(path, f"the header row (line {line}) is blank; choose the row that holds the column names")
+            names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
+            header = list(names)
+            width = len(header)
+            raw_rows_from = index
+            continue
+        scan.feed(line, cells, width)
+    if header is None:
+        raise NoHeader(path, f"there is no row {header_row} to use as the header (the file is shorter)")
+    issues = header_issues + scan.finish(path)
+    if encoding == "cp1252":
+        issues.append(SourceIssue("assumption", "the text is not UTF-8; read as Windows-1252 (Western European)"))
+
+    def data_rows() -> Iterator[tuple[int, list[str]]]:
+        for index, (line, cells) in enumerate(records(), start=1):
+            if index > raw_rows_from:
+                yield line, cells
+
+    return SourceTable(
+        path=path, format="csv", header=tuple(header), row_count=scan.rows,
+        header_row=header_row, encoding=encoding, delimiter=delimiter,
+        issues=issues, _raw_rows=data_rows,
+    )
+
+
+def _trim_trailing_blanks(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
+
+
+# --- workbooks ------------------------------------------------------------------------
+
+
+def _decrypt(path: Path, data: bytes, password: str | None) -> bytes:
+    import msoffcrypto
+    from msoffcrypto.exceptions import DecryptionError, InvalidKeyError
+
+    try:
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        encrypted = office.is_encrypted()
+    except Exception:  # msoffcrypto raises bare exceptions for unknown OLE content
+        return data  # not an Office document msoffcrypto knows: let the reader decide
+    if not encrypted:
+        return data
+    candidates = [password] if password is not None else []
+    if path.suffix.lower() == ".xls" and password is None:
+        candidates.append(EXCEL_DEFAULT_PASSWORD)
+    for candidate in candidates:
+        try:
+            office = msoffcrypto.OfficeFile(io.BytesIO(data))
+            office.load_key(password=candidate)
+            out = io.BytesIO()
+            office.decrypt(out)
+            return out.getvalue()
+        except (InvalidKeyError, DecryptionError):
+            continue
+        except Exception as exc:  # damaged encryption headers
+            raise NotASpreadsheet(path, f"the workbook is encrypted but damaged ({exc})") from None
+    if password is None:
+        raise PasswordRequired(path, "the workbook is password-protected; enter its password to open it")
+    raise WrongPassword(path, "the password does not open this workbook (passwords are case-sensitive)")
+
+
+def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
+    import python_calamine as calamine
+
+    data = path.read_bytes()
+    if not data:
+        raise EmptyFile(path, "the file is empty (0 bytes)")
+    encrypted = False
+    if data.startswith(OLE_MAGIC):
+        plain = _decrypt(path, data, password)
+        encrypted = plain is not data
+        data = plain
+    elif path.suffix.lower() != ".xls" and not data.startswith(ZIP_MAGIC):
+        raise NotASpreadsheet(path, f"this is not a {path.suffix.upper().lstrip('.')} workbook (the file is damaged or another kind of file)")
+    try:
+        workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...
+        if type(exc).__name__ == "PasswordError":
+            raise PasswordRequired(path, "the workbook is password-protected; enter its password to open it") from None
+        raise NotASpreadsheet(path, f"the workbook cannot be read: it is damaged or not a spreadsheet ({exc})") from None
+    names = tuple(workbook.sheet_names)
+    if not names:
+        raise EmptyFile(path, "the workbook has no worksheets")
+    if sheet is None:
+        visible = [m.name for m in workbook.sheets_metadata
+                   if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")]
+        sheet = visible[0] if visible else names[0]
+    elif sheet not in names:
+        raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
+    try:
+        cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read ({exc})") from None
+    if not any(any(v != "" and v is not None for v in row) for row in cells):
+        raise EmptyFile(path, f"sheet '{sheet}' is empty")
+    if header_row > len(cells):
+        raise NoHeader(path, f"sheet '{sheet}' has no row {header_row} to use as the header (it ends at row {len(cells)})")
+    header_cells = _trim_trailing_blanks([cell_text(v) for v in cells[header_row - 1]])
+    if not header_cells:
+        raise NoHeader(path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names")
+    names_, issues = name_columns(header_cells, excel_column_letter)
+    width = len(names_)
+    first = header_row  # 0-based index of the first data row
+
+    def data_rows() -> Iterator[tuple[int, list[str]]]:
+        for index in range(first, len(cells)):
+            yield index + 1, [cell_text(v) for v in cells[index]]
+
+    scan = ShapeScan()
+    for line, row in data_rows():
+        scan.feed(line, row, width)
+    issues += scan.finish(path)
+    return SourceTable(
+        path=path, format=path.suffix.lower().lstrip("."), header=names_, row_count=scan.rows,
+        sheet=sheet, sheet_names=names, header_row=header_row, encrypted=encrypted,
+        issues=issues, _raw_rows=data_rows,
+    )
+
+
+def cell_text(value: Any) -> str:
+    """A workbook cell as the text Excel shows in the formula bar (see module docstring)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.15g}".replace("e+", "E+").replace("e-", "E-")
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dt.timedelta):
+        total = int(value.total_seconds())
+        hours, rem = divmod(total, 3600)
+        return f"{hours}:{rem // 60:02d}:{rem % 60:02d}"
+    return str(value)
+
+
+__all__ = ["read_table", "list_sheets", "detect_encoding", "sniff_delimiter", "cell_text", "ReaderError"]

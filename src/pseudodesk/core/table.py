@@ -1,0 +1,192 @@
+"""The table of text every reader returns, streamed in row batches.
+
+A :class:`SourceTable` holds the header and everything needed to produce the data
+rows again, in order, as lists of ``str`` exactly as the user saw them in Excel. It
+never holds the whole file as text: :meth:`SourceTable.iter_batches` re-reads and
+converts on demand, so a multi-gigabyte CSV costs one batch of memory.
+
+Shaping rules shared by every reader (see docs/readers.md):
+- a row with fewer cells than the header is padded with empty cells and reported;
+- a row with more cells is fine when the extra cells are empty, and otherwise makes
+  the whole file unreadable (:class:`~pseudodesk.core.errors.RaggedRows`), because
+  those values belong to no column and would be lost;
+- a completely blank row is skipped and reported (never silently);
+- a blank header cell above data becomes ``Column <letter/number>``; a repeated
+  header name gets `` (2)``, `` (3)``...; both reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pseudodesk.core.errors import RaggedRows
+
+
+@dataclass(frozen=True)
+class SourceIssue:
+    """Something about the source the user should know; nothing was lost."""
+
+    kind: str  # "short_rows", "blank_rows", "renamed_headers", "assumption"
+    message: str
+    lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RowBatch:
+    """Consecutive data rows: ``rows[i]`` came from source line/row ``lines[i]``."""
+
+    rows: list[list[str]]
+    lines: list[int]
+
+
+RawRows = Callable[[], Iterator[tuple[int, list[str]]]]
+"""Re-startable source of (line number, cells) pairs for the data rows only."""
+
+
+@dataclass
+class SourceTable:
+    """A spreadsheet opened for reading: header, shape facts and a way to stream rows."""
+
+    path: Path
+    format: str  # "csv", "xlsx", "xlsm", "xlsb", "xls", "ods"
+    header: tuple[str, ...]
+    row_count: int
+    sheet: str | None = None
+    sheet_names: tuple[str, ...] = ()
+    header_row: int = 1
+    encoding: str | None = None
+    delimiter: str | None = None
+    encrypted: bool = False
+    issues: list[SourceIssue] = field(default_factory=list)
+    _raw_rows: RawRows | None = field(default=None, repr=False)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.header
+
+    def iter_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Every kept data row with its source line/row number, padded to the header width."""
+        if self._raw_rows is None:
+            return iter(())
+        return shape_rows(self._raw_rows(), len(self.header))
+
+    def iter_batches(self, batch_size: int = 10_000) -> Iterator[RowBatch]:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for line, row in self.iter_rows():
+            rows.append(row)
+            lines.append(line)
+            if len(rows) >= batch_size:
+                yield RowBatch(rows, lines)
+                rows, lines = [], []
+        if rows:
+            yield RowBatch(rows, lines)
+
+    def preview(self, limit: int = 100) -> list[list[str]]:
+        out: list[list[str]] = []
+        for _, row in self.iter_rows():
+            out.append(row)
+            if len(out) >= limit:
+                break
+        return out
+
+
+def shape_rows(raw: Iterable[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, list[str]]]:
+    """Pad short rows, trim empty overflow, skip blank rows (the scan reports them)."""
+    for line, cells in raw:
+        n = len(cells)
+        if n == width:
+            row = cells
+        elif n < width:
+            row = cells + [""] * (width - n)
+        else:
+            row = cells[:width]
+        if not any(row):
+            continue
+        yield line, row
+
+
+@dataclass
+class ShapeScan:
+    """What a full pass over the rows found: counts and line numbers to report."""
+
+    rows: int = 0
+    short_lines: list[int] = field(default_factory=list)
+    blank_lines: list[int] = field(default_factory=list)
+    ragged_lines: list[int] = field(default_factory=list)
+    ragged_total: int = 0
+
+    MAX_LINES = 1000
+
+    def feed(self, line: int, cells: list[str], width: int) -> None:
+        n = len(cells)
+        if n > width and any(c.strip() for c in cells[width:]):
+            self.ragged_total += 1
+            if len(self.ragged_lines) < self.MAX_LINES:
+                self.ragged_lines.append(line)
+            return
+        if not any(cells[:width]):
+            self.blank_lines.append(line) if len(self.blank_lines) < self.MAX_LINES else None
+            return
+        self.rows += 1
+        if n < width and len(self.short_lines) < self.MAX_LINES:
+            self.short_lines.append(line)
+
+    def finish(self, path: Path) -> list[SourceIssue]:
+        if self.ragged_total:
+            raise RaggedRows(path, self.ragged_lines, self.ragged_total)
+        issues = []
+        if self.short_lines:
+            issues.append(SourceIssue(
+                "short_rows",
+                f"{len(self.short_lines)} row(s) had fewer cells than the header; "
+                "the missing cells were read as empty",
+                tuple(self.short_lines)))
+        if self.blank_lines:
+            issues.append(SourceIssue(
+                "blank_rows",
+                f"{len(self.blank_lines)} completely blank row(s) skipped",
+                tuple(self.blank_lines)))
+        return issues
+
+
+def name_columns(cells: list[str], label: Callable[[int], str]) -> tuple[tuple[str, ...], list[SourceIssue]]:
+    """Header names from a header row: trimmed, blank ones named, duplicates numbered."""
+    issues: list[SourceIssue] = []
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    blank: list[str] = []
+    dup: list[str] = []
+    for i, cell in enumerate(cells):
+        name = " ".join(cell.split())
+        if not name:
+            name = f"Column {label(i)}"
+            blank.append(name)
+        key = name.casefold()
+        if key in seen:
+            seen[key] += 1
+            new = f"{name} ({seen[key]})"
+            dup.append(f"'{name}' -> '{new}'")
+            name = new
+        else:
+            seen[key] = 1
+        names.append(name)
+    if blank:
+        issues.append(SourceIssue("renamed_headers", "blank header cell(s) named " + ", ".join(blank)))
+    if dup:
+        issues.append(SourceIssue("renamed_headers", "repeated header(s) renamed: " + ", ".join(dup)))
+    return tuple(names), issues
+
+
+def excel_column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
