@@ -92,7 +92,10 @@ def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
     path = Path(path)
     if path.suffix.lower() in CSV_SUFFIXES:
         return []
-    return list(read_table(path, password=password).sheet_names)
+    if not path.is_file():
+        raise SourceNotFound(path, f"the file does not exist (looked for {path})")
+    workbook, _ = _open_workbook(path, password)
+    return list(workbook.sheet_names)
 
 
 # --- CSV ------------------------------------------------------------------------------
@@ -287,7 +290,8 @@ def _decrypt(path: Path, data: bytes, password: str | None) -> bytes:
     raise WrongPassword(path, "the password does not open this workbook (passwords are case-sensitive)")
 
 
-def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
+def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool]:
+    """The calamine workbook (decrypted in memory when protected) and whether it was encrypted."""
     import python_calamine as calamine
 
     data = path.read_bytes()
@@ -301,11 +305,15 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     elif path.suffix.lower() != ".xls" and not data.startswith(ZIP_MAGIC):
         raise NotASpreadsheet(path, f"this is not a {path.suffix.upper().lstrip('.')} workbook (the file is damaged or another kind of file)")
     try:
-        workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted
     except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...
         if type(exc).__name__ == "PasswordError":
             raise PasswordRequired(path, "the workbook is password-protected; enter its password to open it") from None
         raise NotASpreadsheet(path, f"the workbook cannot be read: it is damaged or not a spreadsheet ({exc})") from None
+
+
+def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
+    workbook, encrypted = _open_workbook(path, password)
     names = tuple(workbook.sheet_names)
     if not names:
         raise EmptyFile(path, "the workbook has no worksheets")

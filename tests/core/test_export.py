@@ -1,0 +1,166 @@
+"""CSV output rules and encryption that standard tools open: openssl cms and 7-Zip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pseudodesk.core.errors import ExportError, OutputExists
+from pseudodesk.core.export import (
+    CsvEncoder,
+    atomic_output,
+    encrypt_cms,
+    generate_passphrase,
+    load_certificates,
+    neutralise,
+    write_7z,
+)
+from tests.conftest import require_tool
+
+PAYLOAD = ('PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'.encode()
+           + "Zoë\r\n".encode() + bytes(range(32, 127)))
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    ("=1+1", "'=1+1"), ("+44 7700", "'+44 7700"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("SW1A 2AA", "SW1A 2AA"),
+])
+def test_formula_neutralising(value, written):
+    assert neutralise(value) == written
+
+
+def test_csv_is_rfc4180_and_plain_values_are_left_alone():
+    enc = CsvEncoder(["ID", "NOTE", "N"])
+    data = enc.encode([["1", 'say "hi", then\nleave', "-3"], ["2", "=cmd", "-3"]],
+                      [[True, False, True], [True, False, False]])
+    assert data.decode() == 'ID,NOTE,N\r\n1,"say ""hi"", then\nleave",-3\r\n2,\'=cmd,\'-3\r\n'
+    assert list(csv.reader(io.StringIO(data.decode(), newline=""))) == [
+        ["ID", "NOTE", "N"], ["1", 'say "hi", then\nleave', "-3"], ["2", "'=cmd", "'-3"]]
+
+
+def test_header_only_once_across_batches():
+    enc = CsvEncoder(["A"])
+    assert enc.encode([["1"]]) + enc.encode([["2"]]) == b"A\r\n1\r\n2\r\n"
+
+
+def test_cms_output_opens_with_openssl(tmp_path, demo_paths):
+    openssl = require_tool("openssl")
+    certs = load_certificates([demo_paths["certificate"]])
+    (tmp_path / "out.p7m").write_bytes(encrypt_cms(PAYLOAD, certs))
+    subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(tmp_path / "out.p7m"),
+                    "-inkey", str(demo_paths["private_key"]), "-out", str(tmp_path / "plain.csv")],
+                   check=True, capture_output=True)
+    assert (tmp_path / "plain.csv").read_bytes() == PAYLOAD  # byte for byte: no CRLF rewriting
+
+
+def test_cms_uses_aes256(tmp_path, demo_paths):
+    openssl = require_tool("openssl")
+    der = encrypt_cms(b"x", load_certificates([demo_paths["certificate"]]))
+    (tmp_path / "x.p7m").write_bytes(der)
+    dump = subprocess.run([openssl, "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "x.p7m")],
+                          check=True, capture_output=True, text=True).stdout
+    assert "aes-256-cbc" in dump
+
+
+def test_cms_to_two_recipients(tmp_path, demo_paths):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    import datetime as dt
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "second")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    path = tmp_path / "second.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    der = encrypt_cms(PAYLOAD, load_certificates([demo_paths["certificate"], path]))
+    assert pkcs7.pkcs7_decrypt_der(der, cert, key, []) == PAYLOAD
+
+
+def test_expired_and_junk_certificates_are_refused(tmp_path):
+    junk = tmp_path / "junk.crt"
+    junk.write_bytes(b"hello")
+    with pytest.raises(ExportError, match="junk.crt: not a PEM or DER X.509 certificate"):
+        load_certificates([junk])
+    with pytest.raises(ExportError, match="missing.crt: cannot be read"):
+        load_certificates([tmp_path / "missing.crt"])
+
+
+def test_passphrase_has_at_least_100_bits():
+    import math
+
+    from pseudodesk.core import export
+
+    phrase = generate_passphrase()
+    symbols = phrase.replace("-", "")
+    bits = len(symbols) * math.log2(len(export.PASSPHRASE_ALPHABET))
+    assert bits >= 100 and len(set(export.PASSPHRASE_ALPHABET)) == 32
+    assert all(c in export.PASSPHRASE_ALPHABET for c in symbols)
+    assert generate_passphrase() != phrase
+
+
+def test_7z_opens_with_7zip_and_hides_names(tmp_path):
+    seven = require_tool("7z", "7zz", "7za")
+    phrase = generate_passphrase()
+    archive = tmp_path / "out.7z"
+    with archive.open("wb") as f:
+        write_7z(f, PAYLOAD, "export.csv", phrase)
+    out = tmp_path / "x"
+    subprocess.run([seven, "x", f"-p{phrase}", f"-o{out}", str(archive)], check=True, capture_output=True)
+    assert (out / "export.csv").read_bytes() == PAYLOAD
+    # header encryption: without the passphrase not even the file list can be read
+    listing = subprocess.run([seven, "l", "-pwrong", str(archive)], capture_output=True, text=True)
+    assert listing.returncode != 0 and "export.csv" not in listing.stdout
+    info = subprocess.run([seven, "l", "-slt", f"-p{phrase}", str(archive)], capture_output=True, text=True).stdout
+    assert "7zAES" in info
+
+
+def test_7z_wrong_passphrase_fails(tmp_path):
+    seven = require_tool("7z", "7zz", "7za")
+    archive = tmp_path / "out.7z"
+    with archive.open("wb") as f:
+        write_7z(f, PAYLOAD, "export.csv", "RIGHT-PASS-PHRA-SE12-3456-7890")
+    result = subprocess.run([seven, "x", "-pWRONG", f"-o{tmp_path / 'x'}", str(archive)], capture_output=True)
+    assert result.returncode != 0
+    assert not (tmp_path / "x" / "export.csv").exists() or (tmp_path / "x" / "export.csv").read_bytes() != PAYLOAD
+
+
+def test_7z_wrong_passphrase_fails_in_py7zr(tmp_path):
+    import py7zr
+
+    archive = tmp_path / "out.7z"
+    with archive.open("wb") as f:
+        write_7z(f, PAYLOAD, "export.csv", "RIGHT")
+    with pytest.raises(Exception):
+        with py7zr.SevenZipFile(archive, "r", password="WRONG") as z:
+            z.readall()
+
+
+def test_atomic_output_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.p7m"
+    with pytest.raises(RuntimeError):
+        with atomic_output(target) as f:
+            f.write(b"partial")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_output_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "out.p7m"
+    target.write_bytes(b"old")
+    with pytest.raises(OutputExists, match="out.p7m already exists"):
+        with atomic_output(target) as f:
+            f.write(b"new")
+    assert target.read_bytes() == b"old"
+    with atomic_output(target, overwrite=True) as f:
+        f.write(b"new")
+    assert target.read_bytes() == b"new"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.p7m"]

@@ -1,0 +1,173 @@
+"""CSV reader: encodings, delimiters, quoting, ragged rows and bad input, with exact outcomes."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from pseudodesk.core import errors
+from pseudodesk.core.readers import read_table
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def rows(table) -> list[list[str]]:
+    return [r for _, r in table.iter_rows()]
+
+
+TEXT = "NHS No,Name,Town\r\n9434765919,Zoë Brontë,Hawes\r\n4505577104,Seán Ó Briain,Bath\r\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "prefix", "expected"),
+    [
+        ("utf-8", b"", "utf-8"),
+        ("utf-8", codecs.BOM_UTF8, "utf-8-sig"),
+        ("cp1252", b"", "cp1252"),
+        ("utf-16-le", codecs.BOM_UTF16_LE, "utf-16"),
+    ],
+)
+def test_encodings_are_detected_and_text_is_exact(tmp_path, encoding, prefix, expected):
+    path = write(tmp_path, "people.csv", prefix + TEXT.encode(encoding))
+    table = read_table(path)
+    assert table.encoding == expected
+    assert table.header == ("NHS No", "Name", "Town")  # no BOM left on the first header
+    assert rows(table) == [["9434765919", "Zoë Brontë", "Hawes"], ["4505577104", "Seán Ó Briain", "Bath"]]
+
+
+def test_cp1252_is_reported_as_an_assumption(tmp_path):
+    table = read_table(write(tmp_path, "p.csv", "a,b\r\n£5,é\r\n".encode("cp1252")))
+    assert rows(table) == [["£5", "é"]]
+    assert any(i.kind == "assumption" and "Windows-1252" in i.message for i in table.issues)
+
+
+def test_mixed_utf8_and_cp1252_is_refused_with_line_numbers(tmp_path):
+    data = "a,b\n1,Zoë\n".encode("utf-8") + "2,Brontë\n".encode("cp1252")
+    with pytest.raises(errors.EncodingProblem) as info:
+        read_table(write(tmp_path, "mixed.csv", data))
+    assert "line 2 is UTF-8" in str(info.value) and "line 3 is not" in str(info.value)
+    assert "mixed.csv" in str(info.value)
+
+
+def test_bytes_undefined_in_cp1252_are_refused(tmp_path):
+    with pytest.raises(errors.EncodingProblem, match="line 2 is neither UTF-8 nor Windows-1252"):
+        read_table(write(tmp_path, "odd.csv", b"a,b\n1,\x81\x8d\n"))
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiters_are_sniffed(tmp_path, delimiter):
+    text = delimiter.join(["NHS No", "DOB", "Notes"]) + "\n"
+    text += delimiter.join(["9434765919", "29/11/1973", '"a, b; c | d"']) + "\n"
+    text += delimiter.join(["4505577104", "01/02/2003", "plain"]) + "\n"
+    table = read_table(write(tmp_path, "d.csv", text.encode()))
+    assert table.delimiter == delimiter
+    assert rows(table) == [["9434765919", "29/11/1973", "a, b; c | d"], ["4505577104", "01/02/2003", "plain"]]
+
+
+def test_quoted_fields_with_commas_quotes_and_newlines(tmp_path):
+    data = b'id,address,note\n1,"1 High St, Lincoln","He said ""hi"""\n2,"Flat 2\r\nMill Lane","x"\n3,last,row'
+    table = read_table(write(tmp_path, "q.csv", data))
+    assert rows(table) == [
+        ["1", "1 High St, Lincoln", 'He said "hi"'],
+        ["2", "Flat 2\r\nMill Lane", "x"],
+        ["3", "last", "row"],  # no final newline: the last row is kept
+    ]
+    # line numbers are where each record starts, counting the embedded line break
+    assert [line for line, _ in table.iter_rows()] == [2, 3, 5]
+    assert table.row_count == 3
+
+
+def test_short_rows_are_padded_and_reported_with_line_numbers(tmp_path):
+    table = read_table(write(tmp_path, "s.csv", b"a,b,c\n1,2,3\n4,5\n6\n7,8,9\n"))
+    assert rows(table) == [["1", "2", "3"], ["4", "5", ""], ["6", "", ""], ["7", "8", "9"]]
+    issue = next(i for i in table.issues if i.kind == "short_rows")
+    assert issue.lines == (3, 4)
+
+
+def test_long_rows_with_data_are_refused_with_line_numbers(tmp_path):
+    with pytest.raises(errors.RaggedRows) as info:
+        read_table(write(tmp_path, "r.csv", b"a,b\n1,2\n3,4,5\n6,7\n8,9,10,11\n"))
+    assert info.value.lines == [3, 5]
+    assert "line(s) 3, 5" in str(info.value) and "r.csv" in str(info.value)
+
+
+def test_trailing_empty_cells_are_not_ragged(tmp_path):
+    table = read_table(write(tmp_path, "t.csv", b"a,b\n1,2,,\n3,4,\n"))
+    assert rows(table) == [["1", "2"], ["3", "4"]]
+    assert table.issues == []
+
+
+def test_blank_rows_are_skipped_and_reported(tmp_path):
+    table = read_table(write(tmp_path, "b.csv", b"a,b\n1,2\n\n,\n3,4\n"))
+    assert rows(table) == [["1", "2"], ["3", "4"]]
+    assert next(i for i in table.issues if i.kind == "blank_rows").lines == (3, 4)
+
+
+def test_header_row_choice_and_renamed_headers(tmp_path):
+    data = b"Extract for November\n\nNHS No,,Name,Name\n1,2,3,4\n"
+    table = read_table(write(tmp_path, "h.csv", data), header_row=3)
+    assert table.header == ("NHS No", "Column 2", "Name", "Name (2)")
+    assert rows(table) == [["1", "2", "3", "4"]]
+    assert {i.kind for i in table.issues} == {"renamed_headers"}
+
+
+def test_identifiers_stay_as_written(tmp_path):
+    table = read_table(write(tmp_path, "i.csv", b"nhs,zip,code\n9434765919,01234,007\n"))
+    assert rows(table) == [["9434765919", "01234", "007"]]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(errors.SourceNotFound, match="nope.csv: the file does not exist"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(errors.EmptyFile, match="empty.csv: the file is empty"):
+        read_table(write(tmp_path, "empty.csv", b""))
+
+
+def test_only_blank_lines(tmp_path):
+    with pytest.raises(errors.EmptyFile, match="only blank lines"):
+        read_table(write(tmp_path, "blank.csv", b"\r\n\r\n  \r\n"))
+
+
+def test_blank_header_row(tmp_path):
+    with pytest.raises(errors.NoHeader, match="header row \\(line 1\\) is blank"):
+        read_table(write(tmp_path, "nh.csv", b",,\n1,2,3\n"))
+
+
+def test_header_row_past_the_end(tmp_path):
+    with pytest.raises(errors.NoHeader, match="no row 5"):
+        read_table(write(tmp_path, "short.csv", b"a,b\n1,2\n"), header_row=5)
+
+
+def test_binary_junk_with_csv_extension(tmp_path):
+    with pytest.raises(errors.NotASpreadsheet, match="binary data"):
+        read_table(write(tmp_path, "junk.csv", b"\x00\x01\x02PK\x03\x04" * 50))
+
+
+def test_unsupported_extension(tmp_path):
+    with pytest.raises(errors.UnsupportedFormat, match="'.pdf' files are not supported"):
+        read_table(write(tmp_path, "x.pdf", b"%PDF-1.4"))
+
+
+def test_errors_are_distinct_reader_errors():
+    kinds = [errors.SourceNotFound, errors.EmptyFile, errors.NoHeader, errors.NotASpreadsheet,
+             errors.PasswordRequired, errors.WrongPassword, errors.RaggedRows, errors.EncodingProblem]
+    assert len(set(kinds)) == len(kinds)
+    assert all(issubclass(k, errors.ReaderError) for k in kinds)
+
+
+def test_batches_cover_every_row_in_order(tmp_path):
+    body = "".join(f"{i},{i * 2}\n" for i in range(1, 26))
+    table = read_table(write(tmp_path, "n.csv", ("a,b\n" + body).encode()))
+    batches = list(table.iter_batches(7))
+    assert [len(b.rows) for b in batches] == [7, 7, 7, 4]
+    assert [r[0] for b in batches for r in b.rows] == [str(i) for i in range(1, 26)]
+    assert batches[1].lines[0] == 9

@@ -1,0 +1,165 @@
+"""Workbook readers (XLSX, XLS, ODS via calamine), password-protected workbooks and bad files."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pseudodesk.core import errors
+from pseudodesk.core.readers import cell_text, list_sheets, read_table
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+# What Excel shows for tests/data/people.* (see tests/data/make_fixtures.py).
+EXPECTED_HEADER = ("NHS No", "Code", "DOB", "Score", "Double", "Name")
+EXPECTED_ROWS = [
+    (4, ["9434765919", "01234", "1973-11-29", "0.5", "1", "O'Brien, Seán"]),
+    (5, ["450 557 7104", "00007", "29/02/2000", "1234.25", "2468.5", '=HYPERLINK("x")']),
+    (6, ["4505577104", "", "2008-12-31", "-3", "-6", "Zoë"]),
+]
+
+
+@pytest.mark.parametrize("name", ["people.xlsx", "people-1904.xlsx", "people.xls", "people.ods"])
+def test_workbook_cells_read_as_excel_shows_them(name):
+    table = read_table(DATA / name, header_row=3)
+    assert table.sheet == "Extract"
+    assert table.sheet_names == ("Extract", "Second sheet")
+    assert table.header == EXPECTED_HEADER
+    # numbers that are identifiers stay whole, leading zeros survive in text cells,
+    # date cells become ISO text (also in the 1904 date system), formulas give cached values
+    assert list(table.iter_rows()) == EXPECTED_ROWS
+    assert table.row_count == 3
+
+
+def test_xlsm_is_read_like_xlsx(tmp_path):
+    shutil.copy(DATA / "people.xlsx", tmp_path / "people.xlsm")
+    assert list(read_table(tmp_path / "people.xlsm", header_row=3).iter_rows()) == EXPECTED_ROWS
+
+
+def test_user_picks_the_sheet():
+    table = read_table(DATA / "people.xlsx", sheet="Second sheet")
+    assert table.header == ("Ref", "Value")
+    assert list(table.iter_rows()) == [(2, ["A1", "10"])]
+    assert list_sheets(DATA / "people.ods") == ["Extract", "Second sheet"]
+
+
+def test_unknown_sheet_names_the_sheets():
+    with pytest.raises(errors.SheetNotFound, match="no sheet named 'Nope'; the sheets are: Extract, Second sheet"):
+        read_table(DATA / "people.xlsx", sheet="Nope")
+
+
+def test_header_row_that_is_blank():
+    with pytest.raises(errors.NoHeader, match="row 2 of sheet 'Extract' is blank"):
+        read_table(DATA / "people.xlsx", header_row=2)
+
+
+def test_header_row_past_the_end_of_the_sheet():
+    with pytest.raises(errors.NoHeader, match="has no row 40"):
+        read_table(DATA / "people.xls", header_row=40)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (9434765919.0, "9434765919"),
+        (9434765919, "9434765919"),
+        (0.1 + 0.2, "0.3"),  # Excel shows 15 significant digits
+        (1e20, "1E+20"),
+        (True, "TRUE"),
+        (None, ""),
+        (-0.5, "-0.5"),
+    ],
+)
+def test_cell_text(value, text):
+    assert cell_text(value) == text
+
+
+def encrypt_xlsx(source: Path, target: Path, password: str) -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    with source.open("rb") as plain, target.open("wb") as out:
+        OOXMLFile(plain).encrypt(password, out)
+
+
+def test_password_protected_workbook_opens_in_memory(tmp_path):
+    protected = tmp_path / "protected.xlsx"
+    encrypt_xlsx(DATA / "people.xlsx", protected, "Corr3ct horse")
+    before = set(tmp_path.iterdir())
+    table = read_table(protected, header_row=3, password="Corr3ct horse")
+    assert table.encrypted is True
+    assert list(table.iter_rows()) == EXPECTED_ROWS
+    assert set(tmp_path.iterdir()) == before  # nothing decrypted to disk
+
+
+def test_password_protected_workbook_without_password(tmp_path):
+    protected = tmp_path / "protected.xlsx"
+    encrypt_xlsx(DATA / "people.xlsx", protected, "secret")
+    with pytest.raises(errors.PasswordRequired, match="protected.xlsx: the workbook is password-protected"):
+        read_table(protected)
+
+
+def test_password_protected_workbook_with_wrong_password(tmp_path):
+    protected = tmp_path / "protected.xlsx"
+    encrypt_xlsx(DATA / "people.xlsx", protected, "secret")
+    with pytest.raises(errors.WrongPassword, match="protected.xlsx: the password does not open this workbook"):
+        read_table(protected, password="Secret")
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".ods", ".xlsm"])
+def test_binary_junk_with_a_spreadsheet_extension(tmp_path, suffix):
+    junk = tmp_path / f"junk{suffix}"
+    junk.write_bytes(bytes(range(256)) * 20)
+    with pytest.raises(errors.NotASpreadsheet, match=f"junk{suffix}: "):
+        read_table(junk)
+
+
+def test_truncated_xlsx_is_not_a_spreadsheet(tmp_path):
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes((DATA / "people.xlsx").read_bytes()[:1500])
+    with pytest.raises(errors.NotASpreadsheet, match="cut.xlsx: the workbook cannot be read"):
+        read_table(cut)
+
+
+def test_empty_workbook_file(tmp_path):
+    empty = tmp_path / "empty.xlsx"
+    empty.write_bytes(b"")
+    with pytest.raises(errors.EmptyFile, match="empty.xlsx: the file is empty"):
+        read_table(empty)
+
+
+def test_workbook_with_an_empty_sheet(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "blank-sheet.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    wb.add_worksheet("Empty")
+    wb.close()
+    with pytest.raises(errors.EmptyFile, match="sheet 'Empty' is empty"):
+        read_table(path)
+
+
+def test_workbook_ragged_cells_beyond_the_header(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "ragged.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["a", "b"])
+    ws.write_row(1, 0, ["1", "2"])
+    ws.write_row(2, 0, ["3", "4", "stray"])
+    wb.close()
+    with pytest.raises(errors.RaggedRows) as info:
+        read_table(path)
+    assert info.value.lines == [3]
+
+
+def test_workbook_opened_from_memory_leaves_file_untouched(tmp_path):
+    copy = tmp_path / "people.xlsx"
+    copy.write_bytes((DATA / "people.xlsx").read_bytes())
+    before = copy.read_bytes()
+    read_table(copy, header_row=3)
+    assert copy.read_bytes() == before
+    assert io  # imported for symmetry with the encrypt helper
