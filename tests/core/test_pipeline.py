@@ -1,0 +1,249 @@
+"""The whole run: acceptance items of the foundation issue, end to end on real files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pseudodesk.core.demo import run_demo
+from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
+from pseudodesk.core.mapping import load_mapping, suggest_mapping
+from pseudodesk.core.pipeline import check, run
+from pseudodesk.core.profile import KeyRef, load_profile, parse_profile
+from pseudodesk.core.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.readers import read_table
+from tests.conftest import require_tool
+
+KEY_A = ProjectKey("a", bytes(range(32)))
+KEY_B = ProjectKey("b", bytes(range(100, 132)))
+
+PASSPHRASE_PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Pilot extract"
+version = "1"
+review_date = 2099-12-31
+[recipient]
+mode = "passphrase"
+[[source_fields]]
+id = "nhs_number"
+convention = "nhs_number"
+aliases = ["NHS Number"]
+[[source_fields]]
+id = "postcode"
+convention = "postcode"
+[[source_fields]]
+id = "gender"
+convention = "gender"
+aliases = ["Sex"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs_number"
+[[output_fields]]
+name = "POSTCODE"
+role = "keep"
+from = "postcode"
+[[output_fields]]
+name = "SEX"
+role = "keep"
+from = "gender"
+"""
+
+PEOPLE_CSV = (
+    "Name,NHS Number,Postcode,Sex,Phone\n"
+    "Ann Smith,943 476 5919,sw1a2aa,female,07700 900123\n"
+    "Bob Jones,4505577104,M1 1AE,M,07700 900456\n"
+    "Cat Brown,9876544321,B33 8TH,f,07700 900789\n"   # wrong check digit
+    "Dan Green,,QA1 1AA,boy,=HYPERLINK(\"x\")\n"       # no NHS number, invalid postcode
+)
+
+
+def decrypt_cms(path: Path, private_key: Path) -> bytes:
+    openssl = require_tool("openssl")
+    return subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(path),
+                           "-inkey", str(private_key)], check=True, capture_output=True).stdout
+
+
+def extract_7z(path: Path, passphrase: str, out: Path) -> bytes:
+    seven = require_tool("7z", "7zz", "7za")
+    subprocess.run([seven, "x", f"-p{passphrase}", f"-o{out}", str(path)], check=True, capture_output=True)
+    (member,) = list(out.iterdir())
+    return member.read_bytes()
+
+
+@pytest.fixture
+def pilot(tmp_path):
+    source = tmp_path / "people.csv"
+    source.write_text(PEOPLE_CSV, encoding="utf-8")
+    profile = parse_profile(PASSPHRASE_PROFILE.encode())
+    table = read_table(source)
+    return profile, table, suggest_mapping(profile, table.header)
+
+
+def parse_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+
+
+def test_demo_output_opens_and_holds_only_the_profile_columns(tmp_path, demo_paths):
+    result = run_demo(tmp_path / "out")
+    assert result.output.name == "pseudodesk-demo.csv.p7m"
+    plain = decrypt_cms(result.output, demo_paths["private_key"])
+    rows = parse_csv(plain)
+    assert rows[0] == ["PERSON_ID", "DOB", "GENDER", "POST CODE", "ETHNICITY"]
+    assert len(rows) == 1 + 600  # every person, none dropped
+    # nothing identifying from the stripped columns survives anywhere in the output
+    source = read_table(demo_paths["spreadsheet"])
+    cols = {name: i for i, name in enumerate(source.header)}
+    text = plain.decode()
+    cells = {c for row in rows[1:] for c in row}
+    for _, row in source.iter_rows():
+        for column in ("Forename", "Surname", "Address 1", "Phone", "Email"):
+            assert row[cols[column]] not in cells
+        for column in ("Phone", "Email", "Address 1"):
+            assert row[cols[column]] not in text
+        nhs_digits = "".join(ch for ch in row[cols["NHS No"]] if ch.isdigit())
+        if nhs_digits:
+            assert nhs_digits not in text
+    assert all(len(r[0]) in (0, 64) for r in rows[1:])
+    assert result.report.stripped_columns == ["Client Ref", "Forename", "Surname", "Address 1", "Address 2",
+                                              "Town", "Phone", "Email", "School", "Notes"]
+
+
+def test_same_key_same_pseudonyms_different_key_none_match(tmp_path, pilot):
+    profile, table, mapping = pilot
+    first = run(profile, table, mapping, KEY_A, tmp_path / "1")
+    second = run(profile, table, mapping, KEY_A, tmp_path / "2")
+    other = run(profile, table, mapping, KEY_B, tmp_path / "3")
+    ids = [[r[0] for r in parse_csv(extract_7z(res.output, res.passphrase, tmp_path / f"x{i}"))[1:]]
+           for i, res in enumerate((first, second, other))]
+    assert ids[0] == ids[1]
+    assert first.csv_sha256 == second.csv_sha256
+    assert first.passphrase != second.passphrase  # each export gets its own passphrase
+    real = [p for p in ids[0] if p]
+    assert len(real) == 2
+    assert not set(real) & set(ids[2])
+    assert ids[0][0] == pseudonym(KEY_A, "PERSON_ID", ["9434765919"])  # normalised before hashing
+
+
+def test_values_checked_normalised_and_blanked(tmp_path, pilot):
+    profile, table, mapping = pilot
+    result = run(profile, table, mapping, KEY_A, tmp_path)
+    rows = parse_csv(extract_7z(result.output, result.passphrase, tmp_path / "x"))
+    assert rows == [
+        ["PERSON_ID", "POSTCODE", "SEX"],
+        [pseudonym(KEY_A, "PERSON_ID", ["9434765919"]), "SW1A 2AA", "F"],
+        [pseudonym(KEY_A, "PERSON_ID", ["4505577104"]), "M1 1AE", "M"],
+        ["", "B33 8TH", "F"],
+        ["", "", "M"],
+    ]
+    nhs = result.report.fields["nhs_number"]
+    assert nhs.counts["invalid"] == 1 and nhs.counts["empty"] == 1
+    assert [(p.line, p.reason) for p in nhs.problems] == [(4, "check digit is wrong (Modulus 11)")]
+    assert result.report.blank_outputs == {"PERSON_ID": 2, "POSTCODE": 1, "SEX": 0}
+    assert result.report.stripped_columns == ["Name", "Phone"]
+    assert result.rows_written == 4
+
+
+def test_batch_size_does_not_change_a_byte(tmp_path, demo_paths):
+    profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
+    mapping = load_mapping(demo_paths["mapping"])
+    table = read_table(demo_paths["spreadsheet"])
+    hashes = set()
+    plains = []
+    for size in (1, 7, 256, 1_000_000):
+        res = run(profile, table, mapping, KEY_A, tmp_path / str(size), allow_demo_recipient=True,
+                  accept_expired=True, batch_size=size, name="x")
+        hashes.add(res.csv_sha256)
+        plains.append(decrypt_cms(res.output, demo_paths["private_key"]))
+    assert len(hashes) == 1
+    assert plains[0] == plains[-1]
+
+
+def test_cancel_leaves_nothing_behind(tmp_path, pilot):
+    profile, table, mapping = pilot
+    calls = iter(range(100))
+    with pytest.raises(Cancelled):
+        run(profile, table, mapping, KEY_A, tmp_path / "out", batch_size=1, cancel=lambda: next(calls) >= 2)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_cancel_during_encryption_leaves_nothing_behind(tmp_path, pilot):
+    profile, table, mapping = pilot
+    state = {"encrypting": False}
+
+    def progress(fraction, message):
+        state["encrypting"] = message == "Encrypting"
+
+    with pytest.raises(Cancelled):
+        run(profile, table, mapping, KEY_A, tmp_path / "out", progress=progress, cancel=lambda: state["encrypting"])
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_existing_output_is_never_overwritten_unless_asked(tmp_path, pilot):
+    profile, table, mapping = pilot
+    first = run(profile, table, mapping, KEY_A, tmp_path, name="monthly")
+    before = first.output.read_bytes()
+    with pytest.raises(ExportError, match="monthly.7z already exists"):
+        run(profile, table, mapping, KEY_A, tmp_path, name="monthly")
+    assert first.output.read_bytes() == before
+    again = run(profile, table, mapping, KEY_A, tmp_path, name="monthly", overwrite=True)
+    assert again.output.read_bytes() != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["monthly.7z", "people.csv"]
+
+
+def test_no_plaintext_reaches_the_disk(tmp_path, pilot):
+    profile, table, mapping = pilot
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out")
+    files = list((tmp_path / "out").rglob("*"))
+    assert files == [result.output]
+    data = result.output.read_bytes()
+    for needle in (b"PERSON_ID", b"SW1A", result.output.stem.encode() + b".csv"):
+        assert needle not in data
+
+
+def test_wrong_key_for_the_agreement_is_refused(tmp_path, pilot):
+    profile, table, mapping = pilot
+    bound = replace(profile, key=KeyRef("a", KEY_A.fingerprint))
+    with pytest.raises(KeyProblem, match=f"not the key this agreement names \\(fingerprint {KEY_A.fingerprint}\\)"):
+        run(bound, table, mapping, KEY_B, tmp_path)
+    assert run(bound, table, mapping, KEY_A, tmp_path).key_fingerprint == KEY_A.fingerprint
+
+
+def test_expired_agreement_is_refused_unless_confirmed(tmp_path, pilot):
+    profile, table, mapping = pilot
+    old = replace(profile, review_date=dt.date(2020, 1, 1))
+    with pytest.raises(ProfileError, match="due for review on 01/01/2020"):
+        run(old, table, mapping, KEY_A, tmp_path)
+    assert run(old, table, mapping, KEY_A, tmp_path, accept_expired=True).rows_written == 4
+
+
+def test_demo_certificate_is_refused_outside_the_demo(tmp_path, demo_paths):
+    profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
+    table = read_table(demo_paths["spreadsheet"])
+    with pytest.raises(ExportError, match="DEMO recipient certificate"):
+        run(profile, table, load_mapping(demo_paths["mapping"]), KEY_A, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_header_only_file_exports_nothing(tmp_path, pilot):
+    profile, _, mapping = pilot
+    (tmp_path / "h.csv").write_text("Name,NHS Number,Postcode,Sex\n")
+    with pytest.raises(ExportError, match="no data rows"):
+        run(profile, read_table(tmp_path / "h.csv"), mapping, KEY_A, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == [] if (tmp_path / "out").exists() else True
+
+
+def test_check_reports_without_writing(tmp_path, pilot):
+    profile, table, mapping = pilot
+    seen = []
+    report = check(profile, table, mapping, progress=lambda f, m: seen.append(f))
+    assert report.rows == 4 and report.fields["postcode"].counts["invalid"] == 1
+    assert seen[-1] == 1.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["people.csv"]
