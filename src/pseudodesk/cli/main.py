@@ -62,9 +62,9 @@ def exit_code_for(error: PseudodeskError) -> int:
 class ProgressLine:
     """Progress on stderr: one rewritten line on a terminal, a line per 10% otherwise."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.last_decile = -1
 
     def __call__(self, fraction: float, message: str) -> None:
@@ -202,7 +202,8 @@ def _lines(lines: tuple[int, ...] | list[int], limit: int = 10) -> str:
     return shown + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
 
 
-def _print_report(report, out: TextIO = sys.stdout) -> None:  # type: ignore[no-untyped-def]
+def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
+    out = out or sys.stdout
     print(f"rows checked: {report.rows:,}", file=out)
     for stats in report.fields.values():
         c = stats.counts
@@ -258,7 +259,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_result(result, out: TextIO = sys.stdout) -> None:  # type: ignore[no-untyped-def]
+def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
+    out = out or sys.stdout
     _print_report(result.report, out)
     print(f"columns: {', '.join(result.columns)}", file=out)
     print(f"rows written: {result.rows_written:,} (every source row; none dropped)", file=out)

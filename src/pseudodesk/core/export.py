@@ -21,7 +21,10 @@ import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 from pseudodesk.core.errors import ExportError, OutputExists
 
@@ -66,12 +69,12 @@ class CsvEncoder:
 # --- recipient certificates (CMS) ----------------------------------------------------
 
 
-def load_certificates(paths: Sequence[Path]) -> list[object]:
+def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
     """Read PEM or DER X.509 certificates with RSA keys; refuse expired or unusable ones."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    certs = []
+    certs: list[Certificate] = []
     now = dt.datetime.now(dt.timezone.utc)
     for path in paths:
         try:
@@ -98,17 +101,14 @@ def load_certificates(paths: Sequence[Path]) -> list[object]:
     return certs
 
 
-def certificate_fingerprint(cert: object) -> str:
-    from cryptography import x509
+def certificate_fingerprint(cert: Certificate) -> str:
     from cryptography.hazmat.primitives import hashes
 
-    assert isinstance(cert, x509.Certificate)
     return cert.fingerprint(hashes.SHA256()).hex().upper()
 
 
-def encrypt_cms(data: bytes, certificates: Sequence[object]) -> bytes:
+def encrypt_cms(data: bytes, certificates: Sequence[Certificate]) -> bytes:
     """CMS EnvelopedData, AES-256 content encryption, binary (no CRLF rewriting), DER."""
-    from cryptography import x509
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.ciphers import algorithms
     from cryptography.hazmat.primitives.serialization import pkcs7
@@ -116,7 +116,6 @@ def encrypt_cms(data: bytes, certificates: Sequence[object]) -> bytes:
     builder = pkcs7.PKCS7EnvelopeBuilder().set_data(data)
     builder = builder.set_content_encryption_algorithm(algorithms.AES256)
     for cert in certificates:
-        assert isinstance(cert, x509.Certificate)
         builder = builder.add_recipient(cert)
     return builder.encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
 

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pseudodesk.core.conventions import Checked, Status, get_convention
 from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
@@ -40,6 +41,9 @@ from pseudodesk.core.mapping import SourceMapping
 from pseudodesk.core.profile import Profile
 from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser
 from pseudodesk.core.table import RowBatch, SourceIssue, SourceTable
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -249,7 +253,7 @@ def run(
     check_review_date(profile, accept_expired=accept_expired)
     check_key(profile, key)
     plan = Plan(profile, table.header, mapping, key)
-    certificates: list[object] = []
+    certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)
         if not allow_demo_recipient:
@@ -306,7 +310,7 @@ def run(
     )
 
 
-def _refuse_demo_certificate(certificates: list[object]) -> None:
+def _refuse_demo_certificate(certificates: list[Certificate]) -> None:
     from pseudodesk.core.resources import demo_certificate_fingerprint
 
     demo = demo_certificate_fingerprint()

@@ -111,7 +111,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(source, "", f"is not valid TOML ({exc})") from None
     r = _Reader(source)
-    fmt = r.str(doc, "format")
+    fmt = r.text(doc, "format")
     if fmt != PROFILE_FORMAT:
         raise ProfileError(source, "format", f"must be \"{PROFILE_FORMAT}\" (found \"{fmt}\")")
     r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata"})
@@ -132,7 +132,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
 
     recipient_doc = r.table(doc, "recipient")
     r.only(recipient_doc, "recipient", {"mode", "certificates"})
-    mode = r.str(recipient_doc, "mode", where="recipient.mode")
+    mode = r.text(recipient_doc, "mode", where="recipient.mode")
     certs: tuple[Path, ...] = ()
     if mode == "certificate":
         raw_certs = recipient_doc.get("certificates")
@@ -159,8 +159,8 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     if not isinstance(parties, list) or not all(isinstance(p, str) for p in parties):
         raise ProfileError(source, "agreement.parties", "must be a list of organisation names")
     return Profile(
-        name=r.str(agreement, "name", where="agreement.name"),
-        version=r.str(agreement, "version", where="agreement.version"),
+        name=r.text(agreement, "name", where="agreement.name"),
+        version=r.text(agreement, "version", where="agreement.version"),
         parties=tuple(parties),
         review_date=review,
         key=KeyRef(str(key_doc.get("id", "")), fingerprint),
@@ -183,12 +183,12 @@ def _source_fields(r: _Reader, doc: dict[str, Any]) -> tuple[SourceField, ...]:
         if not isinstance(item, dict):
             raise ProfileError(r.source, where, "must be a table")
         r.only(item, where, {"id", "label", "convention", "required", "aliases"})
-        fid = r.str(item, "id", where=f"{where}.id")
+        fid = r.text(item, "id", where=f"{where}.id")
         if not _NAME.match(fid):
             raise ProfileError(r.source, f"{where}.id", "must be letters, digits and underscores, starting with a letter")
         if any(f.id == fid for f in out):
             raise ProfileError(r.source, f"{where}.id", f"'{fid}' is declared twice")
-        convention = r.str(item, "convention", where=f"{where}.convention")
+        convention = r.text(item, "convention", where=f"{where}.convention")
         if convention not in CONVENTIONS:
             raise ProfileError(r.source, f"{where}.convention",
                                f"unknown convention '{convention}' (known: {', '.join(sorted(CONVENTIONS))})")
@@ -212,12 +212,12 @@ def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tup
         if not isinstance(item, dict):
             raise ProfileError(r.source, where, "must be a table")
         r.only(item, where, {"name", "role", "from", "description"})
-        name = r.str(item, "name", where=f"{where}.name")
+        name = r.text(item, "name", where=f"{where}.name")
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
         if any(o.name.casefold() == name.casefold() for o in out):
             raise ProfileError(r.source, f"{where}.name", f"'{name}' is used twice")
-        role = r.str(item, "role", where=f"{where}.role")
+        role = r.text(item, "role", where=f"{where}.role")
         if role not in ROLES:
             raise ProfileError(r.source, f"{where}.role", f"must be one of {', '.join(ROLES)} (found \"{role}\")")
         raw_from = item.get("from")
@@ -248,7 +248,7 @@ class _Reader:
             raise ProfileError(self.source, key, "is missing (a [" + key + "] table is required)")
         return value
 
-    def str(self, doc: dict[str, Any], key: str, *, where: str | None = None) -> str:
+    def text(self, doc: dict[str, Any], key: str, *, where: str | None = None) -> str:
         value = doc.get(key)
         if value is None:
             raise ProfileError(self.source, where or key, "is required")

@@ -192,8 +192,8 @@ def sniff_delimiter(sample: str) -> str:
 def _read_csv(path: Path, header_row: int) -> SourceTable:
     if path.stat().st_size == 0:
         raise EmptyFile(path, "the file is empty (0 bytes)")
-    with path.open("rb") as f:
-        head = f.read(8192)
+    with path.open("rb") as raw:
+        head = raw.read(8192)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise NotASpreadsheet(path, "this is binary data, not CSV text (is it a workbook with the wrong extension?)")
     encoding = detect_encoding(path)
@@ -303,7 +303,7 @@ def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool]:
         encrypted = plain is not data
         data = plain
     elif path.suffix.lower() != ".xls" and not data.startswith(ZIP_MAGIC):
-        raise NotASpreadsheet(path, f"this is not a {path.suffix.upper().lstrip('.')} workbook (the file is damaged or another kind of file)")
+        raise NotASpreadsheet(path, f"this is not a valid {path.suffix.lower()} workbook (the file is damaged or another kind of file)")
     try:
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted
     except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...

@@ -1,0 +1,5 @@
+import sys
+
+from pseudodesk.gui.app import main
+
+sys.exit(main())

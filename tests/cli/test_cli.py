@@ -1,0 +1,175 @@
+"""pseudodesk-cli: commands, output, exit codes and Ctrl-C, driven as a user would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from pseudodesk.cli import main as cli
+from pseudodesk.cli.main import main
+from tests.conftest import require_tool
+
+PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Pilot extract"
+version = "1"
+[key]
+id = "{key_id}"
+fingerprint = "{fingerprint}"
+[recipient]
+mode = "passphrase"
+[[source_fields]]
+id = "nhs_number"
+convention = "nhs_number"
+aliases = ["NHS Number"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs_number"
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path, memory_keyring, capsys):
+    assert main(["keys", "create", "--name", "Pilot"]) == 0
+    key_id = capsys.readouterr().out.strip()
+    from pseudodesk.core.keystore import list_keys
+
+    fingerprint = list_keys()[0].fingerprint
+    (tmp_path / "profile.toml").write_text(PROFILE.format(key_id=key_id, fingerprint=fingerprint))
+    rows = "".join(f"Person {i},{n}\n" for i, n in enumerate(["9434765919", "4505577104"] * 30))
+    (tmp_path / "people.csv").write_text("Name,NHS Number\n" + rows)
+    return tmp_path, key_id, fingerprint
+
+
+def test_keys_create_prints_the_id_and_list_shows_it(memory_keyring, capsys):
+    assert main(["keys", "create", "--name", "LCP 2026"]) == 0
+    captured = capsys.readouterr()
+    key_id = captured.out.strip()
+    assert key_id.startswith("pdk-") and "fingerprint:" in captured.err
+    assert main(["keys", "list"]) == 0
+    assert key_id in capsys.readouterr().out
+
+
+def test_run_writes_a_7z_and_prints_the_passphrase_once(workspace, capsys):
+    tmp, key_id, fingerprint = workspace
+    code = main(["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
+                 "--out", str(tmp / "out"), "--name", "pilot"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert (tmp / "out" / "pilot.7z").exists()
+    assert f"fingerprint {fingerprint}" in out.out
+    assert "stripped (not in the agreement, not exported): Name" in out.out
+    lines = out.out.splitlines()
+    phrase = lines[lines.index("passphrase (shown once; send it separately from the file, e.g. by phone):") + 1].strip()
+    assert len(phrase.replace("-", "")) == 24
+    assert phrase not in out.err  # never on the progress/log stream
+    seven = require_tool("7z", "7zz", "7za")
+    subprocess.run([seven, "x", f"-p{phrase}", f"-o{tmp / 'x'}", str(tmp / "out" / "pilot.7z")],
+                   check=True, capture_output=True)
+    assert (tmp / "x" / "pilot.csv").read_bytes().startswith(b"PERSON_ID\r\n")
+
+
+def test_saved_mapping_is_reused(workspace, capsys):
+    tmp, _, _ = workspace
+    args = ["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"), "--out", str(tmp / "o")]
+    assert main([*args, "--save-mapping", str(tmp / "m.toml"), "--name", "a"]) == 0
+    assert 'nhs_number = "NHS Number"' in (tmp / "m.toml").read_text()
+    capsys.readouterr()
+    assert main([*args, "--mapping", str(tmp / "m.toml"), "--name", "b"]) == 0
+    assert "suggested from the header" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--input", "missing.csv"], 3, "missing.csv: the file does not exist"),
+    (["--input", "junk.xlsx"], 3, "junk.xlsx: this is not a valid .xlsx workbook"),
+    (["--profile", "bad.toml"], 3, "Agreement profile bad.toml at 'format'"),
+    (["--key", "pdk-unknown"], 4, "Key pdk-unknown is not in this computer's keyring"),
+])
+def test_exit_codes_for_bad_input_and_keys(workspace, capsys, args, code, message):
+    tmp, _, _ = workspace
+    (tmp / "junk.xlsx").write_bytes(b"not a workbook")
+    (tmp / "bad.toml").write_text('format = "nope"\n')
+    base = {"--profile": str(tmp / "profile.toml"), "--input": str(tmp / "people.csv"), "--out": str(tmp / "o")}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value if flag == "--key" else str(tmp / value)
+    argv = ["run"] + [x for pair in base.items() for x in pair]
+    assert main(argv) == code
+    assert message in capsys.readouterr().err
+
+
+def test_output_exists_is_an_export_error(workspace, capsys):
+    tmp, _, _ = workspace
+    args = ["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
+            "--out", str(tmp / "o"), "--name", "same"]
+    assert main(args) == 0
+    assert main(args) == 5
+    assert "same.7z already exists" in capsys.readouterr().err
+
+
+def test_no_keyring_backend_is_a_key_problem(workspace, capsys):
+    import keyring
+    from keyring.backends import fail
+
+    tmp, _, _ = workspace
+    keyring.set_keyring(fail.Keyring())
+    code = main(["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
+                 "--out", str(tmp / "o")])
+    assert code == 4
+    assert "No OS keyring is available" in capsys.readouterr().err
+
+
+def test_ctrl_c_cancels_cleanly(workspace, capsys, monkeypatch):
+    tmp, _, _ = workspace
+    original = cli.ProgressLine.__call__
+
+    def progress_then_ctrl_c(self, fraction, message):
+        original(self, fraction, message)
+        if 0 < fraction < 0.9:
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C mid-run
+
+    monkeypatch.setattr(cli.ProgressLine, "__call__", progress_then_ctrl_c)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        code = main(["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
+                     "--out", str(tmp / "o"), "--batch-size", "5"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130
+    assert "Cancelled: nothing was written." in capsys.readouterr().err
+    assert not (tmp / "o").exists() or list((tmp / "o").iterdir()) == []
+
+
+def test_check_command_reports_without_output(workspace, capsys):
+    tmp, _, _ = workspace
+    assert main(["check", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv")]) == 0
+    assert "rows checked: 60" in capsys.readouterr().out
+    assert not (tmp / "o").exists()
+
+
+def test_demo_command_in_a_fresh_process(tmp_path, demo_paths):
+    """The real console script, as a user types it; then the README's openssl command."""
+    result = subprocess.run([sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
+                            capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "openssl cms -decrypt -binary -inform DER" in result.stdout
+    output = tmp_path / "demo" / "pseudodesk-demo.csv.p7m"
+    openssl = require_tool("openssl")
+    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(output),
+                            "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
+    assert plain.splitlines()[0] == b"PERSON_ID,DOB,GENDER,POST CODE,ETHNICITY"
+    # running the demo again replaces its own previous output
+    again = subprocess.run([sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0 and [p.name for p in (tmp_path / "demo").iterdir()] == ["pseudodesk-demo.csv.p7m"]
+
+
+def test_usage_error_is_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["run"])
+    assert info.value.code == 2
