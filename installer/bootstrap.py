@@ -105,7 +105,8 @@ def run_tests(extra: list[str]) -> int:
     noqt_python = _ensure_env(ROOT / ".venv-noqt", with_qt=False)
     results["pytest without Qt"] = _step(
         "pytest: tests/core and tests/cli in an environment without PySide6",
-        [str(noqt_python), "-m", "pytest", "-p", "no:pytestqt", "tests/core", "tests/cli", *extra],
+        [str(noqt_python), "-m", "pytest", "-p", "no:pytestqt", "-W", "ignore::pytest.PytestConfigWarning",
+         "tests/core", "tests/cli", *extra],
         env=headless,
     )
     print("\n[bootstrap] summary:")
