@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
@@ -162,4 +161,3 @@ def test_workbook_opened_from_memory_leaves_file_untouched(tmp_path):
     before = copy.read_bytes()
     read_table(copy, header_row=3)
     assert copy.read_bytes() == before
-    assert io  # imported for symmetry with the encrypt helper

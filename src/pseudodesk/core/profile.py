@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,15 +175,8 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
 
 
 def _source_fields(r: _Reader, doc: dict[str, Any]) -> tuple[SourceField, ...]:
-    items = doc.get("source_fields")
-    if not isinstance(items, list) or not items:
-        raise ProfileError(r.source, "source_fields", "must list at least one [[source_fields]] entry")
     out: list[SourceField] = []
-    for i, item in enumerate(items):
-        where = f"source_fields[{i}]"
-        if not isinstance(item, dict):
-            raise ProfileError(r.source, where, "must be a table")
-        r.only(item, where, {"id", "label", "convention", "required", "aliases"})
+    for where, item in r.entries(doc, "source_fields", {"id", "label", "convention", "required", "aliases"}):
         fid = r.text(item, "id", where=f"{where}.id")
         if not _NAME.match(fid):
             raise ProfileError(r.source, f"{where}.id", "must be letters, digits and underscores, starting with a letter")
@@ -203,15 +197,8 @@ def _source_fields(r: _Reader, doc: dict[str, Any]) -> tuple[SourceField, ...]:
 
 
 def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tuple[OutputField, ...]:
-    items = doc.get("output_fields")
-    if not isinstance(items, list) or not items:
-        raise ProfileError(r.source, "output_fields", "must list at least one [[output_fields]] entry")
     out: list[OutputField] = []
-    for i, item in enumerate(items):
-        where = f"output_fields[{i}]"
-        if not isinstance(item, dict):
-            raise ProfileError(r.source, where, "must be a table")
-        r.only(item, where, {"name", "role", "from", "description"})
+    for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description"}):
         name = r.text(item, "name", where=f"{where}.name")
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
@@ -255,6 +242,18 @@ class _Reader:
         if not isinstance(value, str):
             raise ProfileError(self.source, where or key, "must be text in quotes")
         return value
+
+    def entries(self, doc: dict[str, Any], key: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The tables of a ``[[key]]`` array, each with its location (``key[i]``), checked for unknown settings."""
+        items = doc.get(key)
+        if not isinstance(items, list) or not items:
+            raise ProfileError(self.source, key, f"must list at least one [[{key}]] entry")
+        for i, item in enumerate(items):
+            where = f"{key}[{i}]"
+            if not isinstance(item, dict):
+                raise ProfileError(self.source, where, "must be a table")
+            self.only(item, where, allowed)
+            yield where, item
 
     def only(self, doc: dict[str, Any], where: str, allowed: set[str]) -> None:
         unknown = sorted(set(doc) - allowed)
