@@ -7,6 +7,8 @@ Exit codes (docs/cli.md):
   3  bad input: the spreadsheet, profile or mapping cannot be used
   4  key problem: no keyring, key missing, wrong key for the agreement
   5  export problem: output exists, certificate unusable, folder not writable
+  6  the checks block the export: invalid values under the 'block' policy, or
+     identifiers in columns that leave unchanged
   130 cancelled (Ctrl-C); nothing was left behind
 
 Progress goes to stderr; results go to stdout. No data value, key or passphrase is
@@ -28,6 +30,7 @@ from typing import TextIO
 from pseudodesk import __version__
 from pseudodesk.core.errors import (
     Cancelled,
+    ChecksBlockExport,
     ExportError,
     KeyProblem,
     MappingError,
@@ -43,6 +46,7 @@ EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_KEY = 4
 EXIT_EXPORT = 5
+EXIT_BLOCKED = 6
 EXIT_CANCELLED = 130
 PASSWORD_ENV = "PSEUDODESK_WORKBOOK_PASSWORD"
 
@@ -56,6 +60,8 @@ def exit_code_for(error: PseudodeskError) -> int:
         return EXIT_KEY
     if isinstance(error, ExportError):
         return EXIT_EXPORT
+    if isinstance(error, ChecksBlockExport):
+        return EXIT_BLOCKED
     return EXIT_INTERNAL
 
 
@@ -103,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pseudodesk-cli",
         description="Pseudonymise a spreadsheet under an information-sharing agreement and export it encrypted.",
-        epilog="Exit codes: 0 ok, 2 usage, 3 bad input, 4 key problem, 5 export problem, 130 cancelled.",
+        epilog="Exit codes: 0 ok, 2 usage, 3 bad input, 4 key problem, 5 export problem, "
+               "6 checks block the export, 130 cancelled.",
     )
     parser.add_argument("--version", action="version", version=f"pseudodesk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -130,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_check = sub.add_parser("check", help="check every value against the profile without exporting anything")
     source_args(p_check)
+    p_check.add_argument("--report-dir", type=Path, default=Path("."),
+                         help="folder for the HTML and CSV check reports (default: the current folder)")
+    p_check.add_argument("--no-report", action="store_true", help="print the summary only; write no report files")
 
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
     p_demo.add_argument("--out", type=Path, default=Path("pseudodesk-demo-output"),
@@ -183,9 +193,13 @@ def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         password = getpass.getpass(f"{args.input.name} is password-protected. Password: ")
         table = read_table(args.input, sheet=sheet, header_row=header_row, password=password)
     if mapping is None:
-        mapping = suggest_mapping(profile, table.header)
+        from pseudodesk.core.suggest import suggest_for_table
+
+        suggestions = {s.column: s for s in suggest_for_table(profile, table)}
+        mapping = suggest_mapping(profile, table.header, table.preview(500))
         for fid, column in mapping.columns.items():
-            print(f"mapping: '{column}' -> {fid} (suggested from the header)", file=sys.stderr)
+            hint = suggestions[column]
+            print(f"mapping: '{column}' -> {fid} (suggested, {hint.confidence:.0%}: {hint.reason})", file=sys.stderr)
     if args.save_mapping:
         from dataclasses import replace
 
@@ -203,37 +217,57 @@ def _lines(lines: tuple[int, ...] | list[int], limit: int = 10) -> str:
 
 
 def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
+    """The check summary. Raw values are never printed: row numbers and reasons only."""
     out = out or sys.stdout
     print(f"rows checked: {report.rows:,}", file=out)
     for stats in report.fields.values():
         c = stats.counts
-        if stats.checked:
-            line = (f"  {stats.field_id:<12} from '{stats.column}': {c['valid']:,} valid, "
-                    f"{c['normalised']:,} normalised, {c['invalid']:,} invalid, {c['empty']:,} empty")
-        else:
-            line = (f"  {stats.field_id:<12} from '{stats.column}': {c['unchecked']:,} passed through unchecked, "
-                    f"{c['empty']:,} empty  (the '{stats.convention}' convention has no validator yet)")
-        print(line, file=out)
+        print(f"  {stats.label} ('{stats.column}', {stats.convention}): {c['valid']:,} valid, "
+              f"{c['normalised']:,} normalised, {c['invalid']:,} invalid, {c['empty']:,} empty", file=out)
+        if stats.decision:
+            print(f"      decision: {stats.decision}", file=out)
         for p in stats.problems[:5]:
-            print(f"      line {p.line}: {p.reason}", file=out)
+            print(f"      row {p.line}: {p.reason}", file=out)
         if stats.invalid > 5:
-            print(f"      ... and {stats.invalid - 5:,} more", file=out)
+            print(f"      ... and {stats.invalid - 5:,} more invalid value(s)", file=out)
+    for f in report.findings[:10]:
+        print(f"  identifier found: row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}", file=out)
+    if len(report.findings) > 10:
+        print(f"  ... and {len(report.findings) - 10:,} more identifier(s)", file=out)
     blanks = {k: v for k, v in report.blank_outputs.items() if v}
     if blanks:
         print("  output cells left blank (missing or invalid source value): "
               + ", ".join(f"{k} {v:,}" for k, v in blanks.items()), file=out)
+    if report.rows_excluded:
+        print(f"  rows excluded by the policy: {report.rows_excluded:,}", file=out)
     if report.stripped_columns:
         print(f"stripped (not in the agreement, not exported): {', '.join(report.stripped_columns)}", file=out)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from pseudodesk.core.pipeline import check
+    from pseudodesk.core.report import LOCAL_ONLY, report_to_csv, report_to_html
 
     profile, table, mapping = _open_source(args)
     cancel = CancelFlag()
     cancel.install()
     report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     _print_report(report)
+    if not args.no_report:
+        args.report_dir.mkdir(parents=True, exist_ok=True)
+        stem = f"{table.path.stem}.check-report"
+        html_path, csv_path = args.report_dir / f"{stem}.html", args.report_dir / f"{stem}.csv"
+        html_path.write_text(report_to_html(report, f"pseudodesk check: {table.path.name} under {profile.name}"),
+                             encoding="utf-8")
+        csv_path.write_text(report_to_csv(report), encoding="utf-8-sig")
+        print(f"report: {html_path}\nproblems: {csv_path}", file=sys.stdout)
+        print(f"note: {LOCAL_ONLY}", file=sys.stderr)
+    blocking = report.blocking_reasons()
+    if blocking:
+        for reason in blocking:
+            print(f"the export would be blocked: {reason}", file=sys.stdout)
+        return EXIT_BLOCKED
+    print(f"the export may go ahead: {report.rows_written:,} of {report.rows:,} rows would be written", file=sys.stdout)
     return EXIT_OK
 
 
@@ -263,7 +297,10 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
     out = out or sys.stdout
     _print_report(result.report, out)
     print(f"columns: {', '.join(result.columns)}", file=out)
-    print(f"rows written: {result.rows_written:,} (every source row; none dropped)", file=out)
+    excluded = result.rows_read - result.rows_written
+    note = f"{excluded:,} excluded by the agreement's policy, listed in the check report" if excluded else \
+        "every source row; none dropped"
+    print(f"rows written: {result.rows_written:,} ({note})", file=out)
     print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)
     print(f"encrypted file: {result.output}", file=out)
     print(f"  SHA-256 {result.output_sha256}", file=out)

@@ -124,3 +124,14 @@ class ExportError(PseudodeskError):
 
 class OutputExists(ExportError):
     """The output file exists and overwriting was not requested."""
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+class ChecksBlockExport(PseudodeskError):
+    """The checks found what the agreement does not allow to leave; nothing was exported."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        self.reasons = reasons
+        super().__init__("Nothing was exported: " + " Also: ".join(reasons))

@@ -19,7 +19,6 @@ Every column not mapped to a source field that some output field uses is strippe
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,29 +70,27 @@ class SourceMapping:
         return [h for h in header if h not in used]
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.casefold())
+def suggest_mapping(profile: Profile, header: tuple[str, ...],
+                    sample: list[list[str]] | None = None) -> SourceMapping:
+    """The most likely column for each source field, from headers and (when given) values.
 
-
-def suggest_mapping(profile: Profile, header: tuple[str, ...]) -> SourceMapping:
-    """Map source fields to columns whose header matches the field id, label or an alias.
-
-    Matching ignores case, spaces and punctuation ("NHS No." matches alias "nhs no").
-    A column is never suggested for two fields; ambiguous matches are left unmapped.
+    Each column feeds at most one field; for each field the most confident column wins.
+    See :mod:`pseudodesk.core.suggest` for the evidence and confidences.
     """
-    by_key: dict[str, list[str]] = {}
-    for h in header:
-        by_key.setdefault(_squash(h), []).append(h)
+    from pseudodesk.core.suggest import suggest_columns
+
+    best: dict[str, tuple[float, str]] = {}
+    for s in suggest_columns(profile, header, sample):
+        if s.field_id and s.confidence > best.get(s.field_id, (0.0, ""))[0]:
+            best[s.field_id] = (s.confidence, s.column)
     columns: dict[str, str] = {}
     taken: set[str] = set()
-    for sf in profile.source_fields:
-        for candidate in (sf.id, sf.label, *sf.aliases):
-            hits = [h for h in by_key.get(_squash(candidate), []) if h not in taken]
-            if len(hits) == 1:
-                columns[sf.id] = hits[0]
-                taken.add(hits[0])
-                break
-    return SourceMapping(columns, profile.name, suggested=frozenset(columns))
+    for fid, (_, column) in sorted(best.items(), key=lambda kv: -kv[1][0]):
+        if column not in taken:
+            columns[fid] = column
+            taken.add(column)
+    ordered = {sf.id: columns[sf.id] for sf in profile.source_fields if sf.id in columns}
+    return SourceMapping(ordered, profile.name, suggested=frozenset(ordered))
 
 
 def load_mapping(path: Path | str) -> SourceMapping:

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pseudodesk.core.conventions import Checked, Status, get_convention
-from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
+from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
+from pseudodesk.core.errors import ChecksBlockExport, Cancelled, ExportError, KeyProblem, ProfileError
 from pseudodesk.core.export import (
     CsvEncoder,
     atomic_output,
@@ -40,14 +40,17 @@ from pseudodesk.core.export import (
 from pseudodesk.core.mapping import SourceMapping
 from pseudodesk.core.profile import Profile
 from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser
-from pseudodesk.core.table import RowBatch, SourceIssue, SourceTable
+from pseudodesk.core.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
+from pseudodesk.core.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
+from pseudodesk.core.suggest import squash
+from pseudodesk.core.table import RowBatch, SourceTable
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
-MAX_EXAMPLES = 200  # problems kept per source field for the report
+MAX_LISTED = 100_000  # problems (and notices) listed per source field; more are counted
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -56,40 +59,6 @@ def _no_progress(fraction: float, message: str) -> None:
 
 def _never() -> bool:
     return False
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One value that could not be used. ``raw`` stays in memory for the on-screen report only."""
-
-    line: int
-    field_id: str
-    column: str
-    reason: str
-    raw: str = field(repr=False, default="")
-
-
-@dataclass
-class FieldStats:
-    field_id: str
-    column: str
-    convention: str
-    checked: bool
-    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def invalid(self) -> int:
-        return self.counts[Status.INVALID.value]
-
-
-@dataclass
-class CheckReport:
-    rows: int = 0
-    fields: dict[str, FieldStats] = field(default_factory=dict)
-    blank_outputs: dict[str, int] = field(default_factory=dict)  # output field -> rows left blank
-    stripped_columns: list[str] = field(default_factory=list)
-    source_issues: list[SourceIssue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -109,63 +78,114 @@ class RunResult:
     seconds: float
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Column:
-    """A source field to check: where it is read from and its convention."""
+    """A source field to check: where it is read from and its rule for this run."""
 
     field_id: str
     index: int
     column: str
-    check: Callable[[str], Checked]
+    rule: ColumnRule
+    stats: FieldStats
+
+
+_ACTION_WORDS = {"blank": "blanked", "exclude": "excluded", "block": "blocked"}
 
 
 class Plan:
-    """The column transforms for one profile over one file's header."""
+    """The column transforms for one profile over one file, and the report they fill."""
 
-    def __init__(self, profile: Profile, header: tuple[str, ...], mapping: SourceMapping,
-                 key: ProjectKey | None) -> None:
+    def __init__(self, profile: Profile, table: SourceTable, mapping: SourceMapping,
+                 key: ProjectKey | None, *, today: dt.date | None = None) -> None:
         self.profile = profile
+        header = table.header
         resolved = mapping.resolve(profile, header)
-        self.inputs = [
-            _Column(fid, idx, header[idx], get_convention(profile.source_field(fid).convention).check)
-            for fid, idx in resolved.items()
-        ]
-        self.stripped = mapping.stripped_columns(profile, header)
+        context = ColumnContext(today=today or dt.date.today(), date_system=table.date_system)
+        self.report = CheckReport(policy=profile.checks.on_invalid,
+                                  stripped_columns=mapping.stripped_columns(profile, header),
+                                  source_issues=list(table.issues))
+        self.inputs: list[_Column] = []
+        for fid, idx in resolved.items():
+            sf = profile.source_field(fid)
+            stats = FieldStats(fid, sf.label, header[idx], sf.convention)
+            self.report.fields[fid] = stats
+            self.inputs.append(_Column(fid, idx, header[idx], sf.rule(context), stats))
         slot = {c.field_id: i for i, c in enumerate(self.inputs)}
-        self.outputs: list[tuple[str, list[int], Pseudonymiser | None]] = []
+        self.outputs: list[tuple[str, list[int], Pseudonymiser | None, frozenset[str] | None]] = []
         for of in profile.output_fields:
             slots = [slot[s] for s in of.sources if s in slot]
+            pseudonymiser = None
+            scan_skip: frozenset[str] | None = None  # None: not scanned
             if of.role == "pseudonym":
                 if key is None:
                     raise KeyProblem("A project key is needed to compute pseudonyms.")
-                self.outputs.append((of.name, slots, Pseudonymiser(key, of.name)))
-            else:
-                self.outputs.append((of.name, slots, None))
+                pseudonymiser = Pseudonymiser(key, of.name)
+            elif profile.checks.scan_identifiers:
+                base = profile.source_field(of.sources[0]).base_convention.name
+                if base in FREE_TEXT_CONVENTIONS:
+                    scan_skip = frozenset(of.allow_identifiers) | ({base} if base == "person_name" else set())
+            self.outputs.append((of.name, slots, pseudonymiser, scan_skip))
+            self.report.blank_outputs[of.name] = 0
+        name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
+        self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
+        self.needs_survey = any(c.rule.needs_survey for c in self.inputs)
 
-    def new_report(self, table: SourceTable) -> CheckReport:
-        report = CheckReport(stripped_columns=list(self.stripped), source_issues=list(table.issues))
+    def survey(self, table: SourceTable, batch_size: int, progress: Progress, cancel: Cancel,
+               share: float) -> None:
+        """First pass, only for rules that decide per column (dates: day/month order)."""
+        columns = [c for c in self.inputs if c.rule.needs_survey]
+        if not columns:
+            return
+        seen = 0
+        total = max(table.row_count, 1)
+        for batch in table.iter_batches(batch_size):
+            if cancel():
+                raise Cancelled()
+            for row in batch.rows:
+                for c in columns:
+                    c.rule.observe(row[c.index])
+            seen += len(batch.rows)
+            progress(share * min(seen / total, 1.0), f"Surveyed {seen:,} of {table.row_count:,} rows")
+
+    def finish(self) -> CheckReport:
         for c in self.inputs:
-            conv = get_convention(self.profile.source_field(c.field_id).convention)
-            report.fields[c.field_id] = FieldStats(c.field_id, c.column, conv.name, conv.checked)
-        report.blank_outputs = {name: 0 for name, _, _ in self.outputs}
-        return report
+            c.stats.decision = c.rule.decision()
+        return self.report
 
-    def transform(self, batch: RowBatch, report: CheckReport) -> tuple[list[list[str]], list[list[bool]]]:
-        """Check and transform one batch; returns output rows and their 'plain' flags."""
+    def transform(self, batch: RowBatch) -> tuple[list[list[str]], list[list[bool]]]:
+        """Check and transform one batch; returns the rows to write and their 'plain' flags."""
+        report = self.report
+        policy = report.policy
+        action = ACTIONS[policy]
         out_rows: list[list[str]] = []
         out_plain: list[list[bool]] = []
-        stats = [report.fields[c.field_id] for c in self.inputs]
         for line, row in zip(batch.lines, batch.rows):
             checked: list[Checked] = []
-            for c, st in zip(self.inputs, stats):
-                result = c.check(row[c.index])
-                st.counts[result.status.value] += 1
-                if result.status is Status.INVALID and len(st.problems) < MAX_EXAMPLES:
-                    st.problems.append(Problem(line, c.field_id, c.column, result.reason, row[c.index]))
+            bad: list[str] = []
+            for c in self.inputs:
+                raw = row[c.index]
+                result = c.rule.check(raw)
+                c.stats.counts[result.status.value] += 1
+                if result.status is Status.INVALID:
+                    bad.append(c.field_id)
+                    if len(c.stats.problems) < MAX_LISTED:
+                        c.stats.problems.append(Problem(line, c.field_id, c.column, result.reason, raw, action))
+                    else:
+                        report.truncated += 1
+                elif result.reason:
+                    if len(c.stats.notices) < MAX_LISTED:
+                        c.stats.notices.append(Notice(line, c.field_id, c.column, raw, result.value, result.reason))
+                    else:
+                        report.truncated += 1
                 checked.append(result)
+            if bad and policy != "block":
+                report.rejects.append(Reject(line, _ACTION_WORDS[policy], tuple(bad)))
+                if policy == "exclude":
+                    continue
             values: list[str] = []
             plain: list[bool] = []
-            for name, slots, pseudonymiser in self.outputs:
+            names: list[str] | None = None
+            for name, slots, pseudonymiser, scan_skip in self.outputs:
                 parts = [checked[s] for s in slots]
                 usable = bool(parts) and all(p.status not in (Status.EMPTY, Status.INVALID) for p in parts)
                 if not usable:
@@ -173,15 +193,23 @@ class Plan:
                     values.append("")
                     plain.append(False)
                     report.blank_outputs[name] += 1
-                elif pseudonymiser is not None:
+                    continue
+                if pseudonymiser is not None:
                     values.append(pseudonymiser([p.value for p in parts]))
                     plain.append(True)
-                else:
-                    values.append(parts[0].value)
-                    plain.append(parts[0].plain)
+                    continue
+                value = parts[0].value
+                if scan_skip is not None:
+                    if names is None:
+                        names = name_tokens(row[i] for i in self.name_columns)
+                    for kind, text in find_identifiers(value, scan_skip, names):
+                        report.findings.append(Finding(line, name, kind, text))
+                values.append(value)
+                plain.append(parts[0].plain)
             out_rows.append(values)
             out_plain.append(plain)
         report.rows += len(batch.rows)
+        report.rows_written += len(out_rows)
         return out_rows, out_plain
 
 
@@ -205,25 +233,26 @@ def check_review_date(profile: Profile, *, accept_expired: bool, today: dt.date 
 
 
 def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
-          batch_size: int = 10_000, progress: Progress = _no_progress, cancel: Cancel = _never) -> CheckReport:
-    """Validate every value without producing output (the Check step)."""
-    plan = Plan(profile, table.header, mapping, key=None if not _needs_key(profile) else _CHECK_ONLY_KEY)
-    report = plan.new_report(table)
+          batch_size: int = 10_000, progress: Progress = _no_progress, cancel: Cancel = _never,
+          today: dt.date | None = None) -> CheckReport:
+    """Validate every value and scan kept columns without producing output (the Check step).
+
+    Pseudonyms are computed with a throwaway key and discarded, so the check follows
+    exactly the code path of :func:`run`.
+    """
+    plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, today=today)
+    plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
+    start = 0.3 if plan.needs_survey else 0.0
     total = max(table.row_count, 1)
     for batch in table.iter_batches(batch_size):
         if cancel():
             raise Cancelled()
-        plan.transform(batch, report)
-        progress(min(report.rows / total, 1.0), f"Checked {report.rows:,} of {table.row_count:,} rows")
-    return report
+        plan.transform(batch)
+        done = plan.report.rows
+        progress(start + (1 - start) * min(done / total, 1.0), f"Checked {done:,} of {table.row_count:,} rows")
+    return plan.finish()
 
 
-def _needs_key(profile: Profile) -> bool:
-    return any(f.role == "pseudonym" for f in profile.output_fields)
-
-
-# Checking computes pseudonyms too (same code path as the run) but discards them, so a
-# throwaway key is enough; it never leaves this process.
 _CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
 
 
@@ -252,7 +281,7 @@ def run(
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)
     check_key(profile, key)
-    plan = Plan(profile, table.header, mapping, key)
+    plan = Plan(profile, table, mapping, key)
     certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)
@@ -267,19 +296,28 @@ def run(
     if output.exists() and not overwrite:
         raise ExportError(f"{output.name} already exists in {output.parent}; choose another name or allow overwriting.")
 
-    report = plan.new_report(table)
     encoder = CsvEncoder(profile.output_names)
     plaintext = io.BytesIO()  # the CSV lives only in memory until it is encrypted
     total = max(table.row_count, 1)
     progress(0.0, "Reading and checking")
+    survey_share = 0.25 if plan.needs_survey else 0.0
+    plan.survey(table, batch_size, progress, cancel, survey_share)
     for batch in table.iter_batches(batch_size):
         if cancel():
             raise Cancelled()
-        rows, plain = plan.transform(batch, report)
+        rows, plain = plan.transform(batch)
         plaintext.write(encoder.encode(rows, plain))
-        progress(0.9 * min(report.rows / total, 1.0), f"Processed {report.rows:,} of {table.row_count:,} rows")
+        done = plan.report.rows
+        progress(survey_share + (0.9 - survey_share) * min(done / total, 1.0),
+                 f"Processed {done:,} of {table.row_count:,} rows")
+    report = plan.finish()
     if report.rows == 0:
         raise ExportError(f"{table.path.name} has a header but no data rows; nothing to export.")
+    blocking = report.blocking_reasons()
+    if blocking:
+        raise ChecksBlockExport(blocking)
+    if report.rows_written == 0:
+        raise ExportError("Every row was excluded by the checks; nothing to export.")
     csv_bytes = plaintext.getvalue() or encoder.encode([])
     if cancel():
         raise Cancelled()
@@ -298,7 +336,7 @@ def run(
         method=method,
         passphrase=passphrase if method == "7z" else None,
         rows_read=report.rows,
-        rows_written=report.rows,
+        rows_written=report.rows_written,
         columns=profile.output_names,
         report=report,
         key_id=key.id,

@@ -17,11 +17,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.core.conventions import CONVENTIONS
+from pseudodesk.core.conventions import (
+    CONVENTIONS,
+    ColumnContext,
+    ColumnRule,
+    Convention,
+    PackConvention,
+    load_pack,
+)
+from pseudodesk.core.conventions import PackError
 from pseudodesk.core.errors import ProfileError
 
 PROFILE_FORMAT = "pseudodesk-profile/1"
 ROLES = ("pseudonym", "keep")
+ON_INVALID = ("blank", "exclude", "block")
+IDENTIFIER_KINDS = ("nhs_number", "email", "uk_phone", "postcode", "upn", "uln", "person_name")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{4}(?:-[0-9A-F]{4}){3}$")
 
@@ -32,9 +42,20 @@ class SourceField:
 
     id: str
     label: str
-    convention: str
+    convention: str  # as named in the profile: a catalogue name or a pack's name
     required: bool = True
     aliases: tuple[str, ...] = ()
+    base: Convention | None = field(default=None, repr=False, compare=False)
+    options: dict[str, Any] = field(default_factory=dict)  # pack options overlaid with the field's own
+
+    @property
+    def base_convention(self) -> Convention:
+        assert self.base is not None
+        return self.base
+
+    def rule(self, context: ColumnContext | None = None) -> ColumnRule:
+        """A fresh column rule for this field (one per column per run)."""
+        return self.base_convention.rule(self.options, context)
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,7 @@ class OutputField:
     role: str  # "pseudonym" or "keep"
     sources: tuple[str, ...]  # source field ids; exactly one for "keep"
     description: str = ""
+    allow_identifiers: tuple[str, ...] = ()  # identifier kinds this kept field may contain
 
 
 @dataclass(frozen=True)
@@ -60,6 +82,12 @@ class KeyRef:
 
 
 @dataclass(frozen=True)
+class Checks:
+    on_invalid: str = "blank"  # "blank", "exclude" or "block"
+    scan_identifiers: bool = True
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     version: str
@@ -70,6 +98,8 @@ class Profile:
     source_fields: tuple[SourceField, ...]
     output_fields: tuple[OutputField, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
+    checks: Checks = field(default_factory=Checks)
+    packs: tuple[str, ...] = ()
     sha256: str = ""
     path: Path | None = None
 
@@ -115,7 +145,27 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     fmt = r.text(doc, "format")
     if fmt != PROFILE_FORMAT:
         raise ProfileError(source, "format", f"must be \"{PROFILE_FORMAT}\" (found \"{fmt}\")")
-    r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata"})
+    r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata",
+                     "checks", "packs"})
+    packs = doc.get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
+        raise ProfileError(source, "packs", "must be a list of convention pack names or .toml paths")
+    pack_conventions: dict[str, PackConvention] = {}
+    for i, reference in enumerate(packs):
+        try:
+            pack_conventions.update(load_pack(reference, base_dir))
+        except PackError as exc:
+            raise ProfileError(source, f"packs[{i}]", str(exc)) from None
+    checks_doc = doc.get("checks", {})
+    if not isinstance(checks_doc, dict):
+        raise ProfileError(source, "checks", "must be a table")
+    r.only(checks_doc, "checks", {"on_invalid", "scan_identifiers"})
+    on_invalid = checks_doc.get("on_invalid", "blank")
+    if on_invalid not in ON_INVALID:
+        raise ProfileError(source, "checks.on_invalid", f"must be one of {', '.join(ON_INVALID)} (found \"{on_invalid}\")")
+    scan = checks_doc.get("scan_identifiers", True)
+    if not isinstance(scan, bool):
+        raise ProfileError(source, "checks.scan_identifiers", "must be true or false")
 
     agreement = r.table(doc, "agreement")
     r.only(agreement, "agreement", {"name", "version", "parties", "review_date", "description"})
@@ -146,7 +196,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     else:
         raise ProfileError(source, "recipient.mode", f"must be \"certificate\" or \"passphrase\" (found \"{mode}\")")
 
-    sources = _source_fields(r, doc)
+    sources = _source_fields(r, doc, pack_conventions)
     outputs = _output_fields(r, doc, {s.id for s in sources})
     unused = [s.id for s in sources if not any(s.id in o.sources for o in outputs)]
     if unused:
@@ -169,36 +219,52 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         source_fields=sources,
         output_fields=outputs,
         metadata=dict(metadata),
+        checks=Checks(on_invalid, scan),
+        packs=tuple(packs),
         sha256=hashlib.sha256(data).hexdigest(),
         path=path,
     )
 
 
-def _source_fields(r: _Reader, doc: dict[str, Any]) -> tuple[SourceField, ...]:
+def _source_fields(r: _Reader, doc: dict[str, Any],
+                   packs: dict[str, PackConvention]) -> tuple[SourceField, ...]:
     out: list[SourceField] = []
-    for where, item in r.entries(doc, "source_fields", {"id", "label", "convention", "required", "aliases"}):
+    for where, item in r.entries(doc, "source_fields",
+                                 {"id", "label", "convention", "required", "aliases", "options"}):
         fid = r.text(item, "id", where=f"{where}.id")
         if not _NAME.match(fid):
             raise ProfileError(r.source, f"{where}.id", "must be letters, digits and underscores, starting with a letter")
         if any(f.id == fid for f in out):
             raise ProfileError(r.source, f"{where}.id", f"'{fid}' is declared twice")
         convention = r.text(item, "convention", where=f"{where}.convention")
-        if convention not in CONVENTIONS:
-            raise ProfileError(r.source, f"{where}.convention",
-                               f"unknown convention '{convention}' (known: {', '.join(sorted(CONVENTIONS))})")
+        if convention in packs:
+            base, options = packs[convention].base, dict(packs[convention].options)
+        elif convention in CONVENTIONS:
+            base, options = CONVENTIONS[convention], {}
+        else:
+            known = ", ".join(sorted([*CONVENTIONS, *packs]))
+            raise ProfileError(r.source, f"{where}.convention", f"unknown convention '{convention}' (known: {known})")
+        own = item.get("options", {})
+        if not isinstance(own, dict):
+            raise ProfileError(r.source, f"{where}.options", "must be a table, e.g. options = { output = \"YYYY-MM-DD\" }")
+        problem = base.validate_options(own)
+        if problem:
+            raise ProfileError(r.source, f"{where}.options", problem)
+        options.update(own)
         required = item.get("required", True)
         if not isinstance(required, bool):
             raise ProfileError(r.source, f"{where}.required", "must be true or false")
         aliases = item.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise ProfileError(r.source, f"{where}.aliases", "must be a list of column names")
-        out.append(SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases)))
+        out.append(SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases),
+                               base, options))
     return tuple(out)
 
 
 def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tuple[OutputField, ...]:
     out: list[OutputField] = []
-    for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description"}):
+    for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description", "allow_identifiers"}):
         name = r.text(item, "name", where=f"{where}.name")
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
@@ -221,7 +287,13 @@ def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tup
             raise ProfileError(r.source, f"{where}.from", "names the same source field twice")
         if role == "keep" and len(sources) != 1:
             raise ProfileError(r.source, f"{where}.from", "a 'keep' field takes exactly one source field")
-        out.append(OutputField(name, role, sources, str(item.get("description", ""))))
+        allow = item.get("allow_identifiers", [])
+        if allow is True:
+            allow = list(IDENTIFIER_KINDS)
+        if not isinstance(allow, list) or any(a not in IDENTIFIER_KINDS for a in allow):
+            raise ProfileError(r.source, f"{where}.allow_identifiers",
+                               f"must be true or a list of: {', '.join(IDENTIFIER_KINDS)}")
+        out.append(OutputField(name, role, sources, str(item.get("description", "")), tuple(allow)))
     return tuple(out)
 
 

@@ -94,7 +94,7 @@ def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
         return []
     if not path.is_file():
         raise SourceNotFound(path, f"the file does not exist (looked for {path})")
-    workbook, _ = _open_workbook(path, password)
+    workbook, _, _ = _open_workbook(path, password)
     return list(workbook.sheet_names)
 
 
@@ -290,8 +290,22 @@ def _decrypt(path: Path, data: bytes, password: str | None) -> bytes:
     raise WrongPassword(path, "the password does not open this workbook (passwords are case-sensitive)")
 
 
-def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool]:
-    """The calamine workbook (decrypted in memory when protected) and whether it was encrypted."""
+def workbook_date_system(data: bytes) -> int:
+    """1904 when an XLSX/XLSM workbook uses the Mac date system (serial numbers start in 1904), else 1900."""
+    import zipfile
+
+    if not data.startswith(ZIP_MAGIC):
+        return 1900
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            xml = z.read("xl/workbook.xml")
+    except (KeyError, zipfile.BadZipFile):
+        return 1900
+    return 1904 if re.search(rb'date1904="(?:1|true)"', xml) else 1900
+
+
+def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int]:
+    """The calamine workbook (decrypted in memory when protected), whether it was encrypted, its date system."""
     import python_calamine as calamine
 
     data = path.read_bytes()
@@ -305,7 +319,7 @@ def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool]:
     elif path.suffix.lower() != ".xls" and not data.startswith(ZIP_MAGIC):
         raise NotASpreadsheet(path, f"this is not a valid {path.suffix.lower()} workbook (the file is damaged or another kind of file)")
     try:
-        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted, workbook_date_system(data)
     except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...
         if type(exc).__name__ == "PasswordError":
             raise PasswordRequired(path, "the workbook is password-protected; enter its password to open it") from None
@@ -313,7 +327,7 @@ def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool]:
 
 
 def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
-    workbook, encrypted = _open_workbook(path, password)
+    workbook, encrypted, date_system = _open_workbook(path, password)
     names = tuple(workbook.sheet_names)
     if not names:
         raise EmptyFile(path, "the workbook has no worksheets")
@@ -349,7 +363,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     return SourceTable(
         path=path, format=path.suffix.lower().lstrip("."), header=names_, row_count=scan.rows,
         sheet=sheet, sheet_names=names, header_row=header_row, encrypted=encrypted,
-        issues=issues, _raw_rows=data_rows,
+        date_system=date_system, issues=issues, _raw_rows=data_rows,
     )
 
 

@@ -59,6 +59,7 @@ class SourceTable:
     encoding: str | None = None
     delimiter: str | None = None
     encrypted: bool = False
+    date_system: int = 1900  # 1904 for workbooks saved with the Mac date system
     issues: list[SourceIssue] = field(default_factory=list)
     _raw_rows: RawRows | None = field(default=None, repr=False)
 

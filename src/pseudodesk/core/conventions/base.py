@@ -1,0 +1,127 @@
+"""The shapes every convention shares: a checked value, a column rule, option specs.
+
+A *convention* (``dob``, ``postcode``...) is catalogue data (description, output
+format, accepted input spellings, header names; ``data/catalogue.toml``) plus a
+:class:`ColumnRule` class that checks values. A rule is made per column and per run,
+because some decisions belong to the column, not the cell: a date column first
+*observes* all its values to decide day/month order, then *checks* each one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    EMPTY = "empty"
+    VALID = "valid"            # already in the output form
+    NORMALISED = "normalised"  # changed to the output form, unambiguously
+    INVALID = "invalid"        # cannot be made valid: reported, then the profile's policy applies
+
+
+@dataclass(frozen=True)
+class Checked:
+    value: str
+    status: Status
+    reason: str = ""   # why it is invalid, or what was assumed while normalising
+    plain: bool = False  # a validated plain number or date: exempt from formula neutralising
+
+
+EMPTY = Checked("", Status.EMPTY)
+
+
+def invalid(reason: str) -> Checked:
+    return Checked("", Status.INVALID, reason)
+
+
+def settled(value: str, raw: str, reason: str = "", *, plain: bool = False) -> Checked:
+    """VALID when the raw text already was the output form, else NORMALISED."""
+    return Checked(value, Status.VALID if value == raw else Status.NORMALISED, reason, plain)
+
+
+@dataclass(frozen=True)
+class ColumnContext:
+    """Facts about the source that rules may need."""
+
+    today: dt.date = field(default_factory=dt.date.today)
+    date_system: int = 1900  # 1904 for workbooks saved with the Mac date system
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    choices: tuple[str, ...]
+    default: str
+    help: str
+
+
+class ColumnRule:
+    """Checks the values of one column under one convention and its options."""
+
+    needs_survey = False
+
+    def __init__(self, options: Mapping[str, Any], context: ColumnContext) -> None:
+        self.options = dict(options)
+        self.context = context
+        self.notes: Counter[str] = Counter()  # assumptions applied, counted for the report
+
+    def observe(self, raw: str) -> None:
+        """See one value during the survey pass (only called when ``needs_survey``)."""
+
+    def decision(self) -> str:
+        """The column-level decision, in words, for the report ('' when there is none)."""
+        return ""
+
+    def check(self, raw: str) -> Checked:
+        raise NotImplementedError
+
+
+class FunctionRule(ColumnRule):
+    """A rule that needs no column context: one function per value."""
+
+    def __init__(self, options: Mapping[str, Any], context: ColumnContext,
+                 function: Callable[[str], Checked]) -> None:
+        super().__init__(options, context)
+        self._function = function
+
+    def check(self, raw: str) -> Checked:
+        return self._function(raw)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A named rule with what a partner needs to know about it."""
+
+    name: str
+    description: str
+    output_format: str
+    inputs: tuple[str, ...]        # accepted input spellings, as shown to users
+    headers: tuple[str, ...]       # column headers that suggest this convention
+    make_rule: Callable[[Mapping[str, Any], ColumnContext], ColumnRule]
+    options: tuple[OptionSpec, ...] = ()
+    identifier: bool = False       # a direct identifier: scanned for in kept columns
+    suggest_from_values: bool = False  # values alone are distinctive enough to suggest it
+
+    def option_defaults(self) -> dict[str, str]:
+        return {o.name: o.default for o in self.options}
+
+    def validate_options(self, options: Mapping[str, Any]) -> str | None:
+        """None when fine, else the problem in words."""
+        specs = {o.name: o for o in self.options}
+        for key, value in options.items():
+            spec = specs.get(key)
+            if spec is None:
+                allowed = ", ".join(specs) or "none"
+                return f"'{key}' is not an option of the {self.name} convention (options: {allowed})"
+            if spec.choices and value not in spec.choices:
+                return f"option '{key}' must be one of {', '.join(spec.choices)} (found '{value}')"
+        return None
+
+    def rule(self, options: Mapping[str, Any] | None = None, context: ColumnContext | None = None) -> ColumnRule:
+        merged = {**self.option_defaults(), **(options or {})}
+        return self.make_rule(merged, context or ColumnContext())

@@ -1,0 +1,105 @@
+"""Identifiers with check digits or fixed shapes: NHS number, UPN, ULN, UPRN."""
+
+from __future__ import annotations
+
+import re
+
+from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
+
+_NHS_SHAPE = re.compile(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")
+
+
+def nhs_check_digit(first_nine: str) -> int | None:
+    """Modulus 11 check digit for the first nine digits; None when the number can never be issued."""
+    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1)))
+    check = 11 - total % 11
+    if check == 11:
+        return 0
+    if check == 10:
+        return None
+    return check
+
+
+def is_valid_nhs_digits(digits: str) -> bool:
+    return (len(digits) == 10 and digits.isdigit() and len(set(digits)) > 1
+            and nhs_check_digit(digits[:9]) == int(digits[9]))
+
+
+def check_nhs_number(raw: str) -> Checked:
+    value = raw.strip()
+    if not value:
+        return EMPTY
+    if not _NHS_SHAPE.match(value):
+        return invalid("not 10 digits (spaces or hyphens in 3-3-4 groups are allowed)")
+    digits = re.sub(r"\D", "", value)
+    if len(set(digits)) == 1:
+        return invalid("one digit repeated: never issued as a real NHS number")
+    if nhs_check_digit(digits[:9]) != int(digits[9]):
+        return invalid("check digit is wrong (Modulus 11)")
+    reason = "test-range number (999...): reserved for test data" if digits.startswith("999") else ""
+    return settled(digits, raw, reason, plain=True)
+
+
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: I, O and S are never used
+_UPN = re.compile(r"^[A-Z]\d{11}[0-9A-Z]$")
+
+
+def upn_check_letter(body: str) -> str:
+    """Check letter for characters 2-13 of a UPN (weights 2..13, a final letter by its table position)."""
+    total = 0
+    for weight, ch in enumerate(body, start=2):
+        total += weight * (UPN_LETTERS.index(ch) if ch.isalpha() else int(ch))
+    return UPN_LETTERS[total % 23]
+
+
+def check_upn(raw: str) -> Checked:
+    value = "".join(raw.split()).upper()
+    if not value:
+        return EMPTY
+    if not _UPN.match(value):
+        return invalid("not a UPN: a letter, 11 digits, then a digit (or a letter for a temporary UPN)")
+    last = value[12]
+    if last.isalpha() and last not in UPN_LETTERS:
+        return invalid(f"'{last}' is never used in a temporary UPN")
+    if value[0] != upn_check_letter(value[1:]):
+        return invalid("check letter is wrong")
+    reason = "temporary UPN" if last.isalpha() else ""
+    return settled(value, raw, reason)
+
+
+def is_valid_upn(value: str) -> bool:
+    return bool(_UPN.match(value)) and (not value[12].isalpha() or value[12] in UPN_LETTERS) \
+        and value[0] == upn_check_letter(value[1:])
+
+
+def is_valid_uln(digits: str) -> bool:
+    if len(digits) != 10 or not digits.isdigit() or digits[0] == "0":
+        return False
+    return sum(int(d) * w for d, w in zip(digits, range(10, 0, -1))) % 11 == 10
+
+
+def check_uln(raw: str) -> Checked:
+    value = "".join(raw.split())
+    if not value:
+        return EMPTY
+    if not re.fullmatch(r"\d{10}", value):
+        return invalid("not 10 digits")
+    if value[0] == "0":
+        return invalid("a ULN never starts with 0")
+    if not is_valid_uln(value):
+        return invalid("check digit is wrong")
+    return settled(value, raw, plain=True)
+
+
+def check_uprn(raw: str) -> Checked:
+    value = "".join(raw.split())
+    if not value:
+        return EMPTY
+    if re.fullmatch(r"\d+(\.\d+)?[eE]\+?\d+", value):
+        return invalid("written in scientific notation: digits were lost (store UPRNs as text)")
+    if not re.fullmatch(r"\d{1,12}", value):
+        return invalid("not a UPRN: a whole number of up to 12 digits")
+    stripped = value.lstrip("0") or "0"
+    if stripped == "0":
+        return invalid("zero is not a UPRN")
+    return settled(stripped, raw, plain=True)

@@ -1,0 +1,214 @@
+"""The check report: structured data, and the same as CSV and readable HTML.
+
+The report holds raw source values (so a partner can find and fix them). It is for
+the partner's own screen and disk only, never part of the export: files written
+from it carry that warning.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from dataclasses import dataclass, field
+
+from pseudodesk.core.conventions import Status
+from pseudodesk.core.scan import Finding
+from pseudodesk.core.table import SourceIssue
+
+LOCAL_ONLY = ("This report contains values from the source spreadsheet. Keep it on this computer "
+              "with the source; never send it with the export.")
+
+ACTIONS = {
+    "blank": "value blanked, row kept",
+    "exclude": "row excluded",
+    "block": "blocks the export until fixed",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A value that could not be used. ``raw`` stays local (screen and local report)."""
+
+    line: int
+    field_id: str
+    column: str
+    reason: str
+    raw: str = field(repr=False, default="")
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A value normalised under an assumption the user should see (lossy code, test NHS number...)."""
+
+    line: int
+    field_id: str
+    column: str
+    raw: str = field(repr=False)
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row the policy changed: its values blanked, or the row excluded."""
+
+    line: int
+    action: str  # "blanked" or "excluded"
+    fields: tuple[str, ...]
+
+
+@dataclass
+class FieldStats:
+    field_id: str
+    label: str
+    column: str
+    convention: str
+    decision: str = ""
+    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> int:
+        return self.counts[Status.INVALID.value]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class CheckReport:
+    policy: str = "blank"
+    rows: int = 0
+    rows_written: int = 0
+    fields: dict[str, FieldStats] = field(default_factory=dict)
+    blank_outputs: dict[str, int] = field(default_factory=dict)  # output field -> cells left blank
+    stripped_columns: list[str] = field(default_factory=list)
+    source_issues: list[SourceIssue] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)      # identifiers not allowed in kept fields
+    rejects: list[Reject] = field(default_factory=list)
+    truncated: int = 0  # problems or notices beyond the per-field limit (counted, not listed)
+
+    @property
+    def invalid_values(self) -> int:
+        return sum(f.invalid for f in self.fields.values())
+
+    @property
+    def rows_excluded(self) -> int:
+        return sum(1 for r in self.rejects if r.action == "excluded")
+
+    def blocking_reasons(self) -> list[str]:
+        """Why the export must not happen (empty when it may)."""
+        reasons = []
+        if self.policy == "block" and self.invalid_values:
+            first = next(p for f in self.fields.values() for p in f.problems)
+            reasons.append(
+                f"{self.invalid_values:,} invalid value(s) and the agreement's policy is 'block' "
+                f"(first: row {first.line}, column '{first.column}': {first.reason})")
+        if self.findings:
+            shown = "; ".join(f"row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}"
+                              for f in self.findings[:5])
+            more = f" and {len(self.findings) - 5:,} more" if len(self.findings) > 5 else ""
+            reasons.append(f"{len(self.findings):,} identifier(s) found in kept columns ({shown}{more}); "
+                           "remove them from the source or ask the IG lead to allow them in the profile")
+        return reasons
+
+
+def report_to_csv(report: CheckReport) -> str:
+    """One line per problem, notice and finding: row, column, field, raw value, reason, action."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(["# " + LOCAL_ONLY])
+    w.writerow(["row", "column", "field", "kind", "raw value", "reason", "action"])
+    entries: list[tuple[int, list[str]]] = []
+    for stats in report.fields.values():
+        for p in stats.problems:
+            entries.append((p.line, [str(p.line), p.column, p.field_id, "invalid", _safe(p.raw), p.reason, p.action]))
+        for n in stats.notices:
+            entries.append((n.line, [str(n.line), n.column, n.field_id, "assumption", _safe(n.raw), n.reason,
+                                     f"normalised to {n.value}"]))
+    for f in report.findings:
+        entries.append((f.line, [str(f.line), f.field, f.field, f"identifier: {f.kind}", _safe(f.text),
+                                 "direct identifier in a column that leaves unchanged", "blocks the export"]))
+    for _, row in sorted(entries, key=lambda e: e[0]):
+        w.writerow(row)
+    return out.getvalue()
+
+
+def _safe(value: str) -> str:
+    """The problems CSV is opened in Excel too: neutralise formulas in raw values."""
+    from pseudodesk.core.export import neutralise
+
+    return neutralise(value)
+
+
+def report_to_html(report: CheckReport, title: str) -> str:
+    e = html.escape
+    parts = [f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
+<style>
+body{{font-family:Segoe UI,Arial,sans-serif;margin:2em;color:#222}} h1{{font-size:1.4em}}
+table{{border-collapse:collapse;margin:.5em 0 1.5em}} th,td{{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}}
+th{{background:#f0f0f0}} .bar{{display:flex;width:240px;height:14px;border:1px solid #999}}
+.valid{{background:#2e7d32}} .normalised{{background:#81c784}} .invalid{{background:#c62828}} .empty{{background:#bdbdbd}}
+.warn{{background:#fff3cd;border:1px solid #e0c36c;padding:.6em}} .block{{background:#fdecea;border:1px solid #c62828;padding:.6em}}
+.ok{{background:#e8f5e9;border:1px solid #2e7d32;padding:.6em}} td.num{{text-align:right}}
+</style></head><body>
+<h1>{e(title)}</h1>
+<p class="warn">{e(LOCAL_ONLY)}</p>"""]
+    blocking = report.blocking_reasons()
+    if blocking:
+        parts.append('<div class="block"><strong>The export is blocked:</strong><ul>'
+                     + "".join(f"<li>{e(r)}</li>" for r in blocking) + "</ul></div>")
+    else:
+        parts.append(f'<p class="ok">The export may go ahead: {report.rows_written:,} of {report.rows:,} rows '
+                     f'will be written (policy for invalid values: {e(ACTIONS[report.policy])}).</p>')
+    parts.append("<h2>Columns</h2><table><tr><th>Field</th><th>Source column</th><th>Convention</th>"
+                 "<th>Valid</th><th>Normalised</th><th>Invalid</th><th>Empty</th><th></th><th>Decision</th></tr>")
+    for s in report.fields.values():
+        total = max(s.total, 1)
+        bar = "".join(f'<span class="{k}" style="width:{100 * s.counts[k] / total:.1f}%"></span>'
+                      for k in ("valid", "normalised", "invalid", "empty"))
+        parts.append(f"<tr><td>{e(s.label)}</td><td>{e(s.column)}</td><td>{e(s.convention)}</td>"
+                     + "".join(f'<td class="num">{s.counts[k]:,}</td>' for k in ("valid", "normalised", "invalid", "empty"))
+                     + f'<td><div class="bar">{bar}</div></td><td>{e(s.decision)}</td></tr>')
+    parts.append("</table>")
+    if report.stripped_columns:
+        parts.append("<h2>Stripped columns (not exported)</h2><p>" + e(", ".join(report.stripped_columns)) + "</p>")
+    problems = sorted((p for s in report.fields.values() for p in s.problems), key=lambda p: p.line)
+    if problems:
+        parts.append("<h2>Problems</h2><table><tr><th>Row</th><th>Column</th><th>Value</th><th>Reason</th>"
+                     "<th>Action</th></tr>")
+        parts += [f'<tr><td class="num">{p.line}</td><td>{e(p.column)}</td><td>{e(p.raw)}</td><td>{e(p.reason)}</td>'
+                  f"<td>{e(p.action)}</td></tr>" for p in problems]
+        parts.append("</table>")
+    if report.findings:
+        parts.append("<h2>Identifiers in kept columns</h2><table><tr><th>Row</th><th>Column</th><th>Kind</th>"
+                     "<th>Found</th></tr>")
+        parts += [f'<tr><td class="num">{f.line}</td><td>{e(f.field)}</td><td>{e(f.kind)}</td><td>{e(f.text)}</td></tr>'
+                  for f in report.findings]
+        parts.append("</table>")
+    notices = sorted((n for s in report.fields.values() for n in s.notices), key=lambda n: n.line)
+    if notices:
+        parts.append("<h2>Assumptions made while normalising</h2><table><tr><th>Row</th><th>Column</th>"
+                     "<th>Value</th><th>Became</th><th>Why</th></tr>")
+        parts += [f'<tr><td class="num">{n.line}</td><td>{e(n.column)}</td><td>{e(n.raw)}</td><td>{e(n.value)}</td>'
+                  f"<td>{e(n.reason)}</td></tr>" for n in notices]
+        parts.append("</table>")
+    if report.rejects:
+        parts.append(f"<h2>Rows changed by the policy ({len(report.rejects):,})</h2><table><tr><th>Row</th>"
+                     "<th>What happened</th><th>Fields</th></tr>")
+        parts += [f'<tr><td class="num">{r.line}</td><td>{e(r.action)}</td><td>{e(", ".join(r.fields))}</td></tr>'
+                  for r in report.rejects]
+        parts.append("</table>")
+    if report.source_issues:
+        parts.append("<h2>About the source file</h2><ul>")
+        parts += [f"<li>{e(i.message)}" + (f" (rows {e(', '.join(map(str, i.lines[:20])))})" if i.lines else "")
+                  + "</li>" for i in report.source_issues]
+        parts.append("</ul>")
+    if report.truncated:
+        parts.append(f"<p>{report.truncated:,} further problem(s) or assumption(s) were counted but not listed.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
