@@ -133,15 +133,20 @@ def test_7z_wrong_passphrase_fails(tmp_path):
     assert not (tmp_path / "x" / "export.csv").exists() or (tmp_path / "x" / "export.csv").read_bytes() != PAYLOAD
 
 
-def test_7z_wrong_passphrase_fails_in_py7zr(tmp_path):
+def test_7z_passphrase_in_py7zr_right_opens_wrong_does_not(tmp_path):
     import py7zr
 
     archive = tmp_path / "out.7z"
     with archive.open("wb") as f:
         write_7z(f, PAYLOAD, "export.csv", "RIGHT")
-    with pytest.raises(Exception):
+    with py7zr.SevenZipFile(archive, "r", password="RIGHT") as z:
+        z.extractall(path=tmp_path / "right")
+    assert (tmp_path / "right" / "export.csv").read_bytes() == PAYLOAD
+    with pytest.raises(Exception) as info:  # header encryption: the archive cannot even be listed
         with py7zr.SevenZipFile(archive, "r", password="WRONG") as z:
-            z.readall()
+            z.extractall(path=tmp_path / "wrong")
+    assert not isinstance(info.value, AttributeError)
+    assert not (tmp_path / "wrong" / "export.csv").exists()
 
 
 def test_atomic_output_leaves_nothing_on_failure(tmp_path):

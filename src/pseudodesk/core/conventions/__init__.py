@@ -99,6 +99,18 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], ColumnContext], ColumnRule]
 }
 
 
+def _dates_read_back(options: dict[str, Any]) -> dict[str, Any]:
+    return {**options, "order": "DMY"}  # DD/MM/YYYY output is day-first; ISO is unambiguous
+
+
+def _gender_read_back(options: dict[str, Any]) -> dict[str, Any]:
+    target = options["target"]
+    return {**options, "coded": target} if target in ("iso5218", "nhs_stated") else options
+
+
+_READ_BACK = {"dob": _dates_read_back, "date": _dates_read_back, "gender": _gender_read_back}
+
+
 def _build() -> dict[str, Convention]:
     text = resources.files("pseudodesk.core.conventions").joinpath("data", "catalogue.toml").read_text("utf-8")
     words = tomllib.loads(text)
@@ -108,7 +120,7 @@ def _build() -> dict[str, Convention]:
     return {
         name: Convention(name, words[name]["description"], words[name]["output_format"],
                          tuple(words[name]["inputs"]), tuple(words[name]["headers"]),
-                         factory, options, identifier, from_values)
+                         factory, options, identifier, from_values, _READ_BACK.get(name))
         for name, (factory, options, identifier, from_values) in _RULES.items()
     }
 

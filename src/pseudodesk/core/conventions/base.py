@@ -106,6 +106,14 @@ class Convention:
     options: tuple[OptionSpec, ...] = ()
     identifier: bool = False       # a direct identifier: scanned for in kept columns
     suggest_from_values: bool = False  # values alone are distinctive enough to suggest it
+    read_back: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # see output_options
+
+    def output_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Options that read this convention's own output back: input-side choices (a date
+        column's day/month order, a gender column's input code scheme) are replaced by what
+        the output format implies. Normalising is idempotent under these options."""
+        merged = {**self.option_defaults(), **options}
+        return self.read_back(merged) if self.read_back else merged
 
     def option_defaults(self) -> dict[str, str]:
         return {o.name: o.default for o in self.options}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pseudodesk.core.conventions.base import (
@@ -50,7 +50,16 @@ _ZERO_DATES = re.compile(r"^0{1,2}([/.\-])0{1,2}\1(0{2}|0{4})$")
 SERIAL_MAX = 2958465  # 9999-12-31 in the 1900 system
 EXCEL_1900_EPOCH = dt.date(1899, 12, 30)
 EXCEL_1904_OFFSET = 1462
-OUTPUT_FORMATS = {"DD/MM/YYYY": "%d/%m/%Y", "YYYY-MM-DD": "%Y-%m-%d"}
+def _uk(d: dt.date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"  # not strftime: it writes year 1 as "1"
+
+
+def _iso(d: dt.date) -> str:
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
+OUTPUT_FORMATS: dict[str, Callable[[dt.date], str]] = {"DD/MM/YYYY": _uk, "YYYY-MM-DD": _iso}
+EARLIEST_PLAUSIBLE_YEAR = 1800
 PLACEHOLDERS = {dt.date(1900, 1, 1), dt.date(9999, 12, 31)}
 OLDEST_PLAUSIBLE_AGE = 125
 
@@ -154,7 +163,7 @@ class DateRule(ColumnRule):
         if problem:
             return invalid(problem)
         reasons = [r for r in (note, time_note) if r]
-        return settled(date.strftime(self._fmt), raw, "; ".join(reasons), plain=True)
+        return settled(self._fmt(date), raw, "; ".join(reasons), plain=True)
 
     def _parse(self, body: str) -> tuple[dt.date, str] | str:
         if m := _YEAR_FIRST.match(body):
@@ -219,6 +228,8 @@ class DateRule(ColumnRule):
     def _plausibility(self, date: dt.date) -> str:
         if date in PLACEHOLDERS:
             return f"placeholder ({date:%d/%m/%Y}), not a real date"
+        if date.year < EARLIEST_PLAUSIBLE_YEAR:
+            return f"year {date.year} is not plausible (before {EARLIEST_PLAUSIBLE_YEAR})"
         return ""
 
 
@@ -230,9 +241,9 @@ class BirthDateRule(DateRule):
         if problem:
             return problem.replace("a real date", "a real date of birth")
         if date > self.context.today:
-            return f"date of birth in the future ({date:%d/%m/%Y})"
+            return f"date of birth in the future ({self._fmt(date)})"
         if self.context.today.year - date.year > OLDEST_PLAUSIBLE_AGE:
-            return f"date of birth more than {OLDEST_PLAUSIBLE_AGE} years ago ({date:%d/%m/%Y})"
+            return f"date of birth more than {OLDEST_PLAUSIBLE_AGE} years ago ({self._fmt(date)})"
         return ""
 
 
