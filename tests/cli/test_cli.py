@@ -150,6 +150,7 @@ def test_check_command_reports_without_output(workspace, capsys):
     assert main(["check", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv")]) == 0
     assert "rows checked: 60" in capsys.readouterr().out
     assert not (tmp / "o").exists()
+    assert (tmp / "people.check-report.html").exists()  # beside the spreadsheet by default
 
 
 def test_demo_command_in_a_fresh_process(tmp_path, demo_paths):
@@ -173,3 +174,72 @@ def test_usage_error_is_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["run"])
     assert info.value.code == 2
+
+
+BLOCK_PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Strict"
+version = "1"
+[recipient]
+mode = "passphrase"
+[checks]
+on_invalid = "block"
+[[source_fields]]
+id = "nhs_number"
+convention = "nhs_number"
+aliases = ["NHS Number"]
+[[source_fields]]
+id = "notes"
+convention = "text"
+aliases = ["Notes"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs_number"
+[[output_fields]]
+name = "NOTES"
+role = "keep"
+from = "notes"
+"""
+
+
+def test_check_writes_html_and_csv_reports(tmp_path, capsys):
+    (tmp_path / "p.toml").write_text(BLOCK_PROFILE)
+    (tmp_path / "in.csv").write_text("NHS Number,Notes\n9434765919,ok\n123,fine\n4505577104,mail jo@example.org\n")
+    code = main(["check", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"),
+                 "--report-dir", str(tmp_path / "reports")])
+    out = capsys.readouterr()
+    assert code == 6
+    assert "row 3: not 10 digits" in out.out
+    assert "identifier found: row 4, column 'NOTES': email" in out.out
+    assert "the export would be blocked" in out.out
+    assert "123" not in out.out.replace("row 3", "")  # raw values never printed
+    html = (tmp_path / "reports" / "in.check-report.html").read_text()
+    assert "blocks the export until fixed" in html and "jo@example.org" in html
+    rows = (tmp_path / "reports" / "in.check-report.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert rows[1] == "row,column,field,kind,raw value,reason,action"
+    assert any(r.startswith("3,NHS Number,nhs_number,invalid,123,") for r in rows)
+
+
+def test_run_refuses_when_the_policy_blocks(tmp_path, capsys, memory_keyring):
+    assert main(["keys", "create", "--name", "k"]) == 0
+    key_id = capsys.readouterr().out.strip()
+    (tmp_path / "p.toml").write_text(BLOCK_PROFILE)
+    (tmp_path / "in.csv").write_text("NHS Number,Notes\n9434765919,ok\n123,fine\n")
+    code = main(["run", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"),
+                 "--out", str(tmp_path / "out"), "--key", key_id])
+    err = capsys.readouterr().err
+    assert code == 6
+    assert "Nothing was exported: 1 invalid value(s) and the agreement's policy is 'block'" in err
+    assert "row 3, column 'NHS Number'" in err
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_check_passes_and_says_so(tmp_path, capsys):
+    (tmp_path / "p.toml").write_text(BLOCK_PROFILE)
+    (tmp_path / "in.csv").write_text("NHS Number,Notes\n9434765919,ok\n")
+    assert main(["check", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"),
+                 "--no-report"]) == 0
+    assert "the export may go ahead: 1 of 1 rows would be written" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "p.toml"]

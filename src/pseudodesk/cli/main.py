@@ -137,8 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_check = sub.add_parser("check", help="check every value against the profile without exporting anything")
     source_args(p_check)
-    p_check.add_argument("--report-dir", type=Path, default=Path("."),
-                         help="folder for the HTML and CSV check reports (default: the current folder)")
+    p_check.add_argument("--report-dir", type=Path,
+                         help="folder for the HTML and CSV check reports (default: beside the spreadsheet)")
     p_check.add_argument("--no-report", action="store_true", help="print the summary only; write no report files")
 
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
@@ -254,9 +254,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     _print_report(report)
     if not args.no_report:
-        args.report_dir.mkdir(parents=True, exist_ok=True)
+        folder = args.report_dir or table.path.parent
+        folder.mkdir(parents=True, exist_ok=True)
         stem = f"{table.path.stem}.check-report"
-        html_path, csv_path = args.report_dir / f"{stem}.html", args.report_dir / f"{stem}.csv"
+        html_path, csv_path = folder / f"{stem}.html", folder / f"{stem}.csv"
         html_path.write_text(report_to_html(report, f"pseudodesk check: {table.path.name} under {profile.name}"),
                              encoding="utf-8")
         csv_path.write_text(report_to_csv(report), encoding="utf-8-sig")

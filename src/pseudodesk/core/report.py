@@ -165,7 +165,9 @@ th{{background:#f0f0f0}} .bar{{display:flex;width:240px;height:14px;border:1px s
     else:
         parts.append(f'<p class="ok">The export may go ahead: {report.rows_written:,} of {report.rows:,} rows '
                      f'will be written (policy for invalid values: {e(ACTIONS[report.policy])}).</p>')
-    parts.append("<h2>Columns</h2><table><tr><th>Field</th><th>Source column</th><th>Convention</th>"
+    legend = " ".join(f'<span class="{k}" style="display:inline-block;width:1em;height:1em"></span> {k}'
+                      for k in ("valid", "normalised", "invalid", "empty"))
+    parts.append(f"<h2>Columns</h2><p>{legend}</p><table><tr><th>Field</th><th>Source column</th><th>Convention</th>"
                  "<th>Valid</th><th>Normalised</th><th>Invalid</th><th>Empty</th><th></th><th>Decision</th></tr>")
     for s in report.fields.values():
         total = max(s.total, 1)
