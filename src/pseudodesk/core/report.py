@@ -145,6 +145,19 @@ def _safe(value: str) -> str:
     return neutralise(value)
 
 
+def _table(title: str, headers: list[str], rows: list[tuple[object, ...]]) -> list[str]:
+    """An HTML section: heading and table, first column a right-aligned row number; nothing if no rows."""
+    if not rows:
+        return []
+    e = html.escape
+    out = [f"<h2>{e(title)}</h2><table><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr>"]
+    for row in rows:
+        cells = [f'<td class="num">{e(str(row[0]))}</td>'] + [f"<td>{e(str(c))}</td>" for c in row[1:]]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return out
+
+
 def report_to_html(report: CheckReport, title: str) -> str:
     e = html.escape
     parts = [f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
@@ -180,31 +193,15 @@ th{{background:#f0f0f0}} .bar{{display:flex;width:240px;height:14px;border:1px s
     if report.stripped_columns:
         parts.append("<h2>Stripped columns (not exported)</h2><p>" + e(", ".join(report.stripped_columns)) + "</p>")
     problems = sorted((p for s in report.fields.values() for p in s.problems), key=lambda p: p.line)
-    if problems:
-        parts.append("<h2>Problems</h2><table><tr><th>Row</th><th>Column</th><th>Value</th><th>Reason</th>"
-                     "<th>Action</th></tr>")
-        parts += [f'<tr><td class="num">{p.line}</td><td>{e(p.column)}</td><td>{e(p.raw)}</td><td>{e(p.reason)}</td>'
-                  f"<td>{e(p.action)}</td></tr>" for p in problems]
-        parts.append("</table>")
-    if report.findings:
-        parts.append("<h2>Identifiers in kept columns</h2><table><tr><th>Row</th><th>Column</th><th>Kind</th>"
-                     "<th>Found</th></tr>")
-        parts += [f'<tr><td class="num">{f.line}</td><td>{e(f.field)}</td><td>{e(f.kind)}</td><td>{e(f.text)}</td></tr>'
-                  for f in report.findings]
-        parts.append("</table>")
+    parts += _table("Problems", ["Row", "Column", "Value", "Reason", "Action"],
+                    [(p.line, p.column, p.raw, p.reason, p.action) for p in problems])
+    parts += _table("Identifiers in kept columns", ["Row", "Column", "Kind", "Found"],
+                    [(f.line, f.field, f.kind, f.text) for f in report.findings])
     notices = sorted((n for s in report.fields.values() for n in s.notices), key=lambda n: n.line)
-    if notices:
-        parts.append("<h2>Assumptions made while normalising</h2><table><tr><th>Row</th><th>Column</th>"
-                     "<th>Value</th><th>Became</th><th>Why</th></tr>")
-        parts += [f'<tr><td class="num">{n.line}</td><td>{e(n.column)}</td><td>{e(n.raw)}</td><td>{e(n.value)}</td>'
-                  f"<td>{e(n.reason)}</td></tr>" for n in notices]
-        parts.append("</table>")
-    if report.rejects:
-        parts.append(f"<h2>Rows changed by the policy ({len(report.rejects):,})</h2><table><tr><th>Row</th>"
-                     "<th>What happened</th><th>Fields</th></tr>")
-        parts += [f'<tr><td class="num">{r.line}</td><td>{e(r.action)}</td><td>{e(", ".join(r.fields))}</td></tr>'
-                  for r in report.rejects]
-        parts.append("</table>")
+    parts += _table("Assumptions made while normalising", ["Row", "Column", "Value", "Became", "Why"],
+                    [(n.line, n.column, n.raw, n.value, n.reason) for n in notices])
+    parts += _table(f"Rows changed by the policy ({len(report.rejects):,})", ["Row", "What happened", "Fields"],
+                    [(r.line, r.action, ", ".join(r.fields)) for r in report.rejects])
     if report.source_issues:
         parts.append("<h2>About the source file</h2><ul>")
         parts += [f"<li>{e(i.message)}" + (f" (rows {e(', '.join(map(str, i.lines[:20])))})" if i.lines else "")

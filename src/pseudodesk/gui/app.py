@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
             self.file_label.setToolTip(str(t.path))
         if p is None or t is None:
             return
-        mapping = self.mapping or suggest_mapping(p, t.header)
+        mapping = self.mapping or suggest_mapping(p, t.header, t.preview(200))
         outputs = []
         for f in p.output_fields:
             sources = ", ".join(f"'{mapping.columns.get(s, '(not mapped)')}'" for s in f.sources)
