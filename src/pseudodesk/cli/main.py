@@ -20,89 +20,25 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 from pseudodesk import __version__
-from pseudodesk.core.errors import (
-    Cancelled,
-    ChecksBlockExport,
-    ExportError,
-    KeyProblem,
-    MappingError,
-    PasswordRequired,
-    ProfileError,
-    PseudodeskError,
-    ReaderError,
+from pseudodesk.cli import keys as keys_cli
+from pseudodesk.cli import linkage as linkage_cli
+from pseudodesk.cli.common import (
+    EXIT_BLOCKED,
+    EXIT_CANCELLED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CancelFlag,
+    ProgressLine,
+    exit_code_for,
 )
+from pseudodesk.core.errors import KeyProblem, PasswordRequired, PseudodeskError
 
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_BAD_INPUT = 3
-EXIT_KEY = 4
-EXIT_EXPORT = 5
-EXIT_BLOCKED = 6
-EXIT_CANCELLED = 130
 PASSWORD_ENV = "PSEUDODESK_WORKBOOK_PASSWORD"
-
-
-def exit_code_for(error: PseudodeskError) -> int:
-    if isinstance(error, Cancelled):
-        return EXIT_CANCELLED
-    if isinstance(error, (ReaderError, ProfileError, MappingError)):
-        return EXIT_BAD_INPUT
-    if isinstance(error, KeyProblem):
-        return EXIT_KEY
-    if isinstance(error, ExportError):
-        return EXIT_EXPORT
-    if isinstance(error, ChecksBlockExport):
-        return EXIT_BLOCKED
-    return EXIT_INTERNAL
-
-
-class ProgressLine:
-    """Progress on stderr: one rewritten line on a terminal, a line per 10% otherwise."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.last_decile = -1
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if self.tty:
-            self.stream.write(f"\r{fraction:6.1%}  {message:<60}")
-            if fraction >= 1.0:
-                self.stream.write("\n")
-            self.stream.flush()
-            return
-        decile = int(fraction * 10)
-        if decile != self.last_decile:
-            self.last_decile = decile
-            print(f"{fraction:6.1%}  {message}", file=self.stream, flush=True)
-
-
-class CancelFlag:
-    """Ctrl-C sets the flag; the pipeline stops at the next batch and cleans up."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-
-    def __call__(self) -> bool:
-        return self.event.is_set()
-
-    def install(self) -> None:
-        def handler(signum: int, frame: FrameType | None) -> None:
-            if self.event.is_set():
-                raise KeyboardInterrupt  # second Ctrl-C: stop now (atomic writes still clean up)
-            self.event.set()
-            print("\nCancelling... (press Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
-
-        signal.signal(signal.SIGINT, handler)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--overwrite", action="store_true", help="replace an existing output file of the same name")
     p_run.add_argument("--accept-expired-agreement", action="store_true",
                        help="run although the agreement's review date has passed")
+    p_run.add_argument("--accept-expired-key", action="store_true",
+                       help="use the key although its expiry (the agreement's review date) has passed")
+    p_run.add_argument("--salt", help="OpenPseudonymiser salt id (default: the profile's key.salt_id)")
     p_run.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
 
     p_check = sub.add_parser("check", help="check every value against the profile without exporting anything")
@@ -145,11 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--out", type=Path, default=Path("pseudodesk-demo-output"),
                         help="folder for the demo output (default: ./pseudodesk-demo-output)")
 
-    p_keys = sub.add_parser("keys", help="project keys in the OS keyring")
-    keys_sub = p_keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    p_create = keys_sub.add_parser("create", help="create a new 256-bit project key")
-    p_create.add_argument("--name", required=True, help="a name for the key, e.g. the agreement it serves")
-    keys_sub.add_parser("list", help="list the keys this computer holds (metadata only)")
+    keys_cli.add_parser(sub)
+    linkage_cli.add_parsers(sub, source_args)
     return parser
 
 
@@ -163,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _cmd_demo(args)
         if args.command == "keys":
-            return _cmd_keys(args)
+            return keys_cli.run(args)
+        if args.command in linkage_cli.COMMANDS:
+            return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:
         print(f"pseudodesk: {error}", file=sys.stderr)
         return exit_code_for(error)
@@ -273,7 +211,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.keystore import load_key
     from pseudodesk.core.pipeline import run
 
     if args.batch_size < 1:
@@ -284,11 +221,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not key_id:
         raise KeyProblem(f"The profile {profile.path.name if profile.path else profile.name} names no key; "
                          "pass --key KEY_ID (see 'pseudodesk-cli keys list').")
-    key = load_key(key_id)
+    store = keys_cli.store()
+    info = store.info(key_id)
+    if info.expired() and args.accept_expired_key:
+        print(f"warning: key {key_id} expired on {info.expires}; used because you confirmed the agreement "
+              "is still in force (--accept-expired-key)", file=sys.stderr)
+    key = store.load(key_id, purpose="export", accept_expired=args.accept_expired_key)
+    salt = None
+    if any(f.role == "openpseudonymiser" for f in profile.output_fields):
+        from pseudodesk.core.openpseudonymiser import WEAKER_WARNING
+
+        print(f"warning: {WEAKER_WARNING}", file=sys.stderr)
+        salt_id = args.salt or profile.key.salt_id
+        if not salt_id:
+            raise KeyProblem("This profile has OpenPseudonymiser fields: name the salt with --salt or key.salt_id.")
+        salt = store.load_salt(salt_id)
     cancel = CancelFlag()
     cancel.install()
     result = run(profile, table, mapping, key, args.out, name=args.name, overwrite=args.overwrite,
-                 accept_expired=args.accept_expired_agreement, batch_size=args.batch_size,
+                 accept_expired=args.accept_expired_agreement, batch_size=args.batch_size, salt=salt,
                  progress=ProgressLine(), cancel=cancel)
     _print_result(result)
     return EXIT_OK
@@ -327,25 +278,6 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print("Open the demo output with:")
     print(f"  openssl cms -decrypt -binary -inform DER -in {result.output} \\\n"
           f"      -inkey {key_path} -out demo-output.csv")
-    return EXIT_OK
-
-
-def _cmd_keys(args: argparse.Namespace) -> int:
-    from pseudodesk.core.keystore import create_key, list_keys
-
-    if args.keys_command == "create":
-        info = create_key(args.name)
-        print(info.id)
-        print(f"name: {info.name}", file=sys.stderr)
-        print(f"fingerprint: {info.fingerprint}", file=sys.stderr)
-        print("The key is stored in this computer's keyring only. Put the id and fingerprint in the "
-              "agreement profile's [key] table.", file=sys.stderr)
-        return EXIT_OK
-    keys = list_keys()
-    if not keys:
-        print("No keys on this computer. Create one with: pseudodesk-cli keys create --name NAME", file=sys.stderr)
-    for k in keys:
-        print(f"{k.id}  {k.fingerprint}  {k.status:<7} {k.created}  {k.name}")
     return EXIT_OK
 
 

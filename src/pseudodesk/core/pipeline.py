@@ -38,7 +38,7 @@ from pseudodesk.core.export import (
     write_7z,
 )
 from pseudodesk.core.mapping import SourceMapping
-from pseudodesk.core.profile import Profile
+from pseudodesk.core.profile import OutputField, Profile
 from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser
 from pseudodesk.core.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
 from pseudodesk.core.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
@@ -96,7 +96,7 @@ class Plan:
     """The column transforms for one profile over one file, and the report they fill."""
 
     def __init__(self, profile: Profile, table: SourceTable, mapping: SourceMapping,
-                 key: ProjectKey | None, *, today: dt.date | None = None) -> None:
+                 key: ProjectKey | None, *, salt: str | None = None, today: dt.date | None = None) -> None:
         self.profile = profile
         header = table.header
         resolved = mapping.resolve(profile, header)
@@ -111,21 +111,31 @@ class Plan:
             self.report.fields[fid] = stats
             self.inputs.append(_Column(fid, idx, header[idx], sf.rule(context), stats))
         slot = {c.field_id: i for i, c in enumerate(self.inputs)}
-        self.outputs: list[tuple[str, list[int], Pseudonymiser | None, frozenset[str] | None]] = []
+        self.outputs: list[tuple[str, list[int], Derive | None, frozenset[str] | None]] = []
         for of in profile.output_fields:
             slots = [slot[s] for s in of.sources if s in slot]
-            pseudonymiser = None
+            pseudonymiser: Derive | None = None
             scan_skip: frozenset[str] | None = None  # None: not scanned
             if of.role == "pseudonym":
                 if key is None:
                     raise KeyProblem("A project key is needed to compute pseudonyms.")
-                pseudonymiser = Pseudonymiser(key, of.name)
+                hmac_field = Pseudonymiser(key, of.name)
+                pseudonymiser = lambda parts, _row, f=hmac_field: f([p.value for p in parts])  # noqa: E731
+            elif of.role == "openpseudonymiser":
+                if salt is None:
+                    raise KeyProblem(f"Field {of.name} needs an OpenPseudonymiser salt: import it "
+                                     "('pseudodesk-cli keys import-salt') and name it in the profile's key.salt_id.")
+                pseudonymiser = _op_digester(of, [self.inputs[i] for i in slots], salt)
+            elif of.role == "valid_nhs":
+                source = self.inputs[slots[0]].index if slots else None
+                pseudonymiser = _valid_nhs(source)
             elif profile.checks.scan_identifiers:
                 base = profile.source_field(of.sources[0]).base_convention.name
                 if base in FREE_TEXT_CONVENTIONS:
                     scan_skip = frozenset(of.allow_identifiers) | ({base} if base == "person_name" else set())
             self.outputs.append((of.name, slots, pseudonymiser, scan_skip))
             self.report.blank_outputs[of.name] = 0
+        self.always_derived = {of.name for of in profile.output_fields if of.role == "valid_nhs"}
         name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
         self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
         self.needs_survey = any(c.rule.needs_survey for c in self.inputs)
@@ -187,6 +197,11 @@ class Plan:
             names: list[str] | None = None
             for name, slots, pseudonymiser, scan_skip in self.outputs:
                 parts = [checked[s] for s in slots]
+                if name in self.always_derived:
+                    assert pseudonymiser is not None
+                    values.append(pseudonymiser(parts, row))
+                    plain.append(True)
+                    continue
                 usable = bool(parts) and all(p.status not in (Status.EMPTY, Status.INVALID) for p in parts)
                 if not usable:
                     # A pseudonym of a missing value would link every blank record together.
@@ -195,7 +210,7 @@ class Plan:
                     report.blank_outputs[name] += 1
                     continue
                 if pseudonymiser is not None:
-                    values.append(pseudonymiser([p.value for p in parts]))
+                    values.append(pseudonymiser(parts, row))
                     plain.append(True)
                     continue
                 value = parts[0].value
@@ -211,6 +226,29 @@ class Plan:
         report.rows += len(batch.rows)
         report.rows_written += len(out_rows)
         return out_rows, out_plain
+
+
+Derive = Callable[[list[Checked], list[str]], str]
+"""An output computed from the checked inputs and the raw source row."""
+
+
+def _op_digester(field: OutputField, columns: list[_Column], salt: str) -> Derive:
+    """OpenPseudonymiser's digest over the raw text of the columns, under their labels."""
+    from pseudodesk.core import openpseudonymiser as op
+
+    labelled = [(field.labels.get(c.field_id, c.column), c.index, c.field_id == field.nhs_source) for c in columns]
+
+    def derive(parts: list[Checked], row: list[str]) -> str:
+        values = {label: op.nhs_digits(row[index]) if is_nhs else row[index] for label, index, is_nhs in labelled}
+        return op.digest(values, salt)
+
+    return derive
+
+
+def _valid_nhs(index: int | None) -> Derive:
+    from pseudodesk.core.openpseudonymiser import valid_nhs
+
+    return lambda parts, row: valid_nhs(row[index]) if index is not None else "-1"
 
 
 def check_key(profile: Profile, key: ProjectKey) -> None:
@@ -240,7 +278,7 @@ def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
     Pseudonyms are computed with a throwaway key and discarded, so the check follows
     exactly the code path of :func:`run`.
     """
-    plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, today=today)
+    plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, salt="check-only", today=today)
     plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
     start = 0.3 if plan.needs_survey else 0.0
     total = max(table.row_count, 1)
@@ -273,6 +311,7 @@ def run(
     passphrase: str | None = None,
     accept_expired: bool = False,
     allow_demo_recipient: bool = False,
+    salt: str | None = None,
     batch_size: int = 10_000,
     progress: Progress = _no_progress,
     cancel: Cancel = _never,
@@ -281,7 +320,7 @@ def run(
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)
     check_key(profile, key)
-    plan = Plan(profile, table, mapping, key)
+    plan = Plan(profile, table, mapping, key, salt=salt)
     certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)

@@ -29,7 +29,7 @@ from pseudodesk.core.conventions import PackError
 from pseudodesk.core.errors import ProfileError
 
 PROFILE_FORMAT = "pseudodesk-profile/1"
-ROLES = ("pseudonym", "keep")
+ROLES = ("pseudonym", "keep", "openpseudonymiser", "valid_nhs")
 ON_INVALID = ("blank", "exclude", "block")
 IDENTIFIER_KINDS = ("nhs_number", "email", "uk_phone", "postcode", "upn", "uln", "person_name")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -67,6 +67,8 @@ class OutputField:
     sources: tuple[str, ...]  # source field ids; exactly one for "keep"
     description: str = ""
     allow_identifiers: tuple[str, ...] = ()  # identifier kinds this kept field may contain
+    labels: dict[str, str] = field(default_factory=dict)  # openpseudonymiser: source id -> column label hashed under
+    nhs_source: str = ""  # openpseudonymiser: the source field reduced to its digits
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Recipient:
 class KeyRef:
     id: str = ""
     fingerprint: str = ""
+    salt_id: str = ""  # an OpenPseudonymiser salt in the key store, for openpseudonymiser fields
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     key_doc = doc.get("key", {})
     if not isinstance(key_doc, dict):
         raise ProfileError(source, "key", "must be a table")
-    r.only(key_doc, "key", {"id", "fingerprint"})
+    r.only(key_doc, "key", {"id", "fingerprint", "salt_id"})
     fingerprint = str(key_doc.get("fingerprint", "")).upper()
     if fingerprint and not _FINGERPRINT.match(fingerprint):
         raise ProfileError(source, "key.fingerprint", "must look like 7F3A-91C2-5B0E-11D4 (as printed by 'pseudodesk-cli keys')")
@@ -214,7 +217,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         version=r.text(agreement, "version", where="agreement.version"),
         parties=tuple(parties),
         review_date=review,
-        key=KeyRef(str(key_doc.get("id", "")), fingerprint),
+        key=KeyRef(str(key_doc.get("id", "")), fingerprint, str(key_doc.get("salt_id", ""))),
         recipient=Recipient(mode, certs),
         source_fields=sources,
         output_fields=outputs,
@@ -264,7 +267,8 @@ def _source_fields(r: _Reader, doc: dict[str, Any],
 
 def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tuple[OutputField, ...]:
     out: list[OutputField] = []
-    for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description", "allow_identifiers"}):
+    for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description", "allow_identifiers",
+                                                        "labels", "nhs_source"}):
         name = r.text(item, "name", where=f"{where}.name")
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
@@ -285,15 +289,25 @@ def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tup
                 raise ProfileError(r.source, f"{where}.from", f"'{s}' is not a declared source field id")
         if len(set(sources)) != len(sources):
             raise ProfileError(r.source, f"{where}.from", "names the same source field twice")
-        if role == "keep" and len(sources) != 1:
-            raise ProfileError(r.source, f"{where}.from", "a 'keep' field takes exactly one source field")
+        if role in ("keep", "valid_nhs") and len(sources) != 1:
+            raise ProfileError(r.source, f"{where}.from", f"a '{role}' field takes exactly one source field")
+        labels = item.get("labels", {})
+        if not isinstance(labels, dict) or any(k not in sources or not isinstance(v, str) for k, v in labels.items()):
+            raise ProfileError(r.source, f"{where}.labels",
+                               "must map this field's source field ids to the column labels OpenPseudonymiser used")
+        nhs_source = item.get("nhs_source", "")
+        if nhs_source and nhs_source not in sources:
+            raise ProfileError(r.source, f"{where}.nhs_source", "must be one of this field's source field ids")
+        if (labels or nhs_source) and role != "openpseudonymiser":
+            raise ProfileError(r.source, f"{where}.labels", "labels and nhs_source belong to openpseudonymiser fields")
         allow = item.get("allow_identifiers", [])
         if allow is True:
             allow = list(IDENTIFIER_KINDS)
         if not isinstance(allow, list) or any(a not in IDENTIFIER_KINDS for a in allow):
             raise ProfileError(r.source, f"{where}.allow_identifiers",
                                f"must be true or a list of: {', '.join(IDENTIFIER_KINDS)}")
-        out.append(OutputField(name, role, sources, str(item.get("description", "")), tuple(allow)))
+        out.append(OutputField(name, role, sources, str(item.get("description", "")), tuple(allow),
+                               dict(labels), str(nhs_source)))
     return tuple(out)
 
 

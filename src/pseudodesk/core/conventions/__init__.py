@@ -44,6 +44,7 @@ from pseudodesk.core.conventions.places import (
 from pseudodesk.core.conventions.text import (
     check_address_line,
     check_email,
+    check_name_match_key,
     check_person_name,
     check_text,
     check_uk_phone,
@@ -65,6 +66,25 @@ POSTCODE_OPTIONS = (
                "full postcode, or generalised: sector (SW1A 2), district (SW1A) or area (SW)"),
 )
 _GENERALISE = {"full": lambda p: p, "sector": postcode_sector, "district": postcode_district, "area": postcode_area}
+
+
+NAME_OPTIONS = (
+    OptionSpec("output", ("as_written", "match_key"), "as_written",
+               "as written (spaces tidied), or a match key for linkage: upper-case letters A-Z only"),
+)
+
+
+class PersonNameRule(ColumnRule):
+    def check(self, raw: str) -> Checked:
+        if self.options["output"] == "match_key":
+            return check_name_match_key(raw)
+        return check_person_name(raw)
+
+
+def _op_date_rule(options: Mapping[str, Any], context: ColumnContext) -> ColumnRule:
+    from pseudodesk.core.openpseudonymiser import check_op_date
+
+    return FunctionRule(options, context, check_op_date)
 
 
 class PostcodeRule(ColumnRule):
@@ -94,7 +114,8 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], ColumnContext], ColumnRule]
     "uprn": (_function_rule(check_uprn), (), True, False),
     "email": (_function_rule(check_email), (), True, True),
     "uk_phone": (_function_rule(check_uk_phone), (), True, True),
-    "person_name": (_function_rule(check_person_name), (), True, False),
+    "person_name": (PersonNameRule, NAME_OPTIONS, True, False),
+    "op_date": (_op_date_rule, (), False, False),
     "address_line": (_function_rule(check_address_line), (), True, False),
 }
 

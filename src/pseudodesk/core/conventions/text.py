@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
+from pseudodesk.core.conventions.base import EMPTY, Checked, Status, invalid, settled
 
 
 def collapse(raw: str) -> str:
@@ -27,6 +27,24 @@ def check_person_name(raw: str) -> Checked:
     if not _NAME.match(value):
         return invalid("not a name: contains digits or symbols")
     return settled(value, raw)
+
+
+def name_match_key(value: str) -> str:
+    """Upper case letters only, accents folded: the form two partners spell alike (Seán O'Brien -> SEANOBRIEN)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", value)
+    return "".join(ch for ch in folded if ch.isascii() and ch.isalpha()).upper()
+
+
+def check_name_match_key(raw: str) -> Checked:
+    checked = check_person_name(raw)
+    if checked.status is not Status.VALID and checked.status is not Status.NORMALISED:
+        return checked
+    key = name_match_key(checked.value)
+    if not key:
+        return invalid("no letters A-Z left to match on")
+    return settled(key, raw)
 
 
 def check_address_line(raw: str) -> Checked:

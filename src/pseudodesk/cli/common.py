@@ -1,0 +1,105 @@
+"""What every pseudodesk-cli command shares: exit codes, progress, Ctrl-C, secret prompts."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import TextIO
+
+from pseudodesk.core.errors import (
+    Cancelled,
+    ChecksBlockExport,
+    ExportError,
+    KeyProblem,
+    MappingError,
+    ProfileError,
+    PseudodeskError,
+    ReaderError,
+)
+
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_KEY = 4
+EXIT_EXPORT = 5
+EXIT_BLOCKED = 6
+EXIT_CANCELLED = 130
+PASSWORD_ENV = "PSEUDODESK_WORKBOOK_PASSWORD"
+
+
+def exit_code_for(error: PseudodeskError) -> int:
+    if isinstance(error, Cancelled):
+        return EXIT_CANCELLED
+    if isinstance(error, (ReaderError, ProfileError, MappingError)):
+        return EXIT_BAD_INPUT
+    if isinstance(error, KeyProblem):
+        return EXIT_KEY
+    if isinstance(error, ExportError):
+        return EXIT_EXPORT
+    if isinstance(error, ChecksBlockExport):
+        return EXIT_BLOCKED
+    return EXIT_INTERNAL
+
+
+class ProgressLine:
+    """Progress on stderr: one rewritten line on a terminal, a line per 10% otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last_decile = -1
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.tty:
+            self.stream.write(f"\r{fraction:6.1%}  {message:<60}")
+            if fraction >= 1.0:
+                self.stream.write("\n")
+            self.stream.flush()
+            return
+        decile = int(fraction * 10)
+        if decile != self.last_decile:
+            self.last_decile = decile
+            print(f"{fraction:6.1%}  {message}", file=self.stream, flush=True)
+
+
+class CancelFlag:
+    """Ctrl-C sets the flag; the pipeline stops at the next batch and cleans up."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def install(self) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if self.event.is_set():
+                raise KeyboardInterrupt  # second Ctrl-C: stop now (atomic writes still clean up)
+            self.event.set()
+            print("\nCancelling... (press Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
+
+        signal.signal(signal.SIGINT, handler)
+
+
+
+
+def ask_secret(prompt: str, env: str) -> str:
+    """A passphrase from the environment variable ``env`` (for scripts) or typed at the terminal."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise KeyProblem(f"{prompt} is needed: run in a terminal, or set {env} for a script.")
+    return getpass.getpass(f"{prompt}: ")
+
+
+def ask_text(prompt: str) -> str | None:
+    """A line typed at the terminal, or None when there is no terminal."""
+    if not sys.stdin.isatty():
+        return None
+    return input(f"{prompt}: ").strip()
