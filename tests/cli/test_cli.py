@@ -89,7 +89,7 @@ def test_saved_mapping_is_reused(workspace, capsys):
     (["--input", "missing.csv"], 3, "missing.csv: the file does not exist"),
     (["--input", "junk.xlsx"], 3, "junk.xlsx: this is not a valid .xlsx workbook"),
     (["--profile", "bad.toml"], 3, "Agreement profile bad.toml at 'format'"),
-    (["--key", "pdk-unknown"], 4, "Key pdk-unknown is not in this computer's keyring"),
+    (["--key", "pdk-unknown"], 4, "Key pdk-unknown is not in this computer's key list"),
 ])
 def test_exit_codes_for_bad_input_and_keys(workspace, capsys, args, code, message):
     tmp, _, _ = workspace

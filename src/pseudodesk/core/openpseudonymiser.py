@@ -2,7 +2,7 @@
 
 Reproduces CryptoLib 0.9.7 (shared/reference/openpseudonymiser-compat.md):
 values concatenated in the order of their column labels (case-insensitive, lower case
-first on ties: the Java port's swap-case-then-ordinal rule), no separator; spaces,
+first on ties, as the original .NET program sorts them), no separator; spaces,
 tabs, CR and LF removed; the salt appended untrimmed (the .NET behaviour); SHA-256 of
 the UTF-8 bytes as 64 upper-case hex digits. The NHS number column is reduced to its
 ASCII digits first, and ``validNHS`` is 1 (valid), 0 (invalid) or -1 (missing).
@@ -53,8 +53,15 @@ def salt_from_encrypted_file(data: bytes) -> str:
 
 
 def label_order(labels: list[str]) -> list[str]:
-    """Labels in OpenPseudonymiser's order (.NET SortedList, as the Java port reproduces it)."""
-    return sorted(labels, key=lambda label: label.swapcase())
+    """Labels in OpenPseudonymiser's order: the .NET SortedList's culture-aware order, i.e.
+    case-insensitive, lower case first on ties ("b" < "B" < "DOB" < "dob2" < "NHSNumber").
+
+    The Java port swaps case and sorts ordinally; that agrees for labels like "DOB" and
+    "NHSNumber" but not when labels start with letters of different case ("B" and "dob2"),
+    where pseudodesk follows the original .NET program. Culture-specific weights of
+    punctuation in labels are not reproduced: keep digest labels to letters and digits.
+    """
+    return sorted(labels, key=lambda label: (label.lower(), label.swapcase()))
 
 
 _STRIP = str.maketrans("", "", " \t\r\n")

@@ -1,0 +1,145 @@
+"""The audit log: signed, hash-chained, locked; every kind of tampering is detected and named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pseudodesk.core.audit import (
+    AuditLog,
+    Signer,
+    installation_public_key,
+    installation_signer,
+    read_entries,
+    record,
+    verify_log,
+)
+from pseudodesk.core.keystore import KeyStore
+
+
+@pytest.fixture
+def log(memory_keyring, private_data_dir):
+    store = KeyStore()
+    for i in range(5):
+        record(store, "test.event", {"n": i})
+    public, fingerprint = installation_public_key(private_data_dir)
+    path = private_data_dir / "audit.jsonl"
+    return path, public, fingerprint
+
+
+def verify(path, public, fingerprint):
+    return verify_log(path, public, fingerprint)
+
+
+def lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def test_key_operations_are_audited_without_secrets(memory_keyring, private_data_dir):
+    store = KeyStore()
+    info = store.create("LCP")
+    store.export_with_passphrase(info.id, "correct horse battery staple")
+    new = store.rotate(info.id)
+    store.delete(new.id)
+    events = [e["event"] for _, e, _ in read_entries(private_data_dir / "audit.jsonl")]
+    assert events == ["key.created", "key.exported", "key.rotated", "key.deleted"]
+    entry = json.loads(lines(private_data_dir / "audit.jsonl")[0])
+    assert entry["details"]["fingerprint"] == info.fingerprint and entry["user"] and entry["machine"]
+    public, fingerprint = installation_public_key(private_data_dir)
+    assert verify(private_data_dir / "audit.jsonl", public, fingerprint).ok
+
+
+def test_a_clean_log_verifies(log):
+    result = verify(*log)
+    assert result.ok and result.entries == 5
+
+
+def test_flipped_byte_in_an_entry_is_named(log):
+    path = log[0]
+    data = bytearray(path.read_bytes())
+    data[data.index(b'"n":2') + 4] = ord("7")
+    path.write_bytes(bytes(data))
+    result = verify(*log)
+    assert [(p.line, p.kind) for p in result.problems][:1] == [(3, "edited")]
+    assert "entry 3 was changed after it was signed" in str(result.problems[0])
+
+
+def test_deleted_entry_is_named(log):
+    path = log[0]
+    kept = lines(path)
+    path.write_bytes(b"".join(kept[:2] + kept[3:]))
+    (problem,) = verify(*log).problems
+    assert (problem.line, problem.kind) == (3, "deleted") and "entries 3 to 3 are missing" in problem.detail
+
+
+def test_reordered_entries_are_named(log):
+    path = log[0]
+    kept = lines(path)
+    kept[1], kept[2] = kept[2], kept[1]
+    path.write_bytes(b"".join(kept))
+    kinds = [p.kind for p in verify(*log).problems]
+    assert "reordered" in kinds
+
+
+def test_truncated_last_line_is_named_and_later_appends_do_not_make_it_worse(log, memory_keyring, private_data_dir):
+    path = log[0]
+    data = path.read_bytes()
+    path.write_bytes(data[:-40])  # a crash in the middle of writing the last entry
+    (problem,) = verify(*log).problems
+    assert (problem.line, problem.kind) == (5, "truncated")
+    record(KeyStore(), "after.crash", {})
+    record(KeyStore(), "after.crash", {})
+    result = verify(*log)
+    assert [(p.line, p.kind) for p in result.problems] == [(5, "truncated")]
+    assert result.entries == 6  # four intact + two new, chained to the last intact entry
+
+
+def test_entries_signed_by_another_key_are_named(log):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = log[0]
+    AuditLog(path, Signer(Ed25519PrivateKey.generate())).append("forged", {})
+    problems = verify(*log).problems
+    assert [(p.line, p.kind) for p in problems] == [(6, "foreign-signer")]
+
+
+def test_unsigned_edit_of_whitespace_is_detected(log):
+    path = log[0]
+    kept = lines(path)
+    kept[0] = kept[0].replace(b'"event":', b'"event": ')
+    path.write_bytes(b"".join(kept))
+    kinds = {(p.line, p.kind) for p in verify(*log).problems}
+    assert (1, "edited") in kinds and (2, "edited") in kinds  # and the chain notices too
+
+
+CHILD = r"""
+import sys
+from pathlib import Path
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pseudodesk.core.audit import AuditLog, Signer
+log = AuditLog(Path(sys.argv[1]), Signer(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[2]))))
+for i in range(int(sys.argv[3])):
+    log.append("concurrent", {"writer": sys.argv[4], "i": i})
+"""
+
+
+def test_two_processes_appending_concurrently(tmp_path, memory_keyring):
+    from cryptography.hazmat.primitives import serialization
+
+    store = KeyStore(tmp_path)
+    signer = installation_signer(store)
+    seed = signer.private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                        serialization.NoEncryption()).hex()
+    path = tmp_path / "audit.jsonl"
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(path), seed, "500", name]) for name in "AB"]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    public, fingerprint = installation_public_key(tmp_path)
+    result = verify_log(path, public, fingerprint)
+    assert result.ok, result.problems[:3]
+    assert result.entries == 1000
+    writers = [e["details"]["writer"] for _, e, _ in read_entries(path)]
+    assert writers.count("A") == 500 and writers.count("B") == 500

