@@ -116,3 +116,18 @@ from = "nhs"
     assert (event["details"]["pseudonyms_asked"], event["details"]["pseudonyms_matched"]) == (1, 1)
     text = json.dumps(event)
     assert "Bob" not in text and "4505577104" not in text and exported[2][0] not in text
+
+
+def test_audit_verify_ok_then_broken(tmp_path, capsys, memory_keyring, private_data_dir):
+    created(capsys, "--name", "a")
+    created(capsys, "--name", "b")
+    pinned = tmp_path / "pinned-installation-key.json"
+    assert main(["audit", "public-key"]) == 0
+    pinned.write_text(capsys.readouterr().out)
+    assert main(["audit", "verify", "--public-key", str(pinned)]) == 0
+    assert "audit log OK: 2 entries" in capsys.readouterr().out
+    log = private_data_dir / "audit.jsonl"
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(lines[0] + lines[2])  # the verification entry follows the two key entries; drop one
+    assert main(["audit", "verify", "--public-key", str(pinned)]) == 6
+    assert "BROKEN at line 2: deleted" in capsys.readouterr().out

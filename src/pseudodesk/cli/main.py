@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pseudodesk import __version__
+from pseudodesk.cli import audit as audit_cli
 from pseudodesk.cli import keys as keys_cli
 from pseudodesk.cli import linkage as linkage_cli
 from pseudodesk.cli.common import (
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder for the demo output (default: ./pseudodesk-demo-output)")
 
     keys_cli.add_parser(sub)
+    audit_cli.add_parser(sub)
     linkage_cli.add_parsers(sub, source_args)
     return parser
 
@@ -100,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_demo(args)
         if args.command == "keys":
             return keys_cli.run(args)
+        if args.command == "audit":
+            return audit_cli.run(args)
         if args.command in linkage_cli.COMMANDS:
             return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:

@@ -106,15 +106,18 @@ def installation_signer(store: KeyStore) -> Signer:
     return signer
 
 
-def installation_public_key(directory: Path) -> tuple[Ed25519PublicKey, str] | None:
+def installation_public_key(location: Path) -> tuple[Ed25519PublicKey, str] | None:
+    """The public signing key from an installation-key.json file, or from the folder holding one."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    path = directory / INSTALLATION_FILE
+    path = location / INSTALLATION_FILE if location.is_dir() else location
     if not path.exists():
         return None
-    info = json.loads(path.read_text(encoding="utf-8"))
-    raw = base64.b64decode(info["public"])
-    return Ed25519PublicKey.from_public_bytes(raw), public_fingerprint(raw)
+    try:
+        raw = base64.b64decode(json.loads(path.read_text(encoding="utf-8"))["public"])
+        return Ed25519PublicKey.from_public_bytes(raw), public_fingerprint(raw)
+    except (ValueError, KeyError, TypeError):
+        raise AuditError(f"{path.name} is not an installation public key file.") from None
 
 
 def _user() -> str:

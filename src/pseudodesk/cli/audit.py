@@ -1,0 +1,56 @@
+"""pseudodesk-cli audit: verify the log; show this installation's public signing key."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK
+from pseudodesk.core.audit import AuditError
+
+EXIT_AUDIT_BROKEN = EXIT_BLOCKED  # documented in docs/cli.md: 6 means "a check failed"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("audit", help="the tamper-evident audit log")
+    audit = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    v = audit.add_parser("verify", help="check every signature and the hash chain")
+    v.add_argument("--log", type=Path, help="the log to verify (default: this user's)")
+    v.add_argument("--public-key", type=Path,
+                   help="installation-key.json pinned earlier by the IG lead (default: the one beside the log)")
+    audit.add_parser("public-key", help="print this installation's public signing key, to pin it elsewhere")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pseudodesk.cli.keys import store
+    from pseudodesk.core.audit import INSTALLATION_FILE, LOG_NAME, installation_public_key, record, verify_log
+
+    keys = store()
+    if args.audit_command == "public-key":
+        path = keys.directory / INSTALLATION_FILE
+        if not path.exists():
+            raise AuditError("This installation has no signing key yet (it is made with the first audit entry).")
+        print(path.read_text(encoding="utf-8").strip())
+        return EXIT_OK
+    log = args.log or keys.directory / LOG_NAME
+    pinned = args.public_key or log.parent
+    found = installation_public_key(pinned)
+    if found is None:
+        raise AuditError(f"No installation public key found in {pinned}: give --public-key.")
+    public, fingerprint = found
+    if not log.exists():
+        raise AuditError(f"There is no audit log at {log}.")
+    result = verify_log(log, public, fingerprint)
+    if result.ok:
+        print(f"audit log OK: {result.entries:,} entries, every signature valid (installation key {fingerprint}), "
+              "chain unbroken")
+    else:
+        first = result.problems[0]
+        print(f"audit log BROKEN at line {first.line}: {first.kind}: {first.detail}")
+        for problem in result.problems[1:]:
+            print(f"  also {problem}")
+    if args.log is None:
+        record(keys, "audit.verified", {"entries": result.entries, "ok": result.ok,
+                                        "problems": [str(p) for p in result.problems[:20]]})
+    return EXIT_OK if result.ok else EXIT_AUDIT_BROKEN
