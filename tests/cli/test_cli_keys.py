@@ -6,12 +6,10 @@ import csv
 import json
 from pathlib import Path
 
-import pytest
-
 from pseudodesk.cli.main import main
 from tests.core.test_keystore import keyring_backend, new_keyring
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "mackerel.EncryptedSalt"
+SALT_FILE = Path(__file__).resolve().parents[1] / "data" / "mackerel.EncryptedSalt"
 
 
 def created(capsys, *args) -> str:
@@ -64,9 +62,7 @@ def test_rotate_list_and_delete_with_confirmation(tmp_path, capsys, memory_keyri
 
 
 def test_import_salt_file_warns(tmp_path, capsys, memory_keyring):
-    if not SHARED.exists():
-        pytest.skip("shared/reference is not beside this checkout")
-    assert main(["keys", "import-salt", "--name", "Essex OP salt", "--salt-file", str(SHARED)]) == 0
+    assert main(["keys", "import-salt", "--name", "Essex OP salt", "--salt-file", str(SALT_FILE)]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("salt-") and "weaker" in captured.err
     assert "mackerel" not in captured.out + captured.err

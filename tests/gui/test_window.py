@@ -15,6 +15,7 @@ def test_window_shows_profile_and_file(qtbot, demo_paths):
     window.load_spreadsheet(demo_paths["spreadsheet"])
     assert window.agreement_label.text().startswith("Lincolnshire LCP Scorecard")
     assert window.profile_label.text().endswith("lincolnshire-lcp-scorecard.toml")
+    assert window.key_label.text().startswith("not bound to a key yet")
     assert window.file_label.text() == "demo-people.xlsx, sheet 'People': 600 rows, 15 columns (header on row 1)"
     assert "PERSON_ID (pseudonym of 'NHS No')" in window.outputs_label.text()
     assert window.stripped_label.text().startswith("Client Ref, Forename, Surname")

@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         form = QFormLayout(summary)
         self.agreement_label = QLabel("No agreement profile loaded")
         self.profile_label = QLabel("")
+        self.key_label = QLabel("")
         self.file_label = QLabel("No spreadsheet loaded")
         self.outputs_label = QLabel("")
         self.stripped_label = QLabel("")
@@ -113,12 +114,13 @@ class MainWindow(QMainWindow):
         bold.setBold(True)
         self.agreement_label.setFont(bold)
         self.file_label.setFont(bold)
-        for label in (self.agreement_label, self.profile_label, self.file_label, self.outputs_label,
-                      self.stripped_label):
+        for label in (self.agreement_label, self.profile_label, self.key_label, self.file_label,
+                      self.outputs_label, self.stripped_label):
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow("Agreement:", self.agreement_label)
         form.addRow("Profile file:", self.profile_label)
+        form.addRow("Project key:", self.key_label)
         form.addRow("Spreadsheet:", self.file_label)
         form.addRow("Will leave:", self.outputs_label)
         form.addRow("Stripped:", self.stripped_label)
@@ -168,6 +170,10 @@ class MainWindow(QMainWindow):
             review = f", review date {p.review_date:%d/%m/%Y}" if p.review_date else ""
             self.agreement_label.setText(f"{p.name} (version {p.version}{review})")
             self.profile_label.setText(str(p.path) if p.path else "")
+            if p.key.fingerprint:
+                self.key_label.setText(f"{p.key.id or '(id not set)'}, fingerprint {p.key.fingerprint}")
+            else:
+                self.key_label.setText("not bound to a key yet (the key custodian adds its id and fingerprint)")
         if t is not None:
             where = f", sheet '{t.sheet}'" if t.sheet else ""
             self.file_label.setText(f"{t.path.name}{where}: {t.row_count:,} rows, {len(t.header)} columns "
