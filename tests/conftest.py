@@ -73,3 +73,22 @@ def demo_paths() -> dict[str, Path]:
         "certificate": resource_path("demo", "demo-recipient.crt"),
         "private_key": resource_path("demo", "DEMO-ONLY-recipient-private-key.pem"),
     }
+
+
+def _test_signer():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pseudodesk.core.audit import Signer
+
+    return Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
+
+
+TEST_SIGNER = _test_signer()
+
+
+def run(*args, **kwargs):
+    """pseudodesk.core.pipeline.run, signing manifests with a fixed test installation key."""
+    from pseudodesk.core import pipeline
+
+    kwargs.setdefault("signer", TEST_SIGNER)
+    return pipeline.run(*args, **kwargs)

@@ -11,7 +11,8 @@ import pytest
 
 from pseudodesk.core.errors import ChecksBlockExport, ProfileError
 from pseudodesk.core.mapping import suggest_mapping
-from pseudodesk.core.pipeline import check, run
+from pseudodesk.core.pipeline import check
+from tests.conftest import run
 from pseudodesk.core.profile import parse_profile
 from pseudodesk.core.pseudonym import ProjectKey, pseudonym
 from pseudodesk.core.readers import read_table

@@ -14,7 +14,8 @@ import pytest
 from pseudodesk.core.demo import run_demo
 from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
 from pseudodesk.core.mapping import load_mapping, suggest_mapping
-from pseudodesk.core.pipeline import check, run
+from pseudodesk.core.pipeline import check
+from tests.conftest import run
 from pseudodesk.core.profile import KeyRef, load_profile, parse_profile
 from pseudodesk.core.pseudonym import ProjectKey, pseudonym
 from pseudodesk.core.readers import read_table
@@ -195,14 +196,17 @@ def test_existing_output_is_never_overwritten_unless_asked(tmp_path, pilot):
     assert first.output.read_bytes() == before
     again = run(profile, table, mapping, KEY_A, tmp_path, name="monthly", overwrite=True)
     assert again.output.read_bytes() != before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["monthly.7z", "people.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["monthly.7z", "monthly.manifest.json", "people.csv"]
 
 
 def test_no_plaintext_reaches_the_disk(tmp_path, pilot):
     profile, table, mapping = pilot
     result = run(profile, table, mapping, KEY_A, tmp_path / "out")
     files = list((tmp_path / "out").rglob("*"))
-    assert files == [result.output]
+    assert sorted(files) == sorted([result.output, result.manifest])
+    manifest = result.manifest.read_text()
+    for needle in ("SW1A", "4505577104", "9434765919", "Ann Smith", "07700"):
+        assert needle not in manifest  # the manifest holds no personal data
     data = result.output.read_bytes()
     for needle in (b"PERSON_ID", b"SW1A", result.output.stem.encode() + b".csv"):
         assert needle not in data

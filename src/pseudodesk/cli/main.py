@@ -242,7 +242,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         salt = store.load_salt(salt_id)
     cancel = CancelFlag()
     cancel.install()
-    result = run(profile, table, mapping, key, args.out, name=args.name, overwrite=args.overwrite,
+    from pseudodesk.core.audit import AuditTrail
+
+    trail = AuditTrail(store)
+    result = run(profile, table, mapping, key, args.out, signer=trail.signer, audit=trail,
+                 name=args.name, overwrite=args.overwrite,
                  accept_expired=args.accept_expired_agreement, batch_size=args.batch_size, salt=salt,
                  progress=ProgressLine(), cancel=cancel)
     _print_result(result)
@@ -260,6 +264,8 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
     print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)
     print(f"encrypted file: {result.output}", file=out)
     print(f"  SHA-256 {result.output_sha256}", file=out)
+    if result.manifest:
+        print(f"signed manifest: {result.manifest}", file=out)
     if result.method == "7z":
         print("passphrase (shown once; send it separately from the file, e.g. by phone):", file=out)
         print(f"  {result.passphrase}", file=out)

@@ -199,6 +199,28 @@ def record(store: KeyStore, event: str, details: dict[str, Any]) -> dict[str, An
     return AuditLog(store.directory / LOG_NAME, installation_signer(store)).append(event, details)
 
 
+class AuditTrail:
+    """What a run needs from the audit log: record events, and recall the last profile used per agreement."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+        self.path = store.directory / LOG_NAME
+
+    @property
+    def signer(self) -> Signer:
+        return installation_signer(self.store)
+
+    def record(self, event: str, details: dict[str, Any]) -> dict[str, Any]:
+        return record(self.store, event, details)
+
+    def last_profile_sha256(self, agreement: str) -> str | None:
+        last = None
+        for _, entry, _ in read_entries(self.path):
+            if entry and entry.get("event") == "export" and entry["details"].get("agreement") == agreement:
+                last = entry["details"].get("profile_sha256")
+        return last
+
+
 def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, bytes]]:
     """(line number, entry or None when unreadable, raw line) for every line of the log."""
     if not path.exists():

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
+from pseudodesk.core.audit import AuditTrail, Signer
 from pseudodesk.core.mapping import load_mapping
 from pseudodesk.core.pipeline import Cancel, Progress, RunResult, _never, _no_progress, run
 from pseudodesk.core.profile import KeyRef, Profile, load_profile
@@ -33,12 +34,26 @@ def ephemeral_demo_key() -> ProjectKey:
     return ProjectKey("demo-ephemeral", secrets.token_bytes(32), "demo (ephemeral, not stored)")
 
 
+def demo_signer_and_audit() -> tuple[Signer, AuditTrail | None]:
+    """This installation's signing key and audit log when an OS keyring holds them; otherwise an
+    ephemeral signing key (the manifest says who signed it: a fingerprint nobody can pin)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pseudodesk.core.keystore import KeyStore, keyring_available
+
+    if keyring_available():
+        trail = AuditTrail(KeyStore())
+        return trail.signer, trail
+    return Signer(Ed25519PrivateKey.generate()), None
+
+
 def run_demo(out_dir: Path, *, overwrite: bool = False, progress: Progress = _no_progress,
              cancel: Cancel = _never) -> RunResult:
     mapping = load_mapping(resource_path(*DEMO_MAPPING))
     table = read_table(resource_path(*DEMO_SPREADSHEET), sheet=mapping.sheet, header_row=mapping.header_row or 1)
+    signer, audit = demo_signer_and_audit()
     return run(
-        demo_profile(), table, mapping, ephemeral_demo_key(), out_dir,
+        demo_profile(), table, mapping, ephemeral_demo_key(), out_dir, signer=signer, audit=audit,
         name="pseudodesk-demo", overwrite=overwrite, accept_expired=True,
         allow_demo_recipient=True, progress=progress, cancel=cancel,
     )

@@ -22,12 +22,19 @@ import io
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
-from pseudodesk.core.errors import ChecksBlockExport, Cancelled, ExportError, KeyProblem, ProfileError
+from pseudodesk.core.errors import (
+    Cancelled,
+    ChecksBlockExport,
+    ExportError,
+    KeyProblem,
+    ProfileError,
+    PseudodeskError,
+)
 from pseudodesk.core.export import (
     CsvEncoder,
     atomic_output,
@@ -47,6 +54,8 @@ from pseudodesk.core.table import RowBatch, SourceTable
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
+
+    from pseudodesk.core.audit import AuditTrail, Signer
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -76,6 +85,7 @@ class RunResult:
     csv_sha256: str
     output_sha256: str
     seconds: float
+    manifest: Path | None = None
 
 
 @dataclass
@@ -306,6 +316,8 @@ def run(
     key: ProjectKey,
     out_dir: Path,
     *,
+    signer: Signer,
+    audit: AuditTrail | None = None,
     name: str | None = None,
     overwrite: bool = False,
     passphrase: str | None = None,
@@ -316,7 +328,63 @@ def run(
     progress: Progress = _no_progress,
     cancel: Cancel = _never,
 ) -> RunResult:
-    """Run the agreement over the table and write one encrypted file into ``out_dir``."""
+    """Run the agreement over the table; write the encrypted file and its signed manifest into ``out_dir``.
+
+    With ``audit``, the export (or its failure or cancellation) is recorded, and a profile
+    that differs from the one last used for the same agreement is recorded as changed.
+    """
+    base = {"agreement": profile.name, "agreement_version": profile.version, "profile_sha256": profile.sha256,
+            "source_file": table.path.name, "key_id": key.id, "key_fingerprint": key.fingerprint}
+    if audit is not None:
+        previous = audit.last_profile_sha256(profile.name)
+        if previous and previous != profile.sha256:
+            audit.record("profile.changed", {"agreement": profile.name, "previous_sha256": previous,
+                                             "profile_sha256": profile.sha256})
+    try:
+        result = _run(profile, table, mapping, key, Path(out_dir), signer=signer, name=name, overwrite=overwrite,
+                      passphrase=passphrase, accept_expired=accept_expired,
+                      allow_demo_recipient=allow_demo_recipient, salt=salt, batch_size=batch_size,
+                      progress=progress, cancel=cancel)
+    except Cancelled:
+        if audit is not None:
+            audit.record("export.cancelled", base)
+        raise
+    except PseudodeskError as error:
+        if audit is not None:
+            audit.record("export.failed", {**base, "error": type(error).__name__, "reason": str(error)[:500]})
+        raise
+    if audit is not None:
+        report = result.report
+        audit.record("export", {**base, "output": result.output.name, "manifest": result.manifest.name
+                                if result.manifest else "", "rows_read": result.rows_read,
+                                "rows_written": result.rows_written, "rows_excluded": report.rows_excluded,
+                                "invalid_values": report.invalid_values, "columns": result.columns,
+                                "stripped_columns": report.stripped_columns, "method": result.method,
+                                "recipients": result.recipient_fingerprints, "csv_sha256": result.csv_sha256,
+                                "encrypted_sha256": result.output_sha256, "manifest_signer": signer.fingerprint})
+    return result
+
+
+def _run(
+    profile: Profile,
+    table: SourceTable,
+    mapping: SourceMapping,
+    key: ProjectKey,
+    out_dir: Path,
+    *,
+    signer: Signer,
+    name: str | None,
+    overwrite: bool,
+    passphrase: str | None,
+    accept_expired: bool,
+    allow_demo_recipient: bool,
+    salt: str | None,
+    batch_size: int,
+    progress: Progress,
+    cancel: Cancel,
+) -> RunResult:
+    from pseudodesk.core.manifest import build_manifest, manifest_path_for, sign_manifest
+
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)
     check_key(profile, key)
@@ -331,9 +399,11 @@ def run(
         passphrase = passphrase or generate_passphrase()
         method, suffix = "7z", ".7z"
     stem = name or output_stem(profile, dt.datetime.now())
-    output = Path(out_dir) / (stem + suffix)
-    if output.exists() and not overwrite:
-        raise ExportError(f"{output.name} already exists in {output.parent}; choose another name or allow overwriting.")
+    output = out_dir / (stem + suffix)
+    manifest_file = manifest_path_for(output)
+    for path in (output, manifest_file):
+        if path.exists() and not overwrite:
+            raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
 
     encoder = CsvEncoder(profile.output_names)
     plaintext = io.BytesIO()  # the CSV lives only in memory until it is encrypted
@@ -357,7 +427,7 @@ def run(
         raise ChecksBlockExport(blocking)
     if report.rows_written == 0:
         raise ExportError("Every row was excluded by the checks; nothing to export.")
-    csv_bytes = plaintext.getvalue() or encoder.encode([])
+    csv_bytes = plaintext.getvalue()
     if cancel():
         raise Cancelled()
     progress(0.9, "Encrypting")
@@ -369,8 +439,7 @@ def run(
             write_7z(f, csv_bytes, stem + ".csv", passphrase)
         if cancel():
             raise Cancelled()
-    progress(1.0, "Done")
-    return RunResult(
+    result = RunResult(
         output=output,
         method=method,
         passphrase=passphrase if method == "7z" else None,
@@ -383,8 +452,17 @@ def run(
         recipient_fingerprints=[certificate_fingerprint(c) for c in certificates],
         csv_sha256=hashlib.sha256(csv_bytes).hexdigest(),
         output_sha256=hashlib.sha256(output.read_bytes()).hexdigest(),
-        seconds=time.monotonic() - started,
+        seconds=0.0,
     )
+    progress(0.95, "Signing the manifest")
+    try:
+        with atomic_output(manifest_file, overwrite=overwrite) as f:
+            f.write(sign_manifest(build_manifest(profile, table, result), signer))
+    except BaseException:
+        output.unlink(missing_ok=True)  # never an export without its manifest
+        raise
+    progress(1.0, "Done")
+    return replace(result, manifest=manifest_file, seconds=time.monotonic() - started)
 
 
 def _refuse_demo_certificate(certificates: list[Certificate]) -> None:

@@ -1,0 +1,296 @@
+"""The signed manifest beside every export, and inspection of an exported package.
+
+``<name>.manifest.json`` says what the encrypted file is, with no personal data: who
+made it where and when, under which agreement and profile (SHA-256), from which source
+file (name, size, SHA-256), what left (columns, row count, SHA-256 of the plaintext
+CSV and of the encrypted file), what was stripped, what the checks did (counts), which
+key (id and fingerprint, never the key) and which recipients. It is signed with this
+installation's Ed25519 key: a detached signature over the canonical JSON of the
+``manifest`` object, stored beside it with the signer's public key and fingerprint.
+
+A recipient or an IG lead pins the sender's installation key fingerprint; inspection
+then proves the manifest is the sender's, the encrypted file is the one it describes,
+and (for whoever can decrypt) the CSV is exactly what it claims and holds no direct
+identifiers.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import getpass
+import hashlib
+import io
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pseudodesk.core.audit import canonical, public_fingerprint
+from pseudodesk.core.errors import PseudodeskError
+
+if TYPE_CHECKING:
+    from pseudodesk.core.audit import Signer
+    from pseudodesk.core.pipeline import RunResult
+    from pseudodesk.core.profile import Profile
+    from pseudodesk.core.table import SourceTable
+
+MANIFEST_FORMAT = "pseudodesk-manifest/1"
+ENCRYPTED_SUFFIXES = (".csv.p7m", ".7z")
+
+
+class PackageError(PseudodeskError):
+    """An exported package cannot be inspected or opened."""
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def manifest_path_for(encrypted: Path) -> Path:
+    name = encrypted.name
+    for suffix in ENCRYPTED_SUFFIXES:
+        if name.endswith(suffix):
+            return encrypted.with_name(name[: -len(suffix)] + ".manifest.json")
+    raise PackageError(f"{name} is not a pseudodesk export (.csv.p7m or .7z).")
+
+
+def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> dict[str, Any]:
+    from pseudodesk import __version__
+
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    source_sha, source_size = file_sha256(table.path)
+    encrypted_size = result.output.stat().st_size
+    report = result.report
+    return {
+        "format": MANIFEST_FORMAT,
+        "app": {"name": "pseudodesk", "version": __version__},
+        "created": {"utc": now.isoformat(), "local": now.astimezone().isoformat()},
+        "operator": {"user": _user(), "machine": platform.node()},
+        "agreement": {"name": profile.name, "version": profile.version, "profile_sha256": profile.sha256,
+                      "profile_file": profile.path.name if profile.path else ""},
+        "source": {"file": table.path.name, "size": source_size, "sha256": source_sha, "format": table.format,
+                   "sheet": table.sheet, "header_row": table.header_row, "rows": report.rows},
+        "output": {"file": result.output.name, "rows": result.rows_written, "columns": result.columns,
+                   "csv_sha256": result.csv_sha256, "encrypted_sha256": result.output_sha256,
+                   "encrypted_size": encrypted_size},
+        "checks": {
+            "policy": report.policy,
+            "rows_excluded": report.rows_excluded,
+            "rows_blanked": sum(1 for r in report.rejects if r.action == "blanked"),
+            "cells_left_blank": dict(report.blank_outputs),
+            "fields": {fid: {"column": s.column, "convention": s.convention, "decision": s.decision,
+                             **{k: v for k, v in s.counts.items()}} for fid, s in report.fields.items()},
+            "identifier_findings": len(report.findings),
+        },
+        "stripped_columns": list(report.stripped_columns),
+        "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
+        "encryption": {"method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
+                       "recipients": list(result.recipient_fingerprints)},
+        "metadata": dict(profile.metadata),
+    }
+
+
+def sign_manifest(manifest: dict[str, Any], signer: Signer) -> bytes:
+    signature = {
+        "algorithm": "Ed25519",
+        "signer": signer.fingerprint,
+        "public_key": base64.b64encode(signer.public_raw).decode("ascii"),
+        "value": base64.b64encode(signer.sign(canonical(manifest))).decode("ascii"),
+    }
+    return (json.dumps({"manifest": manifest, "signature": signature}, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some service contexts
+        return "unknown"
+
+
+# --- inspection --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Inspection:
+    encrypted: Path
+    manifest_file: Path
+    manifest: dict[str, Any] = field(default_factory=dict)
+    signer: str = ""
+    checks: list[Check] = field(default_factory=list)
+    plaintext: bytes | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def add(self, name: str, ok: bool, detail: str) -> bool:
+        self.checks.append(Check(name, ok, detail))
+        return ok
+
+
+def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | None) -> tuple[bool, str, str]:
+    """(valid?, signer fingerprint, detail)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    signature = doc.get("signature", {})
+    try:
+        raw = base64.b64decode(signature["public_key"])
+        signer = public_fingerprint(raw)
+        Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(signature["value"]), canonical(doc["manifest"]))
+    except (KeyError, ValueError, TypeError, InvalidSignature):
+        return False, str(signature.get("signer", "")), "the manifest was changed after it was signed, or is not signed"
+    if signature.get("signer") != signer:
+        return False, signer, "the signature's stated signer does not match its key"
+    if pinned_fingerprint and _norm(pinned_fingerprint) != signer:
+        return False, signer, f"signed by {signer}, not by the pinned installation key {_norm(pinned_fingerprint)}"
+    return True, signer, f"signed by installation key {signer}" + ("" if pinned_fingerprint else
+                                                                     " (compare it with the sender's)")
+
+
+def _norm(fp: str) -> str:
+    raw = "".join(ch for ch in fp.upper() if ch.isalnum())
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
+def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certificate: Path | None = None,
+                    private_key: Path | None = None, passphrase: str | None = None) -> Inspection:
+    """Verify an exported package; decrypt in memory to check the content when a means is given."""
+    encrypted, manifest_file = _package_paths(path)
+    result = Inspection(encrypted, manifest_file)
+    try:
+        doc = json.loads(manifest_file.read_text(encoding="utf-8"))
+        result.manifest = doc["manifest"]
+        assert result.manifest.get("format") == MANIFEST_FORMAT
+    except (OSError, ValueError, KeyError, AssertionError, TypeError):
+        result.add("manifest", False, f"{manifest_file.name} is missing or is not a pseudodesk manifest")
+        return result
+    ok, result.signer, detail = verify_manifest_signature(doc, pinned_fingerprint)
+    result.add("manifest signature", ok, detail)
+    output = result.manifest.get("output", {})
+    if not encrypted.exists():
+        result.add("encrypted file", False, f"{encrypted.name} is missing")
+        return result
+    digest, size = file_sha256(encrypted)
+    result.add("encrypted file", digest == output.get("encrypted_sha256") and size == output.get("encrypted_size"),
+               "SHA-256 matches the manifest" if digest == output.get("encrypted_sha256")
+               else "SHA-256 differs from the manifest: the file was changed, or the manifest belongs to another export")
+    if certificate is None and passphrase is None:
+        return result
+    try:
+        plaintext = decrypt_bytes(encrypted, certificate=certificate, private_key=private_key, passphrase=passphrase)
+    except PackageError as exc:
+        result.add("decryption", False, str(exc))
+        return result
+    result.plaintext = plaintext
+    _check_content(result, plaintext, output)
+    return result
+
+
+def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any]) -> None:
+    from pseudodesk.core.scan import find_identifiers
+
+    result.add("plaintext", hashlib.sha256(plaintext).hexdigest() == output.get("csv_sha256"),
+               "SHA-256 of the decrypted CSV matches the manifest")
+    try:
+        rows = list(csv.reader(io.StringIO(plaintext.decode("utf-8"), newline="")))
+    except (UnicodeDecodeError, csv.Error):
+        result.add("columns", False, "the decrypted content is not UTF-8 CSV")
+        return
+    header, body = (rows[0], rows[1:]) if rows else ([], [])
+    result.add("columns", header == output.get("columns"),
+               f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest")
+    result.add("rows", len(body) == output.get("rows"),
+               f"{len(body):,} data rows; the manifest says {output.get('rows')}")
+    findings: list[str] = []
+    for number, row in enumerate(body, start=2):
+        for name, value in zip(header, row):
+            if len(value) == 64 and all(c in "0123456789ABCDEF" for c in value):
+                continue  # a pseudonym
+            for kind, _ in find_identifiers(value):
+                findings.append(f"row {number}, column '{name}': {kind.replace('_', ' ')}")
+    shown = "; ".join(findings[:5]) + (f" and {len(findings) - 5} more" if len(findings) > 5 else "")
+    result.add("identifier scan", not findings, "no direct identifiers found" if not findings else shown)
+
+
+def _package_paths(path: Path) -> tuple[Path, Path]:
+    if path.name.endswith(".manifest.json"):
+        stem = path.name[: -len(".manifest.json")]
+        for suffix in ENCRYPTED_SUFFIXES:
+            candidate = path.with_name(stem + suffix)
+            if candidate.exists():
+                return candidate, path
+        return path.with_name(stem + ENCRYPTED_SUFFIXES[0]), path
+    return path, manifest_path_for(path)
+
+
+def decrypt_bytes(encrypted: Path, *, certificate: Path | None = None, private_key: Path | None = None,
+                  passphrase: str | None = None, private_key_password: str | None = None) -> bytes:
+    """The CSV inside an export, in memory."""
+    if encrypted.name.endswith(".csv.p7m"):
+        return _decrypt_cms(encrypted, certificate, private_key, private_key_password)
+    if encrypted.name.endswith(".7z"):
+        if passphrase is None:
+            raise PackageError(f"{encrypted.name} needs its passphrase.")
+        return _decrypt_7z(encrypted, passphrase)
+    raise PackageError(f"{encrypted.name} is not a pseudodesk export (.csv.p7m or .7z).")
+
+
+def _decrypt_cms(path: Path, certificate: Path | None, private_key: Path | None, password: str | None) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    if certificate is None or private_key is None:
+        raise PackageError(f"{path.name} is encrypted to a certificate: give the certificate and its private key.")
+    try:
+        cert_bytes = certificate.read_bytes()
+        cert = (x509.load_pem_x509_certificate(cert_bytes) if b"-----BEGIN" in cert_bytes
+                else x509.load_der_x509_certificate(cert_bytes))
+        key = serialization.load_pem_private_key(private_key.read_bytes(), password.encode() if password else None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise PackageError(f"The certificate or private key cannot be read ({type(exc).__name__}).") from None
+    try:
+        return pkcs7.pkcs7_decrypt_der(path.read_bytes(), cert, key, [])  # type: ignore[arg-type]
+    except ValueError:
+        raise PackageError(f"{path.name} cannot be opened with this certificate's private key "
+                           "(encrypted to someone else, or damaged).") from None
+
+
+MAX_7Z_MEMBER = 16 * 1024**3  # in-memory extraction limit (16 GiB)
+
+
+def _decrypt_7z(path: Path, passphrase: str) -> bytes:
+    """Extract the single CSV into memory (py7zr's BytesIOFactory): nothing decrypted touches the disk."""
+    import py7zr
+    from py7zr.io import BytesIOFactory
+
+    factory = BytesIOFactory(MAX_7Z_MEMBER)
+    try:
+        with py7zr.SevenZipFile(path, "r", password=passphrase) as archive:
+            names = archive.getnames()
+            archive.extractall(factory=factory)
+    except Exception:  # py7zr raises assorted errors for a wrong passphrase with encrypted headers
+        raise PackageError(f"{path.name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
+    if len(names) != 1:
+        raise PackageError(f"{path.name} should hold exactly one CSV, it holds {len(names)} files.")
+    member = factory.products[names[0]]
+    member.seek(0)
+    data: bytes = member.read()
+    return data
