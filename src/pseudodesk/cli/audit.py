@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,21 @@ def add_parser(sub: Any) -> None:
     v.add_argument("--public-key", type=Path,
                    help="installation-key.json pinned earlier by the IG lead (default: the one beside the log)")
     audit.add_parser("public-key", help="print this installation's public signing key, to pin it elsewhere")
+    r = audit.add_parser("report", help="the audit report for IG leads, as CSV and printable HTML")
+    r.add_argument("--from", dest="since", type=_date, help="first day (YYYY-MM-DD)")
+    r.add_argument("--to", dest="until", type=_date, help="last day (YYYY-MM-DD)")
+    r.add_argument("--agreement", help="only this agreement (its name)")
+    r.add_argument("--operator", help="only this operating-system user")
+    r.add_argument("--csv", type=Path, help="write the listing as CSV here")
+    r.add_argument("--html", type=Path, help="write the printable report here")
+    r.add_argument("--log", type=Path, help="the log (default: this user's)")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
         print(path.read_text(encoding="utf-8").strip())
         return EXIT_OK
     log = args.log or keys.directory / LOG_NAME
+    if args.audit_command == "report":
+        return _report(args, log)
     pinned = args.public_key or log.parent
     found = installation_public_key(pinned)
     if found is None:
@@ -54,3 +72,23 @@ def run(args: argparse.Namespace) -> int:
         record(keys, "audit.verified", {"entries": result.entries, "ok": result.ok,
                                         "problems": [str(p) for p in result.problems[:20]]})
     return EXIT_OK if result.ok else EXIT_AUDIT_BROKEN
+
+
+def _report(args: argparse.Namespace, log: Path) -> int:
+    from pseudodesk.core.audit import installation_public_key, verify_log
+    from pseudodesk.core.audit_report import AuditFilter, audit_listing, listing_to_csv, listing_to_html
+
+    found = installation_public_key(log.parent)
+    if found is None or not log.exists():
+        raise AuditError(f"There is no audit log (with its installation key) at {log}.")
+    verification = verify_log(log, *found)
+    selection = AuditFilter(args.since, args.until, args.agreement, args.operator)
+    entries = audit_listing(log, selection)
+    if args.csv:
+        args.csv.write_text(listing_to_csv(entries), encoding="utf-8-sig")
+    if args.html:
+        args.html.write_text(listing_to_html(entries, verification, selection), encoding="utf-8")
+    exports = sum(1 for e in entries if e["event"] == "export")
+    print(f"{len(entries):,} entries ({exports:,} exports) for {selection.describe()}; log "
+          + ("verified" if verification.ok else f"BROKEN at line {verification.problems[0].line}"))
+    return EXIT_OK if verification.ok else EXIT_AUDIT_BROKEN

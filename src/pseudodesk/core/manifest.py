@@ -80,6 +80,10 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> d
         "source": {"file": table.path.name, "size": source_size, "sha256": source_sha, "format": table.format,
                    "sheet": table.sheet, "header_row": table.header_row, "rows": report.rows},
         "output": {"file": result.output.name, "rows": result.rows_written, "columns": result.columns,
+                   "fields": [{"name": f.name, "role": f.role,
+                               "convention": profile.source_field(f.sources[0]).base_convention.name
+                               if f.role == "keep" else "",
+                               "allow_identifiers": list(f.allow_identifiers)} for f in profile.output_fields],
                    "csv_sha256": result.csv_sha256, "encrypted_sha256": result.output_sha256,
                    "encrypted_size": encrypted_size},
         "checks": {
@@ -218,12 +222,22 @@ def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any])
                f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest")
     result.add("rows", len(body) == output.get("rows"),
                f"{len(body):,} data rows; the manifest says {output.get('rows')}")
+    # What the agreement lets each column carry: a kept postcode field holds postcodes by design.
+    described = {f["name"]: f for f in output.get("fields", [])}
+    skips: dict[str, frozenset[str] | None] = {}
+    for name in header:
+        spec = described.get(name, {})
+        if spec.get("role") in ("pseudonym", "openpseudonymiser", "valid_nhs"):
+            skips[name] = None  # derived values, not source text
+        else:
+            skips[name] = frozenset([spec.get("convention", ""), *spec.get("allow_identifiers", [])])
     findings: list[str] = []
     for number, row in enumerate(body, start=2):
         for name, value in zip(header, row):
-            if len(value) == 64 and all(c in "0123456789ABCDEF" for c in value):
-                continue  # a pseudonym
-            for kind, _ in find_identifiers(value):
+            skip = skips.get(name, frozenset())
+            if skip is None:
+                continue
+            for kind, _ in find_identifiers(value, skip):
                 findings.append(f"row {number}, column '{name}': {kind.replace('_', ' ')}")
     shown = "; ".join(findings[:5]) + (f" and {len(findings) - 5} more" if len(findings) > 5 else "")
     result.add("identifier scan", not findings, "no direct identifiers found" if not findings else shown)

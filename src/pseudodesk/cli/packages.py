@@ -1,0 +1,59 @@
+"""pseudodesk-cli inspect and decrypt: exported packages, for IG leads and recipients."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, ask_secret
+from pseudodesk.core.errors import ExportError
+
+COMMANDS = {"inspect", "decrypt"}
+PASSPHRASE_ENV = "PSEUDODESK_PACKAGE_PASSPHRASE"
+
+
+def add_parsers(sub: Any) -> None:
+    for name, text in (("inspect", "verify an exported package (manifest signature, hashes, content)"),
+                       ("decrypt", "open a package you are the recipient of, after verifying its manifest")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("package", type=Path, help="the .csv.p7m or .7z file, or its .manifest.json")
+        p.add_argument("--signer", help="the sender's installation key fingerprint, to pin it")
+        p.add_argument("--certificate", type=Path, help="your certificate (for .csv.p7m)")
+        p.add_argument("--private-key", type=Path, help="your certificate's private key, PEM (for .csv.p7m)")
+        p.add_argument("--ask-passphrase", action="store_true", help=f"for .7z (or set {PASSPHRASE_ENV})")
+        if name == "decrypt":
+            p.add_argument("--out", required=True, type=Path, help="where to write the CSV")
+            p.add_argument("--overwrite", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pseudodesk.core.manifest import inspect_package
+
+    passphrase = None
+    if args.package.name.endswith(".7z") and (args.ask_passphrase or args.command == "decrypt"):
+        passphrase = ask_secret(f"Passphrase for {args.package.name}", PASSPHRASE_ENV)
+    result = inspect_package(args.package, pinned_fingerprint=args.signer, certificate=args.certificate,
+                             private_key=args.private_key, passphrase=passphrase)
+    for check in result.checks:
+        print(f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    if args.command == "inspect":
+        if result.manifest:
+            m = result.manifest
+            print(f"{m['agreement']['name']}: {m['output']['rows']:,} rows, columns {', '.join(m['output']['columns'])}; "
+                  f"key {m['key']['fingerprint']}; made by {m['operator']['user']} on {m['operator']['machine']} "
+                  f"at {m['created']['local']}")
+        print("package verified" if result.ok else "package NOT verified")
+        return EXIT_OK if result.ok else EXIT_BLOCKED
+    if not result.ok or result.plaintext is None:
+        print("not decrypted: the package did not verify", file=sys.stderr)
+        return EXIT_BLOCKED
+    from pseudodesk.core.export import atomic_output
+
+    if args.out.exists() and not args.overwrite:
+        raise ExportError(f"{args.out} already exists; choose another name or pass --overwrite.")
+    with atomic_output(args.out, overwrite=args.overwrite) as f:
+        f.write(result.plaintext)
+    print(f"decrypted to {args.out}: it holds pseudonymised personal data; keep it as the agreement requires")
+    return EXIT_OK

@@ -1,0 +1,176 @@
+"""Signed manifests and package inspection: tampering with either file is detected and named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import replace
+
+import pytest
+
+from pseudodesk.core.audit import AuditTrail, read_entries
+from pseudodesk.core.demo import run_demo
+from pseudodesk.core.errors import Cancelled, ChecksBlockExport
+from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.manifest import decrypt_bytes, inspect_package
+from pseudodesk.core.profile import parse_profile
+from pseudodesk.core.pseudonym import ProjectKey
+from pseudodesk.core.readers import read_table
+from pseudodesk.core.mapping import suggest_mapping
+from tests.conftest import TEST_SIGNER, require_tool, run
+
+KEY = ProjectKey("k", bytes(range(32)))
+PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Pilot"
+version = "3"
+[recipient]
+mode = "passphrase"
+[checks]
+scan_identifiers = {scan}
+[[source_fields]]
+id = "nhs"
+convention = "nhs_number"
+aliases = ["NHS"]
+[[source_fields]]
+id = "notes"
+convention = "text"
+aliases = ["Notes"]
+[[output_fields]]
+name = "ID"
+role = "pseudonym"
+from = "nhs"
+[[output_fields]]
+name = "NOTES"
+role = "keep"
+from = "notes"
+[metadata]
+supplier = "Example District Council"
+registration_number = "Z1234567"
+indicators = ["NI 110"]
+frequency = "monthly"
+next_refresh = "2026-12-07"
+"""
+
+
+def pilot(tmp_path, notes=("first visit", "second visit"), scan="true"):
+    (tmp_path / "src.csv").write_text("Name,NHS,Notes\n" + "".join(
+        f"Person {i},{n},{note}\n" for i, (n, note) in enumerate(zip(["9434765919", "4505577104"], notes))))
+    profile = parse_profile(PROFILE.format(scan=scan).encode())
+    table = read_table(tmp_path / "src.csv")
+    return profile, table, suggest_mapping(profile, table.header)
+
+
+@pytest.fixture
+def demo_package(tmp_path, demo_paths):
+    result = run_demo(tmp_path / "demo")
+    return result, demo_paths
+
+
+def test_manifest_content_and_no_personal_data(tmp_path):
+    profile, table, mapping = pilot(tmp_path)
+    result = run(profile, table, mapping, KEY, tmp_path / "out", name="pilot")
+    doc = json.loads(result.manifest.read_text())
+    m = doc["manifest"]
+    assert m["format"] == "pseudodesk-manifest/1" and m["app"]["name"] == "pseudodesk"
+    assert m["agreement"] == {"name": "Pilot", "version": "3", "profile_sha256": profile.sha256, "profile_file": ""}
+    assert m["source"]["file"] == "src.csv" and m["source"]["rows"] == 2 and len(m["source"]["sha256"]) == 64
+    assert m["output"]["columns"] == ["ID", "NOTES"] and m["output"]["rows"] == 2
+    assert m["output"]["csv_sha256"] == result.csv_sha256 and m["output"]["encrypted_sha256"] == result.output_sha256
+    assert m["stripped_columns"] == ["Name"]
+    assert m["key"] == {"id": "k", "fingerprint": KEY.fingerprint}
+    assert m["encryption"]["method"] == "7z-aes-256"
+    assert m["metadata"]["registration_number"] == "Z1234567" and m["metadata"]["next_refresh"] == "2026-12-07"
+    assert m["checks"]["fields"]["nhs"]["valid"] == 2
+    assert {"utc", "local"} <= set(m["created"]) and {"user", "machine"} <= set(m["operator"])
+    assert doc["signature"]["algorithm"] == "Ed25519" and doc["signature"]["signer"] == TEST_SIGNER.fingerprint
+    text = result.manifest.read_text()
+    for personal in ("9434765919", "4505577104", "Person 0", "first visit", KEY.secret.hex()):
+        assert personal not in text
+
+
+def test_demo_package_passes_inspect(demo_package):
+    result, paths = demo_package
+    quick = inspect_package(result.output)
+    assert quick.ok and [c.name for c in quick.checks] == ["manifest signature", "encrypted file"]
+    full = inspect_package(result.output, certificate=paths["certificate"], private_key=paths["private_key"])
+    assert full.ok, full.checks
+    assert [c.name for c in full.checks] == ["manifest signature", "encrypted file", "plaintext", "columns", "rows",
+                                              "identifier scan"]
+    assert inspect_package(result.manifest).ok  # either file names the package
+
+
+def test_flipped_byte_in_the_manifest_is_detected(demo_package):
+    result, _ = demo_package
+    data = bytearray(result.manifest.read_bytes())
+    data[data.index(b'"rows": 600') + 9] = ord("1")  # 600 -> 610
+    result.manifest.write_bytes(bytes(data))
+    check = inspect_package(result.output).checks[0]
+    assert (check.name, check.ok) == ("manifest signature", False) and "changed after it was signed" in check.detail
+
+
+def test_flipped_byte_in_the_encrypted_file_is_detected(demo_package):
+    result, _ = demo_package
+    data = bytearray(result.output.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    result.output.write_bytes(bytes(data))
+    checks = {c.name: c for c in inspect_package(result.output).checks}
+    assert checks["manifest signature"].ok and not checks["encrypted file"].ok
+    assert "SHA-256 differs" in checks["encrypted file"].detail
+
+
+def test_manifest_swapped_for_another_exports_fails(tmp_path, demo_package):
+    result, _ = demo_package
+    other = run_demo(tmp_path / "other")  # same demo, another run: another file
+    shutil.copy(other.manifest, result.manifest)
+    inspection = inspect_package(result.output)
+    assert not inspection.ok
+    assert {c.name for c in inspection.checks if not c.ok} == {"encrypted file"}
+
+
+def test_pinned_signer(demo_package):
+    result, _ = demo_package
+    signer = json.loads(result.manifest.read_text())["signature"]["signer"]
+    assert inspect_package(result.output, pinned_fingerprint=signer.lower()).ok
+    check = inspect_package(result.output, pinned_fingerprint="0000-0000-0000-0000-0000").checks[0]
+    assert not check.ok and "not by the pinned installation key" in check.detail
+
+
+def test_decrypt_matches_openssl(demo_package):
+    result, paths = demo_package
+    openssl = require_tool("openssl")
+    expected = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(result.output),
+                               "-inkey", str(paths["private_key"])], check=True, capture_output=True).stdout
+    assert decrypt_bytes(result.output, certificate=paths["certificate"], private_key=paths["private_key"]) == expected
+
+
+def test_passphrase_package_content_checks_and_identifier_scan(tmp_path):
+    profile, table, mapping = pilot(tmp_path, notes=("email jo@example.org", "ok"), scan="false")
+    result = run(profile, table, mapping, KEY, tmp_path / "out", name="p")  # the scan was switched off...
+    inspection = inspect_package(result.output, passphrase=result.passphrase)
+    failed = {c.name: c.detail for c in inspection.checks if not c.ok}
+    assert failed == {"identifier scan": "row 2, column 'NOTES': email"}  # ...inspection still finds it
+    wrong = inspect_package(result.output, passphrase="WRONG-PASS")
+    assert not wrong.ok and "cannot be opened with this passphrase" in wrong.checks[-1].detail
+
+
+def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path, memory_keyring, private_data_dir):
+    trail = AuditTrail(KeyStore())
+    profile, table, mapping = pilot(tmp_path)
+    run(profile, table, mapping, KEY, tmp_path / "out", name="a", signer=trail.signer, audit=trail)
+    with pytest.raises(Cancelled):
+        run(profile, table, mapping, KEY, tmp_path / "out", name="b", signer=trail.signer, audit=trail,
+            cancel=lambda: True)
+    (tmp_path / "x").mkdir()
+    blocked, btable, bmapping = pilot(tmp_path / "x", notes=("jo@example.org", "ok"))
+    with pytest.raises(ChecksBlockExport):
+        run(blocked, btable, bmapping, KEY, tmp_path / "out", name="c", signer=trail.signer, audit=trail)
+    changed = replace(profile, sha256="0" * 64)
+    run(changed, table, mapping, KEY, tmp_path / "out", name="d", signer=trail.signer, audit=trail)
+    events = [(e["event"], e["details"].get("output")) for _, e, _ in read_entries(private_data_dir / "audit.jsonl")]
+    assert events == [("export", "a.7z"), ("export.cancelled", None), ("export.failed", None),
+                      ("profile.changed", None), ("export", "d.7z")]
+    failed = [e for _, e, _ in read_entries(private_data_dir / "audit.jsonl")][2]
+    assert failed["details"]["error"] == "ChecksBlockExport" and "jo@example.org" not in json.dumps(failed)
