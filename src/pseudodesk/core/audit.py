@@ -102,7 +102,7 @@ def installation_signer(store: KeyStore) -> Signer:
                              "public": base64.b64encode(signer.public_raw).decode("ascii"),
                              "fingerprint": signer.fingerprint, "store": where,
                              "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                             "user": _user(), "machine": platform.node()})
+                             "user": os_user(), "machine": platform.node()})
     return signer
 
 
@@ -120,7 +120,7 @@ def installation_public_key(location: Path) -> tuple[Ed25519PublicKey, str] | No
         raise AuditError(f"{path.name} is not an installation public key file.") from None
 
 
-def _user() -> str:
+def os_user() -> str:
     try:
         return getpass.getuser()
     except Exception:  # no user name in some service contexts
@@ -146,7 +146,7 @@ class AuditLog:
             now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
             entry: dict[str, Any] = {
                 "v": 1, "seq": seq + 1, "time": now.isoformat(), "local_time": now.astimezone().isoformat(),
-                "event": event, "user": _user(), "machine": platform.node(), "app": f"pseudodesk {__version__}",
+                "event": event, "user": os_user(), "machine": platform.node(), "app": f"pseudodesk {__version__}",
                 "details": details, "prev": prev, "signer": self.signer.fingerprint,
             }
             entry["sig"] = base64.b64encode(self.signer.sign(canonical(entry))).decode("ascii")

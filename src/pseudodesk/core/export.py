@@ -21,7 +21,7 @@ import secrets
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -99,6 +99,18 @@ def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
     if not certs:
         raise ExportError("No recipient certificate was given.")
     return certs
+
+
+def read_recipient_identity(certificate: Path, private_key: Path,
+                            password: str | None = None) -> tuple[Certificate, Any]:
+    """A recipient's certificate (PEM or DER) and its PEM private key; ValueError/OSError when unreadable."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = certificate.read_bytes()
+    cert = x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+    key = serialization.load_pem_private_key(private_key.read_bytes(), password.encode() if password else None)
+    return cert, key
 
 
 def certificate_fingerprint(cert: Certificate) -> str:

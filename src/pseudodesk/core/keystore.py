@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
-from pseudodesk.core.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
+from pseudodesk.core.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint, normalise_fingerprint
 
 SERVICE = "pseudodesk"
 _PREFIX = "pdk1:"
@@ -491,7 +491,7 @@ class KeyStore:
         meta, secret = read_keyfile(data, passphrase=passphrase, certificate=certificate, private_key=private_key,
                                     private_key_password=private_key_password, source=source)
         fingerprint = key_fingerprint(secret)
-        if _normal_fp(confirm_fingerprint) != fingerprint:
+        if normalise_fingerprint(confirm_fingerprint) != fingerprint:
             raise KeyProblem(f"The fingerprint you entered does not match the key in {source} ({fingerprint}). "
                              "Do not use this file: call the key custodian back.")
         existing = {k.id: k for k in self.keys()}
@@ -514,11 +514,6 @@ class KeyStore:
 def _public(info: KeyInfo) -> dict[str, Any]:
     return {"key_id": info.id, "name": info.name, "fingerprint": info.fingerprint, "agreement": info.agreement,
             "expires": info.expires, "kind": info.kind, "store": info.store}
-
-
-def _normal_fp(text: str) -> str:
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
 def _canonical(obj: Any) -> bytes:
@@ -581,26 +576,21 @@ def _open_passphrase_file(doc: dict[str, Any], passphrase: str | None, source: s
 
 def _open_certificate_file(doc: dict[str, Any], certificate: Path | None, private_key: Path | None,
                            private_key_password: str | None, source: str) -> tuple[dict[str, Any], bytes]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from pseudodesk.core.export import certificate_fingerprint, read_recipient_identity
 
     if certificate is None or private_key is None:
         raise KeyProblem(f"{source} is wrapped to a certificate: give your certificate and its private key.")
     try:
-        cert_bytes = certificate.read_bytes()
-        cert = (x509.load_pem_x509_certificate(cert_bytes) if b"-----BEGIN" in cert_bytes
-                else x509.load_der_x509_certificate(cert_bytes))
-        key = serialization.load_pem_private_key(
-            private_key.read_bytes(), private_key_password.encode() if private_key_password else None)
+        cert, key = read_recipient_identity(certificate, private_key, private_key_password)
     except (OSError, ValueError, TypeError) as exc:
         raise KeyProblem(f"Your certificate or private key cannot be read ({type(exc).__name__}).") from None
-    from pseudodesk.core.export import certificate_fingerprint
 
     if certificate_fingerprint(cert) not in doc.get("recipients", []):
         raise KeyProblem(f"{source} was not wrapped to your certificate; ask the custodian to export it for you.")
     try:
-        inner = pkcs7.pkcs7_decrypt_der(_unb64(doc.get("cms"), source), cert, key, [])  # type: ignore[arg-type]
+        inner = pkcs7.pkcs7_decrypt_der(_unb64(doc.get("cms"), source), cert, key, [])
         payload = json.loads(inner.decode("utf-8"))
         secret = _unb64(payload["secret"], source)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):

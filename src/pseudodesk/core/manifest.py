@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import csv
 import datetime as dt
-import getpass
 import hashlib
 import io
 import json
@@ -28,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pseudodesk.core.audit import canonical, public_fingerprint
+from pseudodesk.core.audit import canonical, os_user, public_fingerprint
+from pseudodesk.core.pseudonym import normalise_fingerprint
 from pseudodesk.core.errors import PseudodeskError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> d
         "format": MANIFEST_FORMAT,
         "app": {"name": "pseudodesk", "version": __version__},
         "created": {"utc": now.isoformat(), "local": now.astimezone().isoformat()},
-        "operator": {"user": _user(), "machine": platform.node()},
+        "operator": {"user": os_user(), "machine": platform.node()},
         "agreement": {"name": profile.name, "version": profile.version, "profile_sha256": profile.sha256,
                       "profile_file": profile.path.name if profile.path else ""},
         "source": {"file": table.path.name, "size": source_size, "sha256": source_sha, "format": table.format,
@@ -111,13 +111,6 @@ def sign_manifest(manifest: dict[str, Any], signer: Signer) -> bytes:
         "value": base64.b64encode(signer.sign(canonical(manifest))).decode("ascii"),
     }
     return (json.dumps({"manifest": manifest, "signature": signature}, indent=2, ensure_ascii=False) + "\n").encode()
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some service contexts
-        return "unknown"
 
 
 # --- inspection --------------------------------------------------------------------------
@@ -162,15 +155,10 @@ def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | Non
         return False, str(signature.get("signer", "")), "the manifest was changed after it was signed, or is not signed"
     if signature.get("signer") != signer:
         return False, signer, "the signature's stated signer does not match its key"
-    if pinned_fingerprint and _norm(pinned_fingerprint) != signer:
-        return False, signer, f"signed by {signer}, not by the pinned installation key {_norm(pinned_fingerprint)}"
+    if pinned_fingerprint and normalise_fingerprint(pinned_fingerprint) != signer:
+        return False, signer, f"signed by {signer}, not by the pinned installation key {normalise_fingerprint(pinned_fingerprint)}"
     return True, signer, f"signed by installation key {signer}" + ("" if pinned_fingerprint else
                                                                      " (compare it with the sender's)")
-
-
-def _norm(fp: str) -> str:
-    raw = "".join(ch for ch in fp.upper() if ch.isalnum())
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
 
 
 def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certificate: Path | None = None,
@@ -267,21 +255,18 @@ def decrypt_bytes(encrypted: Path, *, certificate: Path | None = None, private_k
 
 
 def _decrypt_cms(path: Path, certificate: Path | None, private_key: Path | None, password: str | None) -> bytes:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from pseudodesk.core.export import read_recipient_identity
 
     if certificate is None or private_key is None:
         raise PackageError(f"{path.name} is encrypted to a certificate: give the certificate and its private key.")
     try:
-        cert_bytes = certificate.read_bytes()
-        cert = (x509.load_pem_x509_certificate(cert_bytes) if b"-----BEGIN" in cert_bytes
-                else x509.load_der_x509_certificate(cert_bytes))
-        key = serialization.load_pem_private_key(private_key.read_bytes(), password.encode() if password else None)
+        cert, key = read_recipient_identity(certificate, private_key, password)
     except (OSError, ValueError, TypeError) as exc:
         raise PackageError(f"The certificate or private key cannot be read ({type(exc).__name__}).") from None
     try:
-        return pkcs7.pkcs7_decrypt_der(path.read_bytes(), cert, key, [])  # type: ignore[arg-type]
+        return pkcs7.pkcs7_decrypt_der(path.read_bytes(), cert, key, [])
     except ValueError:
         raise PackageError(f"{path.name} cannot be opened with this certificate's private key "
                            "(encrypted to someone else, or damaged).") from None

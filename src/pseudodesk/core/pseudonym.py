@@ -37,6 +37,12 @@ def key_fingerprint(secret: bytes) -> str:
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
 
 
+def normalise_fingerprint(text: str) -> str:
+    """A fingerprint as typed or read out ('7f3a 91c2...') in its printed form ('7F3A-91C2-...')."""
+    raw = "".join(ch for ch in text.upper() if ch.isalnum())
+    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+
+
 @dataclass(frozen=True)
 class ProjectKey:
     """A project key in memory. ``repr`` and ``str`` never show the secret."""
