@@ -7,8 +7,9 @@ Exit codes (docs/cli.md):
   3  bad input: the spreadsheet, profile or mapping cannot be used
   4  key problem: no keyring, key missing, wrong key for the agreement
   5  export problem: output exists, certificate unusable, folder not writable
-  6  the checks block the export: invalid values under the 'block' policy, or
-     identifiers in columns that leave unchanged
+  6  a check failed: the checks block the export (invalid values under the 'block'
+     policy, or identifiers in columns that leave unchanged), or a package or the
+     audit log does not verify
   130 cancelled (Ctrl-C); nothing was left behind
 
 Progress goes to stderr; results go to stdout. No data value, key or passphrase is
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pseudodesk-cli",
         description="Pseudonymise a spreadsheet under an information-sharing agreement and export it encrypted.",
         epilog="Exit codes: 0 ok, 2 usage, 3 bad input, 4 key problem, 5 export problem, "
-               "6 checks block the export, 130 cancelled.",
+               "6 a check failed (export blocked, package or audit log does not verify), 130 cancelled.",
     )
     parser.add_argument("--version", action="version", version=f"pseudodesk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
