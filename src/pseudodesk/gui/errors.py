@@ -82,6 +82,10 @@ def describe(error: BaseException, doing: str) -> tuple[str, str]:
                     title = text
                     break
         return title or "Could not finish", str(error)
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({Path(error.filename).name})" if error.filename else ""
+        return ("Could not use the file", f"The computer refused while {doing}: {error.strerror}{where}. Check the "
+                "folder exists, you may write to it, and the file is not open in another program.")
     if isinstance(error, MemoryError):
         return ("Not enough memory", f"This computer ran out of memory while {doing}. Close other programs "
                 "and try again; nothing was exported.")

@@ -1,0 +1,126 @@
+"""The Help menu's windows: the two guides (shown from their Markdown files) and the About box.
+
+The guides are the same files as ``docs/user-guide.md`` and ``docs/ig-guide.md`` in the
+repository (with their screenshots), so what the Help menu shows is what the README
+links to. An installed wheel carries them as ``pseudodesk/docs`` (pyproject force-include).
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import metadata, resources
+from pathlib import Path
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pseudodesk import __version__
+
+# (distribution, what it does here, licence): shown when the package metadata has no licence field.
+COMPONENTS = (
+    ("PySide6-Essentials", "Qt for Python: the window", "LGPL-3.0-only"),
+    ("cryptography", "AES-256 CMS, HMAC, Ed25519, scrypt", "Apache-2.0 OR BSD-3-Clause"),
+    ("python-calamine", "reading XLSX, XLS, XLSB and ODS", "MIT"),
+    ("msoffcrypto-tool", "opening password-protected workbooks", "MIT"),
+    ("py7zr", "AES-256 7z archives", "LGPL-2.1-or-later"),
+    ("keyring", "the Windows Credential Manager and other OS keyrings", "MIT"),
+    ("platformdirs", "per-user folders", "MIT"),
+    ("tomli_w", "writing profiles and mappings", "MIT"),
+    ("filelock", "locking the audit log", "Unlicense"),
+)
+
+
+@functools.cache
+def docs_dir() -> Path:
+    packaged = Path(str(resources.files("pseudodesk"))) / "docs"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "docs"
+
+
+def guide_path(name: str) -> Path:
+    return docs_dir() / name
+
+
+class GuideWindow(QWidget):
+    """A guide shown as formatted text with its screenshots; links to other docs work."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        path = guide_path(name)
+        self.setWindowTitle(f"pseudodesk: {name.removesuffix('.md').replace('-', ' ')}")
+        self.resize(900, 760)
+        layout = QVBoxLayout(self)
+        self.browser = QTextBrowser()
+        self.browser.setAccessibleName("Guide")
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setSearchPaths([str(path.parent)])
+        if path.is_file():
+            self.browser.setSource(QUrl.fromLocalFile(str(path)))
+        else:
+            self.browser.setPlainText(f"The guide {name} is missing from this installation ({path}).")
+        layout.addWidget(self.browser)
+
+
+def component_rows() -> list[tuple[str, str, str, str]]:
+    rows = [("Python", "the language", _python_version(), "PSF-2.0"),
+            ("Qt", "the window toolkit", qVersion(), "LGPL-3.0-only")]
+    for dist, purpose, fallback in COMPONENTS:
+        try:
+            version = metadata.version(dist)
+            meta = metadata.metadata(dist)
+            licence = meta.get("License-Expression") or fallback
+        except metadata.PackageNotFoundError:
+            version, licence = "not installed", fallback
+        rows.append((dist, purpose, version, licence))
+    return rows
+
+
+def _python_version() -> str:
+    import platform
+
+    return platform.python_version()
+
+
+class AboutDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("about_dialog")
+        self.setWindowTitle("About pseudodesk")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        layout = QVBoxLayout(self)
+        title = QLabel(f"<h2>pseudodesk {__version__}</h2>"
+                       "<p>Pseudonymise a spreadsheet of people under an information-sharing agreement, "
+                       "and export it encrypted with a signed manifest and an audit entry.</p>"
+                       f"<p>Built with Qt {qVersion()} (PySide6 {pyside_version}). pseudodesk makes no "
+                       "network connection. Bundled components and their licences:</p>")
+        title.setWordWrap(True)
+        title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(title)
+        rows = component_rows()
+        self.components = QTableWidget(len(rows), 4)
+        self.components.setAccessibleName("Bundled components and licences")
+        self.components.setHorizontalHeaderLabels(["Component", "Used for", "Version", "Licence"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.components.setItem(r, c, QTableWidgetItem(text))
+        self.components.verticalHeader().setVisible(False)
+        self.components.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.components.resizeColumnsToContents()
+        self.components.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.components)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        width = sum(self.components.columnWidth(c) for c in range(4)) + 60
+        self.resize(max(width, 640), 520)

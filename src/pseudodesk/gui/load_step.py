@@ -1,0 +1,254 @@
+"""Step 1, Load: open a spreadsheet (dialog or drag and drop), choose sheet and header row,
+give the password of a protected workbook, and see the first rows at once.
+
+Reading runs on the job bridge (counting a million CSV rows takes a moment); the preview
+is a :class:`~pseudodesk.gui.models.SourceTableModel` that fetches rows as the view scrolls.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pseudodesk.core.errors import PasswordRequired, WrongPassword
+from pseudodesk.core.mapping import SourceMapping
+from pseudodesk.core.readers import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
+from pseudodesk.core.table import SourceTable
+from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.jobs import JobBridge
+from pseudodesk.gui.models import SourceTableModel
+from pseudodesk.gui.session import Session
+
+SPREADSHEET_FILTER = "Spreadsheets (*.csv *.tsv *.txt *.xlsx *.xlsm *.xlsb *.xls *.ods);;All files (*)"
+READABLE = tuple(CSV_SUFFIXES) + tuple(WORKBOOK_SUFFIXES)
+
+
+class PasswordDialog(QDialog):
+    """Asks for a workbook's password; the text is never stored beyond this read."""
+
+    def __init__(self, file_name: str, wrong: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Password-protected workbook")
+        self.setObjectName("password_dialog")
+        layout = QVBoxLayout(self)
+        text = (f"The password for {file_name} was not right. Try again." if wrong else
+                f"{file_name} is protected with a password. Type the password to open it.")
+        message = QLabel(text)
+        message.setWordWrap(True)
+        layout.addWidget(message)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName("Workbook password")
+        layout.addWidget(self.password)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+
+
+class DropArea(QLabel):
+    """A visible target for dragging a spreadsheet in from Explorer."""
+
+    file_dropped = Signal(Path)
+
+    def __init__(self) -> None:
+        super().__init__("Drag a spreadsheet here (CSV, XLSX, XLS, ODS)\nor use Open spreadsheet…")
+        self.setAcceptDrops(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumHeight(self.fontMetrics().height() * 4)
+        self.setStyleSheet("QLabel { border: 2px dashed #8a8a8a; border-radius: 6px; color: #444; padding: 8px; }")
+        self.setAccessibleName("Drop a spreadsheet here")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.file_dropped.emit(path)
+
+
+def dropped_file(event: QDragEnterEvent | QDropEvent) -> Path | None:
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    for url in urls:
+        if url.isLocalFile():
+            return Path(url.toLocalFile())
+    return None
+
+
+class LoadStep(QWidget):
+    title = "Load"
+
+    def __init__(self, session: Session, bridge: JobBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.bridge = bridge
+        self._password: str | None = None
+        self._pending_mapping: SourceMapping | None = None
+
+        layout = QVBoxLayout(self)
+        intro = QLabel("<b>Load the spreadsheet</b> of people you will send. It is only read: pseudodesk never "
+                       "changes it.")
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        row = QHBoxLayout()
+        self.open_button = QPushButton("&Open spreadsheet…")
+        self.open_button.setAccessibleName("Open spreadsheet")
+        self.open_button.clicked.connect(self.choose_file)
+        row.addWidget(self.open_button)
+        self.drop_area = DropArea()
+        self.drop_area.file_dropped.connect(self.open_file)
+        row.addWidget(self.drop_area, stretch=1)
+        layout.addLayout(row)
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        self.file_label = QLabel("No spreadsheet loaded")
+        self.file_label.setWordWrap(True)
+        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_label.setAccessibleName("Loaded spreadsheet")
+        form.addRow("Spreadsheet:", self.file_label)
+        self.sheet_combo = QComboBox()
+        self.sheet_combo.setAccessibleName("Worksheet")
+        self.sheet_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.sheet_combo.setMinimumContentsLength(16)
+        self.sheet_combo.setEnabled(False)
+        self.sheet_combo.activated.connect(self._reload)
+        sheet_label = QLabel("&Worksheet:")
+        sheet_label.setBuddy(self.sheet_combo)
+        form.addRow(sheet_label, self.sheet_combo)
+        self.header_spin = QSpinBox()
+        self.header_spin.setRange(1, 1_048_576)
+        self.header_spin.setAccessibleName("Header row number")
+        self.header_spin.setToolTip("The row that holds the column names (row 1 unless the sheet has a title above)")
+        self.header_spin.setEnabled(False)
+        self.header_spin.editingFinished.connect(self._header_row_changed)
+        header_label = QLabel("&Header row:")
+        header_label.setBuddy(self.header_spin)
+        form.addRow(header_label, self.header_spin)
+        self.notes_label = QLabel("")
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setAccessibleName("Notes about the file")
+        form.addRow("Notes:", self.notes_label)
+        layout.addLayout(form)
+
+        preview_label = QLabel("&Preview (row numbers as in the file; scroll to read more):")
+        layout.addWidget(preview_label)
+        self.view = QTableView()
+        self.view.setAccessibleName("Spreadsheet preview")
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 8)
+        preview_label.setBuddy(self.view)
+        layout.addWidget(self.view, stretch=1)
+        session.table_changed.connect(self._show_table)
+
+    # --- actions -----------------------------------------------------------------------
+
+    def choose_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open spreadsheet", "", SPREADSHEET_FILTER)
+        if name:
+            self.open_file(Path(name))
+
+    def open_file(self, path: Path, *, sheet: str | None = None, header_row: int = 1,
+                  mapping: SourceMapping | None = None, password: str | None = None) -> None:
+        """Read ``path`` in the background; the table arrives through the session."""
+        if self.bridge.busy:
+            return
+        self._password = password
+        self._pending_mapping = mapping
+        self._read(Path(path), sheet, header_row)
+
+    def _read(self, path: Path, sheet: str | None, header_row: int) -> None:
+        password = self._password
+        self.bridge.start(
+            f"reading {path.name}",
+            lambda progress, cancel: read_table(path, sheet=sheet, header_row=header_row, password=password),
+            on_done=self._loaded,
+            on_error=lambda error: self._failed(path, sheet, header_row, error),
+        )
+
+    def _loaded(self, table: SourceTable) -> None:
+        self.session.set_table(table, self._pending_mapping)
+        self._pending_mapping = None
+
+    def _failed(self, path: Path, sheet: str | None, header_row: int, error: BaseException) -> None:
+        if isinstance(error, (PasswordRequired, WrongPassword)):
+            dialog = PasswordDialog(path.name, isinstance(error, WrongPassword), self)
+
+            def retry() -> None:
+                self._password = dialog.password.text()
+                self._read(path, sheet, header_row)
+
+            dialog.accepted.connect(retry)
+            dialog.open()
+            return
+        show_error(self, error, doing=f"reading {path.name}")
+
+    def _reload(self) -> None:
+        table = self.session.table
+        if table is None or self.bridge.busy:
+            return
+        sheet = self.sheet_combo.currentText() or None
+        if sheet != table.sheet or self.header_spin.value() != table.header_row:
+            self._read(table.path, sheet, self.header_spin.value())
+
+    def _header_row_changed(self) -> None:
+        self._reload()
+
+    # --- showing ---------------------------------------------------------------------
+
+    def _show_table(self) -> None:
+        table = self.session.table
+        if table is None:
+            return
+        where = f", sheet '{table.sheet}'" if table.sheet else ""
+        protected = " (password-protected)" if table.encrypted else ""
+        self.file_label.setText(f"<b>{table.path.name}</b>{protected}{where}: {table.row_count:,} rows, "
+                                f"{len(table.header)} columns")
+        self.file_label.setToolTip(str(table.path))
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()
+        self.sheet_combo.addItems(list(table.sheet_names))
+        if table.sheet:
+            self.sheet_combo.setCurrentText(table.sheet)
+        self.sheet_combo.setEnabled(len(table.sheet_names) > 1)
+        self.sheet_combo.blockSignals(False)
+        self.header_spin.setEnabled(True)
+        self.header_spin.setValue(table.header_row)
+        notes = [issue.message for issue in table.issues]
+        self.notes_label.setText("\n".join(notes[:6]) + (f"\n… and {len(notes) - 6} more" if len(notes) > 6 else "")
+                                 if notes else "none")
+        model = SourceTableModel(table, self.view)
+        model.fetchMore()
+        self.view.setModel(model)
+        self.view.resizeColumnsToContents()
+        for column in range(model.columnCount()):
+            self.view.setColumnWidth(column, min(self.view.columnWidth(column), 260))
+
+    def set_busy(self, busy: bool) -> None:
+        for widget in (self.open_button, self.sheet_combo, self.header_spin):
+            widget.setEnabled(not busy and (widget is self.open_button or self.session.table is not None))
+        if not busy and self.session.table is not None:
+            self.sheet_combo.setEnabled(len(self.session.table.sheet_names) > 1)
+        self.drop_area.setAcceptDrops(not busy)

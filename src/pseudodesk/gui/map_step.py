@@ -1,0 +1,269 @@
+"""Step 2, Map: the agreement profile, and which spreadsheet column feeds which of its fields.
+
+The suggestions come from the core (headers and sampled values, with a confidence); the
+user changes a column's field with a combo box. Columns feeding no field are shown as
+stripped: they never leave. The mapping can be saved and reused for next month's extract.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pseudodesk.core.errors import MappingError
+from pseudodesk.core.mapping import load_mapping, save_mapping, suggest_mapping
+from pseudodesk.core.profile import Profile, load_profile
+from pseudodesk.core.resources import resource_path
+from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.jobs import JobBridge
+from pseudodesk.gui.models import MappingModel
+from pseudodesk.gui.session import Session
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+
+class FieldDelegate(QStyledItemDelegate):
+    """A combo box of the profile's fields (or "stripped") for the Feeds field column."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: AnyIndex) -> QWidget:  # noqa: N802
+        model = index.model()
+        assert isinstance(model, MappingModel)
+        combo = QComboBox(parent)
+        combo.setAccessibleName("Field this column feeds")
+        for fid, text in model.field_choices():
+            combo.addItem(text, fid)
+        combo.activated.connect(lambda _=0: self.commitData.emit(combo))
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: AnyIndex) -> None:  # noqa: N802
+        assert isinstance(editor, QComboBox)
+        position = editor.findData(index.data(Qt.ItemDataRole.EditRole))
+        editor.setCurrentIndex(max(position, 0))
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: AnyIndex) -> None:  # noqa: N802
+        assert isinstance(editor, QComboBox) and isinstance(model, MappingModel)
+        model.set_field(index.row(), str(editor.currentData() or ""))
+
+
+def describe_recipient(profile: Profile) -> str:
+    if profile.recipient.mode == "certificate":
+        names = ", ".join(p.name for p in profile.recipient.certificates)
+        return f"encrypted to the recipient's certificate ({names})"
+    return "encrypted with a passphrase pseudodesk generates (send it to the recipient separately)"
+
+
+def describe_profile(profile: Profile, *, demo: bool = False) -> str:
+    review = f", review date {profile.review_date:%d/%m/%Y}" if profile.review_date else ""
+    if demo:
+        key = "the DEMO key (random, forgotten when the app closes)"
+    elif profile.key.fingerprint:
+        key = f"{profile.key.id or '(id not set)'}, fingerprint {profile.key.fingerprint}"
+    else:
+        key = "not bound to a key (any project key you choose at Export)"
+    leaves = ", ".join(f.name for f in profile.output_fields)
+    file = f"<br>Profile file: {profile.path}" if profile.path else ""
+    return (f"<b>{profile.name}</b> (version {profile.version}{review})<br>Leaves: {leaves}<br>"
+            f"Output: {describe_recipient(profile)}<br>Project key: {key}{file}")
+
+
+class MapStep(QWidget):
+    title = "Map"
+
+    def __init__(self, session: Session, bridge: JobBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.bridge = bridge
+        self.model: MappingModel | None = None
+        layout = QVBoxLayout(self)
+
+        agreement = QGroupBox("Agreement profile")
+        agreement_layout = QVBoxLayout(agreement)
+        self.profile_label = QLabel("No agreement profile chosen. Open the profile your information governance "
+                                    "lead gave you, or create one for a pilot extract.")
+        self.profile_label.setWordWrap(True)
+        self.profile_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.profile_label.setAccessibleName("Agreement profile")
+        agreement_layout.addWidget(self.profile_label)
+        buttons = QHBoxLayout()
+        self.open_profile_button = QPushButton("Open &profile…")
+        self.open_profile_button.setAccessibleName("Open agreement profile")
+        self.open_profile_button.clicked.connect(self.choose_profile)
+        self.new_profile_button = QPushButton("&New profile from this spreadsheet…")
+        self.new_profile_button.setAccessibleName("Create a new agreement profile from this spreadsheet")
+        self.new_profile_button.clicked.connect(self.create_profile)
+        buttons.addWidget(self.open_profile_button)
+        buttons.addWidget(self.new_profile_button)
+        buttons.addStretch(1)
+        agreement_layout.addLayout(buttons)
+        layout.addWidget(agreement)
+
+        columns_label = QLabel("&Columns: choose the field each column feeds. Columns that feed no field are "
+                               "stripped and never leave this computer.")
+        columns_label.setWordWrap(True)
+        layout.addWidget(columns_label)
+        self.view = QTableView()
+        self.view.setAccessibleName("Column mapping")
+        self.view.setItemDelegateForColumn(MappingModel.FIELD_COLUMN, FieldDelegate(self.view))
+        self.view.setEditTriggers(QTableView.EditTrigger.AllEditTriggers)
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 12)
+        columns_label.setBuddy(self.view)
+        layout.addWidget(self.view, stretch=1)
+
+        self.status_label = QLabel("")
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName("Mapping status")
+        layout.addWidget(self.status_label)
+        row = QHBoxLayout()
+        self.suggest_button = QPushButton("Suggest &again")
+        self.suggest_button.setAccessibleName("Suggest the mapping again")
+        self.suggest_button.clicked.connect(self.suggest_again)
+        self.load_mapping_button = QPushButton("&Load mapping…")
+        self.load_mapping_button.setAccessibleName("Load a saved mapping")
+        self.load_mapping_button.clicked.connect(self.choose_mapping)
+        self.save_mapping_button = QPushButton("&Save mapping…")
+        self.save_mapping_button.setAccessibleName("Save this mapping")
+        self.save_mapping_button.clicked.connect(self.choose_mapping_destination)
+        for button in (self.suggest_button, self.load_mapping_button, self.save_mapping_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        session.profile_changed.connect(self._show_profile)
+        session.mapping_changed.connect(self._show_mapping)
+        session.table_changed.connect(self._show_mapping)
+        self._show_mapping()
+
+    # --- profile -----------------------------------------------------------------------
+
+    def choose_profile(self) -> None:
+        start = str(resource_path("profiles")) if self.session.profile is None else ""
+        name, _ = QFileDialog.getOpenFileName(self, "Open agreement profile", start, "Agreement profiles (*.toml)")
+        if name:
+            self.open_profile(Path(name))
+
+    def open_profile(self, path: Path) -> None:
+        try:
+            profile = load_profile(path)
+        except Exception as error:  # noqa: BLE001 (shown, and logged when unexpected)
+            show_error(self, error, doing=f"opening the profile {Path(path).name}")
+            return
+        self.session.set_profile(profile)
+
+    def create_profile(self) -> None:
+        from pseudodesk.gui.profile_editor import ProfileEditorDialog
+
+        table = self.session.table
+        if table is None:
+            show_error(self, MappingError("Load the spreadsheet first: the new profile starts from its columns."),
+                       doing="creating a profile")
+            return
+        dialog = ProfileEditorDialog(table.header, self.session.sample, self)
+        dialog.accepted.connect(lambda: dialog.saved_path and self.open_profile(dialog.saved_path))
+        dialog.open()
+
+    def _show_profile(self) -> None:
+        profile = self.session.profile
+        if profile is not None:
+            self.profile_label.setText(describe_profile(profile, demo=self.session.demo))
+
+    # --- mapping -----------------------------------------------------------------------
+
+    def _show_mapping(self) -> None:
+        s = self.session
+        has_both = s.profile is not None and s.table is not None and s.mapping is not None
+        for button in (self.suggest_button, self.save_mapping_button, self.load_mapping_button):
+            button.setEnabled(has_both)
+        self.new_profile_button.setEnabled(s.table is not None)
+        if not has_both:
+            self.view.setModel(None)
+            self.model = None
+            self.status_label.setText(s.mapping_problem())
+            return
+        assert s.profile is not None and s.table is not None and s.mapping is not None
+        if self.model is None or self.model.mapping is not s.mapping or self.model.profile is not s.profile \
+                or self.model.header != s.table.header:
+            self.model = MappingModel(s.profile, s.table.header, s.sample, s.suggestions, s.mapping, self.view)
+            self.model.mapping_changed.connect(self._mapping_edited)
+            self.view.setModel(self.model)
+            header = self.view.horizontalHeader()
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+            header.setStretchLastSection(True)
+            self.view.setColumnWidth(1, 240)
+        self._show_status()
+
+    def _mapping_edited(self) -> None:
+        assert self.model is not None
+        self.session.set_mapping(self.model.mapping)
+
+    def _show_status(self) -> None:
+        s = self.session
+        problem = s.mapping_problem()
+        if problem:
+            missing = self.model.unmapped_required() if self.model else []
+            text = ("Needs attention: " + ", ".join(f"'{m}'" for m in missing) + " not mapped to any column."
+                    if missing else "Needs attention: " + problem.splitlines()[0])
+            self.status_label.setText(f"<span style='color:#a33;'>{text}</span>")
+            return
+        assert s.profile is not None and s.table is not None and s.mapping is not None
+        stripped = s.mapping.stripped_columns(s.profile, s.table.header)
+        self.status_label.setText(f"<span style='color:#1a6b2a;'>Every field the agreement needs is mapped.</span> "
+                                  f"{len(stripped)} column(s) will be stripped: {', '.join(stripped) or 'none'}.")
+
+    def suggest_again(self) -> None:
+        s = self.session
+        if s.profile is not None and s.table is not None:
+            s.set_mapping(suggest_mapping(s.profile, s.table.header, s.sample))
+
+    def choose_mapping(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Load mapping", "", "Mappings (*.toml)")
+        if name:
+            self.load_mapping(Path(name))
+
+    def load_mapping(self, path: Path) -> None:
+        try:
+            mapping = load_mapping(path)
+        except Exception as error:  # noqa: BLE001
+            show_error(self, error, doing=f"loading the mapping {Path(path).name}")
+            return
+        self.session.set_mapping(mapping)
+
+    def choose_mapping_destination(self) -> None:
+        table = self.session.table
+        start = str(table.path.with_suffix(".mapping.toml")) if table else ""
+        name, _ = QFileDialog.getSaveFileName(self, "Save mapping", start, "Mappings (*.toml)")
+        if name:
+            self.save_mapping(Path(name))
+
+    def save_mapping(self, path: Path) -> None:
+        s = self.session
+        if s.mapping is None or s.table is None or s.profile is None:
+            return
+        from dataclasses import replace
+
+        mapping = replace(s.mapping, profile_name=s.profile.name, sheet=s.table.sheet,
+                          header_row=s.table.header_row)
+        try:
+            save_mapping(mapping, path)
+        except OSError as error:
+            show_error(self, error, doing=f"saving the mapping to {Path(path).name}")
+
+    def set_busy(self, busy: bool) -> None:
+        self.setEnabled(not busy)

@@ -1,0 +1,278 @@
+"""Qt models: thin adapters over core objects, never copies into QStandardItemModel.
+
+- :class:`SourceTableModel`: the rows of a core ``SourceTable``, fetched lazily in chunks
+  as the view scrolls (Orange3's ``TablePreviewModel``), so a million-row file previews
+  at once.
+- :class:`MappingModel`: one row per source column; which profile field it feeds (the
+  editable choice), the field's convention and how confident the suggestion was.
+- :class:`FieldStatsModel` and :class:`ProblemsModel`: the core check report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from pseudodesk.core.mapping import SourceMapping
+from pseudodesk.core.profile import Profile
+from pseudodesk.core.report import CheckReport, FieldStats, Problem
+from pseudodesk.core.suggest import ColumnSuggestion
+from pseudodesk.core.table import SourceTable
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+DISPLAY = Qt.ItemDataRole.DisplayRole
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
+EDIT = Qt.ItemDataRole.EditRole
+STRIPPED = "(stripped: does not leave)"
+
+
+class SourceTableModel(QAbstractTableModel):
+    """Rows of a core SourceTable, fetched lazily in chunks as the view scrolls."""
+
+    CHUNK = 200
+
+    def __init__(self, table: SourceTable, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._table = table
+        self._rows: list[list[str]] = []
+        self._lines: list[int] = []
+        self._source: Iterator[tuple[int, list[str]]] | None = table.iter_rows()
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802 (Qt API)
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._table.header)
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
+        if role in (DISPLAY, TOOLTIP) and index.isValid():
+            return self._rows[index.row()][index.column()]
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
+        if role != DISPLAY:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._table.header[section]
+        return str(self._lines[section])  # the row number the user sees in Excel / the CSV line
+
+    def canFetchMore(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: N802
+        return not parent.isValid() and self._source is not None
+
+    def fetchMore(self, parent: AnyIndex = QModelIndex()) -> None:  # noqa: N802
+        if self._source is None:
+            return
+        chunk: list[tuple[int, list[str]]] = []
+        for item in self._source:
+            chunk.append(item)
+            if len(chunk) >= self.CHUNK:
+                break
+        else:
+            self._source = None
+        if chunk:
+            start = len(self._rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(chunk) - 1)
+            self._lines.extend(line for line, _ in chunk)
+            self._rows.extend(row for _, row in chunk)
+            self.endInsertRows()
+
+
+class MappingModel(QAbstractTableModel):
+    """Source columns and the profile field each one feeds; the Field column is editable.
+
+    The convention is the agreement's for that field (the profile fixes it, so partners
+    cannot send dates in another format by accident); the suggestion's own reading of the
+    values is shown beside it so a mismatch is visible.
+    """
+
+    COLUMNS = ("Spreadsheet column", "Sample values", "Feeds field", "Convention", "Confidence", "Leaves as")
+    FIELD_COLUMN = 2
+    mapping_changed = Signal()
+
+    def __init__(self, profile: Profile, header: tuple[str, ...], sample: list[list[str]],
+                 suggestions: list[ColumnSuggestion], mapping: SourceMapping,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.profile = profile
+        self.header = header
+        self._samples = [self._sample(sample, i) for i in range(len(header))]
+        self._suggestions = {s.column: s for s in suggestions}
+        self._mapping = mapping
+        self._labels = {sf.id: sf.label for sf in profile.source_fields}
+
+    @staticmethod
+    def _sample(rows: list[list[str]], index: int) -> str:
+        seen: list[str] = []
+        for row in rows:
+            value = row[index].strip() if index < len(row) else ""
+            if value and value not in seen:
+                seen.append(value)
+            if len(seen) == 3:
+                break
+        return ", ".join(seen)
+
+    @property
+    def mapping(self) -> SourceMapping:
+        return self._mapping
+
+    def field_choices(self) -> list[tuple[str, str]]:
+        """(field id or "", text) for the combo box; "" strips the column."""
+        used = set(self.profile.used_source_ids())
+        return [("", STRIPPED)] + [(sf.id, f"{sf.label} ({sf.id})") for sf in self.profile.source_fields
+                                   if sf.id in used]
+
+    def field_of(self, column: str) -> str:
+        for fid, col in self._mapping.columns.items():
+            if col == column:
+                return fid
+        return ""
+
+    def set_field(self, row: int, field_id: str) -> None:
+        column = self.header[row]
+        columns = {fid: col for fid, col in self._mapping.columns.items() if col != column and fid != field_id}
+        if field_id:
+            columns[field_id] = column
+        ordered = {sf.id: columns[sf.id] for sf in self.profile.source_fields if sf.id in columns}
+        suggested = frozenset(f for f in self._mapping.suggested if ordered.get(f) == self._mapping.columns.get(f))
+        self._mapping = replace(self._mapping, columns=ordered, suggested=suggested)
+        self.dataChanged.emit(self.index(0, 0), self.index(len(self.header) - 1, len(self.COLUMNS) - 1))
+        self.mapping_changed.emit()
+
+    def unmapped_required(self) -> list[str]:
+        return [self.profile.source_field(fid).label for fid in self.profile.used_source_ids()
+                if self.profile.source_field(fid).required and fid not in self._mapping.columns]
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.header)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
+        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        base = super().flags(index)
+        if index.isValid() and index.column() == self.FIELD_COLUMN:
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
+        if not index.isValid():
+            return None
+        column = self.header[index.row()]
+        fid = self.field_of(column)
+        suggestion = self._suggestions.get(column)
+        c = index.column()
+        if role == EDIT and c == self.FIELD_COLUMN:
+            return fid
+        if role == Qt.ItemDataRole.ForegroundRole and not fid:
+            return QBrush(QColor("#6b6b6b"))
+        if role == TOOLTIP and c == 4 and suggestion is not None:
+            return suggestion.reason
+        if role not in (DISPLAY, TOOLTIP):
+            return None
+        if c == 0:
+            return column
+        if c == 1:
+            return self._samples[index.row()]
+        if c == self.FIELD_COLUMN:
+            return f"{self._labels[fid]} ({fid})" if fid else STRIPPED
+        if c == 3:
+            if not fid:
+                return ""
+            convention = self.profile.source_field(fid).convention
+            seen = suggestion.convention if suggestion else None
+            base = self.profile.source_field(fid).base_convention.name
+            if seen and seen != base:
+                return f"{convention} (values look like {seen})"
+            return convention
+        if c == 4:
+            if not fid:
+                return ""
+            if fid not in self._mapping.suggested:
+                return "chosen by you"
+            return f"{suggestion.confidence:.0%} suggested" if suggestion else "suggested"
+        if c == 5:
+            if not fid:
+                return "nothing"
+            outs = [f"{o.name} ({'pseudonym' if o.role == 'pseudonym' else o.role})"
+                    for o in self.profile.output_fields if fid in o.sources]
+            return ", ".join(outs)
+        return None
+
+
+class FieldStatsModel(QAbstractTableModel):
+    """One row per checked field: counts per status, the decision taken, and a bar (painted by a delegate)."""
+
+    COLUMNS = ("Field", "Column", "Convention", "Result", "Valid", "Normalised", "Invalid", "Empty", "Decision")
+    BAR_COLUMN = 3
+    BAR_ROLE = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fields: list[FieldStats] = list(report.fields.values())
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._fields)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
+        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
+        if not index.isValid():
+            return None
+        f = self._fields[index.row()]
+        c = index.column()
+        counts = f.counts
+        if role == self.BAR_ROLE and c == self.BAR_COLUMN:
+            return (counts["valid"], counts["normalised"], counts["invalid"], counts["empty"])
+        if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= c <= 7:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == TOOLTIP and c == self.BAR_COLUMN:
+            return (f"{counts['valid']:,} valid, {counts['normalised']:,} normalised, "
+                    f"{counts['invalid']:,} invalid, {counts['empty']:,} empty")
+        if role not in (DISPLAY, TOOLTIP):
+            return None
+        values: tuple[object, ...] = (f.label, f.column, f.convention, "", f"{counts['valid']:,}",
+                                      f"{counts['normalised']:,}", f"{counts['invalid']:,}", f"{counts['empty']:,}",
+                                      f.decision)
+        return values[c]
+
+
+class ProblemsModel(QAbstractTableModel):
+    """Every listed problem of the report, by row number; raw values stay on this screen."""
+
+    COLUMNS = ("Row", "Column", "Field", "Value", "Problem", "What happens")
+
+    def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._problems: list[Problem] = sorted((p for f in report.fields.values() for p in f.problems),
+                                               key=lambda p: (p.line, p.column))
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._problems)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
+        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
+        if not index.isValid() or role not in (DISPLAY, TOOLTIP):
+            return None
+        p = self._problems[index.row()]
+        return (f"{p.line}", p.column, p.field_id, p.raw, p.reason, p.action)[index.column()]

@@ -1,0 +1,93 @@
+"""What the user has chosen so far in the window: one spreadsheet, one profile, one mapping.
+
+Plain state plus snake_case signals that say what changed; the steps read it and the
+main window connects the signals in one place. Nothing here is saved anywhere: a
+workbook password lives only in memory for as long as the file is open.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from pseudodesk.core.errors import MappingError
+from pseudodesk.core.mapping import SourceMapping, suggest_mapping
+from pseudodesk.core.profile import Profile
+from pseudodesk.core.report import CheckReport
+from pseudodesk.core.suggest import ColumnSuggestion, suggest_columns
+from pseudodesk.core.table import SourceTable
+
+SAMPLE_ROWS = 200
+
+
+class Session(QObject):
+    table_changed = Signal()
+    profile_changed = Signal()
+    mapping_changed = Signal()
+    report_changed = Signal()
+    exported = Signal(object)  # RunResult
+
+    def __init__(self, *, demo: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.demo = demo
+        self.table: SourceTable | None = None
+        self.sample: list[list[str]] = []
+        self.profile: Profile | None = None
+        self.mapping: SourceMapping | None = None
+        self.suggestions: list[ColumnSuggestion] = []
+        self.report: CheckReport | None = None
+        self.last_result: object | None = None
+
+    # --- changes ---------------------------------------------------------------------
+
+    def set_table(self, table: SourceTable, mapping: SourceMapping | None = None) -> None:
+        self.table = table
+        self.sample = table.preview(SAMPLE_ROWS)
+        self.report = None
+        self.last_result = None
+        self.table_changed.emit()
+        self._remap(mapping)
+
+    def set_profile(self, profile: Profile, mapping: SourceMapping | None = None) -> None:
+        self.profile = profile
+        self.report = None
+        self.last_result = None
+        self.profile_changed.emit()
+        self._remap(mapping)
+
+    def set_mapping(self, mapping: SourceMapping) -> None:
+        self.mapping = mapping
+        self.report = None
+        self.mapping_changed.emit()
+        self.report_changed.emit()
+
+    def set_report(self, report: CheckReport | None) -> None:
+        self.report = report
+        self.report_changed.emit()
+
+    def _remap(self, mapping: SourceMapping | None) -> None:
+        if self.profile is None or self.table is None:
+            self.mapping = None
+            self.suggestions = []
+        else:
+            self.suggestions = suggest_columns(self.profile, self.table.header, self.sample)
+            self.mapping = mapping or suggest_mapping(self.profile, self.table.header, self.sample)
+        self.mapping_changed.emit()
+        self.report_changed.emit()
+
+    # --- state of each step ------------------------------------------------------------
+
+    def mapping_problem(self) -> str:
+        """Why the mapping cannot be used yet ("" when it can)."""
+        if self.profile is None:
+            return "Choose the agreement profile."
+        if self.table is None or self.mapping is None:
+            return "Load a spreadsheet first."
+        try:
+            self.mapping.resolve(self.profile, self.table.header)
+        except MappingError as error:
+            return str(error)
+        return ""
+
+    @property
+    def ready_to_check(self) -> bool:
+        return self.table is not None and self.profile is not None and not self.mapping_problem()

@@ -1,0 +1,457 @@
+"""The guided flow driven as a person would: clicks and key presses, real files, real encryption."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QPushButton, QWidget
+
+from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.readers import read_table
+from pseudodesk.gui.models import SourceTableModel
+from pseudodesk.gui.window import ATTENTION, DONE, MainWindow
+from tests.conftest import require_tool
+from tests.core.test_readers_workbooks import encrypt_xlsx
+
+WAIT = 30_000
+
+PASSPHRASE_PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Pilot extract"
+version = "1"
+review_date = 2099-12-31
+[recipient]
+mode = "passphrase"
+[checks]
+on_invalid = "{policy}"
+[[source_fields]]
+id = "nhs_number"
+convention = "nhs_number"
+aliases = ["NHS No"]
+[[source_fields]]
+id = "gender"
+convention = "gender"
+aliases = ["Sex"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs_number"
+[[output_fields]]
+name = "SEX"
+role = "keep"
+from = "gender"
+"""
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.bridge.shutdown()
+
+
+@pytest.fixture
+def demo_window(qtbot):
+    w = MainWindow(demo=True)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.bridge.shutdown()
+
+
+def idle(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.bridge.busy, timeout=WAIT)
+
+
+def error_dialogs() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QMessageBox) and w.objectName() == "error_dialog" and w.isVisible()]
+
+
+def click(qtbot, button: QPushButton) -> None:
+    assert button.isEnabled(), f"{button.text()} is disabled"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, widget: QWidget, text: str) -> None:
+    widget.setFocus()
+    widget.selectAll()  # type: ignore[attr-defined]
+    qtbot.keyClick(widget, Qt.Key.Key_Delete)
+    qtbot.keyClicks(widget, text)
+
+
+def profile_file(tmp_path: Path, policy: str = "blank") -> Path:
+    path = tmp_path / "pilot.toml"
+    path.write_text(PASSPHRASE_PROFILE.format(policy=policy), encoding="utf-8")
+    return path
+
+
+def people_csv(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
+    path = tmp_path / "people.csv"
+    path.write_text("Name,NHS No,Sex\n" + "".join(f"Person {i},{n},{s}\n" for i, (n, s) in enumerate(rows)),
+                    encoding="utf-8")
+    return path
+
+
+def test_demo_by_clicks_to_a_file_openssl_decrypts(qtbot, demo_window, tmp_path, memory_keyring, demo_paths):
+    w = demo_window
+    assert w.demo_banner.isVisible() and "DEMO" in w.windowTitle()
+    w.open_demo()
+    idle(qtbot, w)
+    assert w.step_state(0) == DONE and w.step_state(1) == DONE
+    assert "600 rows" in w.load_step.file_label.text()
+    click(qtbot, w.next_button)
+    assert w.pages.currentWidget() is w.map_step
+    assert "Every field the agreement needs is mapped" in w.map_step.status_label.text()
+    click(qtbot, w.next_button)  # Check runs by itself when first shown
+    idle(qtbot, w)
+    assert w.pages.currentWidget() is w.check_step
+    assert "600 rows checked" in w.check_step.summary_label.text()
+    assert w.check_step.fields_view.model().rowCount() == 5
+    click(qtbot, w.next_button)
+    assert w.pages.currentWidget() is w.export_step
+    step = w.export_step
+    assert step.key_combo.currentText().startswith("DEMO key")
+    out = tmp_path / "out"
+    type_into(qtbot, step.folder_edit, str(out))
+    click(qtbot, step.export_button)
+    idle(qtbot, w)
+    assert not error_dialogs()
+    assert step.result_box.isVisible() and "Exported." in step.result_label.text()
+    assert not step.passphrase_frame.isVisible()  # certificate mode: no passphrase to pass on
+    encrypted = sorted(out.glob("*.csv.p7m"))
+    assert len(encrypted) == 1 and (out / (encrypted[0].name.removesuffix(".csv.p7m") + ".manifest.json")).exists()
+    openssl = require_tool("openssl")
+    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(encrypted[0]),
+                            "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
+    rows = list(csv.reader(io.StringIO(plain.decode("utf-8"), newline="")))
+    assert rows[0] == ["PERSON_ID", "DOB", "GENDER", "POST CODE", "ETHNICITY"]
+    assert len(rows) == 601
+    assert w.step_state(3) == DONE
+    assert step.result.key_fingerprint in step.result_label.text()
+
+
+def test_protected_workbook_with_a_stored_key_and_passphrase(qtbot, window, tmp_path, memory_keyring, demo_paths):
+    w = window
+    protected = tmp_path / "protected.xlsx"
+    encrypt_xlsx(demo_paths["spreadsheet"], protected, "Tr0ub4dor&3")
+    info = KeyStore().create("Pilot key", agreement="Pilot extract")
+    w.export_step.refresh()
+    w.load_step.open_file(protected)
+    qtbot.waitUntil(lambda: _visible_dialog("password_dialog") is not None, timeout=WAIT)
+    dialog = _visible_dialog("password_dialog")
+    qtbot.keyClicks(dialog.password, "wrong")
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: (d := _visible_dialog("password_dialog")) is not None and d is not dialog, timeout=WAIT)
+    dialog = _visible_dialog("password_dialog")
+    qtbot.keyClicks(dialog.password, "Tr0ub4dor&3")
+    qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    idle(qtbot, w)
+    assert "(password-protected)" in w.load_step.file_label.text()
+    w.map_step.open_profile(profile_file(tmp_path))
+    assert w.step_state(1) == DONE
+    w.go_to(3)
+    step = w.export_step
+    assert step.key_combo.currentData() == info.id
+    type_into(qtbot, step.folder_edit, str(tmp_path / "out"))
+    qtbot.keyClick(step.export_button, Qt.Key.Key_Space)
+    idle(qtbot, w)
+    assert step.passphrase_frame.isVisible()
+    passphrase = step.passphrase_edit.text()
+    assert len(passphrase) >= 20
+    click(qtbot, step.copy_button)
+    assert QApplication.clipboard().text() == passphrase
+    (archive,) = (tmp_path / "out").glob("*.7z")
+    from pseudodesk.core.manifest import decrypt_bytes
+
+    rows = list(csv.reader(io.StringIO(decrypt_bytes(archive, passphrase=passphrase).decode("utf-8"), newline="")))
+    assert rows[0] == ["PERSON_ID", "SEX"] and len(rows) == 601
+    from pseudodesk.core.audit import AuditTrail, read_entries
+
+    events = [e["event"] for _, e, _ in read_entries(AuditTrail(KeyStore()).path) if e]
+    assert "export" in events
+    settings = Path(QSettings().fileName()).read_text(encoding="utf-8")
+    assert passphrase not in settings and "Tr0ub4dor" not in settings  # window state only
+
+
+def _visible_dialog(name: str) -> QDialog | None:
+    for widget in QApplication.topLevelWidgets():
+        if widget.objectName() == name and widget.isVisible():
+            return widget  # type: ignore[return-value]
+    return None
+
+
+def _csv_rows(n: int) -> list[tuple[str, str]]:
+    return [("943 476 5919", "F")] * n
+
+
+def test_cancel_mid_run_stops_within_a_second_and_leaves_nothing(qtbot, window, tmp_path, memory_keyring):
+    import time
+
+    w = window
+    KeyStore().create("Pilot key")
+    w.load_step.open_file(people_csv(tmp_path, _csv_rows(300_000)))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    w.go_to(3)
+    out = tmp_path / "out"
+    w.export_step.folder_edit.setText(str(out))
+    click(qtbot, w.export_step.export_button)
+    qtbot.waitUntil(lambda: w.progress.value() > 100, timeout=WAIT)
+    assert w.cancel_button.isVisible()
+    started = time.monotonic()
+    click(qtbot, w.cancel_button)
+    idle(qtbot, w)
+    assert time.monotonic() - started < 1.0
+    assert "Cancelled" in w.export_step.ready_label.text()
+    assert list(out.iterdir()) == []
+    assert not error_dialogs()
+
+
+def test_closing_during_a_run_asks_then_shuts_down_cleanly(qtbot, tmp_path, memory_keyring):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    KeyStore().create("Pilot key")
+    w.load_step.open_file(people_csv(tmp_path, _csv_rows(300_000)))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    w.go_to(3)
+    out = tmp_path / "out"
+    w.export_step.folder_edit.setText(str(out))
+    click(qtbot, w.export_step.export_button)
+    qtbot.waitUntil(lambda: w.progress.value() > 50, timeout=WAIT)
+    w.close()
+    assert w.isVisible()  # not without asking
+    qtbot.waitUntil(lambda: _visible_dialog("confirm_close_dialog") is not None)
+    box = _visible_dialog("confirm_close_dialog")
+    assert isinstance(box, QMessageBox)
+    click(qtbot, box.button(QMessageBox.StandardButton.Yes))
+    qtbot.waitUntil(lambda: not w.isVisible(), timeout=WAIT)
+    assert not w.bridge.busy and list(out.iterdir()) == []
+
+
+def test_corrupt_file_is_explained_not_a_traceback(qtbot, window, tmp_path):
+    (tmp_path / "junk.xlsx").write_bytes(b"this is not a workbook")
+    window.load_step.open_file(tmp_path / "junk.xlsx")
+    idle(qtbot, window)
+    (box,) = error_dialogs()
+    assert box.windowTitle() == "Cannot read the spreadsheet"
+    assert box.text().startswith("junk.xlsx: this is not a valid .xlsx workbook")
+    assert "Traceback" not in box.text()
+    assert window.session.table is None and window.step_state(0) == ""
+    box.close()
+
+
+def test_no_key_on_this_computer_says_what_to_do(qtbot, window, tmp_path, memory_keyring):
+    w = window
+    w.load_step.open_file(people_csv(tmp_path, _csv_rows(3)))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    w.go_to(3)
+    assert not w.export_step.export_button.isEnabled()
+    assert "Choose a project key" in w.export_step.ready_label.text()
+
+
+def test_key_whose_secret_is_missing_is_reported(qtbot, window, tmp_path, memory_keyring):
+    w = window
+    info = KeyStore().create("Pilot key")
+    memory_keyring.store.clear()  # the key is listed but its secret is gone from the keyring
+    w.load_step.open_file(people_csv(tmp_path, _csv_rows(3)))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    w.go_to(3)
+    w.export_step.folder_edit.setText(str(tmp_path / "out"))
+    assert w.export_step.key_combo.currentData() == info.id
+    click(qtbot, w.export_step.export_button)
+    idle(qtbot, w)
+    (box,) = error_dialogs()
+    assert box.windowTitle() == "Problem with the project key"
+    assert "secret is missing" in box.text()
+    assert list((tmp_path / "out").iterdir()) == []
+    box.close()
+
+
+def test_blocked_export_shows_why_and_writes_nothing(qtbot, window, tmp_path, memory_keyring):
+    w = window
+    KeyStore().create("Pilot key")
+    w.load_step.open_file(people_csv(tmp_path, [("943 476 5919", "F"), ("123", "M"), ("4505577104", "Q")]))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path, policy="block"))
+    w.go_to(3)  # straight to Export, skipping Check: the run checks anyway
+    w.export_step.folder_edit.setText(str(tmp_path / "out"))
+    click(qtbot, w.export_step.export_button)
+    idle(qtbot, w)
+    (box,) = error_dialogs()
+    assert box.windowTitle() == "The checks stop this export"
+    assert "policy is 'block'" in box.text()
+    assert list((tmp_path / "out").iterdir()) == []
+    box.close()
+    w.go_to(2)
+    idle(qtbot, w)
+    assert "Export blocked until fixed" in w.check_step.summary_label.text()
+    assert w.step_state(2) == ATTENTION
+    assert w.check_step.problems_view.model().rowCount() == 2
+    assert not w.export_step.export_button.isEnabled()
+
+
+def test_check_problems_saved_as_csv(qtbot, window, tmp_path, memory_keyring):
+    w = window
+    w.load_step.open_file(people_csv(tmp_path, [("943 476 5919", "F"), ("123", "M")]))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    w.go_to(2)
+    idle(qtbot, w)
+    target = tmp_path / "problems.csv"
+    w.check_step.save_csv(target)
+    text = target.read_text(encoding="utf-8-sig")
+    assert "123" in text and "NHS No" in text
+
+
+def test_mapping_changed_with_the_combo_box_and_saved(qtbot, window, tmp_path, memory_keyring):
+    from pseudodesk.core.mapping import load_mapping
+
+    w = window
+    w.load_step.open_file(people_csv(tmp_path, _csv_rows(3)))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    model = w.map_step.model
+    assert model is not None and model.field_of("Sex") == "gender"
+    view = w.map_step.view
+    index = model.index(2, model.FIELD_COLUMN)  # the Sex column feeds... nothing, by the user's choice
+    view.setCurrentIndex(index)
+    view.edit(index)
+    combo = view.viewport().findChild(QComboBox)
+    assert combo is not None and combo.itemText(0).startswith("(stripped")
+    combo.setCurrentIndex(combo.findData(""))
+    combo.activated.emit(combo.currentIndex())  # what a click on the item sends
+    assert w.session.mapping.columns == {"nhs_number": "NHS No"}
+    assert w.step_state(1) == ATTENTION
+    assert "'gender' not mapped" in w.map_step.status_label.text()
+    model.set_field(2, "gender")
+    assert w.step_state(1) == DONE
+    w.map_step.save_mapping(tmp_path / "people.mapping.toml")
+    saved = load_mapping(tmp_path / "people.mapping.toml")
+    assert saved.columns == {"nhs_number": "NHS No", "gender": "Sex"} and saved.profile_name == "Pilot extract"
+
+
+def test_drop_a_file_on_the_window_loads_it(qtbot, window, tmp_path):
+    path = people_csv(tmp_path, _csv_rows(5))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    idle(qtbot, window)
+    assert window.session.table is not None and window.session.table.path == path
+
+
+def test_step_list_works_by_keyboard(qtbot, window):
+    window.step_list.setFocus()
+    qtbot.keyClick(window.step_list, Qt.Key.Key_Down)
+    assert window.pages.currentWidget() is window.map_step
+    qtbot.keyClick(window.step_list, Qt.Key.Key_End)
+    assert window.pages.currentWidget() is window.export_step
+    window.back_button.setFocus()
+    qtbot.keyClick(window.back_button, Qt.Key.Key_Space)
+    assert window.pages.currentWidget() is window.check_step
+    assert window.back_button.shortcut().toString() == "Alt+K"  # Bac&k
+
+
+def test_every_control_has_an_accessible_name_or_visible_text(qtbot, demo_window):
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QSpinBox, QTableView
+
+    idle(qtbot, demo_window)
+    unnamed = []
+    for page in demo_window.steps:
+        for widget in page.findChildren(QWidget):
+            if isinstance(widget, (QComboBox, QLineEdit, QSpinBox, QTableView)) and widget.parent() is not None \
+                    and not isinstance(widget.parent(), (QComboBox, QSpinBox)):
+                if not widget.accessibleName():
+                    unnamed.append(f"{type(widget).__name__} on {page.title}")
+            if isinstance(widget, QAbstractButton) and not isinstance(widget.parent(), QTableView) \
+                    and not (widget.accessibleName() or widget.text()):
+                unnamed.append(f"{type(widget).__name__} on {page.title}")
+    assert unnamed == []
+
+
+def test_window_size_remembered(qtbot, tmp_path):
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(first.minimumSizeHint().width(), 430)  # inside the offscreen 800x600 screen
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.height() == 430  # not the default 780 (the width is clamped to the 800-pixel screen)
+    second.close()
+
+
+def test_about_lists_versions_and_licences(qtbot, window):
+    from pseudodesk.gui.about import AboutDialog
+
+    dialog = AboutDialog(window)
+    qtbot.addWidget(dialog)
+    table = dialog.components
+    rows = {table.item(r, 0).text(): table.item(r, 3).text() for r in range(table.rowCount())}
+    assert rows["PySide6-Essentials"].startswith("LGPL") and rows["py7zr"].startswith("LGPL")
+    assert rows["cryptography"].startswith("Apache-2.0")
+    assert all(table.item(r, 2).text() for r in range(table.rowCount()))
+
+
+def test_help_menu_opens_both_guides(qtbot, window):
+    for name, heading in (("user-guide.md", "export"), ("ig-guide.md", "profile")):
+        window.show_guide(name)
+        browser = window._help_windows[name].browser
+        assert heading in browser.toPlainText().lower() and "missing" not in browser.toPlainText()
+
+
+def test_unexpected_error_is_logged_without_data_and_shown_with_a_reference(qtbot, window):
+    from pseudodesk.gui.errors import log_path, show_error
+
+    try:
+        int("943 476 5919")
+    except ValueError as error:
+        box = show_error(window, error, doing="testing")
+    assert "Reference: PD-" in box.text() and "943 476 5919" not in box.text()
+    reference = box.text().split("Reference: ")[1].split()[0]
+    log = log_path().read_text(encoding="utf-8")
+    assert reference in log and "ValueError" in log and "test_flow.py" in log
+    assert "943 476 5919" not in log
+    box.close()
+
+
+def test_preview_model_fetches_lazily_and_shows_text_as_read(qtbot, demo_paths):
+    table = read_table(demo_paths["spreadsheet"])
+    model = SourceTableModel(table)
+    assert model.rowCount() == 0 and model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == SourceTableModel.CHUNK  # a chunk, not the whole file
+    first = table.preview(1)[0]
+    assert [model.data(model.index(0, c)) for c in range(model.columnCount())] == first
+    assert model.headerData(0, Qt.Orientation.Vertical) == "2"  # the spreadsheet's row number
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == 600
+
+
+def test_smoke_mode_opens_and_exits(tmp_path):
+    """What the installer and CI run: a separate process that opens the demo, draws and exits."""
+    import os
+    import sys
+
+    shot = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, "-m", "pseudodesk.gui", "--demo", "--smoke", "--screenshot", str(shot)],
+                          env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert shot.stat().st_size > 10_000
