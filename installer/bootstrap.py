@@ -19,6 +19,7 @@ Environments are rebuilt only when requirements.lock or pyproject.toml change.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import os
 import subprocess
 import sys
@@ -129,11 +130,29 @@ def run_app(extra: list[str]) -> int:
     return subprocess.run([str(python), "-m", "pseudodesk.gui", "--demo", *extra], cwd=ROOT).returncode
 
 
+def take_screenshots(extra: list[str]) -> int:
+    """docs/screenshots from a real window (under Xvfb at 1280x900 when there is no screen),
+    then the Check step again at 150% scaling."""
+    python = _ensure_env(ROOT / ".venv", with_qt=True)
+    script = [str(python), str(ROOT / "docs" / "screenshots" / "take_screenshots.py"), *extra]
+    prefix: list[str] = []
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        xvfb = shutil.which("xvfb-run")
+        if xvfb is None:
+            print("[bootstrap] screenshots need a screen or xvfb-run (apt-get install xvfb xauth)", file=sys.stderr)
+            return 1
+        prefix = [xvfb, "-a", "-s", "-screen 0 1280x900x24"]
+    first = subprocess.run([*prefix, *script], cwd=ROOT).returncode
+    scaled = subprocess.run([*prefix, *script, "--only-scaled"], cwd=ROOT,
+                            env=dict(os.environ, QT_SCALE_FACTOR="1.5")).returncode
+    return first or scaled
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):
         print("pseudodesk needs Python 3.11 or newer", file=sys.stderr)
         return 2
-    if not argv or argv[0] not in {"app", "test", "setup"}:
+    if not argv or argv[0] not in {"app", "test", "setup", "screenshots"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
@@ -141,6 +160,8 @@ def main(argv: list[str]) -> int:
         return run_tests(extra)
     if command == "app":
         return run_app(extra)
+    if command == "screenshots":
+        return take_screenshots(extra)
     _ensure_env(ROOT / ".venv", with_qt=True)
     return 0
 

@@ -169,3 +169,24 @@ def test_atomic_output_refuses_to_overwrite(tmp_path):
         f.write(b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["out.p7m"]
+
+
+def test_7z_compression_stops_between_blocks_when_cancelled(tmp_path):
+    """A large export is cancelled during compression, not after it (py7zr reads in blocks)."""
+    from pseudodesk.core.errors import Cancelled
+
+    data = b"".join(f"{i:064x},F\r\n".encode() for i in range(200_000))  # ~13 MB, many blocks
+    reads: list[float] = []
+    target = tmp_path / "x.7z"
+    with pytest.raises(Cancelled), atomic_output(target) as f:
+        write_7z(f, data, "export.csv", "RIGHT-PASS-PHRA-SE12-3456-7890",
+                 cancel=lambda: len(reads) >= 2, progress=reads.append)
+    assert len(reads) == 2 and reads[-1] < 0.5  # stopped early, after two blocks
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_7z_progress_reaches_the_end(tmp_path):
+    shares: list[float] = []
+    buffer = io.BytesIO()
+    write_7z(buffer, PAYLOAD, "export.csv", "RIGHT-PASS-PHRA-SE12-3456-7890", progress=shares.append)
+    assert shares and shares[-1] == 1.0 and shares == sorted(shares)

@@ -436,7 +436,8 @@ def _run(
             f.write(encrypt_cms(csv_bytes, certificates))
         else:
             assert passphrase is not None
-            write_7z(f, csv_bytes, stem + ".csv", passphrase)
+            write_7z(f, csv_bytes, stem + ".csv", passphrase, cancel=cancel,
+                     progress=lambda share: progress(0.9 + 0.05 * share, "Encrypting"))
         if cancel():
             raise Cancelled()
     result = RunResult(

@@ -74,7 +74,10 @@ class JobBridge(QObject):
               on_error: Callable[[BaseException], None] | None = None,
               on_cancelled: Callable[[], None] | None = None) -> None:
         """Run ``work(progress, cancel)`` in the background. One job at a time: the caller
-        disables what would start another while :attr:`busy` (a second start is a bug)."""
+        disables what would start another while :attr:`busy` (a second start is a bug).
+
+        ``work`` must hold plain values (paths, core objects), never a widget: it is released
+        on the worker thread. The callbacks run on the GUI thread and may use widgets."""
         if self._job is not None:
             raise RuntimeError(f"a job is already running: {self._job.description}")
         if self._executor is None:
@@ -84,7 +87,10 @@ class JobBridge(QObject):
         self._job = job
         self.busy_changed.emit(True)
         self.progress_changed.emit(0.0, description)
-        job.future = self._executor.submit(self._run, job, work)
+        # The worker gets only the job's number, its cancel flag and the work: never the
+        # callbacks. Whatever the worker holds is released on the worker thread, and a
+        # widget released there last would be destroyed off the GUI thread (a crash).
+        job.future = self._executor.submit(self._run, job.number, job.cancel_event, work)
 
     def cancel(self) -> None:
         """Ask the running job to stop; it raises Cancelled at its next check (well within a second)."""
@@ -118,7 +124,7 @@ class JobBridge(QObject):
 
     # --- worker side (never touches widgets) -------------------------------------------
 
-    def _run(self, job: _Job, work: Work) -> None:
+    def _run(self, number: int, cancel_event: threading.Event, work: Work) -> None:
         last = 0.0
 
         def progress(fraction: float, message: str) -> None:
@@ -129,11 +135,11 @@ class JobBridge(QObject):
                 self.progress_changed.emit(float(fraction), message)
 
         try:
-            result = work(progress, job.cancel_event.is_set)
+            result = work(progress, cancel_event.is_set)
         except BaseException as error:  # noqa: BLE001 (every failure goes to the one failure path)
-            self.job_failed.emit(job.number, error)
+            self.job_failed.emit(number, error)
         else:
-            self.job_finished.emit(job.number, result)
+            self.job_finished.emit(number, result)
 
     # --- GUI side ----------------------------------------------------------------------
 

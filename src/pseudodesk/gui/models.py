@@ -196,7 +196,7 @@ class MappingModel(QAbstractTableModel):
             if not fid:
                 return ""
             if fid not in self._mapping.suggested:
-                return "chosen by you"
+                return "chosen (not a guess)"
             return f"{suggestion.confidence:.0%} suggested" if suggestion else "suggested"
         if c == 5:
             if not fid:

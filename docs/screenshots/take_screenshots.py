@@ -1,0 +1,175 @@
+"""Take the screenshots in docs/screenshots from a real window: the demo flow, step by step.
+
+Run it with ``python3 installer/bootstrap.py screenshots`` (under Xvfb when there is no
+screen). Keys and the audit log go to a throwaway data folder with an in-memory keyring,
+so taking screenshots never touches the real user's keys. The export goes to a
+temporary folder and is deleted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+PASSPHRASE_PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Youth service pilot"
+version = "1"
+review_date = 2027-09-30
+[recipient]
+mode = "passphrase"
+[[source_fields]]
+id = "nhs_number"
+label = "NHS number"
+convention = "nhs_number"
+aliases = ["NHS No"]
+[[source_fields]]
+id = "dob"
+label = "Date of birth"
+convention = "dob"
+aliases = ["Date of Birth"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs_number"
+[[output_fields]]
+name = "DOB"
+role = "keep"
+from = "dob"
+"""
+
+
+def _private_keyring(data: Path) -> None:
+    os.environ["PSEUDODESK_DATA_DIR"] = str(data)
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    class ScreenshotKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    keyring.set_keyring(ScreenshotKeyring())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--only-scaled", action="store_true", help="only the 150%% check (run with QT_SCALE_FACTOR)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="pseudodesk-shots-"))
+    _private_keyring(work / "data")
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "settings"))
+    from pseudodesk.core.keystore import KeyStore
+    from pseudodesk.gui.app import application
+    from pseudodesk.gui.window import MainWindow
+
+    app = application()
+    window = MainWindow(demo=True)
+    window.resize(1240, 800)
+    window.show()
+
+    def settle(widget: QWidget | None = None, seconds: float = 0.4) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end or window.bridge.busy:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(widget: QWidget, name: str) -> None:
+        settle()
+        path = args.out / name
+        widget.grab().save(str(path))
+        print(f"wrote {path}")
+
+    window.open_demo()
+    settle()
+    if args.only_scaled:
+        window.go_to(2)
+        settle()
+        shot(window, "scaled-150-check.png")
+        window.close()
+        return 0
+    shot(window, "step-1-load.png")
+    window.go_to(1)
+    shot(window, "step-2-map.png")
+    window.go_to(2)
+    shot(window, "step-3-check.png")
+    window.go_to(3)
+    window.export_step.folder_edit.setText(str(work / "exports"))
+    shot(window, "step-4-export.png")
+    window.export_step.export_button.click()
+    settle()
+    shot(window, "step-4-exported.png")
+
+    from pseudodesk.core.profile import load_profile
+
+    pilot = work / "youth-service-pilot.toml"
+    pilot.write_text(PASSPHRASE_PROFILE, encoding="utf-8")
+    window.session.set_profile(load_profile(pilot))
+    window.go_to(3)
+    window.export_step.export_button.click()
+    settle()
+    shot(window, "step-4-passphrase.png")
+
+    store = KeyStore()
+    store.create("LCP Scorecard 2026", agreement="Lincolnshire LCP Scorecard")
+    store.create("Youth service pilot", agreement="Youth service pilot")
+    window.show_keys()
+    keys = window._keys_window
+    assert keys is not None
+    keys.resize(1000, 600)
+    shot(keys, "keys-window.png")
+    keys.close()
+    window.show_audit()
+    audit = window._audit_window
+    assert audit is not None
+    audit.resize(1180, 720)
+    shot(audit, "audit-window.png")
+    audit.close()
+
+    from pseudodesk.gui.profile_editor import ProfileEditorDialog
+
+    table = window.session.table
+    assert table is not None
+    editor = ProfileEditorDialog(table.header, window.session.sample, window)
+    editor.resize(1240, 760)
+    editor.show()
+    shot(editor, "profile-editor.png")
+    editor.close()
+
+    from pseudodesk.gui.about import AboutDialog
+
+    about = AboutDialog(window)
+    about.show()
+    shot(about, "about.png")
+    about.close()
+    window.close()
+    QApplication.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
