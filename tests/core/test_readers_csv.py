@@ -171,3 +171,18 @@ def test_batches_cover_every_row_in_order(tmp_path):
     assert [len(b.rows) for b in batches] == [7, 7, 7, 4]
     assert [r[0] for b in batches for r in b.rows] == [str(i) for i in range(1, 26)]
     assert batches[1].lines[0] == 9
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_chunked_lines_are_the_lines_the_file_gives(tmp_path, newline, chunk):
+    """text_lines must split exactly like iterating the file, whatever the chunk boundaries."""
+    from pseudodesk.core.readers import text_lines
+
+    body = newline.join(["a,b", '"x\r\ny",2', "", "last,\r", "tail"])
+    path = tmp_path / "lines.csv"
+    path.write_bytes(body.encode("utf-8"))
+    with path.open("r", encoding="utf-8", newline="") as f:
+        expected = list(f)
+    with path.open("r", encoding="utf-8", newline="") as f:
+        assert list(text_lines(f, chunk)) == expected

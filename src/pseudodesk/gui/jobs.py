@@ -14,6 +14,7 @@ not an error.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,12 @@ Cancel = Callable[[], bool]
 Work = Callable[[Progress, Cancel], Any]
 
 PROGRESS_INTERVAL = 0.05  # seconds between relayed progress updates (the last one always goes)
+# The worker and the GUI thread share one GIL. Every time Qt calls into Python (a timer, a
+# slot, a repaint of a Python widget) the GUI thread waits up to one switch interval for it.
+# CPython's default 5 ms let a repaint during a million-row export stall the window for
+# 150-300 ms; at 1 ms the longest stall measured was under 100 ms, and the export took no
+# longer (tests/gui/test_responsiveness.py, docs/performance.md).
+SWITCH_INTERVAL = 0.001
 THREAD_PREFIX = "pseudodesk-job"
 
 
@@ -55,6 +62,7 @@ class JobBridge(QObject):
 
     def __init__(self, parent_widget: QWidget | None = None) -> None:
         super().__init__(parent_widget)
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._parent_widget = parent_widget
         self._executor: ThreadPoolExecutor | None = None
         self._job: _Job | None = None
