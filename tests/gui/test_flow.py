@@ -364,7 +364,7 @@ def test_step_list_works_by_keyboard(qtbot, window):
     window.back_button.setFocus()
     qtbot.keyClick(window.back_button, Qt.Key.Key_Space)
     assert window.pages.currentWidget() is window.check_step
-    assert window.back_button.shortcut().toString() == "Alt+K"  # Bac&k
+    assert window.back_button.shortcut().toString() == "Alt+B"  # &Back
 
 
 def test_every_control_has_an_accessible_name_or_visible_text(qtbot, demo_window):
@@ -413,6 +413,29 @@ def test_help_menu_opens_both_guides(qtbot, window):
         window.show_guide(name)
         browser = window._help_windows[name].browser
         assert heading in browser.toPlainText().lower() and "missing" not in browser.toPlainText()
+    from PySide6.QtGui import QTextImageFormat
+
+    from pseudodesk.gui.about import fit_images
+
+    document = window._help_windows["user-guide.md"].browser.document()
+    assert fit_images(document, 10_000) == 0  # already fitted: every screenshot is at most 840 wide
+    widths = [QTextImageFormat(f.charFormat()).width() for b in _blocks(document) for f in _fragments(b)
+              if f.charFormat().isImageFormat()]
+    assert 840 in widths and all(w <= 840 for w in widths)  # 0: narrow enough, shown at its own size
+
+
+def _blocks(document):
+    block = document.begin()
+    while block.isValid():
+        yield block
+        block = block.next()
+
+
+def _fragments(block):
+    it = block.begin()
+    while not it.atEnd():
+        yield it.fragment()
+        it += 1
 
 
 def test_unexpected_error_is_logged_without_data_and_shown_with_a_reference(qtbot, window):
@@ -455,3 +478,27 @@ def test_smoke_mode_opens_and_exits(tmp_path):
                           env=env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert shot.stat().st_size > 10_000
+
+
+def test_shortcut_letters_are_unique_on_each_step(qtbot, demo_window):
+    """Alt+letter must press one control: no clash within a step, with the window's buttons or the menus."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget
+
+    def letter(text: str) -> str | None:
+        found = re.search(r"&([^&\s])", text)
+        return found.group(1).lower() if found else None
+
+    w = demo_window
+    common = [a.text() for a in w.menuBar().actions()] + [b.text() for b in (w.back_button, w.next_button,
+                                                                                 w.cancel_button)]
+    for page in w.steps:
+        texts = list(common)
+        texts += [b.text() for b in page.findChildren(QAbstractButton)]
+        texts += [label.text() for label in page.findChildren(QLabel) if label.buddy() is not None]
+        for tabs in page.findChildren(QTabWidget):
+            texts += [re.sub(r"\(.*\)", "", tabs.tabText(i)) for i in range(tabs.count())]
+        letters = [letter(t) for t in texts if letter(t)]
+        clashes = {x for x in letters if letters.count(x) > 1}
+        assert not clashes, f"{page.title}: shortcut letters used twice: {sorted(clashes)} in {texts}"

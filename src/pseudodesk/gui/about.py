@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtGui import QImage, QPixmap, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -67,9 +68,36 @@ class GuideWindow(QWidget):
         self.browser.setSearchPaths([str(path.parent)])
         if path.is_file():
             self.browser.setSource(QUrl.fromLocalFile(str(path)))
+            fit_images(self.browser.document(), 840)
         else:
             self.browser.setPlainText(f"The guide {name} is missing from this installation ({path}).")
         layout.addWidget(self.browser)
+
+
+def fit_images(document: QTextDocument, max_width: int) -> int:
+    """Shrink screenshots wider than ``max_width`` (keeping their shape); returns how many."""
+    shrunk = 0
+    block = document.begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fragment = it.fragment()
+            fmt = fragment.charFormat()
+            if fmt.isImageFormat():
+                image_format = fmt.toImageFormat()
+                image = document.resource(QTextDocument.ResourceType.ImageResource.value, QUrl(image_format.name()))
+                width = image.width() if isinstance(image, (QImage, QPixmap)) else 0
+                if width > max_width:
+                    image_format.setWidth(max_width)
+                    image_format.setHeight(image.height() * max_width / width)
+                    cursor = QTextCursor(document)
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(fragment.position() + fragment.length(), QTextCursor.MoveMode.KeepAnchor)
+                    cursor.setCharFormat(image_format)
+                    shrunk += 1
+            it += 1
+        block = block.next()
+    return shrunk
 
 
 def component_rows() -> list[tuple[str, str, str, str]]:

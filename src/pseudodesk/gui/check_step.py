@@ -116,10 +116,10 @@ class CheckStep(QWidget):
         layout.addWidget(self.tabs, stretch=3)
 
         bottom = QHBoxLayout()
-        self.save_csv_button = QPushButton("Save problems as &CSV…")
+        self.save_csv_button = QPushButton("Save problems as C&SV…")
         self.save_csv_button.setAccessibleName("Save problems as CSV")
         self.save_csv_button.clicked.connect(self.choose_csv_destination)
-        self.save_html_button = QPushButton("Save report as &HTML…")
+        self.save_html_button = QPushButton("Save report as HT&ML…")
         self.save_html_button.setAccessibleName("Save the check report as HTML")
         self.save_html_button.clicked.connect(self.choose_html_destination)
         local = QLabel(LOCAL_ONLY)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QTableView,
     QVBoxLayout,
@@ -122,7 +123,7 @@ class LoadStep(QWidget):
         layout.addLayout(row)
 
         form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self.file_label = QLabel("No spreadsheet loaded")
         self.file_label.setWordWrap(True)
         self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -132,6 +133,7 @@ class LoadStep(QWidget):
         self.sheet_combo.setAccessibleName("Worksheet")
         self.sheet_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.sheet_combo.setMinimumContentsLength(16)
+        self.sheet_combo.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.sheet_combo.setEnabled(False)
         self.sheet_combo.activated.connect(self._reload)
         sheet_label = QLabel("&Worksheet:")
@@ -139,11 +141,12 @@ class LoadStep(QWidget):
         form.addRow(sheet_label, self.sheet_combo)
         self.header_spin = QSpinBox()
         self.header_spin.setRange(1, 1_048_576)
+        self.header_spin.setMaximumWidth(self.header_spin.fontMetrics().horizontalAdvance("0") * 14)
         self.header_spin.setAccessibleName("Header row number")
         self.header_spin.setToolTip("The row that holds the column names (row 1 unless the sheet has a title above)")
         self.header_spin.setEnabled(False)
         self.header_spin.editingFinished.connect(self._header_row_changed)
-        header_label = QLabel("&Header row:")
+        header_label = QLabel("Header &row:")
         header_label.setBuddy(self.header_spin)
         form.addRow(header_label, self.header_spin)
         self.notes_label = QLabel("")

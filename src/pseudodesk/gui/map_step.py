@@ -7,6 +7,7 @@ stripped: they never leave. The mapping can be saved and reused for next month's
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
@@ -112,7 +113,7 @@ class MapStep(QWidget):
         agreement_layout.addLayout(buttons)
         layout.addWidget(agreement)
 
-        columns_label = QLabel("&Columns: choose the field each column feeds. Columns that feed no field are "
+        columns_label = QLabel("C&olumns: choose the field each column feeds. Columns that feed no field are "
                                "stripped and never leave this computer.")
         columns_label.setWordWrap(True)
         layout.addWidget(columns_label)
@@ -219,7 +220,8 @@ class MapStep(QWidget):
         if problem:
             missing = self.model.unmapped_required() if self.model else []
             text = ("Needs attention: " + ", ".join(f"'{m}'" for m in missing) + " not mapped to any column."
-                    if missing else "Needs attention: " + problem.splitlines()[0])
+                    if missing else "Needs attention: " + " ".join(problem.splitlines()))
+            text = html.escape(text, quote=False)
             self.status_label.setText(f"<span style='color:#a33;'>{text}</span>")
             return
         assert s.profile is not None and s.table is not None and s.mapping is not None

@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         outer.addLayout(body, stretch=1)
 
         bottom = QHBoxLayout()
-        self.back_button = QPushButton("◀ Bac&k")
+        self.back_button = QPushButton("◀ &Back")
         self.back_button.setAccessibleName("Previous step")
         self.next_button = QPushButton("Ne&xt ▶")
         self.next_button.setAccessibleName("Next step")
