@@ -143,3 +143,14 @@ def test_two_processes_appending_concurrently(tmp_path, memory_keyring):
     assert result.entries == 1000
     writers = [e["details"]["writer"] for _, e, _ in read_entries(path)]
     assert writers.count("A") == 500 and writers.count("B") == 500
+
+
+def test_a_line_that_is_json_but_not_an_entry_is_damaged_not_a_crash(tmp_path):
+    """A hand-added {"seq": 8} must be reported by verify and skipped by the report, not raise."""
+    from pseudodesk.core.audit import read_entries
+    from pseudodesk.core.audit_report import AuditFilter, audit_listing, listing_to_csv
+
+    log = tmp_path / "audit.jsonl"
+    log.write_bytes(b'{"seq": 8}\n{"seq": 9, "event": "x", "time": "yesterday", "details": {}}\n')
+    assert [entry for _, entry, _ in read_entries(log)] == [None, None]
+    assert listing_to_csv(audit_listing(log, AuditFilter())).count("\r\n") == 1  # the header only

@@ -261,7 +261,7 @@ def test_unreadable_lines_are_left_out_of_the_table_and_named(qtbot, store, brid
     window = open_window(qtbot, store, bridge)
     assert window.model.rowCount() == 7
     assert window.loaded.unreadable == 1
-    assert "line 8: foreign-signer: entry 8 is signed by another key (None)" in window.banner.text()
+    assert "line 8: damaged: this line is not a complete audit entry" in window.banner.text()
 
 
 def test_a_job_asked_for_while_the_bridge_is_busy_waits_for_it(qtbot, store, bridge, monkeypatch):

@@ -502,3 +502,18 @@ def test_shortcut_letters_are_unique_on_each_step(qtbot, demo_window):
         letters = [letter(t) for t in texts if letter(t)]
         clashes = {x for x in letters if letters.count(x) > 1}
         assert not clashes, f"{page.title}: shortcut letters used twice: {sorted(clashes)} in {texts}"
+
+
+def test_tab_order_follows_the_export_step_top_to_bottom(qtbot, demo_window):
+    w = demo_window
+    idle(qtbot, w)
+    w.go_to(3)
+    step = w.export_step
+    order = []
+    widget = step.key_combo
+    for _ in range(5):
+        order.append(widget)
+        widget = widget.nextInFocusChain()
+        while widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisible():
+            widget = widget.nextInFocusChain()
+    assert order == [step.key_combo, step.keys_button, step.folder_edit, step.browse_button, step.export_button]

@@ -191,7 +191,14 @@ def _parse(line: bytes) -> dict[str, Any] | None:
         entry = json.loads(line)
     except ValueError:
         return None
-    return entry if isinstance(entry, dict) and isinstance(entry.get("seq"), int) else None
+    if not (isinstance(entry, dict) and isinstance(entry.get("seq"), int) and isinstance(entry.get("event"), str)
+            and isinstance(entry.get("time"), str) and isinstance(entry.get("details"), dict)):
+        return None  # not an entry pseudodesk wrote: verification reports the line as damaged
+    try:
+        dt.datetime.fromisoformat(entry["time"])
+    except ValueError:
+        return None
+    return entry
 
 
 def record(store: KeyStore, event: str, details: dict[str, Any]) -> dict[str, Any]:

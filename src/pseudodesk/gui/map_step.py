@@ -176,6 +176,7 @@ class MapStep(QWidget):
                        doing="creating a profile")
             return
         dialog = ProfileEditorDialog(table.header, self.session.sample, self)
+        dialog.save_folder = table.path.parent  # the profile starts beside the spreadsheet it came from
         dialog.accepted.connect(lambda: dialog.saved_path and self.open_profile(dialog.saved_path))
         dialog.open()
 
