@@ -47,27 +47,15 @@ from = "dob"
 
 
 def _private_keyring(data: Path) -> None:
+    """Keys for the pictures live in memory (the tests' keyring), never in the user's keyring."""
     os.environ["PSEUDODESK_DATA_DIR"] = str(data)
+    sys.path.insert(0, str(HERE.parents[1]))
     import keyring
     from keyring.backend import KeyringBackend
 
-    class ScreenshotKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+    from tests.conftest import MemoryKeyring
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.store: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self.store.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self.store[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            self.store.pop((service, username), None)
-
-    keyring.set_keyring(ScreenshotKeyring())
+    keyring.set_keyring(type("ScreenshotKeyring", (MemoryKeyring, KeyringBackend), {})())
 
 
 def main() -> int:

@@ -194,10 +194,8 @@ def _csv_rows(n: int) -> list[tuple[str, str]]:
     return [("943 476 5919", "F")] * n
 
 
-def test_cancel_mid_run_stops_within_a_second_and_leaves_nothing(qtbot, window, tmp_path, memory_keyring):
-    import time
-
-    w = window
+def start_large_export(qtbot, w: MainWindow, tmp_path: Path, started_at: int) -> Path:
+    """A 300,000-row export under way (progress past ``started_at`` of 1000); returns its folder."""
     KeyStore().create("Pilot key")
     w.load_step.open_file(people_csv(tmp_path, _csv_rows(300_000)))
     idle(qtbot, w)
@@ -206,7 +204,15 @@ def test_cancel_mid_run_stops_within_a_second_and_leaves_nothing(qtbot, window, 
     out = tmp_path / "out"
     w.export_step.folder_edit.setText(str(out))
     click(qtbot, w.export_step.export_button)
-    qtbot.waitUntil(lambda: w.progress.value() > 100, timeout=WAIT)
+    qtbot.waitUntil(lambda: w.progress.value() > started_at, timeout=WAIT)
+    return out
+
+
+def test_cancel_mid_run_stops_within_a_second_and_leaves_nothing(qtbot, window, tmp_path, memory_keyring):
+    import time
+
+    w = window
+    out = start_large_export(qtbot, w, tmp_path, 100)
     assert w.cancel_button.isVisible()
     started = time.monotonic()
     click(qtbot, w.cancel_button)
@@ -221,15 +227,7 @@ def test_closing_during_a_run_asks_then_shuts_down_cleanly(qtbot, tmp_path, memo
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
-    KeyStore().create("Pilot key")
-    w.load_step.open_file(people_csv(tmp_path, _csv_rows(300_000)))
-    idle(qtbot, w)
-    w.map_step.open_profile(profile_file(tmp_path))
-    w.go_to(3)
-    out = tmp_path / "out"
-    w.export_step.folder_edit.setText(str(out))
-    click(qtbot, w.export_step.export_button)
-    qtbot.waitUntil(lambda: w.progress.value() > 50, timeout=WAIT)
+    out = start_large_export(qtbot, w, tmp_path, 50)
     w.close()
     assert w.isVisible()  # not without asking
     qtbot.waitUntil(lambda: _visible_dialog("confirm_close_dialog") is not None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -80,7 +81,28 @@ class SourceTableModel(QAbstractTableModel):
             self.endInsertRows()
 
 
-class MappingModel(QAbstractTableModel):
+class ListTableModel(QAbstractTableModel):
+    """A read-only table over a Python list: one item a row, the columns named in COLUMNS."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, items: list[Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items = items
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
+        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+
+class MappingModel(ListTableModel):
     """Source columns and the profile field each one feeds; the Field column is editable.
 
     The convention is the agreement's for that field (the profile fixes it, so partners
@@ -95,7 +117,7 @@ class MappingModel(QAbstractTableModel):
     def __init__(self, profile: Profile, header: tuple[str, ...], sample: list[list[str]],
                  suggestions: list[ColumnSuggestion], mapping: SourceMapping,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(list(header), parent)
         self.profile = profile
         self.header = header
         self._samples = [self._sample(sample, i) for i in range(len(header))]
@@ -144,17 +166,6 @@ class MappingModel(QAbstractTableModel):
     def unmapped_required(self) -> list[str]:
         return [self.profile.source_field(fid).label for fid in self.profile.used_source_ids()
                 if self.profile.source_field(fid).required and fid not in self._mapping.columns]
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.header)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
-        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         base = super().flags(index)
@@ -207,7 +218,7 @@ class MappingModel(QAbstractTableModel):
         return None
 
 
-class FieldStatsModel(QAbstractTableModel):
+class FieldStatsModel(ListTableModel):
     """One row per checked field: counts per status, the decision taken, and a bar (painted by a delegate)."""
 
     COLUMNS = ("Field", "Column", "Convention", "Result", "Valid", "Normalised", "Invalid", "Empty", "Decision")
@@ -215,24 +226,13 @@ class FieldStatsModel(QAbstractTableModel):
     BAR_ROLE = Qt.ItemDataRole.UserRole + 1
 
     def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._fields: list[FieldStats] = list(report.fields.values())
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._fields)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
-        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
+        fields: list[FieldStats] = list(report.fields.values())
+        super().__init__(fields, parent)
 
     def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
         if not index.isValid():
             return None
-        f = self._fields[index.row()]
+        f: FieldStats = self._items[index.row()]
         c = index.column()
         counts = f.counts
         if role == self.BAR_ROLE and c == self.BAR_COLUMN:
@@ -250,29 +250,18 @@ class FieldStatsModel(QAbstractTableModel):
         return values[c]
 
 
-class ProblemsModel(QAbstractTableModel):
+class ProblemsModel(ListTableModel):
     """Every listed problem of the report, by row number; raw values stay on this screen."""
 
     COLUMNS = ("Row", "Column", "Field", "Value", "Problem", "What happens")
 
     def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._problems: list[Problem] = sorted((p for f in report.fields.values() for p in f.problems),
-                                               key=lambda p: (p.line, p.column))
-
-    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self._problems)
-
-    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> object:  # noqa: N802
-        if role == DISPLAY and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
+        problems: list[Problem] = sorted((p for f in report.fields.values() for p in f.problems),
+                                         key=lambda p: (p.line, p.column))
+        super().__init__(problems, parent)
 
     def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
         if not index.isValid() or role not in (DISPLAY, TOOLTIP):
             return None
-        p = self._problems[index.row()]
+        p: Problem = self._items[index.row()]
         return (f"{p.line}", p.column, p.field_id, p.raw, p.reason, p.action)[index.column()]
