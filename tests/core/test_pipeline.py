@@ -251,3 +251,35 @@ def test_check_reports_without_writing(tmp_path, pilot):
     assert report.rows == 4 and report.fields["postcode"].counts["invalid"] == 1
     assert seen[-1] == 1.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["people.csv"]
+
+
+def test_remembered_checks_change_neither_a_byte_nor_the_report(tmp_path, demo_paths, monkeypatch):
+    """Each distinct value is checked once per column; output and report equal checking every cell."""
+    from pseudodesk.core import pipeline
+
+    profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
+    mapping = load_mapping(demo_paths["mapping"])
+    table = read_table(demo_paths["spreadsheet"])
+    remembered = run(profile, table, mapping, KEY_A, tmp_path / "memo", allow_demo_recipient=True,
+                     accept_expired=True, name="x")
+    original_init = pipeline.MemoCheck.__init__
+    monkeypatch.setattr(pipeline.MemoCheck, "__init__", lambda self, rule, limit=0: original_init(self, rule, 0))
+    every_cell = run(profile, table, mapping, KEY_A, tmp_path / "plain", allow_demo_recipient=True,
+                     accept_expired=True, name="x")
+    assert remembered.csv_sha256 == every_cell.csv_sha256
+    for fid, stats in remembered.report.fields.items():
+        other = every_cell.report.fields[fid]
+        assert (stats.counts, stats.decision, stats.problems, stats.notices) == \
+            (other.counts, other.decision, other.problems, other.notices)
+
+
+def test_memory_replays_the_assumptions_a_check_counts():
+    from pseudodesk.core.conventions import CONVENTIONS
+    from pseudodesk.core.pipeline import MemoCheck
+
+    values = ["01/02/03", "01/02/03", "2003-02-01", "01/02/03", "05/06/07"]
+    plain_rule = CONVENTIONS["dob"].rule()
+    memo_rule = CONVENTIONS["dob"].rule()
+    memo = MemoCheck(memo_rule)
+    assert [plain_rule.check(v) for v in values] == [memo(v) for v in values]
+    assert memo_rule.notes == plain_rule.notes and sum(plain_rule.notes.values()) == 4

@@ -88,6 +88,38 @@ class RunResult:
     manifest: Path | None = None
 
 
+class MemoCheck:
+    """``rule.check`` with a per-column memory: each distinct raw value is checked once.
+
+    Extracts repeat themselves (a gender column has a handful of spellings, a date column a
+    few thousand dates), so most cells are a dictionary look-up. Rules are deterministic
+    once their survey is done; the only side effect a check has, counting an assumption in
+    ``rule.notes`` for the report, is recorded with the value and replayed on every hit, so
+    the report is the same as without the memory. The memory is bounded: past ``limit``
+    distinct values (a column of unique NHS numbers) it stops remembering new ones.
+    """
+
+    def __init__(self, rule: ColumnRule, limit: int = 100_000) -> None:
+        self.rule = rule
+        self.limit = limit
+        self._seen: dict[str, tuple[Checked, tuple[str, ...]]] = {}
+
+    def __call__(self, raw: str) -> Checked:
+        hit = self._seen.get(raw)
+        if hit is not None:
+            result, noted = hit
+            for note in noted:
+                self.rule.notes[note] += 1
+            return result
+        notes = self.rule.notes
+        before = dict(notes) if notes else None
+        result = self.rule.check(raw)
+        if len(self._seen) < self.limit:
+            noted = tuple(k for k, n in notes.items() for _ in range(n - (before or {}).get(k, 0)))
+            self._seen[raw] = (result, noted)
+        return result
+
+
 @dataclass
 class _Column:
     """A source field to check: where it is read from and its rule for this run."""
@@ -97,6 +129,10 @@ class _Column:
     column: str
     rule: ColumnRule
     stats: FieldStats
+    check: MemoCheck = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.check = MemoCheck(self.rule)
 
 
 _ACTION_WORDS = {"blank": "blanked", "exclude": "excluded", "block": "blocked"}
@@ -184,7 +220,7 @@ class Plan:
             bad: list[str] = []
             for c in self.inputs:
                 raw = row[c.index]
-                result = c.rule.check(raw)
+                result = c.check(raw)
                 c.stats.counts[result.status.value] += 1
                 if result.status is Status.INVALID:
                     bad.append(c.field_id)
