@@ -5,6 +5,7 @@ the top of README.md and by .ci/run:
 
     python3 installer/bootstrap.py app      # set up .venv, open the window on the demo data
     python3 installer/bootstrap.py test     # set up .venv, run every check headless
+    python3 installer/bootstrap.py bench    # the performance benchmark (docs/performance.md)
 
 What "test" runs, in order (any failure makes the exit status non-zero):
   1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt;
@@ -52,9 +53,33 @@ def _lock_without_qt() -> str:
     return "\n".join(out) + "\n"
 
 
-def _ensure_env(env: Path, *, with_qt: bool) -> Path:
+def _lock_pins(text: str) -> set[str]:
+    """The entries' first lines (name, version and environment marker) of a lock file."""
+    return {line.rstrip(" \\") for line in text.splitlines()
+            if line and not line[0].isspace() and not line.startswith("#") and "==" in line}
+
+
+def _bench_lock() -> str:
+    """The app's lock (without Qt) plus the entries of benchmarks/requirements.lock it does not already
+    pin under the same marker (pip refuses a requirement given twice)."""
+    base = _lock_without_qt()
+    taken = _lock_pins(base)
+    out: list[str] = []
+    skipping = False
+    for line in (ROOT / "benchmarks" / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            skipping = line.rstrip(" \\") in taken  # the same pin under the same marker
+        elif line.startswith("#"):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return base + "\n".join(out) + "\n"
+
+
+def _ensure_env(env: Path, *, with_qt: bool, lock_text: str | None = None) -> Path:
     """Create or refresh a virtual environment; returns its Python."""
-    lock_text = LOCK.read_text(encoding="utf-8") if with_qt else _lock_without_qt()
+    if lock_text is None:
+        lock_text = LOCK.read_text(encoding="utf-8") if with_qt else _lock_without_qt()
     stamp_value = hashlib.sha256(
         lock_text.encode() + (ROOT / "pyproject.toml").read_bytes()
     ).hexdigest()
@@ -148,11 +173,17 @@ def take_screenshots(extra: list[str]) -> int:
     return first or scaled
 
 
+def run_benchmark(extra: list[str]) -> int:
+    """benchmarks/run.py in .venv-bench (the app without Qt, plus pyarrow, pandas, openpyxl, matplotlib)."""
+    python = _ensure_env(ROOT / ".venv-bench", with_qt=False, lock_text=_bench_lock())
+    return subprocess.run([str(python), str(ROOT / "benchmarks" / "run.py"), *extra], cwd=ROOT).returncode
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):
         print("pseudodesk needs Python 3.11 or newer", file=sys.stderr)
         return 2
-    if not argv or argv[0] not in {"app", "test", "setup", "screenshots"}:
+    if not argv or argv[0] not in {"app", "test", "setup", "screenshots", "bench"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
@@ -162,6 +193,8 @@ def main(argv: list[str]) -> int:
         return run_app(extra)
     if command == "screenshots":
         return take_screenshots(extra)
+    if command == "bench":
+        return run_benchmark(extra)
     _ensure_env(ROOT / ".venv", with_qt=True)
     return 0
 

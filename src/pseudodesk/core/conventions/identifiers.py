@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import operator
 import re
 
 from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
 
 _NHS_SHAPE = re.compile(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")
+_NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """Modulus 11 check digit for the first nine digits; None when the number can never be issued."""
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1)))
+    total = sum(map(operator.mul, map(int, first_nine), _NHS_WEIGHTS))
     check = 11 - total % 11
     if check == 11:
         return 0
@@ -31,7 +33,7 @@ def check_nhs_number(raw: str) -> Checked:
         return EMPTY
     if not _NHS_SHAPE.match(value):
         return invalid("not 10 digits (spaces or hyphens in 3-3-4 groups are allowed)")
-    digits = re.sub(r"\D", "", value)
+    digits = value.replace(" ", "").replace("-", "")  # the shape allows only these separators
     if len(set(digits)) == 1:
         return invalid("one digit repeated: never issued as a real NHS number")
     if nhs_check_digit(digits[:9]) != int(digits[9]):

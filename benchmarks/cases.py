@@ -1,0 +1,131 @@
+"""One benchmark case, run in its own process so its peak memory is its own.
+
+    python benchmarks/cases.py CASE INPUT OUTPUT_DIR
+
+Cases:
+  pseudodesk-cms / pseudodesk-7z   the whole pseudodesk run (read, check, normalise,
+                                   pseudonymise, strip, write, encrypt) to CMS or 7z
+  floor-csv                        pyarrow.csv read + write of the same five columns
+  floor-xlsx                       calamine reading the sheet, nothing else
+  baseline-csv / baseline-xlsx     what a capable analyst would write with pandas:
+                                   read_csv / read_excel(openpyxl), per-column normalising,
+                                   Series.apply with hmac, to_csv, then CMS encryption
+
+Prints one line of JSON: rows written and the seconds the work took.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+KEY = bytes(range(32))
+OUTPUT_COLUMNS = ["PERSON_ID", "DOB", "GENDER", "POST CODE", "ETHNICITY"]
+
+
+def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
+    from dataclasses import replace
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from pseudodesk.core.audit import Signer
+    from pseudodesk.core.mapping import suggest_mapping
+    from pseudodesk.core.pipeline import run
+    from pseudodesk.core.profile import KeyRef, Recipient, load_profile
+    from pseudodesk.core.pseudonym import ProjectKey
+    from pseudodesk.core.readers import read_table
+    from pseudodesk.core.resources import DEMO_CERTIFICATE, EXAMPLE_PROFILE, resource_path
+
+    profile = replace(load_profile(resource_path(*EXAMPLE_PROFILE)), key=KeyRef())
+    if mode == "7z":
+        profile = replace(profile, recipient=Recipient("passphrase"))
+    else:
+        profile = replace(profile, recipient=Recipient("certificate", (resource_path(*DEMO_CERTIFICATE),)))
+    table = read_table(source)
+    mapping = suggest_mapping(profile, table.header, table.preview(200))
+    result = run(profile, table, mapping, ProjectKey("bench", KEY), out, signer=Signer(Ed25519PrivateKey.generate()),
+                 name="pseudodesk-" + mode, overwrite=True, accept_expired=True, allow_demo_recipient=True)
+    return result.rows_written
+
+
+def floor_csv(source: Path, out: Path) -> int:
+    import pyarrow as pa
+    from pyarrow import csv
+
+    names = ["NHS No", "Date of Birth", "Sex", "Postcode", "Ethnicity"]
+    convert = csv.ConvertOptions(column_types={name: pa.string() for name in names}, include_columns=names)
+    table = csv.read_csv(source, convert_options=convert)
+    csv.write_csv(table, out / "floor.csv")
+    return table.num_rows
+
+
+def floor_xlsx(source: Path, out: Path) -> int:
+    from python_calamine import CalamineWorkbook
+
+    rows = CalamineWorkbook.from_path(str(source)).get_sheet_by_index(0).to_python()
+    return len(rows) - 1
+
+
+def baseline(source: Path, out: Path) -> int:
+    import hashlib
+    import hmac
+
+    import pandas as pd
+
+    from pseudodesk.core.export import encrypt_cms, load_certificates
+    from pseudodesk.core.resources import DEMO_CERTIFICATE, resource_path
+
+    if source.suffix == ".csv":
+        df = pd.read_csv(source, dtype=str, keep_default_na=False)
+    else:
+        df = pd.read_excel(source, dtype=str, engine="openpyxl").fillna("")
+
+    def nhs_ok(value: str) -> str:
+        digits = value.replace(" ", "")
+        if len(digits) != 10 or not digits.isdigit():
+            return ""
+        check = 11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1))) % 11
+        return digits if (0 if check == 11 else check) == int(digits[9]) else ""
+
+    def person_id(value: str) -> str:
+        return hmac.new(KEY, value.encode(), hashlib.sha256).hexdigest().upper() if value else ""
+
+    nhs = df["NHS No"].apply(nhs_ok)
+    out_df = pd.DataFrame({
+        "PERSON_ID": nhs.apply(person_id),
+        "DOB": pd.to_datetime(df["Date of Birth"], format="mixed", dayfirst=True, errors="coerce")
+        .dt.strftime("%d/%m/%Y").fillna(""),
+        "GENDER": df["Sex"].str.strip().str.upper().str[0].map({"M": "M", "F": "F", "B": "M", "G": "F"}).fillna(""),
+        "POST CODE": df["Postcode"].str.upper().str.replace(" ", "", regex=False)
+        .str.replace(r"^(.+)(\d[A-Z]{2})$", r"\1 \2", regex=True),
+        "ETHNICITY": df["Ethnicity"].str.strip(),
+    })
+    data = out_df.to_csv(index=False).encode("utf-8")
+    (out / "baseline.csv.p7m").write_bytes(encrypt_cms(data, load_certificates([resource_path(*DEMO_CERTIFICATE)])))
+    return len(out_df)
+
+
+def main() -> int:
+    case, source, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    if case.startswith("pseudodesk-"):
+        rows = pseudodesk_run(source, out, case.split("-", 1)[1])
+    elif case == "floor-csv":
+        rows = floor_csv(source, out)
+    elif case == "floor-xlsx":
+        rows = floor_xlsx(source, out)
+    elif case.startswith("baseline-"):
+        rows = baseline(source, out)
+    else:
+        raise SystemExit(f"unknown case {case}")
+    print(json.dumps({"rows": rows, "seconds": time.perf_counter() - started}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
