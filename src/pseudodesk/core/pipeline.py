@@ -21,6 +21,7 @@ import hashlib
 import io
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -209,70 +210,102 @@ class Plan:
         return self.report
 
     def transform(self, batch: RowBatch) -> tuple[list[list[str]], list[list[bool]]]:
-        """Check and transform one batch; returns the rows to write and their 'plain' flags."""
+        """Check and transform one batch; returns the rows to write and their 'plain' flags.
+
+        Column by column (each input column checked in one comprehension, each output column
+        built in one), which is several times faster in CPython than cell by cell; the report
+        gets exactly what a row-by-row pass would give it, in the same order.
+        """
         report = self.report
         policy = report.policy
         action = ACTIONS[policy]
-        out_rows: list[list[str]] = []
-        out_plain: list[list[bool]] = []
-        for line, row in zip(batch.lines, batch.rows):
-            checked: list[Checked] = []
-            bad: list[str] = []
-            for c in self.inputs:
-                raw = row[c.index]
-                result = c.check(raw)
-                c.stats.counts[result.status.value] += 1
-                if result.status is Status.INVALID:
-                    bad.append(c.field_id)
+        rows, lines = batch.rows, batch.lines
+        n = len(rows)
+        columns: list[list[Checked]] = []
+        bad_fields: dict[int, list[str]] = {}  # row position -> ids of its invalid fields, in input order
+        for c in self.inputs:
+            index, check = c.index, c.check
+            column = [check(row[index]) for row in rows]
+            columns.append(column)
+            counts = c.stats.counts
+            for status, count in Counter(x.status for x in column).items():
+                counts[status.value] += count
+            for i in [i for i, x in enumerate(column) if x.reason or x.status is INVALID]:
+                x = column[i]
+                if x.status is INVALID:
+                    bad_fields.setdefault(i, []).append(c.field_id)
                     if len(c.stats.problems) < MAX_LISTED:
-                        c.stats.problems.append(Problem(line, c.field_id, c.column, result.reason, raw, action))
+                        c.stats.problems.append(Problem(lines[i], c.field_id, c.column, x.reason, rows[i][index],
+                                                        action))
                     else:
                         report.truncated += 1
-                elif result.reason:
-                    if len(c.stats.notices) < MAX_LISTED:
-                        c.stats.notices.append(Notice(line, c.field_id, c.column, raw, result.value, result.reason))
-                    else:
-                        report.truncated += 1
-                checked.append(result)
-            if bad and policy != "block":
-                report.rejects.append(Reject(line, _ACTION_WORDS[policy], tuple(bad)))
-                if policy == "exclude":
-                    continue
-            values: list[str] = []
-            plain: list[bool] = []
-            names: list[str] | None = None
-            for name, slots, pseudonymiser, scan_skip in self.outputs:
-                parts = [checked[s] for s in slots]
-                if name in self.always_derived:
-                    assert pseudonymiser is not None
-                    values.append(pseudonymiser(parts, row))
-                    plain.append(True)
-                    continue
-                usable = bool(parts) and all(p.status not in (Status.EMPTY, Status.INVALID) for p in parts)
-                if not usable:
-                    # A pseudonym of a missing value would link every blank record together.
-                    values.append("")
-                    plain.append(False)
-                    report.blank_outputs[name] += 1
-                    continue
-                if pseudonymiser is not None:
-                    values.append(pseudonymiser(parts, row))
-                    plain.append(True)
-                    continue
-                value = parts[0].value
-                if scan_skip is not None:
-                    if names is None:
-                        names = name_tokens(row[i] for i in self.name_columns)
-                    for kind, text in find_identifiers(value, scan_skip, names):
-                        report.findings.append(Finding(line, name, kind, text))
-                values.append(value)
-                plain.append(parts[0].plain)
-            out_rows.append(values)
+                elif len(c.stats.notices) < MAX_LISTED:
+                    c.stats.notices.append(Notice(lines[i], c.field_id, c.column, rows[i][index], x.value, x.reason))
+                else:
+                    report.truncated += 1
+        kept = range(n)
+        if bad_fields and policy != "block":
+            word = _ACTION_WORDS[policy]
+            report.rejects.extend(Reject(lines[i], word, tuple(bad_fields[i])) for i in sorted(bad_fields))
+            if policy == "exclude":
+                kept = [i for i in range(n) if i not in bad_fields]  # type: ignore[assignment]
+        out_values: list[list[str]] = []
+        out_plain: list[list[bool]] = []
+        scanned: list[tuple[str, list[str], list[bool], frozenset[str]]] = []
+        for name, slots, derive, scan_skip in self.outputs:
+            parts = [columns[s] for s in slots]
+            if name in self.always_derived:
+                assert derive is not None
+                values = [derive([p[i] for p in parts], rows[i]) for i in kept]
+                plain = [True] * len(values)
+            elif len(parts) == 1:
+                only = parts[0]
+                usable = [only[i].status is VALID or only[i].status is NORMALISED for i in kept]
+                if derive is None:
+                    values = [only[i].value if ok else "" for i, ok in zip(kept, usable)]
+                    plain = [only[i].plain if ok else False for i, ok in zip(kept, usable)]
+                else:
+                    values = [derive([only[i]], rows[i]) if ok else "" for i, ok in zip(kept, usable)]
+                    plain = usable
+            else:
+                usable = [bool(parts) and all(p[i].status is VALID or p[i].status is NORMALISED for p in parts)
+                          for i in kept]
+                if derive is None:  # a kept field reads one source; several only for derived outputs
+                    values = [parts[0][i].value if ok else "" for i, ok in zip(kept, usable)]
+                    plain = [parts[0][i].plain if ok else False for i, ok in zip(kept, usable)]
+                else:
+                    values = [derive([p[i] for p in parts], rows[i]) if ok else "" for i, ok in zip(kept, usable)]
+                    plain = usable
+            if name not in self.always_derived:
+                report.blank_outputs[name] += usable.count(False)
+                if derive is None and scan_skip is not None:
+                    scanned.append((name, values, usable, scan_skip))
+            out_values.append(values)
             out_plain.append(plain)
-        report.rows += len(batch.rows)
-        report.rows_written += len(out_rows)
-        return out_rows, out_plain
+        if scanned:
+            self._scan(scanned, [rows[i] for i in kept], [lines[i] for i in kept])
+        report.rows += n
+        written = len(kept)
+        report.rows_written += written
+        if not out_values:
+            return [[] for _ in range(written)], [[] for _ in range(written)]
+        return list(map(list, zip(*out_values))), list(map(list, zip(*out_plain)))
 
+    def _scan(self, scanned: list[tuple[str, list[str], list[bool], frozenset[str]]],
+              rows: list[list[str]], lines: list[int]) -> None:
+        """Identifiers in kept free-text outputs, row by row (the order the report lists them in)."""
+        for position, (row, line) in enumerate(zip(rows, lines)):
+            names: list[str] | None = None
+            for name, values, usable, skip in scanned:
+                if not usable[position]:
+                    continue
+                if names is None:
+                    names = name_tokens(row[i] for i in self.name_columns)
+                for kind, text in find_identifiers(values[position], skip, names):
+                    self.report.findings.append(Finding(line, name, kind, text))
+
+
+INVALID, VALID, NORMALISED = Status.INVALID, Status.VALID, Status.NORMALISED
 
 Derive = Callable[[list[Checked], list[str]], str]
 """An output computed from the checked inputs and the raw source row."""

@@ -13,7 +13,7 @@ _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """Modulus 11 check digit for the first nine digits; None when the number can never be issued."""
-    total = sum(map(operator.mul, map(int, first_nine), _NHS_WEIGHTS))
+    total: int = sum(map(operator.mul, map(int, first_nine), _NHS_WEIGHTS))
     check = 11 - total % 11
     if check == 11:
         return 0
