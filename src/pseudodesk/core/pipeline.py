@@ -103,10 +103,11 @@ class MemoCheck:
     def __init__(self, rule: ColumnRule, limit: int = 100_000) -> None:
         self.rule = rule
         self.limit = limit
-        self._seen: dict[str, tuple[Checked, tuple[str, ...]]] = {}
+        self.quiet: dict[str, Checked] = {}  # values whose check counted nothing: a bare look-up
+        self._noted: dict[str, tuple[Checked, tuple[str, ...]]] = {}
 
     def __call__(self, raw: str) -> Checked:
-        hit = self._seen.get(raw)
+        hit = self._noted.get(raw)
         if hit is not None:
             result, noted = hit
             for note in noted:
@@ -115,9 +116,12 @@ class MemoCheck:
         notes = self.rule.notes
         before = dict(notes) if notes else None
         result = self.rule.check(raw)
-        if len(self._seen) < self.limit:
+        if len(self.quiet) + len(self._noted) < self.limit:
             noted = tuple(k for k, n in notes.items() for _ in range(n - (before or {}).get(k, 0)))
-            self._seen[raw] = (result, noted)
+            if noted:
+                self._noted[raw] = (result, noted)
+            else:
+                self.quiet[raw] = result
         return result
 
 
@@ -224,8 +228,8 @@ class Plan:
         columns: list[list[Checked]] = []
         bad_fields: dict[int, list[str]] = {}  # row position -> ids of its invalid fields, in input order
         for c in self.inputs:
-            index, check = c.index, c.check
-            column = [check(row[index]) for row in rows]
+            index, check, remembered = c.index, c.check, c.check.quiet.get
+            column = [remembered(row[index]) or check(row[index]) for row in rows]  # Checked is never falsy
             columns.append(column)
             counts = c.stats.counts
             for status, count in Counter(x.status for x in column).items():
