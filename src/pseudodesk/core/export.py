@@ -19,7 +19,7 @@ import io
 import os
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -142,7 +142,7 @@ def generate_passphrase() -> str:
     return "-".join(groups)
 
 
-def write_7z(target: IO[bytes], data: bytes, member_name: str, passphrase: str, *,
+def write_7z(target: IO[bytes], data: bytes | Iterable[bytes], member_name: str, passphrase: str, *,
              cancel: Callable[[], bool] | None = None,
              progress: Callable[[float], None] | None = None) -> None:
     """A .7z archive holding one file, LZMA2 (preset 1) + AES-256, headers encrypted.
@@ -151,15 +151,18 @@ def write_7z(target: IO[bytes], data: bytes, member_name: str, passphrase: str, 
     not compress. Measured on a 200,000-row LCP export (17.9 MB CSV): default preset
     24.5 s -> 7.8 MB, preset 1 2.7 s -> 9.0 MB (docs/performance.md).
 
-    py7zr reads the member in blocks; ``cancel`` is polled before each block (raising
-    :class:`Cancelled`), so stopping a large export takes effect at once, not after the
-    whole compression. ``progress`` receives the share of ``data`` read so far.
+    ``data`` is the member's bytes, or chunks of them made while py7zr reads (the run's CSV,
+    batch by batch, so memory does not grow with the file). py7zr reads in blocks;
+    ``cancel`` is polled before each block (raising :class:`Cancelled`), so stopping a large
+    export takes effect at once. ``progress`` (bytes only) receives the share read so far.
     """
     import py7zr
 
+    source: io.BytesIO = (_WatchedBytes(data, cancel, progress) if isinstance(data, bytes)
+                          else _StreamedBytes(iter(data), cancel))
     filters = [{"id": py7zr.FILTER_LZMA2, "preset": 1}, {"id": py7zr.FILTER_CRYPTO_AES256_SHA256}]
     with py7zr.SevenZipFile(target, "w", password=passphrase, header_encryption=True, filters=filters) as archive:
-        archive.writef(_WatchedBytes(data, cancel, progress), member_name)
+        archive.writef(source, member_name)
 
 
 class _WatchedBytes(io.BytesIO):
@@ -179,6 +182,36 @@ class _WatchedBytes(io.BytesIO):
         if self._progress is not None:
             self._progress(min(self.tell() / self._size, 1.0))
         return chunk
+
+
+class _StreamedBytes(io.BytesIO):
+    """Chunks handed to py7zr as it reads; only the chunk being read is in memory.
+
+    A BytesIO so py7zr accepts it as a member; py7zr asks its buffer's size only to tell an
+    empty member from a non-empty one, and records the real size from what it read.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], cancel: Callable[[], bool] | None) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._cancel = cancel
+        self._pending = bytearray()
+
+    def getbuffer(self) -> memoryview:
+        return memoryview(b"\0")  # "not empty": the member's length is known only at the end
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._cancel is not None and self._cancel():
+            raise Cancelled()
+        while size is None or size < 0 or len(self._pending) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._pending += chunk
+        cut = len(self._pending) if size is None or size < 0 else min(size, len(self._pending))
+        out = bytes(self._pending[:cut])
+        del self._pending[:cut]
+        return out
 
 
 # --- atomic writes ---------------------------------------------------------------------

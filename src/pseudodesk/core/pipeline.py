@@ -22,7 +22,7 @@ import io
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -456,7 +456,7 @@ def _run(
     progress: Progress,
     cancel: Cancel,
 ) -> RunResult:
-    from pseudodesk.core.manifest import build_manifest, manifest_path_for, sign_manifest
+    from pseudodesk.core.manifest import build_manifest, file_sha256, manifest_path_for, sign_manifest
 
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)
@@ -479,40 +479,64 @@ def _run(
             raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
 
     encoder = CsvEncoder(profile.output_names)
-    plaintext = io.BytesIO()  # the CSV lives only in memory until it is encrypted
+    digest = hashlib.sha256()
     total = max(table.row_count, 1)
     progress(0.0, "Reading and checking")
     survey_share = 0.25 if plan.needs_survey else 0.0
     plan.survey(table, batch_size, progress, cancel, survey_share)
-    for batch in table.iter_batches(batch_size):
+    end_share = 0.9 if method == "cms" else 0.95  # CMS encrypts the whole CSV afterwards
+
+    def csv_chunks() -> Iterator[bytes]:
+        """The plaintext CSV, batch by batch; it never reaches the disk unencrypted."""
+        for batch in table.iter_batches(batch_size):
+            if cancel():
+                raise Cancelled()
+            rows, plain = plan.transform(batch)
+            data = encoder.encode(rows, plain)
+            digest.update(data)
+            done = plan.report.rows
+            progress(survey_share + (end_share - survey_share) * min(done / total, 1.0),
+                     f"Processed {done:,} of {table.row_count:,} rows")
+            yield data
+        if method == "7z":
+            progress(end_share, "Encrypting")  # py7zr finishes the archive
+
+    def finished_report() -> CheckReport:
+        report = plan.finish()
+        if report.rows == 0:
+            raise ExportError(f"{table.path.name} has a header but no data rows; nothing to export.")
+        blocking = report.blocking_reasons()
+        if blocking:
+            raise ChecksBlockExport(blocking)
+        if report.rows_written == 0:
+            raise ExportError("Every row was excluded by the checks; nothing to export.")
+        return report
+
+    if method == "cms":
+        # cryptography's CMS API encrypts bytes, so the CSV is held in memory (only the output
+        # columns: smaller than the input); docs/performance.md has the measurements.
+        plaintext = io.BytesIO()
+        for chunk in csv_chunks():
+            plaintext.write(chunk)
+        report = finished_report()
+        csv_bytes = plaintext.getvalue()
+        del plaintext
         if cancel():
             raise Cancelled()
-        rows, plain = plan.transform(batch)
-        plaintext.write(encoder.encode(rows, plain))
-        done = plan.report.rows
-        progress(survey_share + (0.9 - survey_share) * min(done / total, 1.0),
-                 f"Processed {done:,} of {table.row_count:,} rows")
-    report = plan.finish()
-    if report.rows == 0:
-        raise ExportError(f"{table.path.name} has a header but no data rows; nothing to export.")
-    blocking = report.blocking_reasons()
-    if blocking:
-        raise ChecksBlockExport(blocking)
-    if report.rows_written == 0:
-        raise ExportError("Every row was excluded by the checks; nothing to export.")
-    csv_bytes = plaintext.getvalue()
-    if cancel():
-        raise Cancelled()
-    progress(0.9, "Encrypting")
-    with atomic_output(output, overwrite=overwrite) as f:
-        if method == "cms":
+        progress(0.9, "Encrypting")
+        with atomic_output(output, overwrite=overwrite) as f:
             f.write(encrypt_cms(csv_bytes, certificates))
-        else:
-            assert passphrase is not None
-            write_7z(f, csv_bytes, stem + ".csv", passphrase, cancel=cancel,
-                     progress=lambda share: progress(0.9 + 0.05 * share, "Encrypting"))
-        if cancel():
-            raise Cancelled()
+            del csv_bytes
+            if cancel():
+                raise Cancelled()
+    else:
+        # 7z streams: py7zr compresses and encrypts each batch as it is made, so memory does not
+        # grow with the input. The checks' verdict comes at the end, still inside the atomic
+        # write: a blocked or cancelled export leaves only a deleted temporary file (encrypted).
+        assert passphrase is not None
+        with atomic_output(output, overwrite=overwrite) as f:
+            write_7z(f, csv_chunks(), stem + ".csv", passphrase, cancel=cancel)
+            report = finished_report()
     result = RunResult(
         output=output,
         method=method,
@@ -524,8 +548,8 @@ def _run(
         key_id=key.id,
         key_fingerprint=key.fingerprint,
         recipient_fingerprints=[certificate_fingerprint(c) for c in certificates],
-        csv_sha256=hashlib.sha256(csv_bytes).hexdigest(),
-        output_sha256=hashlib.sha256(output.read_bytes()).hexdigest(),
+        csv_sha256=digest.hexdigest(),
+        output_sha256=file_sha256(output)[0],
         seconds=0.0,
     )
     progress(0.95, "Signing the manifest")
