@@ -186,3 +186,38 @@ def test_chunked_lines_are_the_lines_the_file_gives(tmp_path, newline, chunk):
         expected = list(f)
     with path.open("r", encoding="utf-8", newline="") as f:
         assert list(text_lines(f, chunk)) == expected
+
+
+def test_preview_reads_the_first_rows_without_the_whole_file_pass(tmp_path):
+    """A preview shows the first rows at once; only the whole read finds a ragged row far below,
+    and the pipeline refuses to run on a preview."""
+    from pseudodesk.core.errors import RaggedRows, ReaderError
+    from pseudodesk.core.pipeline import check
+    from pseudodesk.core.profile import parse_profile
+    from pseudodesk.core.mapping import suggest_mapping
+
+    path = tmp_path / "big.csv"
+    path.write_text("NHS Number,Sex\n" + "943 476 5919,F\n" * 50_000 + "4505577104,M,extra\n", encoding="utf-8")
+    preview = read_table(path, preview_only=True)
+    assert preview.row_count == -1 and preview.header == ("NHS Number", "Sex")
+    assert preview.preview(3) == [["943 476 5919", "F"]] * 3
+    with pytest.raises(RaggedRows):
+        read_table(path)
+    profile = parse_profile(b"""
+format = "pseudodesk-profile/1"
+[agreement]
+name = "P"
+version = "1"
+[recipient]
+mode = "passphrase"
+[[source_fields]]
+id = "nhs_number"
+convention = "nhs_number"
+aliases = ["NHS Number"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs_number"
+""")
+    with pytest.raises(ReaderError, match="only the first rows were read"):
+        check(profile, preview, suggest_mapping(profile, preview.header))

@@ -35,6 +35,7 @@ from pseudodesk.core.errors import (
     KeyProblem,
     ProfileError,
     PseudodeskError,
+    ReaderError,
 )
 from pseudodesk.core.export import (
     CsvEncoder,
@@ -148,6 +149,9 @@ class Plan:
 
     def __init__(self, profile: Profile, table: SourceTable, mapping: SourceMapping,
                  key: ProjectKey | None, *, salt: str | None = None, today: dt.date | None = None) -> None:
+        if table.row_count < 0:
+            raise ReaderError(table.path, "only the first rows were read for a preview; read the whole file "
+                              "before checking or exporting")
         self.profile = profile
         header = table.header
         resolved = mapping.resolve(profile, header)

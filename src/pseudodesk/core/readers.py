@@ -54,6 +54,7 @@ EXCEL_DEFAULT_PASSWORD = "VelvetSweatshop"
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CHUNK = 1 << 20
+PREVIEW_BYTES = 1 << 20  # what a preview reads to guess the encoding
 NL = b"\n"
 
 
@@ -63,11 +64,17 @@ def read_table(
     sheet: str | None = None,
     header_row: int = 1,
     password: str | None = None,
+    preview_only: bool = False,
 ) -> SourceTable:
     """Open a CSV or workbook for streaming; raises a :class:`ReaderError` subclass.
 
     ``header_row`` is 1-based (the Excel row number, or the CSV record number);
     rows above it are ignored. ``sheet`` defaults to the first visible worksheet.
+
+    ``preview_only`` (CSV): read just enough to show the first rows at once, without the
+    pass over the whole file that counts rows, finds ragged or blank rows and confirms the
+    encoding. ``row_count`` is then -1 and ``issues`` empty; read the file again without it
+    before checking or exporting. Workbooks are read whole either way.
     """
     path = Path(path)
     if header_row < 1:
@@ -78,7 +85,7 @@ def read_table(
         raise SourceNotFound(path, "this is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, header_row)
+        return _read_csv(path, header_row, preview_only)
     if suffix in WORKBOOK_SUFFIXES:
         return _read_workbook(path, sheet, header_row, password)
     raise UnsupportedFormat(
@@ -101,8 +108,10 @@ def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
 # --- CSV ------------------------------------------------------------------------------
 
 
-def detect_encoding(path: Path) -> str:
-    """Return a Python codec name for the file, or raise EncodingProblem / EmptyFile."""
+def detect_encoding(path: Path, limit: int | None = None) -> str:
+    """Return a Python codec name for the file, or raise EncodingProblem / EmptyFile.
+
+    With ``limit``, only the first ``limit`` bytes are looked at (a preview's guess)."""
     with path.open("rb") as f:
         head = f.read(4)
         if head.startswith(codecs.BOM_UTF8):
@@ -113,7 +122,9 @@ def detect_encoding(path: Path) -> str:
         decoder = codecs.getincrementaldecoder("utf-8")()
         line = 1
         saw_multibyte_at: int | None = None
+        seen = 0
         while chunk := f.read(_CHUNK):
+            seen += len(chunk)
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -129,12 +140,14 @@ def detect_encoding(path: Path) -> str:
                         f"{bad_line} is not. Re-save the file from Excel as "
                         "'CSV UTF-8 (Comma delimited)' and try again.",
                     ) from None
-                return _check_cp1252(path)
+                return "cp1252" if limit is not None else _check_cp1252(path)
             if saw_multibyte_at is None:
                 m = _UTF8_MULTIBYTE.search(chunk)
                 if m:
                     saw_multibyte_at = line + chunk.count(NL, 0, m.start())
             line += chunk.count(NL)
+            if limit is not None and seen >= limit:
+                return "utf-8"
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -189,22 +202,22 @@ def sniff_delimiter(sample: str) -> str:
     return best
 
 
-def _read_csv(path: Path, header_row: int) -> SourceTable:
+def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> SourceTable:
     if path.stat().st_size == 0:
         raise EmptyFile(path, "the file is empty (0 bytes)")
     with path.open("rb") as raw:
         head = raw.read(8192)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise NotASpreadsheet(path, "this is binary data, not CSV text (is it a workbook with the wrong extension?)")
-    encoding = detect_encoding(path)
-    with path.open("r", encoding=encoding, newline="") as f:
+    encoding = detect_encoding(path, limit=PREVIEW_BYTES if preview_only else None)
+    with path.open("r", encoding=encoding, newline="", errors="replace" if preview_only else "strict") as f:
         sample = f.read(65536)
     if not sample.strip():
         raise EmptyFile(path, "the file contains no text, only blank lines")
     delimiter = sniff_delimiter(sample)
 
     def records() -> Iterator[tuple[int, list[str]]]:
-        with path.open("r", encoding=encoding, newline="") as f:
+        with path.open("r", encoding=encoding, newline="", errors="replace" if preview_only else "strict") as f:
             reader = csv.reader(text_lines(f), delimiter=delimiter, strict=False)
             start = 1
             try:
@@ -230,6 +243,8 @@ def _read_csv(path: Path, header_row: int) -> SourceTable:
             header = list(names)
             width = len(header)
             raw_rows_from = index
+            if preview_only:
+                break
             continue
         scan.feed(line, cells, width)
     if header is None:
@@ -244,7 +259,7 @@ def _read_csv(path: Path, header_row: int) -> SourceTable:
                 yield line, cells
 
     return SourceTable(
-        path=path, format="csv", header=tuple(header), row_count=scan.rows,
+        path=path, format="csv", header=tuple(header), row_count=-1 if preview_only else scan.rows,
         header_row=header_row, encoding=encoding, delimiter=delimiter,
         issues=issues, _raw_rows=data_rows,
     )

@@ -171,7 +171,8 @@ class ExportStep(QWidget):
                 verb = "pseudonym of" if f.role in ("pseudonym", "openpseudonymiser") else "from"
                 outputs.append(f"<b>{f.name}</b> ({verb} {sources})")
             stripped = mapping.stripped_columns(profile, s.table.header)
-            self.what_label.setText(f"From <b>{s.table.path.name}</b>, {s.table.row_count:,} rows: "
+            rows = "all rows" if s.table.row_count < 0 else f"{s.table.row_count:,} rows"
+            self.what_label.setText(f"From <b>{s.table.path.name}</b>, {rows}: "
                                     + ", ".join(outputs)
                                     + f".<br>Stripped, never sent: {', '.join(stripped) or 'nothing'}.")
         else:
@@ -210,6 +211,8 @@ class ExportStep(QWidget):
         s = self.session
         if s.table is None:
             return "Load a spreadsheet first (step 1)."
+        if s.table.row_count < 0:
+            return "Still reading the whole spreadsheet…"
         if s.profile is None:
             return "Choose the agreement profile first (step 2)."
         mapping_problem = s.mapping_problem()
