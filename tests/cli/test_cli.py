@@ -244,3 +244,18 @@ def test_check_passes_and_says_so(tmp_path, capsys):
                  "--no-report"]) == 0
     assert "the export may go ahead: 1 of 1 rows would be written" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "p.toml"]
+
+
+def test_risk_prints_the_classes_and_the_previews(tmp_path, capsys, demo_paths):
+    code = main(["risk", "--profile", str(demo_paths["profile"]), "--input", str(demo_paths["spreadsheet"]),
+                 "--mapping", str(demo_paths["mapping"]), "--k", "2"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0] == "quasi-identifiers: DOB, GENDER, POST CODE, ETHNICITY; k = 2"  # --k over the 11
+    assert "600 records in 600 equivalence classes" in out  # synthetic people: all unique
+    assert "POST CODE to district: records at risk 600 -> " in out
+
+
+def test_risk_refuses_k_below_two(demo_paths, capsys):
+    assert main(["risk", "--profile", str(demo_paths["profile"]), "--input", str(demo_paths["spreadsheet"]),
+                 "--k", "1"]) == 2

@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="folder for the HTML and CSV check reports (default: beside the spreadsheet)")
     p_check.add_argument("--no-report", action="store_true", help="print the summary only; write no report files")
 
+    p_risk = sub.add_parser("risk", help="re-identification risk: equivalence classes over the quasi-identifiers "
+                                         "of what the export would send")
+    source_args(p_risk)
+    p_risk.add_argument("--k", type=int, help="smallest class allowed (default: the profile's [disclosure] k, else 5)")
+
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
     p_demo.add_argument("--out", type=Path, default=Path("pseudodesk-demo-output"),
                         help="folder for the demo output (default: ./pseudodesk-demo-output)")
@@ -103,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_check(args)
         if args.command == "demo":
             return _cmd_demo(args)
+        if args.command == "risk":
+            return _cmd_risk(args)
         if args.command == "keys":
             return keys_cli.run(args)
         if args.command == "audit":
@@ -216,6 +223,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"the export would be blocked: {reason}", file=sys.stdout)
         return EXIT_BLOCKED
     print(f"the export may go ahead: {report.rows_written:,} of {report.rows:,} rows would be written", file=sys.stdout)
+    return EXIT_OK
+
+
+def _cmd_risk(args: argparse.Namespace) -> int:
+    from pseudodesk.core.disclosure import assess, risk_lines
+
+    if args.k is not None and args.k < 2:
+        print("pseudodesk: --k must be 2 or more", file=sys.stderr)
+        return EXIT_USAGE
+    profile, table, mapping = _open_source(args)
+    cancel = CancelFlag()
+    cancel.install()
+    risk, _ = assess(profile, table, mapping, k=args.k, progress=ProgressLine(), cancel=cancel)
+    print("\n".join(risk_lines(risk)))
     return EXIT_OK
 
 

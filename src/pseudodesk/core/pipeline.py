@@ -359,11 +359,14 @@ def check_review_date(profile: Profile, *, accept_expired: bool, today: dt.date 
 
 def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
           batch_size: int = 10_000, progress: Progress = _no_progress, cancel: Cancel = _never,
-          today: dt.date | None = None) -> CheckReport:
+          today: dt.date | None = None,
+          on_rows: Callable[[list[list[str]]], None] | None = None) -> CheckReport:
     """Validate every value and scan kept columns without producing output (the Check step).
 
     Pseudonyms are computed with a throwaway key and discarded, so the check follows
-    exactly the code path of :func:`run`.
+    exactly the code path of :func:`run`. ``on_rows`` sees each batch of the rows the export
+    would write (kept values as written; pseudonyms under the throwaway key): the
+    disclosure risk report counts them.
     """
     plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, salt="check-only", today=today)
     plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
@@ -372,7 +375,9 @@ def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
     for batch in table.iter_batches(batch_size):
         if cancel():
             raise Cancelled()
-        plan.transform(batch)
+        rows, _ = plan.transform(batch)
+        if on_rows is not None:
+            on_rows(rows)
         done = plan.report.rows
         progress(start + (1 - start) * min(done / total, 1.0), f"Checked {done:,} of {table.row_count:,} rows")
     return plan.finish()

@@ -91,6 +91,19 @@ class Checks:
 
 
 @dataclass(frozen=True)
+class DisclosureRules:
+    """[disclosure]: which output fields a motivated intruder could know, and the smallest class allowed."""
+
+    quasi_identifiers: tuple[str, ...] = ()  # output field names; empty: chosen by convention
+    k: int = 5
+    reference_date: dt.date | None = None  # for ages and age bands; None: the day of the run
+    age_bands: tuple[tuple[int, int], ...] = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
+
+
+QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     version: str
@@ -102,6 +115,7 @@ class Profile:
     output_fields: tuple[OutputField, ...]
     metadata: dict[str, Any] = field(default_factory=dict)
     checks: Checks = field(default_factory=Checks)
+    disclosure: DisclosureRules = field(default_factory=DisclosureRules)
     packs: tuple[str, ...] = ()
     sha256: str = ""
     path: Path | None = None
@@ -115,6 +129,14 @@ class Profile:
     @property
     def output_names(self) -> list[str]:
         return [f.name for f in self.output_fields]
+
+    def quasi_identifiers(self) -> list[str]:
+        """The output fields the risk report groups records by: the profile's [disclosure] list,
+        else every kept field whose convention is a date of birth, date, gender, postcode or ethnicity."""
+        if self.disclosure.quasi_identifiers:
+            return list(self.disclosure.quasi_identifiers)
+        return [o.name for o in self.output_fields if o.role == "keep"
+                and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS]
 
     def used_source_ids(self) -> list[str]:
         """Source field ids that feed at least one output field, in first-use order."""
@@ -149,7 +171,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     if fmt != PROFILE_FORMAT:
         raise ProfileError(source, "format", f"must be \"{PROFILE_FORMAT}\" (found \"{fmt}\")")
     r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata",
-                     "checks", "packs"})
+                     "checks", "packs", "disclosure"})
     packs = doc.get("packs", [])
     if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
         raise ProfileError(source, "packs", "must be a list of convention pack names or .toml paths")
@@ -205,6 +227,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     if unused:
         raise ProfileError(source, "source_fields", f"declared but used by no output field: {', '.join(unused)}")
 
+    disclosure = _disclosure(r, doc, outputs)
     metadata = doc.get("metadata", {})
     if not isinstance(metadata, dict):
         raise ProfileError(source, "metadata", "must be a table")
@@ -223,6 +246,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         output_fields=outputs,
         metadata=dict(metadata),
         checks=Checks(on_invalid, scan),
+        disclosure=disclosure,
         packs=tuple(packs),
         sha256=hashlib.sha256(data).hexdigest(),
         path=path,
@@ -309,6 +333,42 @@ def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tup
         out.append(OutputField(name, role, sources, str(item.get("description", "")), tuple(allow),
                                dict(labels), str(nhs_source)))
     return tuple(out)
+
+
+def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]) -> DisclosureRules:
+    item = doc.get("disclosure", {})
+    if not isinstance(item, dict):
+        raise ProfileError(r.source, "disclosure", "must be a table")
+    r.only(item, "disclosure", {"quasi_identifiers", "k", "reference_date", "age_bands"})
+    names = item.get("quasi_identifiers", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ProfileError(r.source, "disclosure.quasi_identifiers", "must be a list of output field names")
+    roles = {o.name: o.role for o in outputs}
+    for name in names:
+        if name not in roles:
+            raise ProfileError(r.source, "disclosure.quasi_identifiers", f"'{name}' is not an output field")
+        if roles[name] != "keep":
+            raise ProfileError(r.source, "disclosure.quasi_identifiers",
+                               f"'{name}' is a {roles[name]} field; only kept values are quasi-identifiers")
+    k = item.get("k", 5)
+    if not isinstance(k, int) or isinstance(k, bool) or k < 2:
+        raise ProfileError(r.source, "disclosure.k", "must be a whole number, 2 or more")
+    reference = item.get("reference_date")
+    if reference is not None and not (isinstance(reference, dt.date) and not isinstance(reference, dt.datetime)):
+        raise ProfileError(r.source, "disclosure.reference_date", "must be a date written as YYYY-MM-DD without quotes")
+    bands_raw = item.get("age_bands")
+    bands = DisclosureRules.age_bands
+    if bands_raw is not None:
+        parsed: list[tuple[int, int]] = []
+        for text in bands_raw if isinstance(bands_raw, list) else [None]:
+            m = re.match(r"^\s*(\d+)\s*-\s*(\d+)\s*$", text) if isinstance(text, str) else None
+            if not m or int(m.group(1)) > int(m.group(2)):
+                raise ProfileError(r.source, "disclosure.age_bands", 'must be a list like ["0-4", "5-10", "11-15"]')
+            parsed.append((int(m.group(1)), int(m.group(2))))
+        if any(b[0] <= a[1] for a, b in zip(parsed, parsed[1:])):
+            raise ProfileError(r.source, "disclosure.age_bands", "must be in order and must not overlap")
+        bands = tuple(parsed)
+    return DisclosureRules(tuple(names), k, reference, bands)
 
 
 class _Reader:

@@ -1,0 +1,251 @@
+"""Re-identification risk of what would leave: equivalence classes over the quasi-identifiers.
+
+A record that is unique on date of birth, postcode, gender and ethnicity can be found by
+anyone who knows those facts about a person, key or no key. The risk report counts, over
+the *output* values (after checks and normalising, exactly what the export would write),
+how many records share each combination of quasi-identifier values (an equivalence class),
+how many records sit in classes smaller than k, and which classes are smallest. It also
+previews what each available generalisation (date of birth to month and year, year, age or
+age band; postcode to sector, district or area) would do to the records at risk, computed
+from the same counts without another pass over the file.
+
+A blank value is a value like any other here: two records with no postcode share "".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
+
+from pseudodesk.core.conventions.places import postcode_area, postcode_district, postcode_sector
+from pseudodesk.core.errors import ProfileError
+
+if TYPE_CHECKING:
+    from pseudodesk.core.mapping import SourceMapping
+    from pseudodesk.core.pipeline import Cancel, Progress
+    from pseudodesk.core.profile import Profile
+    from pseudodesk.core.report import CheckReport
+    from pseudodesk.core.table import SourceTable
+
+DEFAULT_K = 5
+DEFAULT_AGE_BANDS = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
+WORST_LISTED = 10
+_UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+DOB_LEVELS = ("month_year", "year", "age", "age_band")
+POSTCODE_LEVELS = ("sector", "district", "area")
+KINDS = {"dob": ("dob", "date"), "postcode": ("postcode",), "gender": ("gender",), "ethnicity": ("ethnicity",)}
+
+
+def parse_output_date(value: str) -> dt.date | None:
+    """A date as the date conventions write it (DD/MM/YYYY or YYYY-MM-DD)."""
+    if m := _UK_DATE.match(value):
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    elif m := _ISO_DATE.match(value):
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def age_on(born: dt.date, reference: dt.date) -> int:
+    return reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
+
+
+def band_of(age: int, bands: Iterable[tuple[int, int]]) -> str:
+    for low, high in bands:
+        if low <= age <= high:
+            return f"{low}-{high}"
+    return "other"
+
+
+def generalise_dob(value: str, level: str, *, reference: dt.date,
+                   bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS) -> str:
+    """DD/MM/YYYY (or ISO) to month and year ("03/2011"), year, age in whole years, or age band."""
+    born = parse_output_date(value)
+    if born is None:
+        return value  # blank or unreadable: stays as it is (its own class)
+    if level == "month_year":
+        return f"{born.month:02d}/{born.year}"
+    if level == "year":
+        return str(born.year)
+    age = age_on(born, reference)
+    if level == "age":
+        return str(age)
+    if level == "age_band":
+        return band_of(age, bands)
+    raise ValueError(f"unknown date of birth generalisation {level!r}")
+
+
+def generalise_postcode(value: str, level: str) -> str:
+    """SW1A 2AA to its sector (SW1A 2), district (SW1A) or area (SW)."""
+    if not value:
+        return value
+    if level == "sector":
+        return postcode_sector(value)
+    if level == "district":
+        return postcode_district(value)
+    if level == "area":
+        return postcode_area(value)
+    raise ValueError(f"unknown postcode generalisation {level!r}")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What one generalisation of one quasi-identifier would do."""
+
+    field: str
+    level: str
+    records_at_risk: int
+    classes: int
+
+    def describe(self, before: int) -> str:
+        return f"{self.field} to {self.level.replace('_', ' ')}: records at risk {before:,} -> {self.records_at_risk:,}"
+
+
+@dataclass
+class RiskReport:
+    quasi_identifiers: list[str]
+    k: int
+    records: int = 0
+    classes: int = 0
+    class_sizes: dict[int, int] = field(default_factory=dict)  # class size -> how many classes have it
+    records_at_risk: int = 0  # records in classes smaller than k
+    worst: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # smallest classes, generalised
+    previews: list[Preview] = field(default_factory=list)
+
+    @property
+    def share_at_risk(self) -> float:
+        return self.records_at_risk / self.records if self.records else 0.0
+
+    @property
+    def classes_below_k(self) -> int:
+        return sum(n for size, n in self.class_sizes.items() if size < self.k)
+
+
+def analyse(counts: Counter[tuple[str, ...]], quasi_identifiers: list[str], k: int,
+            generalisers: dict[str, dict[str, Callable[[str], str]]] | None = None) -> RiskReport:
+    """The report for records counted by their quasi-identifier values (one Counter key per class).
+
+    ``generalisers`` maps a quasi-identifier to its available generalisations (level -> function);
+    each is previewed by re-counting the classes with that one field generalised, and so is the
+    combination of every field's first generalisation that still keeps some detail (date of birth
+    to age band, postcode to district). The smallest classes are described with those same coarse
+    values (DESCRIBE_LEVELS), never with a full date of birth or postcode.
+    """
+    if k < 2:
+        raise ValueError("k must be 2 or more")
+    report = RiskReport(list(quasi_identifiers), k)
+    report.records = sum(counts.values())
+    report.classes = len(counts)
+    sizes: Counter[int] = Counter(counts.values())
+    report.class_sizes = dict(sorted(sizes.items()))
+    report.records_at_risk = sum(size * n for size, n in sizes.items() if size < k)
+    generalisers = generalisers or {}
+    describe = {quasi_identifiers.index(name): levels[DESCRIBE_LEVELS[kind]]
+                for name, levels in generalisers.items()
+                for kind in DESCRIBE_LEVELS if DESCRIBE_LEVELS[kind] in levels}
+    smallest = sorted(counts.items(), key=lambda item: (item[1], item[0]))[:WORST_LISTED]
+    report.worst = [(tuple(describe[i](v) if i in describe else v for i, v in enumerate(values)), size)
+                    for values, size in smallest if size < k]
+    for name, levels in generalisers.items():
+        position = quasi_identifiers.index(name)
+        for level, generalise in levels.items():
+            report.previews.append(_preview(counts, {position: generalise}, k, name, level))
+    if len(describe) > 1:
+        names = " and ".join(quasi_identifiers[i] for i in sorted(describe))
+        report.previews.append(_preview(counts, describe, k, names, "age band / district together"))
+    return report
+
+
+DESCRIBE_LEVELS = {"dob": "age_band", "postcode": "district"}
+
+
+def _preview(counts: Counter[tuple[str, ...]], change: dict[int, Callable[[str], str]], k: int,
+             name: str, level: str) -> Preview:
+    regrouped: Counter[tuple[str, ...]] = Counter()
+    for values, size in counts.items():
+        regrouped[tuple(change[i](v) if i in change else v for i, v in enumerate(values))] += size
+    at_risk = sum(size for size in regrouped.values() if size < k)
+    return Preview(name, level, at_risk, len(regrouped))
+
+
+def default_generalisers(kinds: dict[str, str], *, reference: dt.date,
+                         bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS
+                         ) -> dict[str, dict[str, Callable[[str], str]]]:
+    """The generalisations available for each quasi-identifier, by what kind of value it holds."""
+    bands = tuple(bands)
+    out: dict[str, dict[str, Callable[[str], str]]] = {}
+    for name, kind in kinds.items():
+        if kind == "dob":
+            out[name] = {level: partial(generalise_dob, level=level, reference=reference, bands=bands)
+                         for level in DOB_LEVELS}
+        elif kind == "postcode":
+            out[name] = {level: partial(generalise_postcode, level=level) for level in POSTCODE_LEVELS}
+    return out
+
+
+def kind_of(profile: Profile, output_name: str) -> str:
+    """"dob", "postcode", "gender", "ethnicity" or "" for an output field, from its convention."""
+    field_ = next(o for o in profile.output_fields if o.name == output_name)
+    base = profile.source_field(field_.sources[0]).base_convention.name
+    return next((kind for kind, names in KINDS.items() if base in names), "")
+
+
+def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: int | None = None,
+           batch_size: int = 10_000, progress: Progress | None = None, cancel: Cancel | None = None,
+           today: dt.date | None = None) -> tuple[RiskReport, CheckReport]:
+    """The risk report over what the export would write, and the check report of the same pass."""
+    from pseudodesk.core.pipeline import _never, _no_progress, check
+
+    names = profile.quasi_identifiers()
+    if not names:
+        raise ProfileError(profile.path.name if profile.path else profile.name, "disclosure.quasi_identifiers",
+                           "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
+                           "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers")
+    positions = [profile.output_names.index(n) for n in names]
+    counts: Counter[tuple[str, ...]] = Counter()
+
+    def count(rows: list[list[str]]) -> None:
+        counts.update(tuple(row[p] for p in positions) for row in rows)
+
+    report = check(profile, table, mapping, batch_size=batch_size, today=today, on_rows=count,
+                   progress=progress or _no_progress, cancel=cancel or _never)
+    rules = profile.disclosure
+    reference = rules.reference_date or today or dt.date.today()
+    generalisers = default_generalisers({n: kind_of(profile, n) for n in names}, reference=reference,
+                                        bands=rules.age_bands)
+    return analyse(counts, names, k or rules.k, generalisers), report
+
+
+def risk_lines(risk: RiskReport) -> list[str]:
+    """The report as plain lines (CLI, logs); the values in it are generalised facts, never identifiers."""
+    lines = [f"quasi-identifiers: {', '.join(risk.quasi_identifiers)}; k = {risk.k}",
+             f"{risk.records:,} records in {risk.classes:,} equivalence classes",
+             f"records in classes smaller than {risk.k}: {risk.records_at_risk:,} ({risk.share_at_risk:.1%}) "
+             f"in {risk.classes_below_k:,} classes"]
+    lines.append("class size: classes (records)")
+    for size, n in risk.class_sizes.items():
+        if size < risk.k:
+            lines.append(f"  {size}: {n:,} ({size * n:,})")
+    larger = {size: n for size, n in risk.class_sizes.items() if size >= risk.k}
+    if larger:
+        lines.append(f"  {risk.k} or more: {sum(larger.values()):,} "
+                     f"({sum(size * n for size, n in larger.items()):,})")
+    if risk.worst:
+        lines.append("smallest classes (dates of birth as age bands, postcodes as districts):")
+        for values, size in risk.worst:
+            described = ", ".join(f"{name} {value or '(blank)'}" for name, value in zip(risk.quasi_identifiers, values))
+            lines.append(f"  {size} record(s): {described}")
+    if risk.previews:
+        lines.append("what each generalisation would change:")
+        lines.extend("  " + p.describe(risk.records_at_risk) for p in risk.previews)
+    return lines

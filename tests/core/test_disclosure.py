@@ -1,0 +1,183 @@
+"""The re-identification risk report: exact equivalence classes on a fixture built to have them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import pytest
+
+from pseudodesk.core.disclosure import (
+    analyse,
+    assess,
+    generalise_dob,
+    generalise_postcode,
+    risk_lines,
+)
+from pseudodesk.core.errors import ProfileError
+from pseudodesk.core.mapping import suggest_mapping
+from pseudodesk.core.profile import parse_profile
+from pseudodesk.core.readers import read_table
+
+PROFILE = """
+format = "pseudodesk-profile/1"
+[agreement]
+name = "Risk fixture"
+version = "1"
+[recipient]
+mode = "passphrase"
+[checks]
+on_invalid = "{policy}"
+[disclosure]
+k = 3
+reference_date = 2026-09-01
+{extra}
+[[source_fields]]
+id = "nhs"
+convention = "nhs_number"
+aliases = ["NHS No"]
+[[source_fields]]
+id = "dob"
+convention = "dob"
+aliases = ["DOB"]
+[[source_fields]]
+id = "sex"
+convention = "gender"
+aliases = ["Sex"]
+[[source_fields]]
+id = "postcode"
+convention = "postcode"
+aliases = ["Postcode"]
+[[output_fields]]
+name = "PERSON_ID"
+role = "pseudonym"
+from = "nhs"
+[[output_fields]]
+name = "DOB"
+role = "keep"
+from = "dob"
+[[output_fields]]
+name = "SEX"
+role = "keep"
+from = "sex"
+[[output_fields]]
+name = "POSTCODE"
+role = "keep"
+from = "postcode"
+"""
+
+# Classes on (DOB, SEX, POSTCODE) as written: A x4, B x3, C x2, D x1, E x1 (11 records).
+# A and D share the district LN1; C and E share LN2: by district, A+D = 5 and C+E = 3.
+ROWS = (
+    [("01/02/2010", "F", "LN1 1AA")] * 4      # A
+    + [("05/06/2012", "M", "PE1 1AA")] * 3    # B
+    + [("07/08/2014", "F", "LN2 2BB")] * 2    # C
+    + [("01/02/2010", "F", "LN1 9ZZ")]        # D: same DOB and sex as A, another sector
+    + [("07/08/2014", "F", "LN2 3DD")]        # E: same DOB and sex as C, another sector
+)
+
+
+def fixture(tmp_path, rows=ROWS, policy="blank", extra=""):
+    path = tmp_path / "people.csv"
+    nhs = ["9434765919", "4505577104", "9434765870", "4010232137"]
+    path.write_text("NHS No,DOB,Sex,Postcode\n" + "".join(
+        f"{nhs[i % 4]},{d},{s},{p}\n" for i, (d, s, p) in enumerate(rows)), encoding="utf-8")
+    profile = parse_profile(PROFILE.format(policy=policy, extra=extra).encode())
+    table = read_table(path)
+    return profile, table, suggest_mapping(profile, table.header)
+
+
+def test_known_equivalence_classes_are_counted_exactly(tmp_path):
+    profile, table, mapping = fixture(tmp_path)
+    risk, report = assess(profile, table, mapping)
+    assert risk.quasi_identifiers == ["DOB", "SEX", "POSTCODE"]  # by convention; the pseudonym is not one
+    assert (risk.records, risk.classes, risk.k) == (11, 5, 3)
+    assert risk.class_sizes == {1: 2, 2: 1, 3: 1, 4: 1}
+    assert risk.records_at_risk == 4 and risk.classes_below_k == 3
+    assert risk.share_at_risk == pytest.approx(4 / 11)
+    assert report.rows == 11
+    previews = {(p.field, p.level): (p.records_at_risk, p.classes) for p in risk.previews}
+    assert previews[("POSTCODE", "sector")] == (4, 5)     # LN1 1 / LN1 9 and LN2 2 / LN2 3: still apart
+    assert previews[("POSTCODE", "district")] == (0, 3)   # A+D = 5, B = 3, C+E = 3
+    assert previews[("POSTCODE", "area")] == (0, 3)       # the same classes: the DOBs keep them apart
+    assert previews[("DOB", "year")] == (4, 5)            # years keep the same classes apart
+    assert previews[("DOB", "age_band")] == (4, 5)        # 16, 14 and 12 on 1 Sep 2026: bands 16-19, 11-15, 11-15
+
+
+def test_area_preview_counts(tmp_path):
+    """With k = 4: by area, A+D make a class of 5, C+E one of 3, B stays 3: six records still at risk."""
+    profile, table, mapping = fixture(tmp_path)
+    risk, _ = assess(profile, table, mapping, k=4)
+    previews = {(p.field, p.level): (p.records_at_risk, p.classes) for p in risk.previews}
+    assert risk.records_at_risk == 7  # B(3) + C(2) + D(1) + E(1) under k = 4
+    assert previews[("POSTCODE", "area")] == (6, 3)  # classes 5, 3 (LN, 2014) and 3 (PE): the two 3s at risk
+
+
+def test_rows_the_policy_excludes_do_not_count(tmp_path):
+    rows = ROWS + [("not a date", "F", "LN1 1AA")]
+    profile, table, mapping = fixture(tmp_path, rows, policy="exclude")
+    risk, report = assess(profile, table, mapping)
+    assert report.rows == 12 and risk.records == 11
+
+
+def test_worst_classes_are_described_generalised_never_in_full(tmp_path):
+    profile, table, mapping = fixture(tmp_path)
+    risk, _ = assess(profile, table, mapping)
+    text = "\n".join(risk_lines(risk))
+    assert ("16-19", "F", "LN1") in [values for values, _ in risk.worst]
+    assert "LN1 9ZZ" not in text and "01/02/2010" not in text
+    assert "records in classes smaller than 3: 4 (36.4%) in 3 classes" in text
+    assert "POSTCODE to district: records at risk 4 -> 0" in text
+
+
+def test_analyse_on_counts_alone():
+    counts = Counter({("a",): 1, ("b",): 2, ("c",): 5})
+    risk = analyse(counts, ["X"], 5)
+    assert (risk.records, risk.classes, risk.records_at_risk, risk.class_sizes) == (8, 3, 3, {1: 1, 2: 1, 5: 1})
+    with pytest.raises(ValueError):
+        analyse(counts, ["X"], 1)
+
+
+@pytest.mark.parametrize(("level", "expected"), [
+    ("month_year", "02/2010"), ("year", "2010"), ("age", "16"), ("age_band", "16-19"),
+])
+def test_date_of_birth_generalisations(level, expected):
+    assert generalise_dob("01/02/2010", level, reference=dt.date(2026, 9, 1)) == expected
+    assert generalise_dob("2010-02-01", level, reference=dt.date(2026, 9, 1)) == expected
+
+
+def test_age_is_whole_years_on_the_reference_date():
+    assert generalise_dob("02/09/2010", "age", reference=dt.date(2026, 9, 1)) == "15"  # birthday tomorrow
+    assert generalise_dob("01/09/2010", "age", reference=dt.date(2026, 9, 1)) == "16"
+    assert generalise_dob("01/09/1990", "age_band", reference=dt.date(2026, 9, 1)) == "other"
+    assert generalise_dob("", "year", reference=dt.date(2026, 9, 1)) == ""
+
+
+@pytest.mark.parametrize(("level", "expected"), [("sector", "SW1A 2"), ("district", "SW1A"), ("area", "SW")])
+def test_postcode_generalisations(level, expected):
+    assert generalise_postcode("SW1A 2AA", level) == expected
+    assert generalise_postcode("", level) == ""
+
+
+def test_disclosure_rules_read_from_the_profile(tmp_path):
+    profile, _, _ = fixture(tmp_path, extra='quasi_identifiers = ["DOB", "POSTCODE"]\nage_bands = ["0-9", "10-19"]')
+    assert profile.quasi_identifiers() == ["DOB", "POSTCODE"]
+    assert profile.disclosure.k == 3 and profile.disclosure.age_bands == ((0, 9), (10, 19))
+    assert profile.disclosure.reference_date == dt.date(2026, 9, 1)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('quasi_identifiers = ["NOPE"]', "'NOPE' is not an output field"),
+    ('quasi_identifiers = ["PERSON_ID"]', "only kept values are quasi-identifiers"),
+    ('age_bands = ["0-4", "3-9"]', "must not overlap"),
+    ('age_bands = ["ten-twenty"]', 'must be a list like'),
+])
+def test_bad_disclosure_rules_are_refused(tmp_path, extra, message):
+    with pytest.raises(ProfileError, match=message):
+        fixture(tmp_path, extra=extra)
+
+
+def test_k_must_be_two_or_more():
+    text = PROFILE.format(policy="blank", extra="").replace("k = 3", "k = 1")
+    with pytest.raises(ProfileError, match="disclosure.k"):
+        parse_profile(text.encode())
