@@ -181,3 +181,15 @@ def test_k_must_be_two_or_more():
     text = PROFILE.format(policy="blank", extra="").replace("k = 3", "k = 1")
     with pytest.raises(ProfileError, match="disclosure.k"):
         parse_profile(text.encode())
+
+
+def test_check_report_html_carries_the_risk_without_full_values(tmp_path):
+    from pseudodesk.core.report import report_to_html
+
+    profile, table, mapping = fixture(tmp_path)
+    risk, report = assess(profile, table, mapping)
+    page = report_to_html(report, "t", risk)
+    assert "Re-identification risk (k = 3)" in page and "4 of 11 records (36.4%)" in page
+    assert "POSTCODE to district" in page and "4 -&gt; 0" in page
+    risk_part = page[page.index("Re-identification risk"):]
+    assert "LN1 9ZZ" not in risk_part and "01/02/2010" not in risk_part

@@ -515,3 +515,18 @@ def test_tab_order_follows_the_export_step_top_to_bottom(qtbot, demo_window):
         while widget.focusPolicy() == Qt.FocusPolicy.NoFocus or not widget.isVisible():
             widget = widget.nextInFocusChain()
     assert order == [step.key_combo, step.keys_button, step.folder_edit, step.browse_button, step.export_button]
+
+
+def test_check_step_shows_the_reidentification_risk(qtbot, demo_window, tmp_path):
+    w = demo_window
+    w.open_demo()
+    idle(qtbot, w)
+    w.go_to(2)
+    idle(qtbot, w)
+    tabs = w.check_step.tabs
+    assert tabs.tabText(3) == "Re-identification ris&k (600 under k = 11)"
+    text = w.check_step.risk_view.toPlainText()
+    assert "600 of 600 records (100.0%) are in classes smaller than 11" in text
+    assert "POST CODE to district" in text
+    w.check_step.save_html(tmp_path / "report.html")
+    assert "Re-identification risk (k = 11)" in (tmp_path / "report.html").read_text(encoding="utf-8")

@@ -205,14 +205,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     profile, table, mapping = _open_source(args)
     cancel = CancelFlag()
     cancel.install()
-    report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
+    risk = None
+    if profile.quasi_identifiers():
+        from pseudodesk.core.disclosure import assess
+
+        risk, report = assess(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
+    else:
+        report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     _print_report(report)
+    if risk is not None:
+        print(f"re-identification risk: {risk.records_at_risk:,} of {risk.records:,} records in classes smaller "
+              f"than k = {risk.k} (details in the HTML report and 'pseudodesk-cli risk')", file=sys.stdout)
     if not args.no_report:
         folder = args.report_dir or table.path.parent
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"{table.path.stem}.check-report"
         html_path, csv_path = folder / f"{stem}.html", folder / f"{stem}.csv"
-        html_path.write_text(report_to_html(report, f"pseudodesk check: {table.path.name} under {profile.name}"),
+        title = f"pseudodesk check: {table.path.name} under {profile.name}"
+        html_path.write_text(report_to_html(report, title, risk),
                              encoding="utf-8")
         csv_path.write_text(report_to_csv(report), encoding="utf-8-sig")
         print(f"report: {html_path}\nproblems: {csv_path}", file=sys.stdout)

@@ -11,10 +11,14 @@ import csv
 import html
 import io
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pseudodesk.core.conventions import Status
 from pseudodesk.core.scan import Finding
 from pseudodesk.core.table import SourceIssue
+
+if TYPE_CHECKING:
+    from pseudodesk.core.disclosure import RiskReport
 
 LOCAL_ONLY = ("This report contains values from the source spreadsheet. Keep it on this computer "
               "with the source; never send it with the export.")
@@ -158,7 +162,29 @@ def _table(title: str, headers: list[str], rows: list[tuple[object, ...]]) -> li
     return out
 
 
-def report_to_html(report: CheckReport, title: str) -> str:
+def risk_to_html(risk: RiskReport) -> str:
+    """The re-identification risk section: counts and coarse descriptions only, no full values."""
+    e = html.escape
+    tone = "ok" if not risk.records_at_risk else "warn"
+    parts = [f"<h2>Re-identification risk (k = {risk.k})</h2>",
+             f'<p class="{tone}">{risk.records_at_risk:,} of {risk.records:,} records ({risk.share_at_risk:.1%}) are in '
+             f"classes smaller than {risk.k}, grouped by {e(', '.join(risk.quasi_identifiers))}: "
+             f"{risk.classes:,} classes in all, {risk.classes_below_k:,} of them too small.</p>"]
+    rows: list[tuple[object, ...]] = [(size, f"{n:,}", f"{size * n:,}") for size, n in risk.class_sizes.items()
+                                      if size < risk.k]
+    larger = {size: n for size, n in risk.class_sizes.items() if size >= risk.k}
+    if larger:
+        rows.append((f"{risk.k} or more", f"{sum(larger.values()):,}", f"{sum(s * n for s, n in larger.items()):,}"))
+    parts += _table("Class sizes", ["Class size", "Classes", "Records"], rows)
+    parts += _table("Smallest classes (dates of birth as age bands, postcodes as districts)",
+                    ["Records", *risk.quasi_identifiers], [(size, *values) for values, size in risk.worst])
+    parts += _table("What each generalisation would change", ["Generalisation", "Records at risk", "Classes"],
+                    [(f"{p.field} to {p.level.replace('_', ' ')}", f"{risk.records_at_risk:,} -> {p.records_at_risk:,}",
+                      f"{p.classes:,}") for p in risk.previews])
+    return "\n".join(parts)
+
+
+def report_to_html(report: CheckReport, title: str, risk: RiskReport | None = None) -> str:
     e = html.escape
     parts = [f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
 <style>
@@ -209,5 +235,7 @@ th{{background:#f0f0f0}} .bar{{display:flex;width:240px;height:14px;border:1px s
         parts.append("</ul>")
     if report.truncated:
         parts.append(f"<p>{report.truncated:,} further problem(s) or assumption(s) were counted but not listed.</p>")
+    if risk is not None:
+        parts.append(risk_to_html(risk))
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -26,14 +26,16 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QTableView,
     QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from pseudodesk.core.disclosure import RiskReport, assess
 from pseudodesk.core.pipeline import check
-from pseudodesk.core.report import ACTIONS, LOCAL_ONLY, CheckReport, report_to_csv, report_to_html
+from pseudodesk.core.report import ACTIONS, LOCAL_ONLY, CheckReport, report_to_csv, report_to_html, risk_to_html
 from pseudodesk.gui.errors import show_error
-from pseudodesk.gui.jobs import JobBridge
+from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.models import FieldStatsModel, ProblemsModel
 from pseudodesk.gui.session import Session
 
@@ -70,6 +72,7 @@ class CheckStep(QWidget):
         super().__init__(parent)
         self.session = session
         self.bridge = bridge
+        self.risk: RiskReport | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.run_button = QPushButton("&Run checks")
@@ -110,9 +113,14 @@ class CheckStep(QWidget):
         self.notes_list = QListWidget()
         self.notes_list.setAccessibleName("Decisions and notes")
         self.notes_list.setWordWrap(True)
+        self.risk_view = QTextBrowser()
+        self.risk_view.setAccessibleName("Re-identification risk")
+        self.risk_view.document().setDefaultStyleSheet(
+            "h2 { font-size: large; } th { text-align: left; } th, td { padding: 2px 10px 2px 0; }")
         self.tabs.addTab(self.problems_view, "&Problems")
         self.tabs.addTab(self.findings_list, "&Identifiers in kept columns")
         self.tabs.addTab(self.notes_list, "&Decisions and notes")
+        self.tabs.addTab(self.risk_view, "Re-identification ris&k")
         layout.addWidget(self.tabs, stretch=3)
 
         bottom = QHBoxLayout()
@@ -143,12 +151,24 @@ class CheckStep(QWidget):
         profile, table, mapping = s.profile, s.table, s.mapping
         assert profile is not None and table is not None and mapping is not None
         self.summary_label.setText("Checking…")
+        with_risk = bool(profile.quasi_identifiers())
+
+        def work(progress: Progress, cancel: Cancel) -> tuple[CheckReport, RiskReport | None]:
+            if with_risk:
+                risk, report = assess(profile, table, mapping, progress=progress, cancel=cancel)
+                return report, risk
+            return check(profile, table, mapping, progress=progress, cancel=cancel), None
+
         self.bridge.start(
             f"checking {table.path.name}",
-            lambda progress, cancel: check(profile, table, mapping, progress=progress, cancel=cancel),
-            on_done=s.set_report,
+            work,
+            on_done=self._checked,
             on_cancelled=lambda: self.summary_label.setText("Checks cancelled."),
         )
+
+    def _checked(self, outcome: tuple[CheckReport, RiskReport | None]) -> None:
+        report, self.risk = outcome
+        self.session.set_report(report)
 
     # --- showing -----------------------------------------------------------------------
 
@@ -158,6 +178,8 @@ class CheckStep(QWidget):
             button.setEnabled(report is not None)
         self.run_button.setEnabled(self.session.ready_to_check and not self.bridge.busy)
         if report is None:
+            self.risk = None
+            self.risk_view.clear()
             self.fields_view.setModel(None)
             self.problems_view.setModel(None)
             self.findings_list.clear()
@@ -186,6 +208,14 @@ class CheckStep(QWidget):
         self.notes_list.clear()
         for note in notes(report):
             self.notes_list.addItem(note)
+        risk = self.risk if self.risk is not None and self.risk.records == report.rows_written else None
+        if risk is None:
+            self.risk_view.setHtml("<p>No risk report: the profile names no quasi-identifiers (a kept date of "
+                                   "birth, postcode, gender or ethnicity).</p>")
+            self.tabs.setTabText(3, "Re-identification ris&k")
+        else:
+            self.risk_view.setHtml(risk_to_html(risk))
+            self.tabs.setTabText(3, f"Re-identification ris&k ({risk.records_at_risk:,} under k = {risk.k})")
 
     def choose_csv_destination(self) -> None:
         name, _ = QFileDialog.getSaveFileName(self, "Save problems as CSV", self._beside_source("problems.csv"),
@@ -209,7 +239,7 @@ class CheckStep(QWidget):
     def save_html(self, path: Path) -> None:
         profile = self.session.profile
         title = f"Check report: {profile.name if profile else ''}"
-        self._write(path, report_to_html(self._report(), title))
+        self._write(path, report_to_html(self._report(), title, self.risk))
 
     def _report(self) -> CheckReport:
         assert self.session.report is not None
