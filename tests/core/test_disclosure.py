@@ -193,3 +193,56 @@ def test_check_report_html_carries_the_risk_without_full_values(tmp_path):
     assert "POSTCODE to district" in page and "4 -&gt; 0" in page
     risk_part = page[page.index("Re-identification risk"):]
     assert "LN1 9ZZ" not in risk_part and "01/02/2010" not in risk_part
+
+
+def generalised_fixture(tmp_path, dob="", postcode="", categories=""):
+    text = PROFILE.format(policy="blank", extra="")
+    text = text.replace('name = "DOB"\nrole = "keep"\nfrom = "dob"',
+                        'name = "DOB"\nrole = "keep"\nfrom = "dob"\n' + (f'generalise = "{dob}"' if dob else ""))
+    text = text.replace('name = "POSTCODE"\nrole = "keep"\nfrom = "postcode"',
+                        'name = "POSTCODE"\nrole = "keep"\nfrom = "postcode"\n'
+                        + (f'generalise = "{postcode}"' if postcode else "") + categories)
+    path = tmp_path / "people.csv"
+    if not path.exists():
+        fixture(tmp_path)
+    profile = parse_profile(text.encode())
+    table = read_table(path)
+    return profile, table, suggest_mapping(profile, table.header)
+
+
+def test_generalised_fields_leave_coarse_and_the_risk_falls(tmp_path):
+    from tests.conftest import run
+    from tests.core.test_pipeline import KEY_A, extract_7z, parse_csv
+
+    profile, table, mapping = generalised_fixture(tmp_path, dob="age_band", postcode="district")
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
+    rows = parse_csv(extract_7z(result.output, result.passphrase, tmp_path / "x"))
+    assert rows[0] == ["PERSON_ID", "DOB", "SEX", "POSTCODE"]
+    assert [r[1:] for r in rows[1:5]] == [["16-19", "F", "LN1"]] * 4
+    assert {tuple(r[1:]) for r in rows[1:]} == {("16-19", "F", "LN1"), ("11-15", "M", "PE1"), ("11-15", "F", "LN2")}
+    risk, _ = assess(profile, table, mapping)
+    assert risk.class_sizes == {3: 2, 5: 1} and risk.records_at_risk == 0
+
+
+def test_categories_group_values_and_the_rest_become_other(tmp_path):
+    profile, table, mapping = generalised_fixture(
+        tmp_path, categories='\ncategories = { "LN1 1AA" = "Lincoln north", "LN2 2BB" = "Lincoln south", '
+                             '"LN2 3DD" = "Lincoln south" }')
+    risk, _ = assess(profile, table, mapping)
+    assert risk.class_sizes == {1: 1, 3: 2, 4: 1}  # C and E merge as Lincoln south; D alone as Other
+    assert risk.worst == [(("16-19", "F", "Other"), 1)]
+
+
+@pytest.mark.parametrize(("dob", "postcode", "message"), [
+    ("district", "", "must be one of month_year"),
+    ("", "age_band", "must be one of sector"),
+])
+def test_generalisation_must_fit_the_convention(tmp_path, dob, postcode, message):
+    with pytest.raises(ProfileError, match=message):
+        generalised_fixture(tmp_path, dob=dob, postcode=postcode)
+
+
+def test_pseudonyms_cannot_be_generalised():
+    text = PROFILE.format(policy="blank", extra="").replace('from = "nhs"', 'from = "nhs"\ngeneralise = "year"')
+    with pytest.raises(ProfileError, match="only kept fields can be generalised"):
+        parse_profile(text.encode())

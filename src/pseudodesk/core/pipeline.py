@@ -47,7 +47,7 @@ from pseudodesk.core.export import (
     write_7z,
 )
 from pseudodesk.core.mapping import SourceMapping
-from pseudodesk.core.profile import OutputField, Profile
+from pseudodesk.core.profile import DisclosureRules, OutputField, Profile
 from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser
 from pseudodesk.core.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
 from pseudodesk.core.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
@@ -191,6 +191,8 @@ class Plan:
             self.outputs.append((of.name, slots, pseudonymiser, scan_skip))
             self.report.blank_outputs[of.name] = 0
         self.always_derived = {of.name for of in profile.output_fields if of.role == "valid_nhs"}
+        self.coarsen = {of.name: coarsener(of, profile.disclosure, context.today)
+                        for of in profile.output_fields if of.generalise or of.categories}
         name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
         self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
         self.needs_survey = any(c.rule.needs_survey for c in self.inputs)
@@ -288,6 +290,10 @@ class Plan:
                 report.blank_outputs[name] += usable.count(False)
                 if derive is None and scan_skip is not None:
                     scanned.append((name, values, usable, scan_skip))
+            if name in self.coarsen:
+                coarse = self.coarsen[name]
+                values = [coarse(v) if v else v for v in values]
+                plain = [False] * len(values)  # an IG lead's group names get the formula check like any text
             out_values.append(values)
             out_plain.append(plain)
         if scanned:
@@ -314,6 +320,19 @@ class Plan:
 
 
 INVALID, VALID, NORMALISED = Status.INVALID, Status.VALID, Status.NORMALISED
+
+def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Callable[[str], str]:
+    """The function that turns a kept value into the coarser one the profile sends instead."""
+    from pseudodesk.core.disclosure import generalise_dob, generalise_postcode
+
+    if field_.categories:
+        table = field_.categories
+        return lambda value: table.get(value, "Other")
+    if field_.generalise in ("sector", "district", "area"):
+        return lambda value: generalise_postcode(value, field_.generalise)
+    reference = rules.reference_date or today
+    return lambda value: generalise_dob(value, field_.generalise, reference=reference, bands=rules.age_bands)
+
 
 Derive = Callable[[list[Checked], list[str]], str]
 """An output computed from the checked inputs and the raw source row."""

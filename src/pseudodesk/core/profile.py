@@ -69,6 +69,8 @@ class OutputField:
     allow_identifiers: tuple[str, ...] = ()  # identifier kinds this kept field may contain
     labels: dict[str, str] = field(default_factory=dict)  # openpseudonymiser: source id -> column label hashed under
     nhs_source: str = ""  # openpseudonymiser: the source field reduced to its digits
+    generalise: str = ""  # keep fields: dob/date to month_year, year, age, age_band; postcode to sector...
+    categories: dict[str, str] = field(default_factory=dict)  # keep fields: value -> coarser group
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         raise ProfileError(source, "recipient.mode", f"must be \"certificate\" or \"passphrase\" (found \"{mode}\")")
 
     sources = _source_fields(r, doc, pack_conventions)
-    outputs = _output_fields(r, doc, {s.id for s in sources})
+    outputs = _output_fields(r, doc, {s.id: s.base_convention.name for s in sources})
     unused = [s.id for s in sources if not any(s.id in o.sources for o in outputs)]
     if unused:
         raise ProfileError(source, "source_fields", f"declared but used by no output field: {', '.join(unused)}")
@@ -289,10 +291,12 @@ def _source_fields(r: _Reader, doc: dict[str, Any],
     return tuple(out)
 
 
-def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tuple[OutputField, ...]:
+def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str]) -> tuple[OutputField, ...]:
+    """``conventions``: source field id -> its base convention's name."""
+    source_ids = set(conventions)
     out: list[OutputField] = []
     for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description", "allow_identifiers",
-                                                        "labels", "nhs_source"}):
+                                                        "labels", "nhs_source", "generalise", "categories"}):
         name = r.text(item, "name", where=f"{where}.name")
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
@@ -330,9 +334,37 @@ def _output_fields(r: _Reader, doc: dict[str, Any], source_ids: set[str]) -> tup
         if not isinstance(allow, list) or any(a not in IDENTIFIER_KINDS for a in allow):
             raise ProfileError(r.source, f"{where}.allow_identifiers",
                                f"must be true or a list of: {', '.join(IDENTIFIER_KINDS)}")
+        generalise, categories = _coarsening(r, where, item, role, sources, conventions)
         out.append(OutputField(name, role, sources, str(item.get("description", "")), tuple(allow),
-                               dict(labels), str(nhs_source)))
+                               dict(labels), str(nhs_source), generalise, categories))
     return tuple(out)
+
+
+GENERALISE_LEVELS = {"dob": ("month_year", "year", "age", "age_band"), "date": ("month_year", "year", "age", "age_band"),
+                     "postcode": ("sector", "district", "area")}
+
+
+def _coarsening(r: _Reader, where: str, item: dict[str, Any], role: str, sources: tuple[str, ...],
+                conventions: dict[str, str]) -> tuple[str, dict[str, str]]:
+    generalise = item.get("generalise", "")
+    categories = item.get("categories", {})
+    if not generalise and not categories:
+        return "", {}
+    if role != "keep":
+        raise ProfileError(r.source, f"{where}.generalise", "only kept fields can be generalised")
+    base = conventions[sources[0]]
+    if generalise:
+        levels = GENERALISE_LEVELS.get(base)
+        if not isinstance(generalise, str) or not levels or generalise not in levels:
+            allowed = f"one of {', '.join(levels)}" if levels else "not available for this convention (use categories)"
+            raise ProfileError(r.source, f"{where}.generalise", f"must be {allowed}")
+    if categories:
+        if generalise:
+            raise ProfileError(r.source, f"{where}.categories", "use either generalise or categories, not both")
+        if not isinstance(categories, dict) or not all(isinstance(v, str) for v in categories.values()):
+            raise ProfileError(r.source, f"{where}.categories",
+                               'must map each value to its group, e.g. categories = { "1" = "White", "2" = "White" }')
+    return str(generalise), {str(k): v for k, v in categories.items()}
 
 
 def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]) -> DisclosureRules:
