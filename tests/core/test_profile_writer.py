@@ -301,3 +301,30 @@ def test_words_for_the_window():
     assert spec is not None and spec.choices == ("full", "sector", "district", "area")
     assert option_choice_label("postcode", "sector") == "Sector (SW1A 2)"
     assert output_option("gender").name == "target" and output_option("nhs_number") is None
+
+
+@pytest.mark.parametrize(("addition", "where"), [
+    ("[disclosure]\nk = 7\n", "disclosure"),
+    ('[[output_fields]]\nname = "BAND"\nrole = "keep"\nfrom = "dob"\ngeneralise = "age_band"\n', "BAND"),
+])
+def test_rules_the_window_cannot_edit_are_refused_not_dropped(addition, where):
+    from pseudodesk.core.errors import ProfileError
+    from pseudodesk.core.profile import parse_profile
+    from pseudodesk.core.profile_writer import draft_from_profile
+
+    text = """format = "pseudodesk-profile/1"
+[agreement]
+name = "P"
+version = "1"
+[recipient]
+mode = "passphrase"
+[[source_fields]]
+id = "dob"
+convention = "dob"
+[[output_fields]]
+name = "DOB"
+role = "keep"
+from = "dob"
+""" + addition
+    with pytest.raises(ProfileError, match=where):
+        draft_from_profile(parse_profile(text.encode()))

@@ -354,11 +354,20 @@ def draft_from_profile(profile: Profile) -> ProfileDraft:
     """A draft holding an existing profile, to change and save again.
 
     Only what a draft can hold: pseudonym and keep fields under catalogue conventions.
-    A profile using convention packs or OpenPseudonymiser fields is refused.
+    A profile using convention packs, OpenPseudonymiser fields, [disclosure] rules or
+    generalised fields is refused rather than silently losing them.
     """
     source = profile.path.name if profile.path else DRAFT_SOURCE
     if profile.packs:
         raise ProfileError(source, "packs", "uses convention packs, which the window cannot edit yet; edit the file")
+    from pseudodesk.core.profile import DisclosureRules
+
+    if profile.disclosure != DisclosureRules():
+        raise ProfileError(source, "disclosure", "has [disclosure] rules, which the window cannot edit yet; edit the file")
+    coarse = [of.name for of in profile.output_fields if of.generalise or of.categories]
+    if coarse:
+        raise ProfileError(source, f"output field {coarse[0]}",
+                           "is generalised, which the window cannot edit yet; edit the file")
     sources: dict[str, DraftSource] = {}
     for sf in profile.source_fields:
         if sf.convention not in CONVENTIONS:
