@@ -246,3 +246,48 @@ def test_pseudonyms_cannot_be_generalised():
     text = PROFILE.format(policy="blank", extra="").replace('from = "nhs"', 'from = "nhs"\ngeneralise = "year"')
     with pytest.raises(ProfileError, match="only kept fields can be generalised"):
         parse_profile(text.encode())
+
+
+def test_suppression_plan_blanks_the_most_identifying_value_first():
+    from pseudodesk.core.disclosure import suppression_plan
+
+    counts = Counter({("2010", "F", "LN1"): 3, ("2010", "F", "LN2"): 1, ("2012", "M", "PE1"): 3})
+    plan, suppressed, left = suppression_plan(counts, 3, [2, 0, 1])  # postcode first
+    assert plan == {("2010", "F", "LN2"): ("", "", "")}  # blank postcode: still alone; then the year too
+    assert suppressed == Counter({2: 1, 0: 1, 1: 1}) and left == 1  # and it is still alone
+    plan, suppressed, left = suppression_plan(counts + Counter({("2010", "F", "LN3"): 2}), 3, [2, 0, 1])
+    assert plan == {("2010", "F", "LN2"): ("2010", "F", ""), ("2010", "F", "LN3"): ("2010", "F", "")}
+    assert suppressed == Counter({2: 3}) and left == 0
+
+
+def test_enforced_k_blanks_values_reports_them_and_leaves_no_small_class(tmp_path):
+    import json
+
+    from tests.conftest import run
+    from tests.core.test_pipeline import KEY_A, extract_7z, parse_csv
+
+    more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]  # D's neighbours but for postcode
+    profile, table, mapping = fixture(tmp_path, ROWS + more, extra="enforce = true")
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
+    rows = parse_csv(extract_7z(result.output, result.passphrase, tmp_path / "x"))[1:]
+    classes = Counter(tuple(r[1:]) for r in rows)
+    assert len(rows) == 13 and min(classes.values()) >= 3
+    # Postcodes go first: C (2) and E (1) become (2014, F, blank): 3; D and the two new ones
+    # become (2010, F, blank): 3. Nothing else needs to change.
+    assert result.report.suppressed == {"POSTCODE": 6}
+    assert sum(v == "" for r in rows for v in r[1:]) == 6
+    assert classes[("01/02/2010", "F", "LN1 1AA")] == 4  # A keeps its full postcode
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))["manifest"]
+    assert manifest["disclosure"]["values_suppressed"] == {"POSTCODE": 6} and manifest["disclosure"]["enforced"]
+
+
+def test_enforcement_refuses_what_cannot_reach_k(tmp_path):
+    from pseudodesk.core.errors import ChecksBlockExport
+    from tests.conftest import run
+    from tests.core.test_pipeline import KEY_A
+
+    rows = [("01/02/2010", "F", "LN1 1AA")] * 2
+    profile, table, mapping = fixture(tmp_path, rows, extra="enforce = true")
+    with pytest.raises(ChecksBlockExport, match="cannot reach that"):
+        run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

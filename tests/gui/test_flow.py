@@ -530,3 +530,21 @@ def test_check_step_shows_the_reidentification_risk(qtbot, demo_window, tmp_path
     assert "POST CODE to district" in text
     w.check_step.save_html(tmp_path / "report.html")
     assert "Re-identification risk (k = 11)" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_path, memory_keyring):
+    from tests.core.test_disclosure import ROWS, fixture
+
+    more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]
+    profile, table, _ = fixture(tmp_path, ROWS + more, extra="enforce = true")
+    KeyStore().create("Pilot key")
+    w = window
+    w.session.set_profile(profile)
+    w.load_step.open_file(table.path)
+    idle(qtbot, w)
+    w.go_to(3)
+    w.export_step.folder_edit.setText(str(tmp_path / "out"))
+    click(qtbot, w.export_step.export_button)
+    idle(qtbot, w)
+    assert "Blanked so nobody can be picked out" in w.export_step.result_label.text()
+    assert "POSTCODE 6" in w.export_step.result_label.text()

@@ -297,6 +297,10 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
     note = f"{excluded:,} excluded by the agreement's policy, listed in the check report" if excluded else \
         "every source row; none dropped"
     print(f"rows written: {result.rows_written:,} ({note})", file=out)
+    if result.report.suppressed:
+        blanked = ", ".join(f"{name} {n:,}" for name, n in result.report.suppressed.items())
+        print(f"values blanked so every combination of quasi-identifiers is shared by at least k records: {blanked}",
+              file=out)
     print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)
     print(f"encrypted file: {result.output}", file=out)
     print(f"  SHA-256 {result.output_sha256}", file=out)

@@ -6,8 +6,8 @@ Two rules from the agreements and NHS guidance (../shared/reference/conventions.
   Then *secondary* suppression: wherever a row or a column of a two-way table (totals
   included in what is published) has exactly one suppressed cell, that cell could be worked
   out by subtracting the others from the total, so the smallest other non-zero cell of that
-  row or column is suppressed too; repeated until no row or column has exactly one. Zero
-  cells are never chosen: a published zero is an exact fact either way.
+  row or column is suppressed too (a zero only when nothing else is left to hide); repeated
+  until no published sum, totals included, has exactly one unknown part.
 - **nhs_digital**: counts 1-7 shown as ``*``, every other count rounded to the nearest 5,
   totals computed from the unrounded counts before they are rounded (so they may not add up).
 
@@ -120,7 +120,9 @@ def _nhs(n: int) -> str:
 def _secondary(values: dict[Item, int], lines: list[tuple[list[Item], Item]], hidden: set[Item]) -> int:
     """Hide more until no published sum has exactly one unknown part; returns how many were added.
 
-    The part hidden is the smallest non-zero visible one of the line (zeros are facts either way).
+    The part hidden is the smallest non-zero visible one of the line; only when every visible part
+    is zero is a zero hidden (a published zero next to one hidden cell would give that cell away),
+    and failing that the line's total.
     """
     added = 0
     changed = True
@@ -130,10 +132,14 @@ def _secondary(values: dict[Item, int], lines: list[tuple[list[Item], Item]], hi
             unknown = sum(1 for part in parts if part in hidden) + (total in hidden)
             if unknown != 1:
                 continue
-            candidates = [part for part in parts if part not in hidden and values[part] > 0]
-            if not candidates:
-                continue  # the rest are published zeros: the one unknown equals the total, which is hidden too
-            hidden.add(min(candidates, key=lambda part: (values[part], part)))
+            visible = [part for part in parts if part not in hidden]
+            candidates = [part for part in visible if values[part] > 0] or visible
+            if candidates:
+                hidden.add(min(candidates, key=lambda part: (values[part], part)))
+            elif total not in hidden:
+                hidden.add(total)  # every part is already unknown but one: hide the sum itself
+            else:
+                continue
             added += 1
             changed = True
     return added

@@ -249,3 +249,42 @@ def risk_lines(risk: RiskReport) -> list[str]:
         lines.append("what each generalisation would change:")
         lines.extend("  " + p.describe(risk.records_at_risk) for p in risk.previews)
     return lines
+
+
+def suppression_plan(counts: Counter[tuple[str, ...]], k: int, order: list[int]
+                     ) -> tuple[dict[tuple[str, ...], tuple[str, ...]], Counter[int], int]:
+    """Local suppression to reach k: which quasi-identifier values to blank, class by class.
+
+    Greedy and deterministic: for each position in ``order`` (most identifying first), the
+    value at that position is blanked in every class still smaller than k, and the classes are
+    counted again; it stops as soon as no class is smaller than k. Records of one class are
+    treated alike, so the plan maps a class's values to what is sent instead.
+
+    Returns the plan (only classes that change), how many values were blanked at each position,
+    and how many records are still in classes smaller than k after every position is blanked
+    (only a very small extract has any: they cannot be hidden among others at all).
+    """
+    current = {values: values for values in counts}
+    suppressed: Counter[int] = Counter()
+    for position in order:
+        sizes: Counter[tuple[str, ...]] = Counter()
+        for original, now in current.items():
+            sizes[now] += counts[original]
+        small = {now for now, size in sizes.items() if size < k}
+        if not small:
+            break
+        for original, now in current.items():
+            if now in small and now[position] != "":
+                changed = list(now)
+                changed[position] = ""
+                current[original] = tuple(changed)
+                suppressed[position] += counts[original]
+    sizes = Counter()
+    for original, now in current.items():
+        sizes[now] += counts[original]
+    left = sum(size for size in sizes.values() if size < k)
+    plan = {original: now for original, now in current.items() if now != original}
+    return plan, suppressed, left
+
+
+SUPPRESSION_ORDER = ("postcode", "dob", "ethnicity", "gender")  # most identifying first

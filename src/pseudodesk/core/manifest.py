@@ -95,6 +95,10 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> d
                              **{k: v for k, v in s.counts.items()}} for fid, s in report.fields.items()},
             "identifier_findings": len(report.findings),
         },
+        "disclosure": {"quasi_identifiers": profile.quasi_identifiers(), "k": profile.disclosure.k,
+                       "enforced": profile.disclosure.enforce, "values_suppressed": dict(report.suppressed),
+                       "generalised": {f.name: f.generalise or "categories" for f in profile.output_fields
+                                       if f.generalise or f.categories}},
         "stripped_columns": list(report.stripped_columns),
         "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
         "encryption": {"method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",

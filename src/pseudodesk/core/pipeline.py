@@ -193,6 +193,8 @@ class Plan:
         self.always_derived = {of.name for of in profile.output_fields if of.role == "valid_nhs"}
         self.coarsen = {of.name: coarsener(of, profile.disclosure, context.today)
                         for of in profile.output_fields if of.generalise or of.categories}
+        # [disclosure] enforce: output positions of the quasi-identifiers and what each small class sends instead
+        self.suppress: tuple[list[int], dict[tuple[str, ...], tuple[str, ...]]] | None = None
         name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
         self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
         self.needs_survey = any(c.rule.needs_survey for c in self.inputs)
@@ -298,12 +300,27 @@ class Plan:
             out_plain.append(plain)
         if scanned:
             self._scan(scanned, [rows[i] for i in kept], [lines[i] for i in kept])
+        if self.suppress is not None and out_values:
+            self._suppress(out_values)
         report.rows += n
         written = len(kept)
         report.rows_written += written
         if not out_values:
             return [[] for _ in range(written)], [[] for _ in range(written)]
         return list(map(list, zip(*out_values))), list(map(list, zip(*out_plain)))
+
+    def _suppress(self, out_values: list[list[str]]) -> None:
+        assert self.suppress is not None
+        positions, masks = self.suppress
+        names = self.profile.output_names
+        for i, key in enumerate(zip(*(out_values[p] for p in positions))):
+            sent = masks.get(key)
+            if sent is None:
+                continue
+            for p, before, after in zip(positions, key, sent):
+                if before != after:
+                    out_values[p][i] = after
+                    self.report.suppressed[names[p]] = self.report.suppressed.get(names[p], 0) + 1
 
     def _scan(self, scanned: list[tuple[str, list[str], list[bool], frozenset[str]]],
               rows: list[list[str]], lines: list[int]) -> None:
@@ -490,6 +507,8 @@ def _run(
     check_review_date(profile, accept_expired=accept_expired)
     check_key(profile, key)
     plan = Plan(profile, table, mapping, key, salt=salt)
+    if profile.disclosure.enforce:
+        plan.suppress = _suppression(profile, table, mapping, batch_size, progress, cancel)
     certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)
@@ -589,6 +608,32 @@ def _run(
         raise
     progress(1.0, "Done")
     return replace(result, manifest=manifest_file, seconds=time.monotonic() - started)
+
+
+def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
+                 progress: Progress, cancel: Cancel) -> tuple[list[int], dict[tuple[str, ...], tuple[str, ...]]]:
+    """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
+    from pseudodesk.core.disclosure import SUPPRESSION_ORDER, kind_of, suppression_plan
+
+    counts: Counter[tuple[str, ...]] = Counter()
+    names = profile.quasi_identifiers()
+    positions = [profile.output_names.index(n) for n in names]
+
+    def collect(rows: list[list[str]]) -> None:
+        counts.update(tuple(row[p] for p in positions) for row in rows)
+
+    check(profile, table, mapping, batch_size=batch_size, cancel=cancel, on_rows=collect,  # as the risk report counts
+          progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"))
+    kinds = [kind_of(profile, n) for n in names]
+    order = sorted(range(len(names)), key=lambda i: (SUPPRESSION_ORDER.index(kinds[i])
+                                                     if kinds[i] in SUPPRESSION_ORDER else len(SUPPRESSION_ORDER), i))
+    masks, _, left = suppression_plan(counts, profile.disclosure.k, order)
+    if left:
+        raise ChecksBlockExport([
+            f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
+            f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
+            "values blanked. Send more records together, or ask the IG lead to lower k."])
+    return positions, masks
 
 
 def _refuse_demo_certificate(certificates: list[Certificate]) -> None:

@@ -100,6 +100,7 @@ class DisclosureRules:
     k: int = 5
     reference_date: dt.date | None = None  # for ages and age bands; None: the day of the run
     age_bands: tuple[tuple[int, int], ...] = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
+    enforce: bool = False  # the export blanks quasi-identifier values until every class has k records
 
 
 QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
@@ -371,7 +372,10 @@ def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...
     item = doc.get("disclosure", {})
     if not isinstance(item, dict):
         raise ProfileError(r.source, "disclosure", "must be a table")
-    r.only(item, "disclosure", {"quasi_identifiers", "k", "reference_date", "age_bands"})
+    r.only(item, "disclosure", {"quasi_identifiers", "k", "reference_date", "age_bands", "enforce"})
+    enforce = item.get("enforce", False)
+    if not isinstance(enforce, bool):
+        raise ProfileError(r.source, "disclosure.enforce", "must be true or false")
     names = item.get("quasi_identifiers", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ProfileError(r.source, "disclosure.quasi_identifiers", "must be a list of output field names")
@@ -400,7 +404,7 @@ def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...
         if any(b[0] <= a[1] for a, b in zip(parsed, parsed[1:])):
             raise ProfileError(r.source, "disclosure.age_bands", "must be in order and must not overlap")
         bands = tuple(parsed)
-    return DisclosureRules(tuple(names), k, reference, bands)
+    return DisclosureRules(tuple(names), k, reference, bands, enforce)
 
 
 class _Reader:

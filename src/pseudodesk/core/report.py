@@ -95,6 +95,7 @@ class CheckReport:
     findings: list[Finding] = field(default_factory=list)      # identifiers not allowed in kept fields
     rejects: list[Reject] = field(default_factory=list)
     truncated: int = 0  # problems or notices beyond the per-field limit (counted, not listed)
+    suppressed: dict[str, int] = field(default_factory=dict)  # [disclosure] enforce: values blanked per output field
 
     @property
     def invalid_values(self) -> int:

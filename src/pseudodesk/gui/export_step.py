@@ -283,6 +283,9 @@ class ExportStep(QWidget):
         self.result = result
         report = result.report
         manifest = result.manifest.name if result.manifest else "(none)"
+        blanked = ("Blanked so nobody can be picked out by their date of birth, postcode and the like: "
+                   + ", ".join(f"{name} {n:,}" for name, n in report.suppressed.items()) + ".<br>"
+                   if report.suppressed else "")
         method = ("AES-256 CMS to the recipient's certificate (opens with openssl cms -decrypt)"
                   if result.method == "cms" else "AES-256 7z archive (opens with 7-Zip and the passphrase)")
         self.result_label.setText(
@@ -290,7 +293,7 @@ class ExportStep(QWidget):
             f"<ul><li>{result.output.name} (encrypted: {method})</li>"
             f"<li>{manifest} (signed manifest: send it with the file)</li></ul>"
             f"{result.rows_read:,} rows read, {result.rows_written:,} written, {report.rows_excluded:,} excluded, "
-            f"{report.invalid_values:,} invalid value(s) sent blank or excluded.<br>"
+            f"{report.invalid_values:,} invalid value(s) sent blank or excluded.<br>{blanked}"
             f"Project key {result.key_id}, fingerprint <b>{result.key_fingerprint}</b>. "
             f"Took {result.seconds:.1f} s.")
         self.passphrase_frame.setVisible(result.passphrase is not None)
