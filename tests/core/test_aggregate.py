@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -81,3 +82,52 @@ def test_more_than_two_dimensions_publish_as_first_by_the_rest():
     assert rows[0] == ["ward", "0-4 / F", "0-4 / M", "5-10 / F", "Total"]
     assert rows[1] == ["W1", "12", "15", "0", "27"]
     assert rows[-1] == ["Total", "12", "15", "20", "47"]
+
+
+def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path):
+    """[aggregate]: the rows never leave; the published table does, like any export."""
+    import csv
+    import io
+    import json
+
+    from pseudodesk.core.manifest import inspect_package
+    from tests.conftest import TEST_SIGNER, run
+    from tests.core.test_disclosure import ROWS, fixture
+    from tests.core.test_pipeline import KEY_A, extract_7z
+
+    from pseudodesk.core.profile import parse_profile
+    from tests.core.test_disclosure import PROFILE
+
+    _, table, mapping = fixture(tmp_path, ROWS * 2)
+    aggregate = '[aggregate]\ndimensions = ["SEX", "POSTCODE"]\nrule = "threshold"\nthreshold = 3\n'
+    profile = parse_profile((PROFILE.format(policy="blank", extra="") + aggregate).encode())
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="counts")
+    rows = list(csv.reader(io.StringIO(extract_7z(result.output, result.passphrase, tmp_path / "x").decode(),
+                                       newline="")))
+    # Doubled fixture: F at LN1 1AA 8, LN1 9ZZ 2, LN2 2BB 4, LN2 3DD 2; M at PE1 1AA 6.
+    assert rows[0] == ["SEX", "LN1 1AA", "LN1 9ZZ", "LN2 2BB", "LN2 3DD", "PE1 1AA", "Total"]
+    assert rows[1][0] == "F" and rows[1][1] == "8" and rows[1][2] == "*" and rows[1][-1] == "16"
+    assert rows[-1][0] == "Total" and rows[-1][-1] == "22"
+    assert result.columns == rows[0] and result.rows_written == 3
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))["manifest"]
+    assert manifest["output"]["kind"] == "aggregate"
+    assert manifest["aggregate"]["rule"] == "threshold" and manifest["aggregate"]["cells_suppressed"] >= 2
+    inspection = inspect_package(result.output, pinned_fingerprint=TEST_SIGNER.fingerprint,
+                                 passphrase=result.passphrase)
+    assert inspection.ok, [c for c in inspection.checks if not c.ok]
+
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ('[aggregate]\ndimensions = ["PERSON_ID"]\n', "not a kept output field"),
+    ('[aggregate]\ndimensions = []\n', "must list the output fields"),
+    ('[aggregate]\ndimensions = ["SEX"]\nrule = "round"\n', "must be \"threshold\" or \"nhs_digital\""),
+    ('[aggregate]\ndimensions = ["SEX"]\nthreshold = 0\n', "1 or more"),
+])
+def test_aggregate_section_is_checked(section, message):
+    from pseudodesk.core.errors import ProfileError
+    from pseudodesk.core.profile import parse_profile
+    from tests.core.test_disclosure import PROFILE
+
+    with pytest.raises(ProfileError, match=message):
+        parse_profile((PROFILE.format(policy="blank", extra="") + section).encode())

@@ -293,10 +293,16 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
     out = out or sys.stdout
     _print_report(result.report, out)
     print(f"columns: {', '.join(result.columns)}", file=out)
-    excluded = result.rows_read - result.rows_written
-    note = f"{excluded:,} excluded by the agreement's policy, listed in the check report" if excluded else \
-        "every source row; none dropped"
-    print(f"rows written: {result.rows_written:,} ({note})", file=out)
+    if result.aggregate is not None:
+        table = result.aggregate
+        print(f"counts sent instead of rows: {len(table.row_keys):,} x {len(table.column_keys):,} cells with totals, "
+              f"from {result.report.rows_written:,} rows; {table.primary:,} small count(s) suppressed, "
+              f"{table.secondary:,} more so they cannot be worked out", file=out)
+    else:
+        excluded = result.rows_read - result.rows_written
+        note = f"{excluded:,} excluded by the agreement's policy, listed in the check report" if excluded else \
+            "every source row; none dropped"
+        print(f"rows written: {result.rows_written:,} ({note})", file=out)
     if result.report.suppressed:
         blanked = ", ".join(f"{name} {n:,}" for name, n in result.report.suppressed.items())
         print(f"values blanked so every combination of quasi-identifiers is shared by at least k records: {blanked}",

@@ -79,11 +79,9 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> d
                       "profile_file": profile.path.name if profile.path else ""},
         "source": {"file": table.path.name, "size": source_size, "sha256": source_sha, "format": table.format,
                    "sheet": table.sheet, "header_row": table.header_row, "rows": report.rows},
-        "output": {"file": result.output.name, "rows": result.rows_written, "columns": result.columns,
-                   "fields": [{"name": f.name, "role": f.role,
-                               "convention": profile.source_field(f.sources[0]).base_convention.name
-                               if f.role == "keep" else "",
-                               "allow_identifiers": list(f.allow_identifiers)} for f in profile.output_fields],
+        "output": {"file": result.output.name, "kind": "rows" if result.aggregate is None else "aggregate",
+                   "rows": result.rows_written, "columns": result.columns,
+                   "fields": _fields(profile, result),
                    "csv_sha256": result.csv_sha256, "encrypted_sha256": result.output_sha256,
                    "encrypted_size": encrypted_size},
         "checks": {
@@ -99,12 +97,36 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> d
                        "enforced": profile.disclosure.enforce, "values_suppressed": dict(report.suppressed),
                        "generalised": {f.name: f.generalise or "categories" for f in profile.output_fields
                                        if f.generalise or f.categories}},
+        "aggregate": _aggregate_facts(profile, result),
         "stripped_columns": list(report.stripped_columns),
         "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
         "encryption": {"method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
                        "recipients": list(result.recipient_fingerprints)},
         "metadata": dict(profile.metadata),
     }
+
+
+def _fields(profile: Profile, result: RunResult) -> list[dict[str, Any]]:
+    """What each column of the CSV carries, so inspection knows what it may hold."""
+    def convention(name: str) -> str:
+        f = next(o for o in profile.output_fields if o.name == name)
+        return profile.source_field(f.sources[0]).base_convention.name if f.role == "keep" else ""
+
+    if result.aggregate is None:
+        return [{"name": f.name, "role": f.role, "convention": convention(f.name),
+                 "allow_identifiers": list(f.allow_identifiers)} for f in profile.output_fields]
+    first = result.aggregate.dimensions[0]
+    return ([{"name": first, "role": "keep", "convention": convention(first), "allow_identifiers": []}]
+            + [{"name": c, "role": "count", "convention": "", "allow_identifiers": []} for c in result.columns[1:]])
+
+
+def _aggregate_facts(profile: Profile, result: RunResult) -> dict[str, Any]:
+    if result.aggregate is None or profile.aggregate is None:
+        return {}
+    table = result.aggregate
+    return {"dimensions": list(profile.aggregate.dimensions), "rule": profile.aggregate.rule,
+            "threshold": profile.aggregate.threshold if profile.aggregate.rule == "threshold" else 7,
+            "cells_suppressed": table.primary, "cells_suppressed_secondary": table.secondary}
 
 
 def sign_manifest(manifest: dict[str, Any], signer: Signer) -> bytes:

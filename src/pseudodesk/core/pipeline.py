@@ -57,6 +57,8 @@ from pseudodesk.core.table import RowBatch, SourceTable
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
+    from pseudodesk.core.aggregate import PublishedTable
+
     from pseudodesk.core.audit import AuditTrail, Signer
 
 Progress = Callable[[float, str], None]
@@ -88,6 +90,7 @@ class RunResult:
     output_sha256: str
     seconds: float
     manifest: Path | None = None
+    aggregate: PublishedTable | None = None  # [aggregate] profiles: the counts table that was sent
 
 
 class MemoCheck:
@@ -559,7 +562,39 @@ def _run(
             raise ExportError("Every row was excluded by the checks; nothing to export.")
         return report
 
-    if method == "cms":
+    columns = profile.output_names
+    published = None
+    if profile.aggregate is not None:
+        # Counts instead of rows: the rows never become CSV; the published table does.
+        from pseudodesk.core.aggregate import publish
+
+        rule = profile.aggregate
+        positions = [profile.output_names.index(n) for n in rule.dimensions]
+        counts: Counter[tuple[str, ...]] = Counter()
+        for batch in table.iter_batches(batch_size):
+            if cancel():
+                raise Cancelled()
+            rows, _ = plan.transform(batch)
+            counts.update(tuple(row[p] for p in positions) for row in rows)
+            done = plan.report.rows
+            progress(survey_share + (0.85 - survey_share) * min(done / total, 1.0),
+                     f"Counted {done:,} of {table.row_count:,} rows")
+        report = finished_report()
+        published = publish(counts, list(rule.dimensions), rule.rule, threshold=rule.threshold)
+        lines = published.csv_rows()
+        columns = lines[0]
+        data = CsvEncoder(columns).encode(lines[1:])
+        digest.update(data)
+        if cancel():
+            raise Cancelled()
+        progress(0.9, "Encrypting")
+        with atomic_output(output, overwrite=overwrite) as f:
+            if method == "cms":
+                f.write(encrypt_cms(data, certificates))
+            else:
+                assert passphrase is not None
+                write_7z(f, data, stem + ".csv", passphrase, cancel=cancel)
+    elif method == "cms":
         # cryptography's CMS API encrypts bytes, so the CSV is held in memory (only the output
         # columns: smaller than the input); docs/performance.md has the measurements.
         plaintext = io.BytesIO()
@@ -589,8 +624,8 @@ def _run(
         method=method,
         passphrase=passphrase if method == "7z" else None,
         rows_read=report.rows,
-        rows_written=report.rows_written,
-        columns=profile.output_names,
+        rows_written=report.rows_written if published is None else len(published.row_keys) + 1,
+        columns=columns,
         report=report,
         key_id=key.id,
         key_fingerprint=key.fingerprint,
@@ -598,6 +633,7 @@ def _run(
         csv_sha256=digest.hexdigest(),
         output_sha256=file_sha256(output)[0],
         seconds=0.0,
+        aggregate=published,
     )
     progress(0.95, "Signing the manifest")
     try:

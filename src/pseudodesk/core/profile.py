@@ -103,6 +103,15 @@ class DisclosureRules:
     enforce: bool = False  # the export blanks quasi-identifier values until every class has k records
 
 
+@dataclass(frozen=True)
+class AggregateOutput:
+    """[aggregate]: send counts by these output fields instead of rows, with small numbers suppressed."""
+
+    dimensions: tuple[str, ...]
+    rule: str = "threshold"  # or "nhs_digital"
+    threshold: int = 10  # threshold rule: counts from 1 to this are suppressed
+
+
 QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
 
 
@@ -119,6 +128,7 @@ class Profile:
     metadata: dict[str, Any] = field(default_factory=dict)
     checks: Checks = field(default_factory=Checks)
     disclosure: DisclosureRules = field(default_factory=DisclosureRules)
+    aggregate: AggregateOutput | None = None
     packs: tuple[str, ...] = ()
     sha256: str = ""
     path: Path | None = None
@@ -174,7 +184,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     if fmt != PROFILE_FORMAT:
         raise ProfileError(source, "format", f"must be \"{PROFILE_FORMAT}\" (found \"{fmt}\")")
     r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata",
-                     "checks", "packs", "disclosure"})
+                     "checks", "packs", "disclosure", "aggregate"})
     packs = doc.get("packs", [])
     if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
         raise ProfileError(source, "packs", "must be a list of convention pack names or .toml paths")
@@ -231,6 +241,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         raise ProfileError(source, "source_fields", f"declared but used by no output field: {', '.join(unused)}")
 
     disclosure = _disclosure(r, doc, outputs)
+    aggregate = _aggregate(r, doc, outputs)
     metadata = doc.get("metadata", {})
     if not isinstance(metadata, dict):
         raise ProfileError(source, "metadata", "must be a table")
@@ -250,6 +261,7 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         metadata=dict(metadata),
         checks=Checks(on_invalid, scan),
         disclosure=disclosure,
+        aggregate=aggregate,
         packs=tuple(packs),
         sha256=hashlib.sha256(data).hexdigest(),
         path=path,
@@ -405,6 +417,31 @@ def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...
             raise ProfileError(r.source, "disclosure.age_bands", "must be in order and must not overlap")
         bands = tuple(parsed)
     return DisclosureRules(tuple(names), k, reference, bands, enforce)
+
+
+def _aggregate(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]) -> AggregateOutput | None:
+    item = doc.get("aggregate")
+    if item is None:
+        return None
+    if not isinstance(item, dict):
+        raise ProfileError(r.source, "aggregate", "must be a table")
+    r.only(item, "aggregate", {"dimensions", "rule", "threshold"})
+    names = item.get("dimensions")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise ProfileError(r.source, "aggregate.dimensions", 'must list the output fields to count by, e.g. ["POST CODE", "GENDER"]')
+    roles = {o.name: o.role for o in outputs}
+    for name in names:
+        if roles.get(name) != "keep":
+            raise ProfileError(r.source, "aggregate.dimensions", f"'{name}' is not a kept output field")
+    if len(set(names)) != len(names):
+        raise ProfileError(r.source, "aggregate.dimensions", "names a field twice")
+    rule = item.get("rule", "threshold")
+    if rule not in ("threshold", "nhs_digital"):
+        raise ProfileError(r.source, "aggregate.rule", 'must be "threshold" or "nhs_digital"')
+    threshold = item.get("threshold", 10)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+        raise ProfileError(r.source, "aggregate.threshold", "must be a whole number, 1 or more")
+    return AggregateOutput(tuple(names), str(rule), threshold)
 
 
 class _Reader:

@@ -292,7 +292,12 @@ class ExportStep(QWidget):
             f"<b style='color:#1a6b2a;'>Exported.</b> Written to <b>{result.output.parent}</b>:"
             f"<ul><li>{result.output.name} (encrypted: {method})</li>"
             f"<li>{manifest} (signed manifest: send it with the file)</li></ul>"
-            f"{result.rows_read:,} rows read, {result.rows_written:,} written, {report.rows_excluded:,} excluded, "
+            + (f"Counts sent instead of rows: {len(result.aggregate.row_keys):,} x "
+               f"{len(result.aggregate.column_keys):,} cells from {report.rows_written:,} rows, "
+               f"{result.aggregate.primary + result.aggregate.secondary:,} suppressed.<br>"
+               if result.aggregate is not None else "")
+            + f"{result.rows_read:,} rows read, {report.rows_written:,} {'counted' if result.aggregate else 'written'}, "
+            f"{report.rows_excluded:,} excluded, "
             f"{report.invalid_values:,} invalid value(s) sent blank or excluded.<br>{blanked}"
             f"Project key {result.key_id}, fingerprint <b>{result.key_fingerprint}</b>. "
             f"Took {result.seconds:.1f} s.")
