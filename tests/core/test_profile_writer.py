@@ -305,6 +305,7 @@ def test_words_for_the_window():
 
 @pytest.mark.parametrize(("addition", "where"), [
     ("[disclosure]\nk = 7\n", "disclosure"),
+    ('[aggregate]\ndimensions = ["DOB"]\n', "aggregate"),
     ('[[output_fields]]\nname = "BAND"\nrole = "keep"\nfrom = "dob"\ngeneralise = "age_band"\n', "BAND"),
 ])
 def test_rules_the_window_cannot_edit_are_refused_not_dropped(addition, where):

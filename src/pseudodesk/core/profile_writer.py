@@ -364,6 +364,9 @@ def draft_from_profile(profile: Profile) -> ProfileDraft:
 
     if profile.disclosure != DisclosureRules():
         raise ProfileError(source, "disclosure", "has [disclosure] rules, which the window cannot edit yet; edit the file")
+    if profile.aggregate is not None:
+        raise ProfileError(source, "aggregate", "sends counts ([aggregate]), which the window cannot edit yet; "
+                           "edit the file")
     coarse = [of.name for of in profile.output_fields if of.generalise or of.categories]
     if coarse:
         raise ProfileError(source, f"output field {coarse[0]}",
