@@ -13,6 +13,8 @@ What "test" runs, in order (any failure makes the exit status non-zero):
   3. the whole pytest suite (tests/core, tests/cli, tests/gui) with Qt offscreen;
   4. tests/core and tests/cli again in a second environment (.venv-noqt) built from
      the same lock file without PySide6, proving the headless twin needs no Qt.
+Before the tests it also builds .venv-pycanon (tests/pycanon/requirements.lock) on Python
+3.11 and 3.12, for the k-anonymity cross-check against pycanon.
 
 Environments are rebuilt only when requirements.lock or pyproject.toml change.
 """
