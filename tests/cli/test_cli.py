@@ -259,3 +259,11 @@ def test_risk_prints_the_classes_and_the_previews(tmp_path, capsys, demo_paths):
 def test_risk_refuses_k_below_two(demo_paths, capsys):
     assert main(["risk", "--profile", str(demo_paths["profile"]), "--input", str(demo_paths["spreadsheet"]),
                  "--k", "1"]) == 2
+
+
+def test_selftest_command_passes_and_names_each_check(capsys):
+    assert main(["selftest"]) == 0
+    out = capsys.readouterr().out
+    for name in ("HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256", "7z AES-256", "OS keyring"):
+        assert name in out
+    assert "self-test passed" in out

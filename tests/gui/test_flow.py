@@ -548,3 +548,32 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
     idle(qtbot, w)
     assert "Blanked so nobody can be picked out" in w.export_step.result_label.text()
     assert "POSTCODE 6" in w.export_step.result_label.text()
+
+
+def test_a_failed_selftest_is_shown_and_blocks_exports(qtbot, tmp_path, demo_paths):
+    from pseudodesk.core.selftest import SelfCheck, SelfTestResult
+
+    failed = SelfTestResult([SelfCheck("CMS AES-256", False, "ValueError: broken", 0.01),
+                             SelfCheck("OS keyring", False, "none", 0.01, essential=False)])
+    w = MainWindow(demo=True, selftest=failed)
+    qtbot.addWidget(w)
+    w.show()
+    w.open_demo()
+    idle(qtbot, w)
+    assert w.selftest_banner.isVisible() and "CMS AES-256: ValueError: broken" in w.selftest_banner.text()
+    assert "OS keyring" not in w.selftest_banner.text()  # not essential: reported, not blocking
+    w.go_to(3)
+    assert not w.export_step.export_button.isEnabled()
+    assert "self-test failed" in w.export_step.ready_label.text()
+    w.bridge.shutdown()
+
+
+def test_a_passed_selftest_shows_nothing(qtbot):
+    from pseudodesk.core.selftest import run_selftest
+
+    result = run_selftest()
+    assert result.ok and result.seconds < 3.0
+    w = MainWindow(selftest=result)
+    qtbot.addWidget(w)
+    assert not w.selftest_banner.isVisibleTo(w)
+    w.bridge.shutdown()

@@ -33,6 +33,7 @@ from pseudodesk.cli import packages as packages_cli
 from pseudodesk.cli.common import (
     EXIT_BLOCKED,
     EXIT_CANCELLED,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     CancelFlag,
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     source_args(p_risk)
     p_risk.add_argument("--k", type=int, help="smallest class allowed (default: the profile's [disclosure] k, else 5)")
 
+    sub.add_parser("selftest", help="prove this installation's cryptography works (known answers, in memory)")
+
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
     p_demo.add_argument("--out", type=Path, default=Path("pseudodesk-demo-output"),
                         help="folder for the demo output (default: ./pseudodesk-demo-output)")
@@ -110,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_demo(args)
         if args.command == "risk":
             return _cmd_risk(args)
+        if args.command == "selftest":
+            return _cmd_selftest()
         if args.command == "keys":
             return keys_cli.run(args)
         if args.command == "audit":
@@ -234,6 +239,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     print(f"the export may go ahead: {report.rows_written:,} of {report.rows:,} rows would be written", file=sys.stdout)
     return EXIT_OK
+
+
+def _cmd_selftest() -> int:
+    from pseudodesk.core.selftest import run_selftest
+
+    result = run_selftest()
+    for c in result.checks:
+        status = "ok    " if c.ok else ("FAILED" if c.essential else "note  ")
+        print(f"{status} {c.name} ({c.seconds * 1000:.0f} ms): {c.detail}")
+    print(f"self-test {'passed' if result.ok else 'FAILED: do not export with this installation'} "
+          f"in {result.seconds:.2f} s")
+    return EXIT_OK if result.ok else EXIT_INTERNAL
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:

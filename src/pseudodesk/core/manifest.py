@@ -25,7 +25,7 @@ import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pseudodesk.core.audit import canonical, os_user, public_fingerprint
 from pseudodesk.core.pseudonym import normalise_fingerprint
@@ -302,19 +302,23 @@ MAX_7Z_MEMBER = 16 * 1024**3  # in-memory extraction limit (16 GiB)
 
 
 def _decrypt_7z(path: Path, passphrase: str) -> bytes:
+    return extract_7z_member(path, passphrase, path.name)
+
+
+def extract_7z_member(source: Path | IO[bytes], passphrase: str, name: str) -> bytes:
     """Extract the single CSV into memory (py7zr's BytesIOFactory): nothing decrypted touches the disk."""
     import py7zr
     from py7zr.io import BytesIOFactory
 
     factory = BytesIOFactory(MAX_7Z_MEMBER)
     try:
-        with py7zr.SevenZipFile(path, "r", password=passphrase) as archive:
+        with py7zr.SevenZipFile(source, "r", password=passphrase) as archive:
             names = archive.getnames()
             archive.extractall(factory=factory)
     except Exception:  # py7zr raises assorted errors for a wrong passphrase with encrypted headers
-        raise PackageError(f"{path.name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
+        raise PackageError(f"{name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
     if len(names) != 1:
-        raise PackageError(f"{path.name} should hold exactly one CSV, it holds {len(names)} files.")
+        raise PackageError(f"{name} should hold exactly one CSV, it holds {len(names)} files.")
     member = factory.products[names[0]]
     member.seek(0)
     data: bytes = member.read()

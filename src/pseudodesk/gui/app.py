@@ -42,7 +42,9 @@ def application() -> QApplication:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     app = application()
-    window = MainWindow(demo=args.demo)
+    from pseudodesk.core.selftest import run_selftest
+
+    window = MainWindow(demo=args.demo, selftest=run_selftest())  # under a second; a failure blocks exports
     window.show()
     try:
         if args.demo:

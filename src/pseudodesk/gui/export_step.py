@@ -51,10 +51,12 @@ class ExportStep(QWidget):
     title = "Export"
     keys_requested = Signal()
 
-    def __init__(self, session: Session, bridge: JobBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, bridge: JobBridge, parent: QWidget | None = None, *,
+                 selftest_failed: bool = False) -> None:
         super().__init__(parent)
         self.session = session
         self.bridge = bridge
+        self.selftest_failed = selftest_failed
         self.result: RunResult | None = None
         layout = QVBoxLayout(self)
 
@@ -209,6 +211,8 @@ class ExportStep(QWidget):
     def problem(self) -> str:
         """Why the export cannot start ("" when it can)."""
         s = self.session
+        if self.selftest_failed:
+            return "The start-up self-test failed, so exports are switched off (see the red banner)."
         if s.table is None:
             return "Load a spreadsheet first (step 1)."
         if s.table.row_count < 0:

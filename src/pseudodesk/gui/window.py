@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from pseudodesk import __version__
 from pseudodesk.core.mapping import SourceMapping
 from pseudodesk.core.profile import Profile
+from pseudodesk.core.selftest import SelfTestResult
 from pseudodesk.gui.check_step import CheckStep
 from pseudodesk.gui.export_step import ExportStep
 from pseudodesk.gui.jobs import JobBridge
@@ -48,7 +49,7 @@ STEP_HINTS = (
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, *, demo: bool = False) -> None:
+    def __init__(self, *, demo: bool = False, selftest: SelfTestResult | None = None) -> None:
         super().__init__()
         self.setObjectName("main_window")
         self.setWindowTitle("pseudodesk — DEMO" if demo else "pseudodesk")
@@ -64,7 +65,8 @@ class MainWindow(QMainWindow):
         self.load_step = LoadStep(self.session, self.bridge)
         self.map_step = MapStep(self.session, self.bridge)
         self.check_step = CheckStep(self.session, self.bridge)
-        self.export_step = ExportStep(self.session, self.bridge)
+        self.export_step = ExportStep(self.session, self.bridge,
+                                      selftest_failed=selftest is not None and not selftest.ok)
         self.steps: list[LoadStep | MapStep | CheckStep | ExportStep] = [
             self.load_step, self.map_step, self.check_step, self.export_step]
 
@@ -80,6 +82,19 @@ class MainWindow(QMainWindow):
         self.demo_banner.setAccessibleName("Demo mode warning")
         self.demo_banner.setVisible(demo)
         outer.addWidget(self.demo_banner)
+        self.selftest = selftest
+        failures = selftest.failures() if selftest is not None else []
+        self.selftest_banner = QLabel(
+            "<b>Self-test failed: exports are switched off.</b> " + "; ".join(
+                f"{c.name}: {c.detail}" for c in failures)
+            + " Ask your IT support to reinstall pseudodesk (Help, About shows the version).")
+        self.selftest_banner.setObjectName("selftest_banner")
+        self.selftest_banner.setWordWrap(True)
+        self.selftest_banner.setStyleSheet("QLabel#selftest_banner { background: #fdecea; color: #000; "
+                                           "padding: 6px; border: 1px solid #c62828; }")
+        self.selftest_banner.setAccessibleName("Self-test failure")
+        self.selftest_banner.setVisible(bool(failures))
+        outer.addWidget(self.selftest_banner)
 
         body = QHBoxLayout()
         self.step_list = QListWidget()

@@ -1,0 +1,32 @@
+"""The start-up self-test: known answers pass here, and a broken primitive is caught."""
+
+from __future__ import annotations
+
+from pseudodesk.core import selftest
+
+
+def test_everything_essential_passes_in_under_a_second_here():
+    result = selftest.run_selftest()
+    assert [c.name for c in result.checks] == ["HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256",
+                                               "7z AES-256", "OS keyring"]
+    assert result.ok, result.failures()
+    assert sum(c.seconds for c in result.checks if c.essential) < 1.5  # about 0.6 s on the 2-core CI machine
+
+
+def test_a_wrong_known_answer_fails_the_selftest(monkeypatch):
+    from pseudodesk.core import openpseudonymiser
+
+    monkeypatch.setattr(openpseudonymiser, "digest", lambda values, salt: "0" * 64)
+    result = selftest.run_selftest()
+    assert not result.ok
+    assert [c.name for c in result.failures()] == ["OpenPseudonymiser digest"]
+    assert "known answer differs" in result.failures()[0].detail
+
+
+def test_no_keyring_is_reported_but_not_a_failure(monkeypatch):
+    from pseudodesk.core import keystore
+
+    monkeypatch.setattr(keystore, "keyring_available", lambda: False)
+    result = selftest.run_selftest()
+    keyring_check = result.checks[-1]
+    assert result.ok and not keyring_check.ok and not keyring_check.essential
