@@ -6,6 +6,7 @@ the top of README.md and by .ci/run:
     python3 installer/bootstrap.py app      # set up .venv, open the window on the demo data
     python3 installer/bootstrap.py test     # set up .venv, run every check headless
     python3 installer/bootstrap.py bench    # the performance benchmark (docs/performance.md)
+    python3 installer/bootstrap.py build    # dist/pseudodesk/ (PyInstaller) + frozen smoke + MSI check
 
 What "test" runs, in order (any failure makes the exit status non-zero):
   1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt;
@@ -61,21 +62,26 @@ def _lock_pins(text: str) -> set[str]:
             if line and not line[0].isspace() and not line.startswith("#") and "==" in line}
 
 
-def _bench_lock() -> str:
-    """The app's lock (without Qt) plus the entries of benchmarks/requirements.lock it does not already
-    pin under the same marker (pip refuses a requirement given twice)."""
-    base = _lock_without_qt()
+def _extra_entries(lock: Path, base: str) -> str:
+    """The entries of ``lock`` that ``base`` does not already pin under the same marker
+    (pip refuses a requirement given twice)."""
     taken = _lock_pins(base)
     out: list[str] = []
     skipping = False
-    for line in (ROOT / "benchmarks" / "requirements.lock").read_text(encoding="utf-8").splitlines():
+    for line in lock.read_text(encoding="utf-8").splitlines():
         if line and not line[0].isspace() and not line.startswith("#"):
             skipping = line.rstrip(" \\") in taken  # the same pin under the same marker
         elif line.startswith("#"):
             skipping = False
         if not skipping:
             out.append(line)
-    return base + "\n".join(out) + "\n"
+    return "\n".join(out) + "\n"
+
+
+def _bench_lock() -> str:
+    """The app's lock (without Qt) plus benchmarks/requirements.lock's other entries."""
+    base = _lock_without_qt()
+    return base + _extra_entries(ROOT / "benchmarks" / "requirements.lock", base)
 
 
 def _ensure_env(env: Path, *, with_qt: bool, lock_text: str | None = None, project: bool = True) -> Path:
@@ -187,11 +193,54 @@ def run_benchmark(extra: list[str]) -> int:
     return subprocess.run([str(python), str(ROOT / "benchmarks" / "run.py"), *extra], cwd=ROOT).returncode
 
 
+def _version() -> str:
+    text = (ROOT / "src" / "pseudodesk" / "__init__.py").read_text(encoding="utf-8")
+    return text.split('__version__ = "', 1)[1].split('"', 1)[0]
+
+
+def build(extra: list[str]) -> int:
+    """The onedir folder from installer/pseudodesk.spec, then the frozen self-test and demo."""
+    lock = LOCK.read_text(encoding="utf-8") + "\n" + _extra_entries(ROOT / "installer" / "requirements-build.lock",
+                                                                     LOCK.read_text(encoding="utf-8"))
+    python = _ensure_env(ROOT / ".venv-build", with_qt=True, lock_text=lock)
+    done = subprocess.run([str(python), "-m", "PyInstaller", "--noconfirm", "--clean", "--distpath",
+                           str(ROOT / "dist"), "--workpath", str(ROOT / "build"),
+                           str(ROOT / "installer" / "pseudodesk.spec"), *extra], cwd=ROOT)
+    if done.returncode:
+        return done.returncode
+    folder = ROOT / "dist" / "pseudodesk"
+    cli = folder / ("pseudodesk-cli.exe" if os.name == "nt" else "pseudodesk-cli")
+    gui = folder / ("pseudodesk.exe" if os.name == "nt" else "pseudodesk")
+    smoke_env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    results = {
+        "frozen selftest": _step("frozen pseudodesk-cli selftest", [str(cli), "selftest"]),
+        "frozen demo": _step("frozen pseudodesk-cli demo", [str(cli), "demo", "--out",
+                                                           str(ROOT / "build" / "frozen-demo")]),
+        "frozen window": _step("frozen window, --demo --smoke offscreen", [str(gui), "--demo", "--smoke"],
+                               env=smoke_env),
+    }
+    wixl = shutil.which("wixl")
+    if wixl is not None:
+        msi = ROOT / "dist" / f"pseudodesk-{_version()}.msi"
+        results["MSI source compiles (wixl)"] = (
+            _step("WiX file list", [str(python), str(ROOT / "installer" / "wix_files.py"), str(folder)])
+            and _step("wixl", [wixl, "-a", "x64", "-D", f"Version={_version()}", "-D", f"SourceDir={folder}",
+                               "-o", str(msi), str(ROOT / "installer" / "pseudodesk.wxs")])
+            and _step("msiinfo: the MSI's tables", ["msiinfo", "tables", str(msi)]))
+    elif os.environ.get("CI"):
+        results["MSI source compiles (wixl)"] = False
+        print("[bootstrap] wixl is missing (apt-get install wixl msitools); CI must check the MSI source", flush=True)
+    print("\n[bootstrap] build summary:")
+    for name, ok in results.items():
+        print(f"  {'ok    ' if ok else 'FAILED'} {name}")
+    return 0 if all(results.values()) else 1
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):
         print("pseudodesk needs Python 3.11 or newer", file=sys.stderr)
         return 2
-    if not argv or argv[0] not in {"app", "test", "setup", "screenshots", "bench"}:
+    if not argv or argv[0] not in {"app", "test", "setup", "screenshots", "bench", "build"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
@@ -203,6 +252,8 @@ def main(argv: list[str]) -> int:
         return take_screenshots(extra)
     if command == "bench":
         return run_benchmark(extra)
+    if command == "build":
+        return build(extra)
     _ensure_env(ROOT / ".venv", with_qt=True)
     return 0
 

@@ -36,6 +36,11 @@ def application() -> QApplication:
     app.setApplicationName("pseudodesk")
     app.setOrganizationName("pseudodesk")
     app.setApplicationDisplayName("pseudodesk")
+    from PySide6.QtGui import QIcon
+
+    from pseudodesk.core.resources import resource_path
+
+    app.setWindowIcon(QIcon(str(resource_path("icons", "pseudodesk.png"))))
     return app
 
 
