@@ -224,7 +224,9 @@ def build(extra: list[str]) -> int:
         msi = ROOT / "dist" / f"pseudodesk-{_version()}.msi"
         results["MSI source compiles (wixl)"] = (
             _step("WiX file list", [str(python), str(ROOT / "installer" / "wix_files.py"), str(folder)])
-            and _step("wixl", [wixl, "-a", "x64", "-D", f"Version={_version()}", "-D", f"SourceDir={folder}",
+            # wixl wants source paths relative to where it runs (the repository)
+            and _step("wixl", [wixl, "-a", "x64", "-D", f"Version={_version()}", "-D",
+                               f"SourceDir={folder.relative_to(ROOT).as_posix()}",
                                "-o", str(msi), str(ROOT / "installer" / "pseudodesk.wxs")])
             and _step("msiinfo: the MSI's tables", ["msiinfo", "tables", str(msi)]))
     elif os.environ.get("CI"):
