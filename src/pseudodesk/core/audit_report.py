@@ -47,7 +47,8 @@ def audit_listing(path: Path, selection: AuditFilter) -> list[dict[str, Any]]:
     return [e for _, e, _ in read_entries(path) if e is not None and selection.accepts(e)]
 
 
-def _summary(entry: dict[str, Any]) -> str:
+def entry_summary(entry: dict[str, Any]) -> str:
+    """One line saying what an audit entry records (the report, the CSV and the Audit window use it)."""
     d = entry.get("details", {})
     event = entry["event"]
     if event == "export":
@@ -73,7 +74,7 @@ def listing_to_csv(entries: list[dict[str, Any]]) -> str:
     w.writerow(["seq", "time (UTC)", "event", "operator", "machine", "agreement", "summary"])
     for e in entries:
         w.writerow([e["seq"], e["time"], e["event"], e.get("user", ""), e.get("machine", ""),
-                    e.get("details", {}).get("agreement", ""), _summary(e)])
+                    e.get("details", {}).get("agreement", ""), entry_summary(e)])
     return out.getvalue()
 
 
@@ -113,7 +114,7 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
         parts.append("<section><h2>Other events</h2><table><tr><th>#</th><th>When (UTC)</th><th>Event</th>"
                      "<th>Operator</th><th>Summary</th></tr>")
         parts += [f"<tr><td>{x['seq']}</td><td>{e(x['time'])}</td><td>{e(x['event'])}</td><td>{e(str(x.get('user')))}</td>"
-                  f"<td>{e(_summary(x))}</td></tr>" for x in others]
+                  f"<td>{e(entry_summary(x))}</td></tr>" for x in others]
         parts.append("</table></section>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -73,10 +73,11 @@ from pseudodesk.core.audit import (
     read_entries,
     verify_log,
 )
-from pseudodesk.core.audit_report import AuditFilter, _summary, listing_to_csv, listing_to_html
+from pseudodesk.core.audit_report import AuditFilter, entry_summary, listing_to_csv, listing_to_html
 from pseudodesk.core.errors import Cancelled, PseudodeskError
 from pseudodesk.core.manifest import Inspection, inspect_package
 from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.widgets import buddy_label
 
 if TYPE_CHECKING:
     from pseudodesk.core.keystore import KeyStore
@@ -141,7 +142,7 @@ def agreement_of(entry: Entry) -> str:
 def search_text(entry: Entry) -> str:
     """What the free-text search looks in: every column shown, and the machine."""
     return " ".join([str(entry["seq"]), display_time(entry), entry["time"], str(entry.get("user", "")),
-                     str(entry.get("machine", "")), entry["event"], agreement_of(entry), _summary(entry)]).casefold()
+                     str(entry.get("machine", "")), entry["event"], agreement_of(entry), entry_summary(entry)]).casefold()
 
 
 def well_formed(entry: Entry) -> bool:
@@ -150,7 +151,7 @@ def well_formed(entry: Entry) -> bool:
     names it."""
     try:
         dt.datetime.fromisoformat(entry["time"])
-        _summary(entry)
+        entry_summary(entry)
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
     return isinstance(entry.get("event"), str) and isinstance(entry.get("details", {}), dict)
@@ -258,7 +259,7 @@ class AuditEntriesModel(QAbstractTableModel):
                      f"Local time: {entry.get('local_time', '')}",
                      f"Operator: {entry.get('user', '')} on {entry.get('machine', '')} ({entry.get('app', '')})"]
             if column == SUMMARY:
-                lines.insert(0, _summary(entry))
+                lines.insert(0, entry_summary(entry))
             lines += self._problems.get(self._lines[index.row()], [])
             return "\n".join(lines)
         if self._lines[index.row()] in self._problems:
@@ -280,7 +281,7 @@ class AuditEntriesModel(QAbstractTableModel):
             return str(entry["event"])
         if column == AGREEMENT:
             return agreement_of(entry)
-        return _summary(entry)
+        return entry_summary(entry)
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -594,13 +595,13 @@ class AuditWindow(QMainWindow):
         self.count_label.setAccessibleName("Entries shown")
 
         grid = QGridLayout()
-        grid.addWidget(self._label("&Search:", self.search_edit), 0, 0)
+        grid.addWidget(buddy_label("&Search:", self.search_edit), 0, 0)
         grid.addWidget(self.search_edit, 0, 1, 1, 3)
-        grid.addWidget(self._label("&Event:", self.event_combo), 0, 4)
+        grid.addWidget(buddy_label("&Event:", self.event_combo), 0, 4)
         grid.addWidget(self.event_combo, 0, 5)
-        grid.addWidget(self._label("&Agreement:", self.agreement_combo), 1, 0)
+        grid.addWidget(buddy_label("&Agreement:", self.agreement_combo), 1, 0)
         grid.addWidget(self.agreement_combo, 1, 1, 1, 3)
-        grid.addWidget(self._label("&Operator:", self.operator_combo), 1, 4)
+        grid.addWidget(buddy_label("&Operator:", self.operator_combo), 1, 4)
         grid.addWidget(self.operator_combo, 1, 5)
         grid.addWidget(self.from_check, 2, 0)
         grid.addWidget(self.from_date, 2, 1)
@@ -705,12 +706,6 @@ class AuditWindow(QMainWindow):
         edit.setDisplayFormat("dd/MM/yyyy")
         edit.setEnabled(False)
         return edit
-
-    @staticmethod
-    def _label(text: str, buddy: QWidget) -> QLabel:
-        label = QLabel(text)
-        label.setBuddy(buddy)
-        return label
 
     def _connect(self) -> None:
         self.refresh_button.clicked.connect(self._refresh_clicked)

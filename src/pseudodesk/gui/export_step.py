@@ -37,6 +37,7 @@ from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.map_step import describe_recipient
 from pseudodesk.gui.session import Session
+from pseudodesk.gui.widgets import buddy_label
 
 DEMO_KEY = "__demo__"
 FOLDER_SETTING = "export/folder"
@@ -80,9 +81,7 @@ class ExportStep(QWidget):
         self.keys_button.clicked.connect(self.keys_requested)
         key_row.addWidget(self.key_combo, stretch=1)
         key_row.addWidget(self.keys_button)
-        key_label = QLabel("Project ke&y:")
-        key_label.setBuddy(self.key_combo)
-        form.addRow(key_label, key_row)
+        form.addRow(buddy_label("Project ke&y:", self.key_combo), key_row)
         self.recipient_label = QLabel("")
         self.recipient_label.setWordWrap(True)
         self.recipient_label.setAccessibleName("Recipient")
@@ -95,9 +94,7 @@ class ExportStep(QWidget):
         self.browse_button.clicked.connect(self.choose_folder)
         folder_row.addWidget(self.folder_edit, stretch=1)
         folder_row.addWidget(self.browse_button)
-        folder_label = QLabel("Output fo&lder:")
-        folder_label.setBuddy(self.folder_edit)
-        form.addRow(folder_label, folder_row)
+        form.addRow(buddy_label("Output fo&lder:", self.folder_edit), folder_row)
         self.review_check = QCheckBox("")
         self.review_check.setAccessibleName("Confirm the agreement is still in force")
         self.review_check.toggled.connect(self._update_ready)

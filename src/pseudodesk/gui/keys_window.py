@@ -68,6 +68,7 @@ from pseudodesk.core.keystore import KEYFILE_FORMAT, KeyInfo, KeyStore
 from pseudodesk.core.pseudonym import normalise_fingerprint
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
+from pseudodesk.gui.widgets import buddy_label
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 OpenPath = Callable[[QWidget, str, str], "Path | None"]
@@ -172,12 +173,6 @@ def _fit(dialog: QWidget, chars: int) -> None:
 def _wide_enough(edit: QLineEdit, sample: str) -> None:
     """A line edit wide enough to show ``sample`` whole in its own font."""
     edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance(sample + "MM"))
-
-
-def _buddy(text: str, widget: QWidget) -> QLabel:
-    label = QLabel(text)
-    label.setBuddy(widget)
-    return label
 
 
 def _no_auto_default(*buttons: QPushButton) -> None:
@@ -419,7 +414,7 @@ class ImportKeyDialog(QDialog):
         self.fingerprint_edit.setAccessibleName("Fingerprint read out by the key custodian")
         self.fingerprint_edit.setAccessibleDescription(
             "Type the fingerprint as the custodian reads it out over the phone")
-        form.addRow(_buddy("&Fingerprint read out by the custodian:", self.fingerprint_edit), self.fingerprint_edit)
+        form.addRow(buddy_label("&Fingerprint read out by the custodian:", self.fingerprint_edit), self.fingerprint_edit)
         self.fingerprint_help = _wrapped(
             "Type it as the key custodian reads it out over the phone, not from a message sent with the "
             "file: that is what shows the file is the custodian's and has not been swapped.",
@@ -462,13 +457,13 @@ class ImportKeyDialog(QDialog):
         self.private_key_password_edit.setAccessibleName("Password of the private key (optional)")
 
         if self.protection == "passphrase":
-            form.addRow(_buddy("&Passphrase (sent to you separately):", self.passphrase_edit), passphrase_row)
+            form.addRow(buddy_label("&Passphrase (sent to you separately):", self.passphrase_edit), passphrase_row)
         else:
             form.addRow(_wrapped("This file is wrapped to partners' certificates: give yours and its private "
                                  "key.", "About certificate-wrapped files"))
-            form.addRow(_buddy("Your &certificate:", self.certificate_edit), certificate_row)
-            form.addRow(_buddy("Its private &key:", self.private_key_edit), private_key_row)
-            form.addRow(_buddy("Private key pass&word:", self.private_key_password_edit),
+            form.addRow(buddy_label("Your &certificate:", self.certificate_edit), certificate_row)
+            form.addRow(buddy_label("Its private &key:", self.private_key_edit), private_key_row)
+            form.addRow(buddy_label("Private key pass&word:", self.private_key_password_edit),
                         self.private_key_password_edit)
         layout.addLayout(form)
 
@@ -723,7 +718,7 @@ class DeleteKeyDialog(QDialog):
         self.confirm_edit.setPlaceholderText(info.id)
         self.confirm_edit.setAccessibleName(f"Type the key id {info.id} to confirm")
         _wide_enough(self.confirm_edit, info.id)
-        form.addRow(_buddy(f"&Type the key id ({info.id}) to confirm:", self.confirm_edit), self.confirm_edit)
+        form.addRow(buddy_label(f"&Type the key id ({info.id}) to confirm:", self.confirm_edit), self.confirm_edit)
         layout.addLayout(form)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.confirm_button = self.buttons.addButton("&Delete key", QDialogButtonBox.ButtonRole.AcceptRole)

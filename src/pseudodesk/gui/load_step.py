@@ -37,6 +37,7 @@ from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.models import SourceTableModel
 from pseudodesk.gui.session import Session
+from pseudodesk.gui.widgets import buddy_label
 
 SPREADSHEET_FILTER = "Spreadsheets (*.csv *.tsv *.txt *.xlsx *.xlsm *.xlsb *.xls *.ods);;All files (*)"
 READABLE = tuple(CSV_SUFFIXES) + tuple(WORKBOOK_SUFFIXES)
@@ -148,9 +149,7 @@ class LoadStep(QWidget):
         self.sheet_combo.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self.sheet_combo.setEnabled(False)
         self.sheet_combo.activated.connect(self._reload)
-        sheet_label = QLabel("&Worksheet:")
-        sheet_label.setBuddy(self.sheet_combo)
-        form.addRow(sheet_label, self.sheet_combo)
+        form.addRow(buddy_label("&Worksheet:", self.sheet_combo), self.sheet_combo)
         self.header_spin = QSpinBox()
         self.header_spin.setRange(1, 1_048_576)
         self.header_spin.setMaximumWidth(self.header_spin.fontMetrics().horizontalAdvance("0") * 14)
@@ -158,9 +157,7 @@ class LoadStep(QWidget):
         self.header_spin.setToolTip("The row that holds the column names (row 1 unless the sheet has a title above)")
         self.header_spin.setEnabled(False)
         self.header_spin.editingFinished.connect(self._header_row_changed)
-        header_label = QLabel("Header &row:")
-        header_label.setBuddy(self.header_spin)
-        form.addRow(header_label, self.header_spin)
+        form.addRow(buddy_label("Header &row:", self.header_spin), self.header_spin)
         self.notes_label = QLabel("")
         self.notes_label.setWordWrap(True)
         self.notes_label.setAccessibleName("Notes about the file")

@@ -64,6 +64,7 @@ from pseudodesk.core.profile_writer import (
     write_profile,
 )
 from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.widgets import buddy_label
 
 OpenPath = Callable[[QWidget, str, str], "Path | None"]
 SavePath = Callable[[QWidget, str, Path, str], "Path | None"]
@@ -209,7 +210,7 @@ class ProfileEditorDialog(QDialog):
         self.name_edit.setObjectName("name_edit")
         self.name_edit.setPlaceholderText("e.g. Essex early help pilot extract")
         self.name_edit.setAccessibleName("Agreement name")
-        form.addRow(self._label("Agreement &name:", self.name_edit), self.name_edit)
+        form.addRow(buddy_label("Agreement &name:", self.name_edit), self.name_edit)
         self.version_edit = QLineEdit(self.draft.version)
         self.version_edit.setObjectName("version_edit")
         self.version_edit.setAccessibleName("Agreement version")
@@ -248,9 +249,9 @@ class ProfileEditorDialog(QDialog):
         row.addWidget(self.review_check)
         row.addWidget(self.review_edit)
         row.addWidget(QLabel("(runs are refused after it)"), 1)
-        form.addRow(self._label("&Version:", self.version_edit), row)
-        form.addRow(self._label("&Description:", self.description_edit), self.description_edit)
-        form.addRow(self._label("Pa&rties:", self.parties_edit), self.parties_edit)
+        form.addRow(buddy_label("&Version:", self.version_edit), row)
+        form.addRow(buddy_label("&Description:", self.description_edit), self.description_edit)
+        form.addRow(buddy_label("Pa&rties:", self.parties_edit), self.parties_edit)
         return box
 
     def _recipient_box(self) -> QGroupBox:
@@ -300,7 +301,7 @@ class ProfileEditorDialog(QDialog):
             index = self.on_invalid_combo.count() - 1
             self.on_invalid_combo.setItemData(index, ON_INVALID_EXPLANATIONS[value], Qt.ItemDataRole.ToolTipRole)
         self.on_invalid_combo.setCurrentIndex(self.on_invalid_combo.findData(self.draft.on_invalid))
-        form.addRow(self._label("On &invalid values:", self.on_invalid_combo), self.on_invalid_combo)
+        form.addRow(buddy_label("On &invalid values:", self.on_invalid_combo), self.on_invalid_combo)
         self.on_invalid_note = QLabel()
         self.on_invalid_note.setObjectName("on_invalid_note")
         self.on_invalid_note.setWordWrap(True)
@@ -313,12 +314,6 @@ class ProfileEditorDialog(QDialog):
         self.scan_check.setChecked(self.draft.scan_identifiers)
         form.addRow(self.scan_check)
         return box
-
-    @staticmethod
-    def _label(text: str, buddy: QWidget) -> QLabel:
-        label = QLabel(text)
-        label.setBuddy(buddy)
-        return label
 
     # --- the table --------------------------------------------------------------------------
 
