@@ -2,8 +2,8 @@
 
 Data flows one way, in row batches from the start::
 
-    SourceTable.iter_batches -> Plan.transform (check + normalise + pseudonymise + strip)
-      -> CsvEncoder -> encryptor -> atomic_output
+    SourceTable.iter_column_batches -> Plan.encode (check + normalise + pseudonymise + strip,
+      column by column: pseudodesk.core.columnar) -> CSV lines -> encryptor -> atomic_output
 
 Every source row gives exactly one output row (nothing is dropped); invalid values
 are reported and written blank. The CLI and the GUI both call :func:`run` (and
@@ -22,11 +22,14 @@ import io
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from pseudodesk.core.columnar import OutputColumn, combine, csv_bytes, distinct, every_cell
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
 from pseudodesk.core.errors import (
     Cancelled,
@@ -52,7 +55,7 @@ from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser
 from pseudodesk.core.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
 from pseudodesk.core.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
 from pseudodesk.core.suggest import squash
-from pseudodesk.core.table import RowBatch, SourceTable
+from pseudodesk.core.table import COLUMN_BATCH_ROWS, ColumnBatch, RowBatch, SourceTable, columns_from_rows
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -128,6 +131,40 @@ class MemoCheck:
                 self.quiet[raw] = result
         return result
 
+    def many(self, values: list[str], counts: Sequence[int]) -> list[Checked]:
+        """Check distinct values, value ``k`` standing for ``counts[k]`` cells of the column.
+
+        The report's assumption counts come out as if every cell had been checked.
+        """
+        quiet, noted_values, notes, check = self.quiet.get, self._noted, self.rule.notes, self.rule.check
+        out: list[Checked] = []
+        append = out.append
+        for raw, count in zip(values, counts):
+            result = quiet(raw)
+            if result is not None:
+                append(result)
+                continue
+            hit = noted_values.get(raw)
+            if hit is not None:
+                result, noted = hit
+                for note in noted:
+                    notes[note] += count
+                append(result)
+                continue
+            before = dict(notes) if notes else None
+            result = check(raw)
+            noted = tuple(k for k, n in notes.items() for _ in range(n - (before or {}).get(k, 0)))
+            if count > 1:
+                for note in noted:
+                    notes[note] += count - 1
+            if len(self.quiet) + len(self._noted) < self.limit:
+                if noted:
+                    noted_values[raw] = (result, noted)
+                else:
+                    self.quiet[raw] = result
+            append(result)
+        return out
+
 
 @dataclass
 class _Column:
@@ -177,16 +214,14 @@ class Plan:
             if of.role == "pseudonym":
                 if key is None:
                     raise KeyProblem("A project key is needed to compute pseudonyms.")
-                hmac_field = Pseudonymiser(key, of.name)
-                pseudonymiser = lambda parts, _row, f=hmac_field: f([p.value for p in parts])  # noqa: E731
+                pseudonymiser = _PseudonymDerive(Pseudonymiser(key, of.name))
             elif of.role == "openpseudonymiser":
                 if salt is None:
                     raise KeyProblem(f"Field {of.name} needs an OpenPseudonymiser salt: import it "
                                      "('pseudodesk-cli keys import-salt') and name it in the profile's key.salt_id.")
-                pseudonymiser = _op_digester(of, [self.inputs[i] for i in slots], salt)
+                pseudonymiser = _OpDerive(of, [self.inputs[i] for i in slots], salt)
             elif of.role == "valid_nhs":
-                source = self.inputs[slots[0]].index if slots else None
-                pseudonymiser = _valid_nhs(source)
+                pseudonymiser = _ValidNhsDerive()
             elif profile.checks.scan_identifiers:
                 base = profile.source_field(of.sources[0]).base_convention.name
                 if base in FREE_TEXT_CONVENTIONS:
@@ -201,22 +236,30 @@ class Plan:
         name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
         self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
         self.needs_survey = any(c.rule.needs_survey for c in self.inputs)
+        self.width = len(header)
+        scanning = any(skip is not None for *_, skip in self.outputs)
+        self.columns_needed = sorted({c.index for c in self.inputs} | (set(self.name_columns) if scanning else set()))
 
     def survey(self, table: SourceTable, batch_size: int, progress: Progress, cancel: Cancel,
                share: float) -> None:
-        """First pass, only for rules that decide per column (dates: day/month order)."""
+        """First pass, only for rules that decide per column (dates: day/month order).
+
+        Each batch's distinct values are observed once (rules decide from which values
+        occur, never from how often: see ColumnRule.observe).
+        """
         columns = [c for c in self.inputs if c.rule.needs_survey]
         if not columns:
             return
         seen = 0
         total = max(table.row_count, 1)
-        for batch in table.iter_batches(batch_size):
+        for batch in table.iter_column_batches(batch_size, [c.index for c in columns]):
             if cancel():
                 raise Cancelled()
-            for row in batch.rows:
-                for c in columns:
-                    c.rule.observe(row[c.index])
-            seen += len(batch.rows)
+            for c in columns:
+                observe = c.rule.observe
+                for value in distinct(batch.columns[c.index])[0]:
+                    observe(value)
+            seen += batch.num_rows
             progress(share * min(seen / total, 1.0), f"Surveyed {seen:,} of {table.row_count:,} rows")
 
     def finish(self) -> CheckReport:
@@ -224,93 +267,162 @@ class Plan:
             c.stats.decision = c.rule.decision()
         return self.report
 
-    def transform(self, batch: RowBatch) -> tuple[list[list[str]], list[list[bool]]]:
-        """Check and transform one batch; returns the rows to write and their 'plain' flags.
+    def transform(self, batch: RowBatch | ColumnBatch) -> tuple[list[list[str]], list[list[bool]]]:
+        """Check and transform one batch; returns the rows to write and their 'plain' flags."""
+        columns, written = self.output_columns(batch)
+        if not columns:
+            return [[] for _ in range(written)], [[] for _ in range(written)]
+        values = [c.row_values() for c in columns]
+        plain = [c.row_plain() for c in columns]
+        return list(map(list, zip(*values))), list(map(list, zip(*plain)))
 
-        Column by column (each input column checked in one comprehension, each output column
-        built in one), which is several times faster in CPython than cell by cell; the report
-        gets exactly what a row-by-row pass would give it, in the same order.
+    def encode(self, batch: RowBatch | ColumnBatch) -> bytes:
+        """Check and transform one batch straight to its CSV lines (what CsvEncoder writes for the rows)."""
+        columns, written = self.output_columns(batch)
+        return csv_bytes(columns, written)
+
+    def output_columns(self, batch: RowBatch | ColumnBatch) -> tuple[list[OutputColumn], int]:
+        """Check one batch column by column; fill the report; return the output columns and rows written.
+
+        Each input column is dictionary-encoded and each distinct value checked once
+        (MemoCheck remembers values across batches too); outputs are built per distinct
+        value or combination of values, and rows refer to them by index. The report gets
+        exactly what a row-by-row pass would give it, in the same order: problems and
+        notices by column then row, rejects by row.
         """
+        if isinstance(batch, RowBatch):
+            batch = next(columns_from_rows([batch], self.width, self.columns_needed))
         report = self.report
         policy = report.policy
         action = ACTIONS[policy]
-        rows, lines = batch.rows, batch.lines
-        n = len(rows)
-        columns: list[list[Checked]] = []
-        bad_fields: dict[int, list[str]] = {}  # row position -> ids of its invalid fields, in input order
-        for c in self.inputs:
-            index, check, remembered = c.index, c.check, c.check.quiet.get
-            column = [remembered(row[index]) or check(row[index]) for row in rows]  # Checked is never falsy
-            columns.append(column)
-            counts = c.stats.counts
-            for status, count in Counter(x.status for x in column).items():
-                counts[status.value] += count
-            for i in [i for i, x in enumerate(column) if x.reason or x.status is INVALID]:
-                x = column[i]
-                if x.status is INVALID:
-                    bad_fields.setdefault(i, []).append(c.field_id)
-                    if len(c.stats.problems) < MAX_LISTED:
-                        c.stats.problems.append(Problem(lines[i], c.field_id, c.column, x.reason, rows[i][index],
-                                                        action))
-                    else:
-                        report.truncated += 1
-                elif len(c.stats.notices) < MAX_LISTED:
-                    c.stats.notices.append(Notice(lines[i], c.field_id, c.column, rows[i][index], x.value, x.reason))
-                else:
-                    report.truncated += 1
-        kept = range(n)
-        if bad_fields and policy != "block":
+        n = batch.num_rows
+        lines = batch.lines
+        checked: list[_Checked] = []
+        invalid_rows = np.zeros((len(self.inputs), n), dtype=bool)
+        for position, c in enumerate(self.inputs):
+            raw, codes = (distinct if c.check.limit else every_cell)(batch.columns[c.index])
+            counts = np.bincount(codes, minlength=len(raw)) if n else np.zeros(len(raw), dtype=np.int64)
+            results = c.check.many(raw, counts.tolist())
+            kinds = np.fromiter((_KIND[r.status] | (_NOTED if r.reason else 0) for r in results), np.int8,
+                                len(results))
+            status = kinds & 3
+            for index, total in enumerate(np.bincount(status, weights=counts, minlength=4).tolist()):
+                if total:
+                    c.stats.counts[_STATUS_NAMES[index]] += int(total)
+            bad = status == _INVALID
+            row_bad = bad[codes]
+            invalid_rows[position] = row_bad
+            if row_bad.any():
+                rows_bad = np.flatnonzero(row_bad)
+                room = max(MAX_LISTED - len(c.stats.problems), 0)
+                report.truncated += max(len(rows_bad) - room, 0)
+                c.stats.problems.extend(
+                    Problem(line, c.field_id, c.column, results[k].reason, raw[k], action)
+                    for line, k in zip(lines[rows_bad[:room]].tolist(), codes[rows_bad[:room]].tolist()))
+            noted = (kinds & _NOTED).astype(bool) & ~bad
+            if noted.any():
+                rows_noted = np.flatnonzero(noted[codes])
+                room = max(MAX_LISTED - len(c.stats.notices), 0)
+                report.truncated += max(len(rows_noted) - room, 0)
+                c.stats.notices.extend(
+                    Notice(line, c.field_id, c.column, raw[k], results[k].value, results[k].reason)
+                    for line, k in zip(lines[rows_noted[:room]].tolist(), codes[rows_noted[:room]].tolist()))
+            usable = (status == _VALID) | (status == _NORMALISED)
+            checked.append(_Checked(raw, codes, results, usable))
+        bad_any = invalid_rows.any(axis=0) if self.inputs else np.zeros(n, dtype=bool)
+        kept: np.ndarray | None = None  # None: every row
+        if policy != "block" and bad_any.any():
             word = _ACTION_WORDS[policy]
-            report.rejects.extend(Reject(lines[i], word, tuple(bad_fields[i])) for i in sorted(bad_fields))
+            ids = [c.field_id for c in self.inputs]
+            report.rejects.extend(
+                Reject(int(lines[i]), word, tuple(f for f, bad in zip(ids, invalid_rows[:, i].tolist()) if bad))
+                for i in np.flatnonzero(bad_any).tolist())
             if policy == "exclude":
-                kept = [i for i in range(n) if i not in bad_fields]  # type: ignore[assignment]
-        out_values: list[list[str]] = []
-        out_plain: list[list[bool]] = []
+                kept = np.flatnonzero(~bad_any)
+        written = n if kept is None else len(kept)
+        columns: list[OutputColumn] = []
         scanned: list[tuple[str, list[str], list[bool], frozenset[str]]] = []
         for name, slots, derive, scan_skip in self.outputs:
-            parts = [columns[s] for s in slots]
-            if name in self.always_derived:
-                assert derive is not None
-                values = [derive([p[i] for p in parts], rows[i]) for i in kept]
-                plain = [True] * len(values)
-            elif len(parts) == 1:
-                only = parts[0]
-                usable = [only[i].status is VALID or only[i].status is NORMALISED for i in kept]
-                if derive is None:
-                    values = [only[i].value if ok else "" for i, ok in zip(kept, usable)]
-                    plain = [only[i].plain if ok else False for i, ok in zip(kept, usable)]
-                else:
-                    values = [derive([only[i]], rows[i]) if ok else "" for i, ok in zip(kept, usable)]
-                    plain = usable
-            else:
-                usable = [bool(parts) and all(p[i].status is VALID or p[i].status is NORMALISED for p in parts)
-                          for i in kept]
-                if derive is None:  # a kept field reads one source; several only for derived outputs
-                    values = [parts[0][i].value if ok else "" for i, ok in zip(kept, usable)]
-                    plain = [parts[0][i].plain if ok else False for i, ok in zip(kept, usable)]
-                else:
-                    values = [derive([p[i] for p in parts], rows[i]) if ok else "" for i, ok in zip(kept, usable)]
-                    plain = usable
+            column, usable = self._output(name, [checked[s] for s in slots], derive, n)
+            if kept is not None:
+                column.codes = column.codes[kept] if column.codes is not None else None
             if name not in self.always_derived:
-                report.blank_outputs[name] += usable.count(False)
+                assert column.codes is not None
+                report.blank_outputs[name] += int(np.count_nonzero(~usable[column.codes]))
                 if derive is None and scan_skip is not None:
-                    scanned.append((name, values, usable, scan_skip))
+                    scanned.append((name, column.row_values(), usable[column.codes].tolist(), scan_skip))
             if name in self.coarsen:
                 coarse = self.coarsen[name]
-                values = [coarse(v) if v else v for v in values]
-                plain = [False] * len(values)  # an IG lead's group names get the formula check like any text
-            out_values.append(values)
-            out_plain.append(plain)
+                column.values = [coarse(v) if v else v for v in column.values]
+                column.plain = [False] * len(column.values)  # an IG lead's group names get the formula check
+            columns.append(column)
         if scanned:
-            self._scan(scanned, [rows[i] for i in kept], [lines[i] for i in kept])
-        if self.suppress is not None and out_values:
-            self._suppress(out_values)
+            self._scan(scanned, self._name_values(batch, kept), lines.tolist() if kept is None
+                       else lines[kept].tolist())
+        if self.suppress is not None and columns:
+            self._suppress_columns(columns)
         report.rows += n
-        written = len(kept)
         report.rows_written += written
-        if not out_values:
-            return [[] for _ in range(written)], [[] for _ in range(written)]
-        return list(map(list, zip(*out_values))), list(map(list, zip(*out_plain)))
+        return columns, written
+
+    def _output(self, name: str, parts: list[_Checked], derive: Derive | None,
+                n: int) -> tuple[OutputColumn, np.ndarray]:
+        """One output column over every row of the batch, and which of its entries are usable."""
+        if not parts:  # an output whose sources are not mapped: one entry for every row
+            codes = np.zeros(n, dtype=np.int32)
+            members: list[tuple[int, ...]] = [()]
+        else:
+            codes, members = combine([p.codes for p in parts], [len(p.raw) for p in parts])
+        if name in self.always_derived:
+            assert derive is not None
+            items = [([p.results[k] for p, k in zip(parts, m)], [p.raw[k] for p, k in zip(parts, m)])
+                     for m in members]
+            return OutputColumn(derive.many(items), [True] * len(items), codes), np.ones(len(items), dtype=bool)
+        if len(parts) == 1:
+            only = parts[0]
+            usable = only.usable
+            flags = usable.tolist()
+            if derive is None:
+                values = [r.value if ok else "" for r, ok in zip(only.results, flags)]
+                plain = [r.plain if ok else False for r, ok in zip(only.results, flags)]
+                return OutputColumn(values, plain, codes), usable
+        else:
+            usable = np.full(len(members), bool(parts))
+            for j, p in enumerate(parts):
+                usable &= p.usable[np.fromiter((m[j] for m in members), np.int64, len(members))]
+            flags = usable.tolist()
+            if derive is None and not parts:
+                return OutputColumn([""], [False], codes), usable
+            if derive is None:  # a kept field reads one source; several only for derived outputs
+                first = parts[0]
+                values = [first.results[m[0]].value if ok else "" for m, ok in zip(members, flags)]
+                plain = [first.results[m[0]].plain if ok else False for m, ok in zip(members, flags)]
+                return OutputColumn(values, plain, codes), usable
+        wanted = [i for i, ok in enumerate(flags) if ok]
+        items = [([p.results[members[i][j]] for j, p in enumerate(parts)],
+                  [p.raw[members[i][j]] for j, p in enumerate(parts)]) for i in wanted]
+        values = [""] * len(members)
+        for i, value in zip(wanted, derive.many(items)):
+            values[i] = value
+        return OutputColumn(values, flags, codes), usable
+
+    def _name_values(self, batch: ColumnBatch, kept: np.ndarray | None) -> list[list[str]]:
+        """The person-name columns of each written row (the identifier scan looks for these names)."""
+        if not self.name_columns:
+            n = batch.num_rows if kept is None else len(kept)
+            return [[] for _ in range(n)]
+        lists = [batch.column_list(i) for i in self.name_columns]
+        rows = [list(r) for r in zip(*lists)]
+        return rows if kept is None else [rows[i] for i in kept.tolist()]
+
+    def _suppress_columns(self, columns: list[OutputColumn]) -> None:
+        assert self.suppress is not None
+        positions = self.suppress[0]
+        out_values: list[list[str]] = [c.row_values() if p in positions else [] for p, c in enumerate(columns)]
+        self._suppress(out_values)
+        for p in positions:
+            plain = columns[p].row_plain()
+            columns[p] = OutputColumn(out_values[p], plain, None)
 
     def _suppress(self, out_values: list[list[str]]) -> None:
         assert self.suppress is not None
@@ -326,15 +438,15 @@ class Plan:
                     self.report.suppressed[names[p]] = self.report.suppressed.get(names[p], 0) + 1
 
     def _scan(self, scanned: list[tuple[str, list[str], list[bool], frozenset[str]]],
-              rows: list[list[str]], lines: list[int]) -> None:
+              name_values: list[list[str]], lines: list[int]) -> None:
         """Identifiers in kept free-text outputs, row by row (the order the report lists them in)."""
-        for position, (row, line) in enumerate(zip(rows, lines)):
+        for position, (row, line) in enumerate(zip(name_values, lines)):
             names: list[str] | None = None
             for name, values, usable, skip in scanned:
                 if not usable[position]:
                     continue
                 if names is None:
-                    names = name_tokens(row[i] for i in self.name_columns)
+                    names = name_tokens(row)
                 for kind, text in find_identifiers(values[position], skip, names):
                     self.report.findings.append(Finding(line, name, kind, text))
 
@@ -354,27 +466,68 @@ def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Ca
     return lambda value: generalise_dob(value, field_.generalise, reference=reference, bands=rules.age_bands)
 
 
-Derive = Callable[[list[Checked], list[str]], str]
-"""An output computed from the checked inputs and the raw source row."""
+class Derive:
+    """An output computed from its sources' checked values and raw text (one entry per combination)."""
+
+    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+        raise NotImplementedError
+
+    def many(self, items: list[tuple[list[Checked], list[str]]]) -> list[str]:
+        return [self(parts, raws) for parts, raws in items]
 
 
-def _op_digester(field: OutputField, columns: list[_Column], salt: str) -> Derive:
+class _PseudonymDerive(Derive):
+    """HMAC pseudonyms; entries with the same normalised values are hashed once, in one fast loop."""
+
+    def __init__(self, pseudonymiser: Pseudonymiser) -> None:
+        self.pseudonymiser = pseudonymiser
+
+    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+        return self.pseudonymiser([p.value for p in parts])
+
+    def many(self, items: list[tuple[list[Checked], list[str]]]) -> list[str]:
+        keys = [tuple(p.value for p in parts) for parts, _ in items]
+        unique = list(dict.fromkeys(keys))
+        digests = dict(zip(unique, self.pseudonymiser.many(unique)))
+        return [digests[k] for k in keys]
+
+
+class _OpDerive(Derive):
     """OpenPseudonymiser's digest over the raw text of the columns, under their labels."""
-    from pseudodesk.core import openpseudonymiser as op
 
-    labelled = [(field.labels.get(c.field_id, c.column), c.index, c.field_id == field.nhs_source) for c in columns]
+    def __init__(self, field: OutputField, columns: list[_Column], salt: str) -> None:
+        self.labelled = [(field.labels.get(c.field_id, c.column), c.field_id == field.nhs_source) for c in columns]
+        self.salt = salt
 
-    def derive(parts: list[Checked], row: list[str]) -> str:
-        values = {label: op.nhs_digits(row[index]) if is_nhs else row[index] for label, index, is_nhs in labelled}
-        return op.digest(values, salt)
+    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+        from pseudodesk.core import openpseudonymiser as op
 
-    return derive
+        values = {label: op.nhs_digits(raw) if is_nhs else raw for (label, is_nhs), raw in zip(self.labelled, raws)}
+        return op.digest(values, self.salt)
 
 
-def _valid_nhs(index: int | None) -> Derive:
-    from pseudodesk.core.openpseudonymiser import valid_nhs
+class _ValidNhsDerive(Derive):
+    """OpenPseudonymiser's validNHS column from the raw NHS number ("-1" when none is mapped)."""
 
-    return lambda parts, row: valid_nhs(row[index]) if index is not None else "-1"
+    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+        from pseudodesk.core.openpseudonymiser import valid_nhs
+
+        return valid_nhs(raws[0]) if raws else "-1"
+
+
+@dataclass
+class _Checked:
+    """One input column of a batch after checking: distinct raw values, each row's index, results."""
+
+    raw: list[str]
+    codes: np.ndarray
+    results: list[Checked]
+    usable: np.ndarray  # per distinct value: VALID or NORMALISED
+
+
+_KIND = {Status.EMPTY: 0, Status.VALID: 1, Status.NORMALISED: 2, Status.INVALID: 3}
+_STATUS_NAMES = [Status.EMPTY.value, Status.VALID.value, Status.NORMALISED.value, Status.INVALID.value]
+_VALID, _NORMALISED, _INVALID, _NOTED = 1, 2, 3, 4
 
 
 def check_key(profile: Profile, key: ProjectKey) -> None:
@@ -397,7 +550,7 @@ def check_review_date(profile: Profile, *, accept_expired: bool, today: dt.date 
 
 
 def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
-          batch_size: int = 10_000, progress: Progress = _no_progress, cancel: Cancel = _never,
+          batch_size: int = COLUMN_BATCH_ROWS, progress: Progress = _no_progress, cancel: Cancel = _never,
           today: dt.date | None = None,
           on_rows: Callable[[list[list[str]]], None] | None = None) -> CheckReport:
     """Validate every value and scan kept columns without producing output (the Check step).
@@ -411,12 +564,13 @@ def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
     plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
     start = 0.3 if plan.needs_survey else 0.0
     total = max(table.row_count, 1)
-    for batch in table.iter_batches(batch_size):
+    for batch in table.iter_column_batches(batch_size, plan.columns_needed):
         if cancel():
             raise Cancelled()
-        rows, _ = plan.transform(batch)
         if on_rows is not None:
-            on_rows(rows)
+            on_rows(plan.transform(batch)[0])
+        else:
+            plan.output_columns(batch)
         done = plan.report.rows
         progress(start + (1 - start) * min(done / total, 1.0), f"Checked {done:,} of {table.row_count:,} rows")
     return plan.finish()
@@ -445,7 +599,7 @@ def run(
     accept_expired: bool = False,
     allow_demo_recipient: bool = False,
     salt: str | None = None,
-    batch_size: int = 10_000,
+    batch_size: int = COLUMN_BATCH_ROWS,
     progress: Progress = _no_progress,
     cancel: Cancel = _never,
 ) -> RunResult:
@@ -528,7 +682,7 @@ def _run(
         if path.exists() and not overwrite:
             raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
 
-    encoder = CsvEncoder(profile.output_names)
+    header = CsvEncoder(profile.output_names).encode([])
     digest = hashlib.sha256()
     total = max(table.row_count, 1)
     progress(0.0, "Reading and checking")
@@ -538,11 +692,12 @@ def _run(
 
     def csv_chunks() -> Iterator[bytes]:
         """The plaintext CSV, batch by batch; it never reaches the disk unencrypted."""
-        for batch in table.iter_batches(batch_size):
+        digest.update(header)
+        yield header
+        for batch in table.iter_column_batches(batch_size, plan.columns_needed):
             if cancel():
                 raise Cancelled()
-            rows, plain = plan.transform(batch)
-            data = encoder.encode(rows, plain)
+            data = plan.encode(batch)
             digest.update(data)
             done = plan.report.rows
             progress(survey_share + (end_share - survey_share) * min(done / total, 1.0),
@@ -571,7 +726,7 @@ def _run(
         rule = profile.aggregate
         positions = [profile.output_names.index(n) for n in rule.dimensions]
         counts: Counter[tuple[str, ...]] = Counter()
-        for batch in table.iter_batches(batch_size):
+        for batch in table.iter_column_batches(batch_size, plan.columns_needed):
             if cancel():
                 raise Cancelled()
             rows, _ = plan.transform(batch)

@@ -70,7 +70,11 @@ class Pseudonymiser:
         if SEPARATOR in field_name:
             raise ValueError("field names cannot contain U+001F")
         self.field_name = field_name
-        self._prefix = hmac.new(key.secret, (field_name + SEPARATOR).encode("utf-8"), hashlib.sha256)
+        prefix = (field_name + SEPARATOR).encode("utf-8")
+        self._prefix = hmac.new(key.secret, prefix, hashlib.sha256)
+        block = key.secret.ljust(hashlib.sha256().block_size, b"\0")  # a 32-byte key is padded, never hashed
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block) + prefix)
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
 
     def __call__(self, values: Sequence[str]) -> str:
         for v in values:
@@ -79,6 +83,30 @@ class Pseudonymiser:
         mac = self._prefix.copy()
         mac.update(SEPARATOR.join(values).encode("utf-8"))
         return mac.hexdigest().upper()
+
+    def many(self, items: Sequence[Sequence[str]]) -> list[str]:
+        """The pseudonyms of many value lists: the same strings as calling this once per list.
+
+        HMAC by its definition (RFC 2104), with the keyed inner and outer SHA-256 states
+        made once and copied per value: H((K ^ opad) || H((K ^ ipad) || NAME <US> values)).
+        That is about twice as fast as ``hmac`` objects per value, and the hex encoding
+        is done once for the whole batch.
+        """
+        messages = [SEPARATOR.join(values) for values in items]
+        for values in items:
+            if any(SEPARATOR in v for v in values):
+                raise ValueError("value contains the control character U+001F")
+        inner_copy, outer_copy = self._inner.copy, self._outer.copy
+        digests = []
+        append = digests.append
+        for message in messages:
+            inner = inner_copy()
+            inner.update(message.encode("utf-8"))
+            outer = outer_copy()
+            outer.update(inner.digest())
+            append(outer.digest())
+        text = b"".join(digests).hex().upper()
+        return [text[i:i + 64] for i in range(0, len(text), 64)]
 
 
 def pseudonym(key: ProjectKey, field_name: str, values: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +35,8 @@ from pseudodesk.core.errors import (
     WrongPassword,
 )
 from pseudodesk.core.table import (
+    ColumnBatch,
+    ColumnSource,
     ShapeScan,
     SourceIssue,
     SourceTable,
@@ -209,15 +211,17 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         head = raw.read(8192)
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise NotASpreadsheet(path, "this is binary data, not CSV text (is it a workbook with the wrong extension?)")
-    encoding = detect_encoding(path, limit=PREVIEW_BYTES if preview_only else None)
-    with path.open("r", encoding=encoding, newline="", errors="replace" if preview_only else "strict") as f:
+    # The first MiB decides the guess; a full pass confirms it unless Arrow's reader (which
+    # validates UTF-8 itself) reads the whole file cleanly below.
+    encoding = detect_encoding(path, limit=PREVIEW_BYTES)
+    with path.open("r", encoding=encoding, newline="", errors="replace") as f:
         sample = f.read(65536)
     if not sample.strip():
         raise EmptyFile(path, "the file contains no text, only blank lines")
     delimiter = sniff_delimiter(sample)
 
-    def records() -> Iterator[tuple[int, list[str]]]:
-        with path.open("r", encoding=encoding, newline="", errors="replace" if preview_only else "strict") as f:
+    def records(encoding: str, errors: str) -> Iterator[tuple[int, list[str]]]:
+        with path.open("r", encoding=encoding, newline="", errors=errors) as f:
             reader = csv.reader(text_lines(f), delimiter=delimiter, strict=False)
             start = 1
             try:
@@ -229,40 +233,170 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
 
     header: list[str] | None = None
     header_issues: list[SourceIssue] = []
-    scan = ShapeScan()
-    width = 0
-    raw_rows_from = 0  # record index after the header
-    for index, (line, cells) in enumerate(records(), start=1):
-        if header is None:
-            if index < header_row:
-                continue
-            header_cells = _trim_trailing_blanks(cells)
-            if not header_cells:
-                raise NoHeader(path, f"the header row (line {line}) is blank; choose the row that holds the column names")
-            names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
-            header = list(names)
-            width = len(header)
-            raw_rows_from = index
-            if preview_only:
-                break
+    header_line = header_cells_read = raw_rows_from = 0
+    header_on_one_line = False
+    for index, (line, cells) in enumerate(records(encoding, "replace"), start=1):
+        if index < header_row:
             continue
-        scan.feed(line, cells, width)
+        header_cells = _trim_trailing_blanks(cells)
+        if not header_cells:
+            raise NoHeader(path, f"the header row (line {line}) is blank; choose the row that holds the column names")
+        names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
+        header, header_line, header_cells_read, raw_rows_from = list(names), line, len(cells), index
+        header_on_one_line = not any("\n" in c or "\r" in c for c in cells)
+        break
     if header is None:
         raise NoHeader(path, f"there is no row {header_row} to use as the header (the file is shorter)")
-    issues = header_issues + scan.finish(path)
-    if encoding == "cp1252":
-        issues.append(SourceIssue("assumption", "the text is not UTF-8; read as Windows-1252 (Western European)"))
+    width = len(header)
+    if preview_only:
+        errors = "replace"
+        issues = list(header_issues)
+        column_source = None
+    else:
+        errors = "strict"
+        fast = None
+        arrow_ok = header_row == 1 and header_line == 1 and header_on_one_line
+        if arrow_ok and encoding in ("utf-8", "utf-8-sig"):
+            fast = _arrow_csv(path, "utf8", delimiter, header_cells_read, width)
+        if fast is None:
+            encoding = detect_encoding(path)
+            if arrow_ok and encoding == "cp1252":
+                fast = _arrow_csv(path, "cp1252", delimiter, header_cells_read, width)
+        if fast is not None:
+            row_count, column_source = fast
+            issues = list(header_issues)
+        else:
+            scan = ShapeScan()
+            for index, (line, cells) in enumerate(records(encoding, errors), start=1):
+                if index > raw_rows_from:
+                    scan.feed(line, cells, width)
+            issues = header_issues + scan.finish(path)
+            row_count, column_source = scan.rows, None
+        if encoding == "cp1252":
+            issues.append(SourceIssue("assumption", "the text is not UTF-8; read as Windows-1252 (Western European)"))
 
     def data_rows() -> Iterator[tuple[int, list[str]]]:
-        for index, (line, cells) in enumerate(records(), start=1):
+        for index, (line, cells) in enumerate(records(encoding, errors), start=1):
             if index > raw_rows_from:
                 yield line, cells
 
     return SourceTable(
-        path=path, format="csv", header=tuple(header), row_count=-1 if preview_only else scan.rows,
+        path=path, format="csv", header=tuple(header), row_count=-1 if preview_only else row_count,
         header_row=header_row, encoding=encoding, delimiter=delimiter,
-        issues=issues, _raw_rows=data_rows,
+        issues=issues, _raw_rows=data_rows, _column_source=column_source,
     )
+
+
+ARROW_BLOCK_BYTES = 8 << 20
+
+
+def _line_breaks(path: Path) -> int | None:
+    """How many line breaks the file has (CRLF, LF or CR, not mixed); None if it mixes them or holds NUL.
+
+    When the count is the number of records (plus the header), no value spans two lines,
+    so a row's line number is its position plus one.
+    """
+    lf = cr = crlf = 0
+    last = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK * 16):
+            if b"\x00" in chunk:
+                return None
+            n, r = chunk.count(b"\n"), chunk.count(b"\r")
+            lf, cr = lf + n, cr + r
+            if n and r:
+                crlf += chunk.count(b"\r\n")
+            if last == b"\r" and chunk[:1] == b"\n":
+                crlf += 1
+            last = chunk[-1:]
+    if cr == crlf:
+        return lf
+    return cr if lf == 0 else None
+
+
+def _arrow_csv(path: Path, encoding: str, delimiter: str, physical: int,
+               width: int) -> tuple[int, ColumnSource] | None:
+    """Read a CSV with Arrow's multi-threaded C++ reader, when that gives exactly what the
+    csv module gives: (data rows, a column source), or None to use the csv module instead.
+
+    A full pass here replaces the csv-module shape scan. Arrow is used only for files with
+    none of the shapes the scan reports or refuses and whose line numbers follow from row
+    numbers: every record has the header's cell count (extra cells empty), no record is
+    blank, no value holds a line break or NUL, and (for UTF-8) every byte is valid UTF-8.
+    Anything else returns None and the csv-module path reads the file as before; tests
+    compare the two paths on the same files value for value.
+    """
+    import numpy as np
+    import pyarrow as pa
+    from pyarrow import csv as arrow_csv
+
+    names = [f"c{j}" for j in range(max(physical, width))]
+    odd_rows: list[object] = []
+
+    def invalid_row(row: object) -> str:
+        odd_rows.append(row)
+        return "skip"
+
+    def reader(columns: Collection[int] | None, block: int = ARROW_BLOCK_BYTES) -> Any:
+        include = names if columns is None else [names[j] for j in sorted(set(columns))]
+        return arrow_csv.open_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(block_size=block, skip_rows=1, column_names=names, encoding=encoding),
+            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                                 escape_char=False, newlines_in_values=True,
+                                                 ignore_empty_lines=False, invalid_row_handler=invalid_row),
+            convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                     include_columns=include, check_utf8=True))
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # counted while Arrow's threads parse
+        counting = pool.submit(_line_breaks, path)
+        rows = _arrow_scan(lambda: reader(None), odd_rows, width)
+        breaks = counting.result()
+    if rows is None or breaks is None or odd_rows or rows == 0 or breaks not in (rows, rows + 1):
+        return None  # a value spans lines (or blank lines were skipped): line numbers need the csv module
+
+    def column_batches(batch_size: int, columns: Collection[int] | None) -> Iterator[ColumnBatch]:
+        wanted = range(width) if columns is None else [j for j in sorted(set(columns)) if j < width]
+        line = 2
+        for batch in reader(wanted):
+            arrays = dict(zip(batch.schema.names, batch.columns))
+            for start in range(0, batch.num_rows, batch_size):
+                n = min(batch_size, batch.num_rows - start)
+                out: list[Any] = [None] * width
+                for j in wanted:
+                    out[j] = arrays[names[j]].slice(start, n)
+                yield ColumnBatch(out, np.arange(line, line + n, dtype=np.int64))
+                line += n
+
+    return rows, column_batches
+
+
+def _arrow_scan(batches: Callable[[], Any], odd_rows: list[object], width: int) -> int | None:
+    """Rows in the file, or None when a row is blank, has values past the header, or Arrow refuses it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = 0
+    try:
+        for batch in batches():
+            if odd_rows:
+                return None
+            filled = None
+            for j, column in enumerate(batch.columns):
+                if j < width:
+                    present = pc.not_equal(column, "")
+                    filled = present if filled is None else pc.or_(filled, present)
+                elif pc.any(pc.not_equal(pc.utf8_trim_whitespace(column), "")).as_py():
+                    return None  # values beyond the header: the csv-module path reports them
+            if filled is not None and not pc.all(filled).as_py():
+                return None  # blank rows: reported by the csv-module path
+            rows += batch.num_rows
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError):
+        return None  # not UTF-8, or a shape Arrow refuses: the csv module decides
+    return rows
 
 
 def text_lines(f: IO[str], chunk_chars: int = 1 << 20) -> Iterator[str]:

@@ -17,9 +17,10 @@ Shaping rules shared by every reader (see docs/readers.md):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pseudodesk.core.errors import RaggedRows
 
@@ -41,8 +42,48 @@ class RowBatch:
     lines: list[int]
 
 
+@dataclass
+class ColumnBatch:
+    """Consecutive data rows as columns: ``columns[j]`` holds header column ``j`` as a
+    ``pyarrow.StringArray`` (``None`` when that column was not asked for); row ``i`` came
+    from source line/row ``lines[i]`` (a numpy int64 array).
+
+    The pipeline works on these (see :mod:`pseudodesk.core.pipeline`): each column is
+    dictionary-encoded so every distinct value is checked once, and the output CSV is
+    joined column by column in Arrow's C++ kernels rather than cell by cell in Python.
+    """
+
+    columns: list[Any]
+    lines: Any
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.lines)
+
+    def column_list(self, index: int) -> list[str]:
+        column = self.columns[index]
+        if column is None:
+            raise ValueError(f"column {index} was not read into this batch")
+        return column.to_pylist()  # type: ignore[no-any-return]
+
+    def to_rows(self) -> RowBatch:
+        """The same rows as lists of text (only the columns read; the others empty)."""
+        n = self.num_rows
+        lists = [c.to_pylist() if c is not None else [""] * n for c in self.columns]
+        return RowBatch([list(row) for row in zip(*lists)] if lists else [[] for _ in range(n)],
+                        self.lines.tolist())
+
+
 RawRows = Callable[[], Iterator[tuple[int, list[str]]]]
 """Re-startable source of (line number, cells) pairs for the data rows only."""
+
+ColumnSource = Callable[[int, "Collection[int] | None"], Iterator[ColumnBatch]]
+"""A reader's own column batches: (rows per batch, header columns wanted or None for all)."""
+
+COLUMN_BATCH_ROWS = 65_536
+"""Rows per column batch: big enough that per-batch costs vanish, small enough that a
+batch of a dozen text columns stays in the tens of megabytes (memory does not grow with
+the file: docs/performance.md)."""
 
 
 @dataclass
@@ -62,6 +103,7 @@ class SourceTable:
     date_system: int = 1900  # 1904 for workbooks saved with the Mac date system
     issues: list[SourceIssue] = field(default_factory=list)
     _raw_rows: RawRows | None = field(default=None, repr=False)
+    _column_source: ColumnSource | None = field(default=None, repr=False)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -87,6 +129,20 @@ class SourceTable:
         if rows:
             yield RowBatch(rows, lines)
 
+    def iter_column_batches(self, batch_size: int = COLUMN_BATCH_ROWS,
+                            columns: Collection[int] | None = None) -> Iterator[ColumnBatch]:
+        """The same rows as :meth:`iter_batches`, as columns of text (only ``columns`` when given).
+
+        Readers that can produce columns directly (a clean CSV through Arrow's reader, a
+        workbook converted once) do; otherwise the row batches are turned into columns.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if self._column_source is not None:
+            yield from self._column_source(batch_size, columns)
+            return
+        yield from columns_from_rows(self.iter_batches(batch_size), len(self.header), columns)
+
     def preview(self, limit: int = 100) -> list[list[str]]:
         out: list[list[str]] = []
         for _, row in self.iter_rows():
@@ -94,6 +150,19 @@ class SourceTable:
             if len(out) >= limit:
                 break
         return out
+
+
+def columns_from_rows(batches: Iterable[RowBatch], width: int,
+                      columns: Collection[int] | None) -> Iterator[ColumnBatch]:
+    import numpy as np
+    import pyarrow as pa
+
+    wanted = range(width) if columns is None else sorted(set(columns))
+    for batch in batches:
+        arrays: list[Any] = [None] * width
+        for j in wanted:
+            arrays[j] = pa.array([row[j] for row in batch.rows], pa.string())
+        yield ColumnBatch(arrays, np.asarray(batch.lines, dtype=np.int64))
 
 
 def shape_rows(raw: Iterable[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, list[str]]]:
