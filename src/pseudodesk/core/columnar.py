@@ -41,16 +41,14 @@ def every_cell(column: Any) -> tuple[list[str], np.ndarray]:
     return values, np.arange(len(values), dtype=np.int32)
 
 
-def combine(codes: Sequence[np.ndarray], sizes: Sequence[int]) -> tuple[np.ndarray, list[tuple[int, ...]]]:
-    """Rows coded in several columns -> one code per distinct combination, and each combination's parts."""
-    if len(codes) == 1:
-        return codes[0], [(k,) for k in range(sizes[0])]
-    n = len(codes[0])
-    if not n:
-        return np.zeros(0, dtype=np.int64), []
+def combine(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows coded in several columns -> one code per distinct combination, and the combinations
+    (one row per combination: its index in each column)."""
     stacked = np.stack([np.asarray(c, dtype=np.int64) for c in codes], axis=1)
+    if not len(stacked):
+        return np.zeros(0, dtype=np.int64), np.zeros((0, len(codes)), dtype=np.int64)
     members, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return inverse.reshape(-1), [tuple(int(x) for x in row) for row in members]
+    return inverse.reshape(-1), members
 
 
 @dataclass
@@ -82,10 +80,12 @@ def csv_cells(values: list[str], plain: Sequence[bool], *, only_column: bool = F
     text = pa.array(values, pa.string())
     if not len(text):
         return text
-    triggered = pc.match_substring_regex(text, _TRIGGER_PATTERN)
-    if pc.any(triggered).as_py():
-        risky = pc.and_(triggered, pc.invert(pa.array(plain, pa.bool_())))
-        text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
+    plain_flags = pa.array(plain, pa.bool_())
+    if not pc.all(plain_flags).as_py():  # plain values are validated numbers and dates
+        triggered = pc.match_substring_regex(text, _TRIGGER_PATTERN)
+        if pc.any(triggered).as_py():
+            risky = pc.and_(triggered, pc.invert(plain_flags))
+            text = pc.if_else(risky, pc.binary_join_element_wise("'", text, ""), text)
     quoted = pc.match_substring_regex(text, _QUOTE_PATTERN)
     if only_column:  # the csv module writes a row of one empty field as "" (a bare CRLF would be a blank line)
         quoted = pc.or_(quoted, pc.equal(text, ""))

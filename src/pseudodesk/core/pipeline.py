@@ -25,12 +25,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow.compute as pc
 
 from pseudodesk.core.columnar import OutputColumn, combine, csv_bytes, distinct, every_cell
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
+from pseudodesk.core.conventions.base import STATUS_CODES
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -100,70 +102,94 @@ class MemoCheck:
     """``rule.check`` with a per-column memory: each distinct raw value is checked once.
 
     Extracts repeat themselves (a gender column has a handful of spellings, a date column a
-    few thousand dates), so most cells are a dictionary look-up. Rules are deterministic
+    few thousand dates), so most values are a dictionary look-up. Rules are deterministic
     once their survey is done; the only side effect a check has, counting an assumption in
     ``rule.notes`` for the report, is recorded with the value and replayed on every hit, so
     the report is the same as without the memory. The memory is bounded: past ``limit``
-    distinct values (a column of unique NHS numbers) it stops remembering new ones.
+    distinct values (a column of unique NHS numbers) it stops remembering new ones; with
+    ``limit`` 0 the pipeline checks every cell (tests compare the two).
     """
 
     def __init__(self, rule: ColumnRule, limit: int = 100_000) -> None:
         self.rule = rule
         self.limit = limit
-        self.quiet: dict[str, Checked] = {}  # values whose check counted nothing: a bare look-up
-        self._noted: dict[str, tuple[Checked, tuple[str, ...]]] = {}
+        self._memory: dict[str, tuple[_Verdict, tuple[str, ...]]] = {}  # raw -> verdict, notes it counted
 
     def __call__(self, raw: str) -> Checked:
-        hit = self._noted.get(raw)
-        if hit is not None:
-            result, noted = hit
-            for note in noted:
-                self.rule.notes[note] += 1
-            return result
-        notes = self.rule.notes
-        before = dict(notes) if notes else None
-        result = self.rule.check(raw)
-        if len(self.quiet) + len(self._noted) < self.limit:
-            noted = tuple(k for k, n in notes.items() for _ in range(n - (before or {}).get(k, 0)))
-            if noted:
-                self._noted[raw] = (result, noted)
-            else:
-                self.quiet[raw] = result
-        return result
+        value, code, reason, plain = self._checked([raw], [1])[0]
+        return Checked(value, _STATUSES[code], reason, plain)
 
-    def many(self, values: list[str], counts: Sequence[int]) -> list[Checked]:
+    def many(self, raw: list[str], counts: Sequence[int], column: Any = None) -> _Results:
         """Check distinct values, value ``k`` standing for ``counts[k]`` cells of the column.
 
+        ``column`` is the same values as an Arrow array: the rule's kernel (if it has one)
+        settles what it can at once; the rest go through ``rule.check`` and this memory.
         The report's assumption counts come out as if every cell had been checked.
         """
-        quiet, noted_values, notes, check = self.quiet.get, self._noted, self.rule.notes, self.rule.check
-        out: list[Checked] = []
+        size = len(raw)
+        verdicts = self.rule.check_many(column) if column is not None and size else None
+        if verdicts is None:
+            found = self._checked(raw, counts)
+            if not found:
+                return _Results([], np.zeros(0, dtype=np.int8), [], np.zeros(0, dtype=bool))
+            values, codes, reasons, plain = zip(*found)
+            return _Results(list(values), np.array(codes, dtype=np.int8), list(reasons), np.array(plain, dtype=bool))
+        rest = np.flatnonzero(~verdicts.handled).tolist()
+        values_a = np.empty(size, dtype=object)
+        reasons_a = np.empty(size, dtype=object)
+        status = np.empty(size, dtype=np.int8)
+        plain_a = np.empty(size, dtype=bool)
+        handled = verdicts.handled
+        values_a[handled] = verdicts.values
+        reasons_a[handled] = verdicts.reasons
+        status[handled] = verdicts.status
+        plain_a[handled] = verdicts.plain
+        if rest:
+            values, codes, reasons, plain = zip(*self._checked([raw[k] for k in rest], [counts[k] for k in rest]))
+            values_a[rest] = values
+            reasons_a[rest] = reasons
+            status[rest] = codes
+            plain_a[rest] = plain
+        return _Results(values_a.tolist(), status, reasons_a.tolist(), plain_a)
+
+    def _checked(self, values: list[str], counts: Sequence[int]) -> list[_Verdict]:
+        memory, rule = self._memory, self.rule
+        remembered = memory.get
+        out: list[_Verdict] = []
         append = out.append
         for raw, count in zip(values, counts):
-            result = quiet(raw)
-            if result is not None:
-                append(result)
-                continue
-            hit = noted_values.get(raw)
+            hit = remembered(raw)
             if hit is not None:
-                result, noted = hit
+                verdict, noted = hit
                 for note in noted:
-                    notes[note] += count
-                append(result)
+                    rule.notes[note] += count
+                append(verdict)
                 continue
-            before = dict(notes) if notes else None
-            result = check(raw)
-            noted = tuple(k for k, n in notes.items() for _ in range(n - (before or {}).get(k, 0)))
-            if count > 1:
-                for note in noted:
-                    notes[note] += count - 1
-            if len(self.quiet) + len(self._noted) < self.limit:
-                if noted:
-                    noted_values[raw] = (result, noted)
-                else:
-                    self.quiet[raw] = result
-            append(result)
+            kept, rule.notes = rule.notes, Counter()  # what this one check counts, on its own
+            try:
+                result = rule.check(raw)
+            finally:
+                fresh, rule.notes = rule.notes, kept
+            for note, n in fresh.items():
+                kept[note] += n * count
+            verdict = (result.value, _KIND[result.status], result.reason, result.plain)
+            if len(memory) < self.limit:
+                memory[raw] = (verdict, tuple(k for k, n in fresh.items() for _ in range(n)))
+            append(verdict)
         return out
+
+
+_Verdict = tuple[str, int, str, bool]  # a Checked as (value, status code, reason, plain)
+
+
+@dataclass
+class _Results:
+    """Checks of a column's distinct values, as columns: value, status code, reason, plain."""
+
+    values: list[str]
+    status: np.ndarray
+    reasons: list[str]
+    plain: np.ndarray
 
 
 @dataclass
@@ -244,21 +270,24 @@ class Plan:
                share: float) -> None:
         """First pass, only for rules that decide per column (dates: day/month order).
 
-        Each batch's distinct values are observed once (rules decide from which values
-        occur, never from how often: see ColumnRule.observe).
+        Each distinct value is observed once, in first-seen order (rules decide from which
+        values occur, never from how often: see ColumnRule.observe).
         """
         columns = [c for c in self.inputs if c.rule.needs_survey]
         if not columns:
             return
         seen = 0
         total = max(table.row_count, 1)
+        observed: list[set[str]] = [set() for _ in columns]
         for batch in table.iter_column_batches(batch_size, [c.index for c in columns]):
             if cancel():
                 raise Cancelled()
-            for c in columns:
+            for c, already in zip(columns, observed):
                 observe = c.rule.observe
                 for value in distinct(batch.columns[c.index])[0]:
-                    observe(value)
+                    if value not in already:
+                        already.add(value)
+                        observe(value)
             seen += batch.num_rows
             progress(share * min(seen / total, 1.0), f"Surveyed {seen:,} of {table.row_count:,} rows")
 
@@ -300,32 +329,38 @@ class Plan:
         checked: list[_Checked] = []
         invalid_rows = np.zeros((len(self.inputs), n), dtype=bool)
         for position, c in enumerate(self.inputs):
-            raw, codes = (distinct if c.check.limit else every_cell)(batch.columns[c.index])
+            column = batch.columns[c.index]
+            if c.check.limit:
+                encoded = pc.dictionary_encode(column)
+                uniques = encoded.dictionary
+                raw, codes = uniques.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+            else:
+                uniques = column
+                raw, codes = every_cell(column)
             counts = np.bincount(codes, minlength=len(raw)) if n else np.zeros(len(raw), dtype=np.int64)
-            results = c.check.many(raw, counts.tolist())
-            kinds = np.fromiter((_KIND[r.status] | (_NOTED if r.reason else 0) for r in results), np.int8,
-                                len(results))
-            status = kinds & 3
+            results = c.check.many(raw, counts.tolist(), uniques)
+            status = results.status
             for index, total in enumerate(np.bincount(status, weights=counts, minlength=4).tolist()):
                 if total:
                     c.stats.counts[_STATUS_NAMES[index]] += int(total)
             bad = status == _INVALID
             row_bad = bad[codes]
             invalid_rows[position] = row_bad
+            reasons, values = results.reasons, results.values
             if row_bad.any():
                 rows_bad = np.flatnonzero(row_bad)
                 room = max(MAX_LISTED - len(c.stats.problems), 0)
                 report.truncated += max(len(rows_bad) - room, 0)
                 c.stats.problems.extend(
-                    Problem(line, c.field_id, c.column, results[k].reason, raw[k], action)
+                    Problem(line, c.field_id, c.column, reasons[k], raw[k], action)
                     for line, k in zip(lines[rows_bad[:room]].tolist(), codes[rows_bad[:room]].tolist()))
-            noted = (kinds & _NOTED).astype(bool) & ~bad
+            noted = (np.array(reasons, dtype=object) != "") & ~bad if reasons else np.zeros(0, dtype=bool)
             if noted.any():
                 rows_noted = np.flatnonzero(noted[codes])
                 room = max(MAX_LISTED - len(c.stats.notices), 0)
                 report.truncated += max(len(rows_noted) - room, 0)
                 c.stats.notices.extend(
-                    Notice(line, c.field_id, c.column, raw[k], results[k].value, results[k].reason)
+                    Notice(line, c.field_id, c.column, raw[k], values[k], reasons[k])
                     for line, k in zip(lines[rows_noted[:room]].tolist(), codes[rows_noted[:room]].tolist()))
             usable = (status == _VALID) | (status == _NORMALISED)
             checked.append(_Checked(raw, codes, results, usable))
@@ -370,41 +405,48 @@ class Plan:
         """One output column over every row of the batch, and which of its entries are usable."""
         if not parts:  # an output whose sources are not mapped: one entry for every row
             codes = np.zeros(n, dtype=np.int32)
-            members: list[tuple[int, ...]] = [()]
+            members = np.zeros((1, 0), dtype=np.int64)
+        elif len(parts) == 1:
+            codes, members = parts[0].codes, np.arange(len(parts[0].raw)).reshape(-1, 1)
         else:
-            codes, members = combine([p.codes for p in parts], [len(p.raw) for p in parts])
+            codes, members = combine([p.codes for p in parts])
         if name in self.always_derived:
             assert derive is not None
-            items = [([p.results[k] for p, k in zip(parts, m)], [p.raw[k] for p, k in zip(parts, m)])
-                     for m in members]
-            return OutputColumn(derive.many(items), [True] * len(items), codes), np.ones(len(items), dtype=bool)
-        if len(parts) == 1:
-            only = parts[0]
-            usable = only.usable
-            flags = usable.tolist()
-            if derive is None:
-                values = [r.value if ok else "" for r, ok in zip(only.results, flags)]
-                plain = [r.plain if ok else False for r, ok in zip(only.results, flags)]
-                return OutputColumn(values, plain, codes), usable
-        else:
-            usable = np.full(len(members), bool(parts))
-            for j, p in enumerate(parts):
-                usable &= p.usable[np.fromiter((m[j] for m in members), np.int64, len(members))]
-            flags = usable.tolist()
-            if derive is None and not parts:
+            values = derive.many(*self._derive_inputs(parts, members, None))
+            return OutputColumn(values, [True] * len(values), codes), np.ones(len(values), dtype=bool)
+        usable = np.full(len(members), bool(parts))
+        for j, p in enumerate(parts):
+            usable &= p.usable[members[:, j]]
+        flags = usable.tolist()
+        if derive is None:  # a kept field reads one source; several only for derived outputs
+            if not parts:
                 return OutputColumn([""], [False], codes), usable
-            if derive is None:  # a kept field reads one source; several only for derived outputs
-                first = parts[0]
-                values = [first.results[m[0]].value if ok else "" for m, ok in zip(members, flags)]
-                plain = [first.results[m[0]].plain if ok else False for m, ok in zip(members, flags)]
-                return OutputColumn(values, plain, codes), usable
-        wanted = [i for i, ok in enumerate(flags) if ok]
-        items = [([p.results[members[i][j]] for j, p in enumerate(parts)],
-                  [p.raw[members[i][j]] for j, p in enumerate(parts)]) for i in wanted]
-        values = [""] * len(members)
-        for i, value in zip(wanted, derive.many(items)):
-            values[i] = value
-        return OutputColumn(values, flags, codes), usable
+            first = parts[0].results
+            if len(parts) == 1:
+                values = [v if ok else "" for v, ok in zip(first.values, flags)]
+                plain = (first.plain & usable).tolist()
+            else:
+                values = [first.values[m] if ok else "" for m, ok in zip(members[:, 0].tolist(), flags)]
+                plain = (first.plain[members[:, 0]] & usable).tolist()
+            return OutputColumn(values, plain, codes), usable
+        wanted = np.flatnonzero(usable)
+        out = [""] * len(members)
+        for i, value in zip(wanted.tolist(), derive.many(*self._derive_inputs(parts, members, wanted))):
+            out[i] = value
+        return OutputColumn(out, flags, codes), usable
+
+    @staticmethod
+    def _derive_inputs(parts: list[_Checked], members: np.ndarray,
+                       wanted: np.ndarray | None) -> tuple[list[list[str]], list[list[str]], int]:
+        """For each source, its checked value and raw text in each wanted entry; and the entry count."""
+        rows = members if wanted is None else members[wanted]
+        values: list[list[str]] = []
+        raws: list[list[str]] = []
+        for j, p in enumerate(parts):
+            index = rows[:, j].tolist()
+            values.append([p.results.values[k] for k in index])
+            raws.append([p.raw[k] for k in index])
+        return values, raws, len(rows)
 
     def _name_values(self, batch: ColumnBatch, kept: np.ndarray | None) -> list[list[str]]:
         """The person-name columns of each written row (the identifier scan looks for these names)."""
@@ -467,13 +509,14 @@ def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Ca
 
 
 class Derive:
-    """An output computed from its sources' checked values and raw text (one entry per combination)."""
+    """An output computed from its sources' checked values and raw text, entry by entry."""
 
-    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+    def __call__(self, values: list[str], raws: list[str]) -> str:
         raise NotImplementedError
 
-    def many(self, items: list[tuple[list[Checked], list[str]]]) -> list[str]:
-        return [self(parts, raws) for parts, raws in items]
+    def many(self, values: list[list[str]], raws: list[list[str]], count: int) -> list[str]:
+        """``values[j][i]``/``raws[j][i]``: source ``j`` of entry ``i``."""
+        return [self([v[i] for v in values], [r[i] for r in raws]) for i in range(count)]
 
 
 class _PseudonymDerive(Derive):
@@ -482,14 +525,14 @@ class _PseudonymDerive(Derive):
     def __init__(self, pseudonymiser: Pseudonymiser) -> None:
         self.pseudonymiser = pseudonymiser
 
-    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
-        return self.pseudonymiser([p.value for p in parts])
+    def __call__(self, values: list[str], raws: list[str]) -> str:
+        return self.pseudonymiser(values)
 
-    def many(self, items: list[tuple[list[Checked], list[str]]]) -> list[str]:
-        keys = [tuple(p.value for p in parts) for parts, _ in items]
-        unique = list(dict.fromkeys(keys))
-        digests = dict(zip(unique, self.pseudonymiser.many(unique)))
-        return [digests[k] for k in keys]
+    def many(self, values: list[list[str]], raws: list[list[str]], count: int) -> list[str]:
+        messages = self.pseudonymiser.messages(values, count)
+        unique = list(dict.fromkeys(messages))
+        digests = dict(zip(unique, self.pseudonymiser.many_messages(unique)))
+        return [digests[m] for m in messages]
 
 
 class _OpDerive(Derive):
@@ -499,17 +542,17 @@ class _OpDerive(Derive):
         self.labelled = [(field.labels.get(c.field_id, c.column), c.field_id == field.nhs_source) for c in columns]
         self.salt = salt
 
-    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+    def __call__(self, values: list[str], raws: list[str]) -> str:
         from pseudodesk.core import openpseudonymiser as op
 
-        values = {label: op.nhs_digits(raw) if is_nhs else raw for (label, is_nhs), raw in zip(self.labelled, raws)}
-        return op.digest(values, self.salt)
+        labelled = {label: op.nhs_digits(raw) if is_nhs else raw for (label, is_nhs), raw in zip(self.labelled, raws)}
+        return op.digest(labelled, self.salt)
 
 
 class _ValidNhsDerive(Derive):
     """OpenPseudonymiser's validNHS column from the raw NHS number ("-1" when none is mapped)."""
 
-    def __call__(self, parts: list[Checked], raws: list[str]) -> str:
+    def __call__(self, values: list[str], raws: list[str]) -> str:
         from pseudodesk.core.openpseudonymiser import valid_nhs
 
         return valid_nhs(raws[0]) if raws else "-1"
@@ -521,13 +564,14 @@ class _Checked:
 
     raw: list[str]
     codes: np.ndarray
-    results: list[Checked]
+    results: _Results
     usable: np.ndarray  # per distinct value: VALID or NORMALISED
 
 
-_KIND = {Status.EMPTY: 0, Status.VALID: 1, Status.NORMALISED: 2, Status.INVALID: 3}
+_KIND = STATUS_CODES
+_STATUSES = {code: status for status, code in STATUS_CODES.items()}
 _STATUS_NAMES = [Status.EMPTY.value, Status.VALID.value, Status.NORMALISED.value, Status.INVALID.value]
-_VALID, _NORMALISED, _INVALID, _NOTED = 1, 2, 3, 4
+_VALID, _NORMALISED, _INVALID = 1, 2, 3
 
 
 def check_key(profile: Profile, key: ProjectKey) -> None:

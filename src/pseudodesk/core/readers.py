@@ -287,11 +287,11 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
     )
 
 
-ARROW_BLOCK_BYTES = 8 << 20
+ARROW_BLOCK_BYTES = 16 << 20  # about 150,000 rows of a dozen columns: one column batch
 
 
 def _line_breaks(path: Path) -> int | None:
-    """How many line breaks the file has (CRLF, LF or CR, not mixed); None if it mixes them or holds NUL.
+    """How many line breaks the file has (CRLF and LF, or CR alone); None for lone CRs among LFs, or NUL.
 
     When the count is the number of records (plus the header), no value spans two lines,
     so a row's line number is its position plus one.
@@ -525,21 +525,83 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         raise NoHeader(path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names")
     names_, issues = name_columns(header_cells, excel_column_letter)
     width = len(names_)
-    first = header_row  # 0-based index of the first data row
-
-    def data_rows() -> Iterator[tuple[int, list[str]]]:
-        for index in range(first, len(cells)):
-            yield index + 1, [cell_text(v) for v in cells[index]]
-
-    scan = ShapeScan()
-    for line, row in data_rows():
-        scan.feed(line, row, width)
-    issues += scan.finish(path)
+    sheet_text = _SheetText(cells[header_row:], width, header_row + 1)
+    del cells
+    issues += sheet_text.scan.finish(path)
     return SourceTable(
-        path=path, format=path.suffix.lower().lstrip("."), header=names_, row_count=scan.rows,
+        path=path, format=path.suffix.lower().lstrip("."), header=names_, row_count=sheet_text.scan.rows,
         sheet=sheet, sheet_names=names, header_row=header_row, encrypted=encrypted,
-        date_system=date_system, issues=issues, _raw_rows=data_rows,
+        date_system=date_system, issues=issues, _raw_rows=sheet_text.rows,
+        _column_source=sheet_text.column_batches,
     )
+
+
+class _SheetText:
+    """A sheet's data rows as text, column by column (Arrow), converted when first asked for.
+
+    Exactly what converting each cell with :func:`cell_text` and feeding the rows to
+    :class:`ShapeScan` gives (tests compare the two): a cell's text is empty only for an
+    empty cell, so blank rows are found without converting anything, and a column that is
+    all text becomes an Arrow column in one call. Blank rows are dropped; ``lines`` holds
+    the kept rows' sheet row numbers.
+    """
+
+    def __init__(self, rows: list[list[Any]], width: int, first_line: int) -> None:
+        import numpy as np
+
+        count = len(rows)
+        self.width = width
+        lengths = np.fromiter(map(len, rows), dtype=np.int64, count=count)
+        present = np.fromiter((any(v != "" and v is not None for v in row[:width]) for row in rows),
+                              dtype=bool, count=count)
+        ragged = np.zeros(count, dtype=bool)
+        for i in np.flatnonzero(lengths > width).tolist():
+            ragged[i] = any(cell_text(v).strip() for v in rows[i][width:])
+        numbers = np.arange(first_line, first_line + count, dtype=np.int64)
+        blank = ~present & ~ragged
+        kept = present & ~ragged
+        self.scan = scan = ShapeScan()
+        scan.ragged_total = int(ragged.sum())
+        scan.ragged_lines = numbers[ragged][:ShapeScan.MAX_LINES].tolist()
+        scan.blank_lines = numbers[blank][:ShapeScan.MAX_LINES].tolist()
+        scan.rows = int(kept.sum())
+        scan.short_lines = numbers[kept & (lengths < width)][:ShapeScan.MAX_LINES].tolist()
+        self._rows = rows if kept.all() else [rows[i] for i in np.flatnonzero(kept).tolist()]
+        self._full = bool((lengths[kept] >= width).all())
+        self.lines = numbers[kept]
+        self._columns: dict[int, Any] = {}
+
+    def column(self, j: int) -> Any:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if j not in self._columns:
+            rows = self._rows
+            values = [row[j] for row in rows] if self._full else [row[j] if j < len(row) else "" for row in rows]
+            try:
+                text = pa.array(values, pa.string())
+            except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers, dates, booleans: Excel's text for each
+                text = pa.array([cell_text(v) for v in values], pa.string())
+            self._columns[j] = pc.fill_null(text, "") if text.null_count else text
+        return self._columns[j]
+
+    def column_batches(self, batch_size: int, wanted: Collection[int] | None) -> Iterator[ColumnBatch]:
+        chosen = range(self.width) if wanted is None else [j for j in sorted(set(wanted)) if j < self.width]
+        columns = {j: self.column(j) for j in chosen}
+        lines = self.lines
+        for start in range(0, len(lines), batch_size):
+            n = min(batch_size, len(lines) - start)
+            out: list[Any] = [None] * self.width
+            for j in chosen:
+                out[j] = columns[j].slice(start, n)
+            yield ColumnBatch(out, lines[start:start + n])
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        step = 10_000
+        for start in range(0, len(self.lines), step):
+            lists = [[cell_text(v) for v in row[:self.width]] for row in self._rows[start:start + step]]
+            for line, row in zip(self.lines[start:start + step].tolist(), lists):
+                yield line, row + [""] * (self.width - len(row))
 
 
 def cell_text(value: Any) -> str:

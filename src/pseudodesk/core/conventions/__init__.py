@@ -24,12 +24,14 @@ from pseudodesk.core.conventions.base import (
     FunctionRule,
     OptionSpec,
     Status,
+    Verdicts,
 )
 from pseudodesk.core.conventions.codes import ETHNICITY_OPTIONS, GENDER_OPTIONS, EthnicityRule, GenderRule
 from pseudodesk.core.conventions.dates import OPTIONS as DATE_OPTIONS
 from pseudodesk.core.conventions.dates import BirthDateRule, DateRule
 from pseudodesk.core.conventions.identifiers import (
     check_nhs_number,
+    check_nhs_numbers,
     check_uln,
     check_upn,
     check_uprn,
@@ -37,6 +39,7 @@ from pseudodesk.core.conventions.identifiers import (
 )
 from pseudodesk.core.conventions.places import (
     check_postcode,
+    check_postcodes,
     postcode_area,
     postcode_district,
     postcode_sector,
@@ -57,8 +60,9 @@ __all__ = [
 ]
 
 
-def _function_rule(function: Callable[[str], Checked]) -> Callable[[Mapping[str, Any], ColumnContext], ColumnRule]:
-    return lambda options, context: FunctionRule(options, context, function)
+def _function_rule(function: Callable[[str], Checked], kernel: Callable[[Any], Verdicts | None] | None = None,
+                   ) -> Callable[[Mapping[str, Any], ColumnContext], ColumnRule]:
+    return lambda options, context: FunctionRule(options, context, function, kernel)
 
 
 POSTCODE_OPTIONS = (
@@ -88,6 +92,9 @@ def _op_date_rule(options: Mapping[str, Any], context: ColumnContext) -> ColumnR
 
 
 class PostcodeRule(ColumnRule):
+    def check_many(self, values: Any) -> Verdicts | None:
+        return check_postcodes(values) if self.options["output"] == "full" else None
+
     def check(self, raw: str) -> Checked:
         result = check_postcode(raw)
         level = self.options["output"]
@@ -108,7 +115,7 @@ _RULES: dict[str, tuple[Callable[[Mapping[str, Any], ColumnContext], ColumnRule]
     "gender": (GenderRule, GENDER_OPTIONS, False, True),
     "postcode": (PostcodeRule, POSTCODE_OPTIONS, True, True),
     "ethnicity": (EthnicityRule, ETHNICITY_OPTIONS, False, True),
-    "nhs_number": (_function_rule(check_nhs_number), (), True, True),
+    "nhs_number": (_function_rule(check_nhs_number, check_nhs_numbers), (), True, True),
     "upn": (_function_rule(check_upn), (), True, True),
     "uln": (_function_rule(check_uln), (), True, True),
     "uprn": (_function_rule(check_uprn), (), True, False),

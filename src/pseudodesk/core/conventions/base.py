@@ -71,7 +71,20 @@ class ColumnRule:
         self.notes: Counter[str] = Counter()  # assumptions applied, counted for the report
 
     def observe(self, raw: str) -> None:
-        """See one value during the survey pass (only called when ``needs_survey``)."""
+        """See one value during the survey pass (only called when ``needs_survey``).
+
+        The survey shows each distinct value of a batch once, in first-seen order: a rule
+        must decide from which values occur, not from how often they do.
+        """
+
+    def check_many(self, values: Any) -> Verdicts | None:
+        """Optional fast path: results for many distinct values at once (a ``pyarrow`` string array).
+
+        Return None, or :class:`Verdicts` for the values it settles exactly as :meth:`check`
+        would (the others go through :meth:`check`). Must not count notes. Tests compare
+        every kernel with :meth:`check` on generated values.
+        """
+        return None
 
     def decision(self) -> str:
         """The column-level decision, in words, for the report ('' when there is none)."""
@@ -82,15 +95,37 @@ class ColumnRule:
 
 
 class FunctionRule(ColumnRule):
-    """A rule that needs no column context: one function per value."""
+    """A rule that needs no column context: one function per value (and optionally a kernel for many)."""
 
     def __init__(self, options: Mapping[str, Any], context: ColumnContext,
-                 function: Callable[[str], Checked]) -> None:
+                 function: Callable[[str], Checked], kernel: Callable[[Any], Verdicts | None] | None = None) -> None:
         super().__init__(options, context)
         self._function = function
+        self._kernel = kernel
 
     def check(self, raw: str) -> Checked:
         return self._function(raw)
+
+    def check_many(self, values: Any) -> Verdicts | None:
+        return self._kernel(values) if self._kernel is not None else None
+
+
+STATUS_CODES = {Status.EMPTY: 0, Status.VALID: 1, Status.NORMALISED: 2, Status.INVALID: 3}
+
+
+@dataclass
+class Verdicts:
+    """Results for many values at once: for the values where ``handled`` is true, in order.
+
+    ``status`` holds :data:`STATUS_CODES`; ``values``, ``reasons`` and ``plain`` are what
+    the :class:`Checked` of each handled value would hold.
+    """
+
+    handled: Any  # numpy bool array, one per value given
+    values: Any  # list or numpy object array of str
+    status: Any  # numpy int8 array
+    reasons: Any  # list or numpy object array of str
+    plain: Any  # numpy bool array
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import operator
 import re
+from typing import Any
 
-from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
+from pseudodesk.core.conventions.base import EMPTY, Checked, Verdicts, invalid, settled
 
 _NHS_SHAPE = re.compile(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")
 _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -27,6 +28,44 @@ def is_valid_nhs_digits(digits: str) -> bool:
             and nhs_check_digit(digits[:9]) == int(digits[9]))
 
 
+def check_nhs_numbers(values: Any) -> Verdicts:
+    """:func:`check_nhs_number` for many values: the ones written as 10 ASCII digits, optionally in
+    3-3-4 groups split by one space or hyphen, with nothing around them (nearly every value
+    in a real extract). The rest are left to :func:`check_nhs_number`."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    handled = pc.match_substring_regex(values, r"^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$")
+    mask = handled.to_numpy(zero_copy_only=False)
+    raw = values.filter(handled)
+    digits = pc.replace_substring(pc.replace_substring(raw, " ", ""), "-", "")
+    if len(digits):
+        offsets = np.frombuffer(digits.buffers()[1], dtype=np.int32, count=len(digits) + 1, offset=digits.offset * 4)
+        grid = np.frombuffer(digits.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 10) - 48
+    else:
+        grid = np.zeros((0, 10), dtype=np.uint8)
+    check = 11 - (grid[:, :9].astype(np.int64) @ np.array(_NHS_WEIGHTS)) % 11
+    check[check == 11] = 0  # 10 can never match a digit: never issued
+    repeated = (grid == grid[:, :1]).all(axis=1)
+    wrong = check != grid[:, 9]
+    bad = repeated | wrong
+    text = np.array(digits.to_pylist(), dtype=object)
+    text[bad] = ""
+    test_range = pc.starts_with(digits, "999").to_numpy(zero_copy_only=False)
+    same = pc.equal(digits, raw).to_numpy(zero_copy_only=False)
+    status = np.where(bad, 3, np.where(same, 1, 2)).astype(np.int8)
+    reasons = np.full(len(text), "", dtype=object)
+    reasons[test_range] = _TEST_RANGE
+    reasons[wrong] = _WRONG_CHECK
+    reasons[repeated] = _REPEATED  # the first failure found is the one reported, as in check_nhs_number
+    return Verdicts(mask, text, status, reasons, ~bad)
+
+
+_REPEATED = "one digit repeated: never issued as a real NHS number"
+_WRONG_CHECK = "check digit is wrong (Modulus 11)"
+_TEST_RANGE = "test-range number (999...): reserved for test data"
+
+
 def check_nhs_number(raw: str) -> Checked:
     value = raw.strip()
     if not value:
@@ -35,10 +74,10 @@ def check_nhs_number(raw: str) -> Checked:
         return invalid("not 10 digits (spaces or hyphens in 3-3-4 groups are allowed)")
     digits = value.replace(" ", "").replace("-", "")  # the shape allows only these separators
     if len(set(digits)) == 1:
-        return invalid("one digit repeated: never issued as a real NHS number")
+        return invalid(_REPEATED)
     if nhs_check_digit(digits[:9]) != int(digits[9]):
-        return invalid("check digit is wrong (Modulus 11)")
-    reason = "test-range number (999...): reserved for test data" if digits.startswith("999") else ""
+        return invalid(_WRONG_CHECK)
+    reason = _TEST_RANGE if digits.startswith("999") else ""
     return settled(digits, raw, reason, plain=True)
 
 
