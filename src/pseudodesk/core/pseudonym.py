@@ -111,7 +111,7 @@ class Pseudonymiser:
         is done once for the whole batch. Known-answer tests hold both paths to the same vectors.
         """
         inner_copy, outer_copy = self._inner.copy, self._outer.copy
-        digests = []
+        digests: list[bytes] = []
         append = digests.append
         for message in messages:
             inner = inner_copy()

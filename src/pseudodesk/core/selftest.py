@@ -60,11 +60,11 @@ def _hmac_rfc4231() -> str:
     from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser, pseudonym
 
     known = "67C1932687588B9CF156532654908FECACA4464BFAD7D9DD31F97B2650B611BC"
-    key = ProjectKey("kat", bytes(range(32)))
-    ours = pseudonym(key, "PERSON_ID", ["9434765919"])
+    project_key = ProjectKey("kat", bytes(range(32)))
+    ours = pseudonym(project_key, "PERSON_ID", ["9434765919"])
     if ours != known:
         raise AssertionError("the pseudonym known answer differs")
-    if Pseudonymiser(key, "PERSON_ID").many([["9434765919"]] * 2) != [known, known]:  # the export's batch path
+    if Pseudonymiser(project_key, "PERSON_ID").many([["9434765919"]] * 2) != [known, known]:  # the export's batch path
         raise AssertionError("the batch pseudonym path differs from the known answer")
     return "RFC 4231 case 2 and the pseudonym known answer match (single and batch paths)"
 
