@@ -128,10 +128,13 @@ def test_ctrl_c_cancels_cleanly(workspace, capsys, monkeypatch):
     tmp, _, _ = workspace
     original = cli.ProgressLine.__call__
 
+    pressed = []
+
     def progress_then_ctrl_c(self, fraction, message):
         original(self, fraction, message)
-        if 0 < fraction < 0.9:
-            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C mid-run
+        if 0 < fraction < 0.9 and not pressed:
+            pressed.append(fraction)
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C once, mid-run
 
     monkeypatch.setattr(cli.ProgressLine, "__call__", progress_then_ctrl_c)
     previous = signal.getsignal(signal.SIGINT)

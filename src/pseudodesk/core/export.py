@@ -145,11 +145,13 @@ def generate_passphrase() -> str:
 def write_7z(target: IO[bytes], data: bytes | Iterable[bytes], member_name: str, passphrase: str, *,
              cancel: Callable[[], bool] | None = None,
              progress: Callable[[float], None] | None = None) -> None:
-    """A .7z archive holding one file, LZMA2 (preset 1) + AES-256, headers encrypted.
+    """A .7z archive holding one file, Deflate + AES-256, headers encrypted.
 
-    Preset 1, not py7zr's default: an export is mostly 64-hex-digit pseudonyms, which do
-    not compress. Measured on a 200,000-row LCP export (17.9 MB CSV): default preset
-    24.5 s -> 7.8 MB, preset 1 2.7 s -> 9.0 MB (docs/performance.md).
+    Deflate, not py7zr's default LZMA2: an export is mostly 64-hex-digit pseudonyms, which
+    compress to about half whatever the method, and LZMA2 spends its time for little more.
+    Measured on 90 MB of CSV (docs/performance.md): LZMA2 preset 1 5.2 s -> 21 MB, Deflate
+    2.6 s -> 21 MB (earlier, on a 17.9 MB export, LZMA2's default preset took 24.5 s for
+    7.8 MB). Deflate is one of 7-Zip's standard methods: 7-Zip, p7zip and libarchive open it.
 
     ``data`` is the member's bytes, or chunks of them made while py7zr reads (the run's CSV,
     batch by batch, so memory does not grow with the file). py7zr reads in blocks;
@@ -160,7 +162,7 @@ def write_7z(target: IO[bytes], data: bytes | Iterable[bytes], member_name: str,
 
     source: io.BytesIO = (_WatchedBytes(data, cancel, progress) if isinstance(data, bytes)
                           else _StreamedBytes(iter(data), cancel))
-    filters = [{"id": py7zr.FILTER_LZMA2, "preset": 1}, {"id": py7zr.FILTER_CRYPTO_AES256_SHA256}]
+    filters = [{"id": py7zr.FILTER_DEFLATE}, {"id": py7zr.FILTER_CRYPTO_AES256_SHA256}]
     with py7zr.SevenZipFile(target, "w", password=passphrase, header_encryption=True, filters=filters) as archive:
         archive.writef(source, member_name)
 

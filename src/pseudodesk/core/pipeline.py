@@ -742,6 +742,8 @@ def _run(
             if cancel():
                 raise Cancelled()
             data = plan.encode(batch)
+            if cancel():
+                raise Cancelled()
             digest.update(data)
             done = plan.report.rows
             progress(survey_share + (end_share - survey_share) * min(done / total, 1.0),
@@ -812,11 +814,12 @@ def _run(
                 raise Cancelled()
     else:
         # 7z streams: py7zr compresses and encrypts each batch as it is made, so memory does not
-        # grow with the input. The checks' verdict comes at the end, still inside the atomic
-        # write: a blocked or cancelled export leaves only a deleted temporary file (encrypted).
+        # grow with the input; the batches are made on a second thread meanwhile (zlib and AES
+        # release the GIL), two at most waiting. The checks' verdict comes at the end, still inside
+        # the atomic write: a blocked or cancelled export leaves only a deleted temporary file.
         assert passphrase is not None
         with atomic_output(output, overwrite=overwrite) as f:
-            write_7z(f, csv_chunks(), stem + ".csv", passphrase, cancel=cancel)
+            write_7z(f, made_ahead(csv_chunks()), stem + ".csv", passphrase, cancel=cancel)
             report = finished_report()
     result = RunResult(
         output=output,
@@ -843,6 +846,53 @@ def _run(
         raise
     progress(1.0, "Done")
     return replace(result, manifest=manifest_file, seconds=time.monotonic() - started)
+
+
+def made_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
+    """The same chunks, produced on a worker thread up to ``depth`` ahead of the consumer.
+
+    An exception in the producer (Cancelled, a reader error) is raised here, in order; if
+    the consumer stops early, the producer is told to stop and is waited for.
+    """
+    import queue
+    import threading
+
+    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, object]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                if not put(("chunk", chunk)):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            put(("error", error))
+            return
+        put(("done", None))
+
+    worker = threading.Thread(target=produce, name="pseudodesk-csv-batches", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = handoff.get()
+            if kind == "chunk":
+                yield item  # type: ignore[misc]
+            elif kind == "error":
+                raise item  # type: ignore[misc]
+            else:
+                return
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
