@@ -287,7 +287,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
     )
 
 
-ARROW_BLOCK_BYTES = 16 << 20  # about 150,000 rows of a dozen columns: one column batch
+ARROW_BLOCK_BYTES = 8 << 20  # about 75,000 rows of a dozen columns
 
 
 def _line_breaks(path: Path) -> int | None:

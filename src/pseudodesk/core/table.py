@@ -80,7 +80,7 @@ RawRows = Callable[[], Iterator[tuple[int, list[str]]]]
 ColumnSource = Callable[[int, "Collection[int] | None"], Iterator[ColumnBatch]]
 """A reader's own column batches: (rows per batch, header columns wanted or None for all)."""
 
-COLUMN_BATCH_ROWS = 262_144
+COLUMN_BATCH_ROWS = 131_072
 """Rows per column batch: big enough that per-batch costs vanish, small enough that a
 batch of a dozen text columns stays in the tens of megabytes (memory does not grow with
 the file: docs/performance.md)."""
