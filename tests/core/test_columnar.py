@@ -233,9 +233,12 @@ def test_csv_by_column_follows_the_codes():
     assert csv_bytes([column], 3) == b'"b,c"\r\na\r\n"b,c"\r\n'
 
 
+TEXT_CHARACTERS = st.characters(blacklist_characters="\x1f", blacklist_categories=("Cs",))  # files decode strictly
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x1f"), max_size=6),
-                         min_size=1, max_size=3), max_size=10).filter(lambda xs: len({len(x) for x in xs}) <= 1))
+@given(st.lists(st.lists(st.text(alphabet=TEXT_CHARACTERS, max_size=6), min_size=1, max_size=3),
+                max_size=10).filter(lambda xs: len({len(x) for x in xs}) <= 1))
 def test_batch_pseudonyms_equal_one_hmac_per_value(items):
     pseudonymiser = Pseudonymiser(KEY, "PERSON_ID")
     assert pseudonymiser.many(items) == [pseudonymiser(values) for values in items]
