@@ -28,17 +28,18 @@ _TRIGGER_PATTERN = "^[" + "".join("\\" + t if t in "-^]\\" else t for t in FORMU
 _QUOTE_PATTERN = '[",\r\n]'  # what the csv module's QUOTE_MINIMAL quotes with delimiter ',' and CRLF
 
 
-def distinct(column: Any) -> tuple[list[str], np.ndarray]:
-    """The distinct values of a text column in first-seen order, and each row's index into them."""
+def distinct(column: Any) -> tuple[Any, list[str], np.ndarray]:
+    """The distinct values of a text column in first-seen order (as Arrow and as Python strings),
+    and each row's index into them."""
     encoded = pc.dictionary_encode(column)
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    return encoded.dictionary.to_pylist(), codes
+    uniques = encoded.dictionary
+    return uniques, uniques.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
 
-def every_cell(column: Any) -> tuple[list[str], np.ndarray]:
+def every_cell(column: Any) -> tuple[Any, list[str], np.ndarray]:
     """No dictionary: one entry per row (what a check without memory sees)."""
     values = column.to_pylist()
-    return values, np.arange(len(values), dtype=np.int32)
+    return column, values, np.arange(len(values), dtype=np.int32)
 
 
 def combine(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow.compute as pc
 
 from pseudodesk.core.columnar import OutputColumn, combine, csv_bytes, distinct, every_cell
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
@@ -128,22 +127,17 @@ class MemoCheck:
         """
         size = len(raw)
         verdicts = self.rule.check_many(column) if column is not None and size else None
-        if verdicts is None:
-            found = self._checked(raw, counts)
-            if not found:
-                return _Results([], np.zeros(0, dtype=np.int8), [], np.zeros(0, dtype=bool))
-            values, codes, reasons, plain = zip(*found)
-            return _Results(list(values), np.array(codes, dtype=np.int8), list(reasons), np.array(plain, dtype=bool))
-        rest = np.flatnonzero(~verdicts.handled).tolist()
+        handled = verdicts.handled if verdicts is not None else np.zeros(size, dtype=bool)
+        rest = np.flatnonzero(~handled).tolist()
         values_a = np.empty(size, dtype=object)
         reasons_a = np.empty(size, dtype=object)
         status = np.empty(size, dtype=np.int8)
         plain_a = np.empty(size, dtype=bool)
-        handled = verdicts.handled
-        values_a[handled] = verdicts.values
-        reasons_a[handled] = verdicts.reasons
-        status[handled] = verdicts.status
-        plain_a[handled] = verdicts.plain
+        if verdicts is not None:
+            values_a[handled] = verdicts.values
+            reasons_a[handled] = verdicts.reasons
+            status[handled] = verdicts.status
+            plain_a[handled] = verdicts.plain
         if rest:
             values, codes, reasons, plain = zip(*self._checked([raw[k] for k in rest], [counts[k] for k in rest]))
             values_a[rest] = values
@@ -284,7 +278,7 @@ class Plan:
                 raise Cancelled()
             for c, already in zip(columns, observed):
                 observe = c.rule.observe
-                for value in distinct(batch.columns[c.index])[0]:
+                for value in distinct(batch.columns[c.index])[1]:
                     if value not in already:
                         already.add(value)
                         observe(value)
@@ -329,14 +323,7 @@ class Plan:
         checked: list[_Checked] = []
         invalid_rows = np.zeros((len(self.inputs), n), dtype=bool)
         for position, c in enumerate(self.inputs):
-            column = batch.columns[c.index]
-            if c.check.limit:
-                encoded = pc.dictionary_encode(column)
-                uniques = encoded.dictionary
-                raw, codes = uniques.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
-            else:
-                uniques = column
-                raw, codes = every_cell(column)
+            uniques, raw, codes = (distinct if c.check.limit else every_cell)(batch.columns[c.index])
             counts = np.bincount(codes, minlength=len(raw)) if n else np.zeros(len(raw), dtype=np.int64)
             results = c.check.many(raw, counts.tolist(), uniques)
             status = results.status
