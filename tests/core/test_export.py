@@ -189,3 +189,29 @@ def test_7z_progress_reaches_the_end(tmp_path):
     buffer = io.BytesIO()
     write_7z(buffer, PAYLOAD, "export.csv", "RIGHT-PASS-PHRA-SE12-3456-7890", progress=shares.append)
     assert shares and shares[-1] == 1.0 and shares == sorted(shares)
+
+
+def test_7z_member_is_deflate_level_1(tmp_path):
+    """Deflate at zlib level 1 (export.DEFLATE_LEVEL): the packed size is level 1's, not level 6's."""
+    import zlib
+
+    from pseudodesk.core.export import DEFLATE_LEVEL
+
+    seven = require_tool("7z", "7zz", "7za")
+    data = b"".join(f"{i * 7919 % 100_003:064x},{i % 28 + 1:02d}/03/19{i % 90 + 10},F\r\n".encode()
+                    for i in range(40_000))
+    archive = tmp_path / "out.7z"
+    with archive.open("wb") as f:
+        write_7z(f, data, "export.csv", "RIGHT")
+    info = subprocess.run([seven, "l", "-slt", "-pRIGHT", str(archive)], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Method = Deflate 7zAES" in info
+    packed = int(info.split("Packed Size = ")[1].split()[0])
+
+    def deflated(level: int) -> int:
+        z = zlib.compressobj(level, zlib.DEFLATED, -15)
+        size = len(z.compress(data) + z.flush())
+        return size + (-size) % 16  # AES-CBC pads to whole blocks
+
+    assert deflated(1) != deflated(6)
+    assert packed == deflated(DEFLATE_LEVEL) == deflated(1)

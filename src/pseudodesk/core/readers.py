@@ -376,6 +376,7 @@ def _arrow_csv(path: Path, encoding: str, delimiter: str, physical: int,
 
 def _arrow_scan(batches: Callable[[], Any], odd_rows: list[object], width: int) -> int | None:
     """Rows in the file, or None when a row is blank, has values past the header, or Arrow refuses it."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -384,15 +385,18 @@ def _arrow_scan(batches: Callable[[], Any], odd_rows: list[object], width: int) 
         for batch in batches():
             if odd_rows:
                 return None
-            filled = None
-            for j, column in enumerate(batch.columns):
-                if j < width:
-                    present = pc.not_equal(column, "")
-                    filled = present if filled is None else pc.or_(filled, present)
-                elif pc.any(pc.not_equal(pc.utf8_trim_whitespace(column), "")).as_py():
+            columns = batch.columns
+            for column in columns[width:]:
+                if pc.any(pc.not_equal(pc.utf8_trim_whitespace(column), "")).as_py():
                     return None  # values beyond the header: the csv-module path reports them
-            if filled is not None and not pc.all(filled).as_py():
-                return None  # blank rows: reported by the csv-module path
+            # A blank row has every cell empty: look only at the rows whose first cell is.
+            candidates = pc.indices_nonzero(pc.equal(columns[0], "")) if columns else None
+            if candidates is not None and len(candidates):
+                blank = pa.array(np.ones(len(candidates), dtype=bool))
+                for column in columns[1:width]:
+                    blank = pc.and_(blank, pc.equal(column.take(candidates), ""))
+                if pc.any(blank).as_py():
+                    return None  # blank rows: reported by the csv-module path
             rows += batch.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError, OSError):
         return None  # not UTF-8, or a shape Arrow refuses: the csv module decides
