@@ -63,11 +63,14 @@ def manifest_path_for(encrypted: Path) -> Path:
     raise PackageError(f"{name} is not a pseudodesk export (.csv.p7m or .7z).")
 
 
-def build_manifest(profile: Profile, table: SourceTable, result: RunResult) -> dict[str, Any]:
+def build_manifest(profile: Profile, table: SourceTable, result: RunResult,
+                   source_digest: tuple[str, int] | None = None) -> dict[str, Any]:
+    """The manifest of one export. ``source_digest`` is :func:`file_sha256` of the source file
+    when the caller has it already (the pipeline hashes it on a second thread during the run)."""
     from pseudodesk import __version__
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    source_sha, source_size = file_sha256(table.path)
+    source_sha, source_size = source_digest or file_sha256(table.path)
     encrypted_size = result.output.stat().st_size
     report = result.report
     return {

@@ -23,9 +23,10 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
 
     from pseudodesk.core.audit import AuditTrail, Signer
 
+T = TypeVar("T")
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 MAX_LISTED = 100_000  # problems (and notices) listed per source field; more are counted
@@ -129,6 +131,9 @@ class MemoCheck:
         verdicts = self.rule.check_many(column) if column is not None and size else None
         handled = verdicts.handled if verdicts is not None else np.zeros(size, dtype=bool)
         rest = np.flatnonzero(~handled).tolist()
+        if verdicts is not None and not rest:  # the kernel settled every value
+            return _Results(_as_list(verdicts.values), np.asarray(verdicts.status, dtype=np.int8),
+                            _as_list(verdicts.reasons), np.asarray(verdicts.plain, dtype=bool))
         values_a = np.empty(size, dtype=object)
         reasons_a = np.empty(size, dtype=object)
         status = np.empty(size, dtype=np.int8)
@@ -171,6 +176,10 @@ class MemoCheck:
                 memory[raw] = (verdict, tuple(k for k, n in fresh.items() for _ in range(n)))
             append(verdict)
         return out
+
+
+def _as_list(items: Any) -> list[str]:
+    return items.tolist() if isinstance(items, np.ndarray) else list(items)
 
 
 _Verdict = tuple[str, int, str, bool]  # a Checked as (value, status code, reason, plain)
@@ -517,8 +526,10 @@ class _PseudonymDerive(Derive):
 
     def many(self, values: list[list[str]], raws: list[list[str]], count: int) -> list[str]:
         messages = self.pseudonymiser.messages(values, count)
-        unique = list(dict.fromkeys(messages))
-        digests = dict(zip(unique, self.pseudonymiser.many_messages(unique)))
+        unique = dict.fromkeys(messages)
+        if len(unique) == len(messages):  # the usual case: each entry is a different value already
+            return self.pseudonymiser.many_messages(messages)
+        digests = dict(zip(unique, self.pseudonymiser.many_messages(list(unique))))
         return [digests[m] for m in messages]
 
 
@@ -713,6 +724,9 @@ def _run(
         if path.exists() and not overwrite:
             raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
 
+    # The manifest's hash of the source file, read on a second thread while the run works
+    # (hashlib and file reads release the GIL): about 0.1 s less for a 100 MB extract.
+    source_digest = in_background(file_sha256, table.path)
     header = CsvEncoder(profile.output_names).encode([])
     digest = hashlib.sha256()
     total = max(table.row_count, 1)
@@ -827,12 +841,32 @@ def _run(
     progress(0.95, "Signing the manifest")
     try:
         with atomic_output(manifest_file, overwrite=overwrite) as f:
-            f.write(sign_manifest(build_manifest(profile, table, result), signer))
+            f.write(sign_manifest(build_manifest(profile, table, result, source_digest.result()), signer))
     except BaseException:
         output.unlink(missing_ok=True)  # never an export without its manifest
         raise
     progress(1.0, "Done")
     return replace(result, manifest=manifest_file, seconds=time.monotonic() - started)
+
+
+def in_background(function: Callable[..., T], *args: Any) -> Future[T]:
+    """``function(*args)`` on a daemon thread; its result (or exception) through the Future.
+
+    For work that releases the GIL (hashing, reading files) alongside the run. If the run
+    fails or is cancelled, nobody asks for the result and the thread ends on its own.
+    """
+    import threading
+
+    future: Future[T] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:
+            future.set_exception(error)
+
+    threading.Thread(target=work, name="pseudodesk-background", daemon=True).start()
+    return future
 
 
 def made_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:

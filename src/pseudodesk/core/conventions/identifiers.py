@@ -31,34 +31,59 @@ def is_valid_nhs_digits(digits: str) -> bool:
 def check_nhs_numbers(values: Any) -> Verdicts:
     """:func:`check_nhs_number` for many values: the ones written as 10 ASCII digits, optionally in
     3-3-4 groups split by one space or hyphen, with nothing around them (nearly every value
-    in a real extract). The rest are left to :func:`check_nhs_number`."""
-    import numpy as np
-    import pyarrow.compute as pc
+    in a real extract). The rest are left to :func:`check_nhs_number`.
 
-    handled = pc.match_substring_regex(values, r"^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$")
-    mask = handled.to_numpy(zero_copy_only=False)
-    raw = values.filter(handled)
-    digits = pc.replace_substring(pc.replace_substring(raw, " ", ""), "-", "")
-    if len(digits):
-        offsets = np.frombuffer(digits.buffers()[1], dtype=np.int32, count=len(digits) + 1, offset=digits.offset * 4)
-        grid = np.frombuffer(digits.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, 10) - 48
-    else:
-        grid = np.zeros((0, 10), dtype=np.uint8)
+    Works on the bytes of the Arrow string array: values of one length form a matrix of
+    characters, and the shape, the digits, the repeated-digit rule and Modulus 11 are numpy
+    operations on it (a regex over a million values took four times as long).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    if values.type != pa.string():
+        values = values.cast(pa.string())
+    count = len(values)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=count + 1, offset=values.offset * 4)
+    data = values.buffers()[2]
+    text_bytes = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    lengths = np.diff(offsets)
+    present = (np.ones(count, dtype=bool) if not values.null_count
+               else values.is_valid().to_numpy(zero_copy_only=False))
+    handled = np.zeros(count, dtype=bool)
+    grid = np.zeros((count, 10), dtype=np.uint8)  # the digits (0-9) of each handled value
+    for separators in _NHS_LAYOUTS:
+        width = 10 + len(separators)
+        rows = np.flatnonzero((lengths == width) & present)
+        if not len(rows):
+            continue
+        chars = text_bytes[offsets[:-1][rows, None] + np.arange(width)]
+        digit_at = [j for j in range(width) if j not in separators]
+        digits = chars[:, digit_at] - 48  # wraps round below 0: anything not a digit is > 9
+        ok = (digits <= 9).all(axis=1)
+        for j in separators:
+            ok &= (chars[:, j] == 32) | (chars[:, j] == 45)  # space or hyphen
+        handled[rows[ok]] = True
+        grid[rows[ok]] = digits[ok]
+    grid = grid[handled]
+    spaced = lengths[handled] != 10
     check = 11 - (grid[:, :9].astype(np.int64) @ np.array(_NHS_WEIGHTS)) % 11
     check[check == 11] = 0  # 10 can never match a digit: never issued
     repeated = (grid == grid[:, :1]).all(axis=1)
     wrong = check != grid[:, 9]
     bad = repeated | wrong
-    text = np.array(digits.to_pylist(), dtype=object)
+    joined = (grid + 48).tobytes().decode("ascii")
+    text = np.array([joined[i:i + 10] for i in range(0, len(joined), 10)], dtype=object)
     text[bad] = ""
-    test_range = pc.starts_with(digits, "999").to_numpy(zero_copy_only=False)
-    same = pc.equal(digits, raw).to_numpy(zero_copy_only=False)
-    status = np.where(bad, 3, np.where(same, 1, 2)).astype(np.int8)
+    status = np.where(bad, 3, np.where(spaced, 2, 1)).astype(np.int8)
     reasons = np.full(len(text), "", dtype=object)
-    reasons[test_range] = _TEST_RANGE
+    reasons[(grid[:, :3] == 9).all(axis=1)] = _TEST_RANGE
     reasons[wrong] = _WRONG_CHECK
     reasons[repeated] = _REPEATED  # the first failure found is the one reported, as in check_nhs_number
-    return Verdicts(mask, text, status, reasons, ~bad)
+    return Verdicts(handled, text, status, reasons, ~bad)
+
+
+# Where the separators of a 3-3-4 NHS number may be (none, either one, both)
+_NHS_LAYOUTS: tuple[tuple[int, ...], ...] = ((), (3,), (6,), (3, 7))
 
 
 _REPEATED = "one digit repeated: never issued as a real NHS number"
