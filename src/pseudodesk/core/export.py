@@ -185,15 +185,16 @@ def _use_fast_deflate() -> None:
     """
     import zlib
 
+    import py7zr
     from py7zr import compressor
 
     class FastDeflate(compressor.DeflateCompressor):
         def __init__(self) -> None:
             self._compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
 
-    current = compressor.algorithm_class_map[compressor.FILTER_DEFLATE]
+    current = compressor.algorithm_class_map[py7zr.FILTER_DEFLATE]
     if current[0].__name__ != "FastDeflate":
-        compressor.algorithm_class_map[compressor.FILTER_DEFLATE] = (FastDeflate, current[1])
+        compressor.algorithm_class_map[py7zr.FILTER_DEFLATE] = (FastDeflate, current[1])
 
 
 class _WatchedBytes(io.BytesIO):

@@ -23,10 +23,9 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,6 +57,7 @@ from pseudodesk.core.report import ACTIONS, CheckReport, FieldStats, Notice, Pro
 from pseudodesk.core.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
 from pseudodesk.core.suggest import squash
 from pseudodesk.core.table import COLUMN_BATCH_ROWS, ColumnBatch, RowBatch, SourceTable, columns_from_rows
+from pseudodesk.core.threads import in_background, made_ahead
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -66,7 +66,6 @@ if TYPE_CHECKING:
 
     from pseudodesk.core.audit import AuditTrail, Signer
 
-T = TypeVar("T")
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 MAX_LISTED = 100_000  # problems (and notices) listed per source field; more are counted
@@ -820,7 +819,7 @@ def _run(
         # the atomic write: a blocked or cancelled export leaves only a deleted temporary file.
         assert passphrase is not None
         with atomic_output(output, overwrite=overwrite) as f:
-            write_7z(f, made_ahead(csv_chunks()), stem + ".csv", passphrase, cancel=cancel)
+            write_7z(f, made_ahead(csv_chunks(), name="pseudodesk-csv-batches"), stem + ".csv", passphrase, cancel=cancel)
             report = finished_report()
     result = RunResult(
         output=output,
@@ -847,73 +846,6 @@ def _run(
         raise
     progress(1.0, "Done")
     return replace(result, manifest=manifest_file, seconds=time.monotonic() - started)
-
-
-def in_background(function: Callable[..., T], *args: Any) -> Future[T]:
-    """``function(*args)`` on a daemon thread; its result (or exception) through the Future.
-
-    For work that releases the GIL (hashing, reading files) alongside the run. If the run
-    fails or is cancelled, nobody asks for the result and the thread ends on its own.
-    """
-    import threading
-
-    future: Future[T] = Future()
-
-    def work() -> None:
-        try:
-            future.set_result(function(*args))
-        except BaseException as error:
-            future.set_exception(error)
-
-    threading.Thread(target=work, name="pseudodesk-background", daemon=True).start()
-    return future
-
-
-def made_ahead(chunks: Iterator[bytes], depth: int = 2) -> Iterator[bytes]:
-    """The same chunks, produced on a worker thread up to ``depth`` ahead of the consumer.
-
-    An exception in the producer (Cancelled, a reader error) is raised here, in order; if
-    the consumer stops early, the producer is told to stop and is waited for.
-    """
-    import queue
-    import threading
-
-    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(item: tuple[str, object]) -> bool:
-        while not stop.is_set():
-            try:
-                handoff.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                if not put(("chunk", chunk)):
-                    return
-        except BaseException as error:  # handed to the consumer, raised there
-            put(("error", error))
-            return
-        put(("done", None))
-
-    worker = threading.Thread(target=produce, name="pseudodesk-csv-batches", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = handoff.get()
-            if kind == "chunk":
-                yield item  # type: ignore[misc]
-            elif kind == "error":
-                raise item  # type: ignore[misc]
-            else:
-                return
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
