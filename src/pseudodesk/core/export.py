@@ -180,8 +180,8 @@ def _use_fast_deflate() -> None:
     py7zr builds its compressors from the table ``py7zr.compressor.algorithm_class_map`` and
     its Deflate class takes no level; this puts a subclass with the level in that table entry
     (the decompressor is unchanged: the level is not part of the stream's format). Only this
-    module writes 7z archives, so the process-wide change is ours alone; a test checks the
-    table entry and that 7-Zip opens what it writes.
+    module writes 7z archives, so the process-wide change is ours alone; a test checks with
+    7-Zip that the packed member is Deflate at level 1 (tests/core/test_export.py).
     """
     import zlib
 
