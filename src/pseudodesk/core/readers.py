@@ -16,9 +16,12 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import gc
 import io
 import re
+import threading
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -103,7 +106,7 @@ def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
         return []
     if not path.is_file():
         raise SourceNotFound(path, f"the file does not exist (looked for {path})")
-    workbook, _, _ = _open_workbook(path, password)
+    workbook = _open_workbook(path, password)[0]
     return list(workbook.sheet_names)
 
 
@@ -505,8 +508,9 @@ def workbook_date_system(data: bytes) -> int:
     return 1904 if re.search(rb'date1904="(?:1|true)"', xml) else 1900
 
 
-def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int]:
-    """The calamine workbook (decrypted in memory when protected), whether it was encrypted, its date system."""
+def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int, bytes]:
+    """The calamine workbook (decrypted in memory when protected), whether it was encrypted, its
+    date system, and its (decrypted) bytes."""
     import python_calamine as calamine
 
     data = path.read_bytes()
@@ -520,7 +524,7 @@ def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int]:
     elif path.suffix.lower() != ".xls" and not data.startswith(ZIP_MAGIC):
         raise NotASpreadsheet(path, f"this is not a valid {path.suffix.lower()} workbook (the file is damaged or another kind of file)")
     try:
-        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted, workbook_date_system(data)
+        return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted, workbook_date_system(data), data
     except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...
         if type(exc).__name__ == "PasswordError":
             raise PasswordRequired(path, "the workbook is password-protected; enter its password to open it") from None
@@ -528,7 +532,7 @@ def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int]:
 
 
 def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
-    workbook, encrypted, date_system = _open_workbook(path, password)
+    workbook, encrypted, date_system, data = _open_workbook(path, password)
     names = tuple(workbook.sheet_names)
     if not names:
         raise EmptyFile(path, "the workbook has no worksheets")
@@ -538,28 +542,75 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         sheet = visible[0] if visible else names[0]
     elif sheet not in names:
         raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
-    try:
-        cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    except Exception as exc:
-        raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read ({exc})") from None
-    if not any(any(v != "" and v is not None for v in row) for row in cells):
-        raise EmptyFile(path, f"sheet '{sheet}' is empty")
-    if header_row > len(cells):
-        raise NoHeader(path, f"sheet '{sheet}' has no row {header_row} to use as the header (it ends at row {len(cells)})")
-    header_cells = _trim_trailing_blanks([cell_text(v) for v in cells[header_row - 1]])
-    if not header_cells:
-        raise NoHeader(path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names")
-    names_, issues = name_columns(header_cells, excel_column_letter)
-    width = len(names_)
-    sheet_text = _SheetText(cells[header_row:], width, header_row + 1)
-    del cells
+    if data.startswith(ZIP_MAGIC) and date_system == 1900 and header_row >= 1:
+        from pseudodesk.core.xlsx_columns import read_columns
+
+        columns = read_columns(data, sheet, header_row)
+        if columns is not None:
+            del data
+            names_, issues = name_columns(columns.header, excel_column_letter)
+            issues += columns.scan.finish(path)
+            return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
+                                   columns.scan.rows, columns.rows, columns.column_batches)
+    del data
+    with _collector_paused():
+        try:
+            cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read ({exc})") from None
+        if not any(any(v != "" and v is not None for v in row) for row in cells):
+            raise EmptyFile(path, f"sheet '{sheet}' is empty")
+        if header_row > len(cells):
+            raise NoHeader(path, f"sheet '{sheet}' has no row {header_row} to use as the header (it ends at row {len(cells)})")
+        header_cells = _trim_trailing_blanks([cell_text(v) for v in cells[header_row - 1]])
+        if not header_cells:
+            raise NoHeader(path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names")
+        names_, issues = name_columns(header_cells, excel_column_letter)
+        sheet_text = _SheetText(cells[header_row:], len(names_), header_row + 1)
+        del cells
     issues += sheet_text.scan.finish(path)
+    return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
+                           sheet_text.scan.rows, sheet_text.rows, sheet_text.column_batches)
+
+
+def _workbook_table(path: Path, sheet: str, sheet_names: tuple[str, ...], header_row: int, encrypted: bool,
+                    date_system: int, header: tuple[str, ...], issues: list[SourceIssue], row_count: int,
+                    rows: Callable[[], Iterator[tuple[int, list[str]]]], column_source: ColumnSource) -> SourceTable:
     return SourceTable(
-        path=path, format=path.suffix.lower().lstrip("."), header=names_, row_count=sheet_text.scan.rows,
-        sheet=sheet, sheet_names=names, header_row=header_row, encrypted=encrypted,
-        date_system=date_system, issues=issues, _raw_rows=sheet_text.rows,
-        _column_source=sheet_text.column_batches,
+        path=path, format=path.suffix.lower().lstrip("."), header=header, row_count=row_count,
+        sheet=sheet, sheet_names=sheet_names, header_row=header_row, encrypted=encrypted,
+        date_system=date_system, issues=issues, _raw_rows=rows, _column_source=column_source,
     )
+
+
+_collector_lock = threading.Lock()
+_collector_holds = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while a sheet becomes millions of objects.
+
+    python-calamine returns a list per row; every few hundred new lists the collector runs,
+    and its full passes walk all the rows made so far: 0.4 s of a 200,000-row sheet's 2.2 s
+    (docs/performance.md). Rows of cells form no reference cycles, so nothing is left for
+    the collector to find. Held across threads by count: the collector comes back on when
+    the last holder leaves, and only if it was on when the first came.
+    """
+    global _collector_holds, _collector_was_enabled
+    with _collector_lock:
+        if _collector_holds == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _collector_holds += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_holds -= 1
+            if _collector_holds == 0 and _collector_was_enabled:
+                gc.enable()
 
 
 class _SheetText:

@@ -1,0 +1,274 @@
+"""XLSX/XLSM sheets straight to Arrow text columns (fastexcel), when that gives exactly the text.
+
+python-calamine's ``to_python`` makes a Python object for every cell and a list for every
+row; on a 200,000 x 10 sheet that is 1.9 s, the collector walking those lists another
+0.3 s, and turning the cells into Arrow columns 0.35 s. fastexcel runs the same Rust
+calamine parse and builds Arrow columns in Rust: 1.3 s, with no Python object per cell
+(docs/performance.md has the measurements).
+
+The text must be what :func:`pseudodesk.core.readers.cell_text` gives for each cell, so
+this path is taken only where that is certain, and :func:`read_columns` returns None
+otherwise (the caller then reads the sheet with python-calamine, as for XLS and ODS):
+
+- fastexcel types each column from all its cells with ``dtype_coercion="strict"``: a
+  column that holds two kinds of cell (text and numbers, say) is refused rather than
+  converted with fastexcel's own formatting. So each column here holds one kind, and its
+  text follows from the kind: text as it is; numbers whole below 1e15 without a decimal
+  point, others with 15 significant digits (E+ for exponents); TRUE/FALSE; date cells as
+  ``YYYY-MM-DD`` (``YYYY-MM-DD HH:MM:SS`` when a time is set); durations ``H:MM:SS``;
+  empty, error and uncached-formula cells as empty text (python-calamine's ``''``).
+- not taken: the 1904 date system; dates before 1 March 1900 (a time of day alone is a
+  date in 1899 to fastexcel and a ``time`` to python-calamine, and Excel's phantom
+  29 Feb 1900 lives there); fractions of a second; negative durations; a header row with
+  a cell that is not text (fastexcel names such columns its own way); header names that
+  fastexcel may have renamed as duplicates; a header row that fastexcel and the sheet's
+  XML disagree about.
+
+A sheet that mixes kinds in one column is therefore parsed twice (fastexcel, then
+python-calamine). That is the price of exactness; the big extracts this path is for come
+from systems that type a column consistently, and a small hand-made sheet parses in
+milliseconds. tests/core/test_xlsx_columns.py compares the two paths on generated sheets.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import posixpath
+import re
+import zipfile
+from collections.abc import Collection, Iterator
+from typing import Any
+from xml.etree import ElementTree
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pseudodesk.core.table import ColumnBatch, ShapeScan
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_TEXT_KINDS = {"s", "str", "inlineStr"}  # shared string, formula string, inline string
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
+_RENAMED = re.compile(r"(.*)_\d+$")
+_EARLIEST = np.datetime64("1900-03-01T00:00:00", "s")
+_ROWS_STEP = 10_000
+
+# fastexcel logs a warning for every column with no cells ("falling back to string"): an
+# empty column is ordinary here and becomes empty text.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
+
+class Refused(Exception):
+    """This sheet is read with python-calamine instead (the message says why, for tests)."""
+
+
+def read_columns(data: bytes, sheet: str, header_row: int) -> ArrowSheet | None:
+    """The sheet's header and data columns as text, or None where only python-calamine is exact.
+
+    ``header_row`` is 1-based, as the user counts rows.
+    """
+    try:
+        return ArrowSheet(data, sheet, header_row)
+    except Refused:
+        return None
+
+
+class ArrowSheet:
+    """A sheet's header cells and data rows as Arrow text columns, shaped as ``_SheetText`` shapes them.
+
+    ``header`` is the header row's text (trailing blanks trimmed); ``scan`` the shape facts
+    (blank rows, cells beyond the header); ``lines`` the sheet row number of each kept row.
+    """
+
+    def __init__(self, data: bytes, sheet: str, header_row: int) -> None:
+        import fastexcel
+
+        kinds = header_kinds(data, sheet, header_row)
+        if not kinds:
+            raise Refused("the header row is blank or beyond the sheet")
+        if any(kind not in _TEXT_KINDS for kind in kinds.values()):
+            raise Refused("a header cell is not text")
+        try:
+            loaded = fastexcel.read_excel(data).load_sheet(
+                sheet, header_row=header_row - 1, dtype_coercion="strict", schema_sample_rows=None)
+            infos = loaded.selected_columns
+            batch = loaded.to_arrow()
+        except Exception as exc:  # UnsupportedColumnTypeCombinationError and anything unforeseen
+            raise Refused(f"fastexcel: {exc}") from None
+        names: dict[int, str] = {}
+        for info in infos:
+            if info.column_name_from == "looked_up":
+                names[info.absolute_index] = info.name
+            elif info.absolute_index in kinds:
+                raise Refused("fastexcel did not name a column whose header cell has a value")
+        if set(names) != set(kinds):
+            raise Refused("fastexcel and the sheet XML disagree about the header row")
+        renamed = {m.group(1) for m in map(_RENAMED.match, names.values()) if m}
+        if renamed & set(names.values()):
+            raise Refused("a header name may be a duplicate that fastexcel renamed")
+
+        span = max(info.absolute_index for info in infos) + 1
+        cells = [names.get(j, "") for j in range(span)]
+        while cells and not cells[-1].strip():
+            cells.pop()
+        self.header = cells
+        self.width = width = len(cells)
+        count = batch.num_rows
+        text = {info.absolute_index: cell_texts(batch.column(i), info.dtype) for i, info in enumerate(infos)}
+
+        present = np.zeros(count, dtype=bool)
+        ragged = np.zeros(count, dtype=bool)
+        for j, column in text.items():
+            if j < width:
+                present |= pc.fill_null(pc.not_equal(column, ""), False).to_numpy(zero_copy_only=False)
+            else:
+                ragged |= _stripped_nonblank(column)
+        numbers = np.arange(header_row + 1, header_row + 1 + count, dtype=np.int64)
+        kept = present & ~ragged
+        self.scan = scan = ShapeScan()
+        scan.ragged_total = int(ragged.sum())
+        scan.ragged_lines = numbers[ragged][:ShapeScan.MAX_LINES].tolist()
+        scan.blank_lines = numbers[~present & ~ragged][:ShapeScan.MAX_LINES].tolist()
+        scan.rows = int(kept.sum())
+        self.lines = numbers[kept]
+        mask = None if kept.all() else pa.array(kept)
+        empty = pc.fill_null(pa.nulls(scan.rows, pa.string()), "")
+        self._columns: list[Any] = [
+            empty if j not in text else text[j] if mask is None else text[j].filter(mask) for j in range(width)]
+
+    def column_batches(self, batch_size: int, wanted: Collection[int] | None) -> Iterator[ColumnBatch]:
+        chosen = range(self.width) if wanted is None else [j for j in sorted(set(wanted)) if j < self.width]
+        lines = self.lines
+        for start in range(0, len(lines), batch_size):
+            n = min(batch_size, len(lines) - start)
+            out: list[Any] = [None] * self.width
+            for j in chosen:
+                out[j] = self._columns[j].slice(start, n)
+            yield ColumnBatch(out, lines[start:start + n])
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        for start in range(0, len(self.lines), _ROWS_STEP):
+            columns = [c.slice(start, _ROWS_STEP).to_pylist() for c in self._columns]
+            yield from zip(self.lines[start:start + _ROWS_STEP].tolist(), map(list, zip(*columns)))
+
+
+def header_kinds(data: bytes, sheet: str, header_row: int) -> dict[int, str]:
+    """The header row's cells that hold a value: column index -> the cell's ``t`` attribute.
+
+    Reads the workbook's XML only as far as the header row. Raises :class:`Refused` when
+    the sheet's part cannot be found the usual way (strict OOXML, an odd package).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            part = _sheet_part(package, sheet)
+            with package.open(part) as stream:
+                row_number = 0
+                for _, element in ElementTree.iterparse(stream, events=("end",)):
+                    if element.tag != _MAIN + "row":
+                        continue
+                    row_number = int(element.get("r") or row_number + 1)
+                    if row_number > header_row:
+                        return {}
+                    if row_number == header_row:
+                        return _row_kinds(element)
+                    element.clear()
+    except (KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
+        raise Refused(f"the sheet's XML: {exc}") from None
+    return {}
+
+
+def _sheet_part(package: zipfile.ZipFile, sheet: str) -> str:
+    workbook = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    ids = [s.get(_RELATIONSHIP) for s in workbook.iter(_MAIN + "sheet") if s.get("name") == sheet]
+    rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = [r.get("Target") or "" for r in rels if ids and r.get("Id") == ids[0]]
+    if not targets:
+        raise KeyError(f"no part for sheet {sheet!r}")
+    target = targets[0]
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+
+
+def _row_kinds(row: Any) -> dict[int, str]:
+    kinds: dict[int, str] = {}
+    column = -1
+    for cell in row.iter(_MAIN + "c"):
+        ref = _CELL_REF.match(cell.get("r") or "")
+        column = _column_index(ref.group(1)) if ref else column + 1
+        if cell.find(_MAIN + "v") is not None or cell.find(_MAIN + "is") is not None:
+            kinds[column] = cell.get("t") or "n"
+    return kinds
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def cell_texts(column: Any, dtype: str) -> Any:
+    """A fastexcel column of one kind of cell as the text :func:`~pseudodesk.core.readers.cell_text` gives."""
+    if dtype == "string":
+        return pc.fill_null(column.cast(pa.string()), "")
+    if dtype == "null" or column.null_count == len(column):
+        return pc.fill_null(pa.nulls(len(column), pa.string()), "")
+    if dtype in ("float", "int"):
+        return _number_texts(column.cast(pa.float64(), safe=False))
+    if dtype == "boolean":
+        return pc.fill_null(pc.if_else(column, "TRUE", "FALSE"), "")
+    if dtype in ("datetime", "date"):
+        return _date_texts(column)
+    if dtype == "duration":
+        return _duration_texts(column)
+    raise Refused(f"a column of kind {dtype}")
+
+
+def _number_texts(numbers: Any) -> Any:
+    from pseudodesk.core.readers import cell_text
+
+    whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), 1e15))
+    texts = pc.cast(pc.cast(pc.if_else(whole, numbers, 0.0), pa.int64()), pa.string())
+    if pc.any(pc.invert(whole)).as_py():
+        others = pc.unique(pc.filter(numbers, pc.invert(whole)))
+        shown = pa.array([cell_text(v) for v in others.to_pylist()], pa.string())
+        texts = pc.if_else(whole, texts, pc.take(shown, pc.index_in(numbers, others)))
+    return pc.fill_null(texts, "")
+
+
+def _date_texts(column: Any) -> Any:
+    try:
+        seconds = column.cast(pa.timestamp("s"))  # safe: refuses to drop a fraction of a second
+    except pa.ArrowInvalid:
+        raise Refused("a date cell with a fraction of a second") from None
+    values = seconds.to_numpy(zero_copy_only=False)  # NaT where empty
+    known = ~np.isnat(values)
+    if (values[known] < _EARLIEST).any():
+        raise Refused("a date before 1 March 1900 (or a time of day alone)")
+    midnight = pc.equal(pc.floor_temporal(seconds, unit="day"), seconds)
+    texts = pc.if_else(midnight, pc.strftime(seconds, format="%Y-%m-%d"),
+                       pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S"))
+    return pc.fill_null(texts, "")
+
+
+def _duration_texts(column: Any) -> Any:
+    try:
+        seconds = column.cast(pa.duration("s")).cast(pa.int64())
+    except pa.ArrowInvalid:
+        raise Refused("a duration with a fraction of a second") from None
+    if pc.any(pc.less(seconds, 0)).as_py():
+        raise Refused("a negative duration")
+    return pa.array(["" if s is None else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+                     for s in seconds.to_pylist()], pa.string())
+
+
+def _stripped_nonblank(column: Any) -> np.ndarray:
+    """Rows whose text is not blank after Python's ``str.strip`` (cells beyond the header)."""
+    uniques = pc.unique(column)
+    blank = pa.array([not v.strip() for v in uniques.to_pylist()], pa.bool_())
+    return np.asarray(pc.invert(pc.take(blank, pc.index_in(column, uniques))).to_numpy(zero_copy_only=False),
+                      dtype=bool)
+
+
+__all__ = ["read_columns", "ArrowSheet", "header_kinds", "cell_texts", "Refused"]
