@@ -131,7 +131,8 @@ def test_cells_beyond_the_header_are_ragged_rows_on_both_paths(tmp_path, monkeyp
 
 
 @pytest.mark.parametrize("case, why", [
-    ("mixed", "column contains"),
+    ("mixed", "mix text and other cells"),
+    ("mixed after the sample", "column contains"),
     ("number header", "header cell is not text"),
     ("date header", "header cell is not text"),
     ("duplicate header", "duplicate"),
@@ -149,6 +150,8 @@ def test_what_the_fast_path_refuses_the_calamine_path_reads(tmp_path, monkeypatc
             sheet.write_datetime(1, 1, dt.datetime(2024, 1, 1), stamps)
         sheet.write_row(2, 0, ["x", 1.5])
         sheet.write_row(3, 0, ["y", "text" if case == "mixed" else 2.5])
+        if case == "mixed after the sample":
+            sheet.write_row(2 + xlsx_columns.SAMPLE_ROWS, 0, ["z", "text"])
         if case == "time of day":
             sheet.write_datetime(2, 1, dt.datetime(2024, 1, 1), stamps)
             sheet.write_number(3, 1, 0.5, stamps)
@@ -166,15 +169,18 @@ def test_what_the_fast_path_refuses_the_calamine_path_reads(tmp_path, monkeypatc
     assert everything(table) == everything(calamine_table(path, monkeypatch, header_row=2))
 
 
-def test_header_kinds_reads_only_the_header_row(tmp_path):
+def test_header_kinds_reads_the_header_row_and_samples_the_rows_below(tmp_path):
     def write(workbook, sheet):
         sheet.write_row(0, 0, ["title"])
         sheet.write_row(3, 1, ["x", 1, True])
         sheet.write_formula(3, 5, '="y"', None, "y")
+        sheet.write_row(4, 1, ["y", "text", 2, None, None, "=1/0"])
+        sheet.write_row(5, 1, [1, "text", 3])
     path = book(tmp_path / "kinds.xlsx", write)
-    assert header_kinds(path.read_bytes(), "S", 4) == {1: "s", 2: "n", 3: "b", 5: "str"}
-    assert header_kinds(path.read_bytes(), "S", 2) == {}
-    assert header_kinds(path.read_bytes(), "S", 99) == {}
+    assert header_kinds(path.read_bytes(), "S", 4) == ({1: "s", 2: "n", 3: "b", 5: "str"}, {1})
+    assert header_kinds(path.read_bytes(), "S", 4, sample_rows=2) == ({1: "s", 2: "n", 3: "b", 5: "str"}, set())
+    assert header_kinds(path.read_bytes(), "S", 2) == ({}, {1, 2})
+    assert header_kinds(path.read_bytes(), "S", 99) == ({}, set())
     with pytest.raises(Refused):
         header_kinds(path.read_bytes(), "Nope", 1)
 

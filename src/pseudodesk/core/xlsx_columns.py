@@ -54,6 +54,7 @@ _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _RENAMED = re.compile(r"(.*)_\d+$")
 _EARLIEST = np.datetime64("1900-03-01T00:00:00", "s")
 _ROWS_STEP = 10_000
+SAMPLE_ROWS = 1_000  # data rows looked at in the XML for text mixed with numbers or dates
 
 # fastexcel logs a warning for every column with no cells ("falling back to string"): an
 # empty column is ordinary here and becomes empty text.
@@ -85,11 +86,13 @@ class ArrowSheet:
     def __init__(self, data: bytes, sheet: str, header_row: int) -> None:
         import fastexcel
 
-        kinds = header_kinds(data, sheet, header_row)
+        kinds, mixed = header_kinds(data, sheet, header_row)
         if not kinds:
             raise Refused("the header row is blank or beyond the sheet")
         if any(kind not in _TEXT_KINDS for kind in kinds.values()):
             raise Refused("a header cell is not text")
+        if mixed:
+            raise Refused(f"column(s) {sorted(mixed)} mix text and other cells in the first {SAMPLE_ROWS:,} rows")
         try:
             loaded = fastexcel.read_excel(data).load_sheet(
                 sheet, header_row=header_row - 1, dtype_coercion="strict", schema_sample_rows=None)
@@ -154,12 +157,18 @@ class ArrowSheet:
             yield from zip(self.lines[start:start + _ROWS_STEP].tolist(), map(list, zip(*columns)))
 
 
-def header_kinds(data: bytes, sheet: str, header_row: int) -> dict[int, str]:
-    """The header row's cells that hold a value: column index -> the cell's ``t`` attribute.
+def header_kinds(data: bytes, sheet: str, header_row: int,
+                 sample_rows: int = SAMPLE_ROWS) -> tuple[dict[int, str], set[int]]:
+    """The header row's cells that hold a value (column index -> the cell's ``t`` attribute),
+    and the columns where the next ``sample_rows`` rows mix text with other cells.
 
-    Reads the workbook's XML only as far as the header row. Raises :class:`Refused` when
+    Reads the sheet's XML only that far (a few milliseconds), so that a sheet python-calamine
+    must read anyway is usually not parsed by fastexcel first. Raises :class:`Refused` when
     the sheet's part cannot be found the usual way (strict OOXML, an odd package).
     """
+    header: dict[int, str] = {}
+    text: set[int] = set()
+    other: set[int] = set()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             part = _sheet_part(package, sheet)
@@ -169,14 +178,18 @@ def header_kinds(data: bytes, sheet: str, header_row: int) -> dict[int, str]:
                     if element.tag != _MAIN + "row":
                         continue
                     row_number = int(element.get("r") or row_number + 1)
-                    if row_number > header_row:
-                        return {}
+                    if row_number >= header_row + sample_rows:
+                        break
                     if row_number == header_row:
-                        return _row_kinds(element)
+                        header = _row_kinds(element)
+                    elif row_number > header_row:
+                        for column, kind in _row_kinds(element).items():
+                            if kind != "e":  # error cells read as empty on both paths
+                                (text if kind in _TEXT_KINDS else other).add(column)
                     element.clear()
     except (KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
         raise Refused(f"the sheet's XML: {exc}") from None
-    return {}
+    return header, text & other
 
 
 def _sheet_part(package: zipfile.ZipFile, sheet: str) -> str:
