@@ -267,6 +267,7 @@ def test_risk_refuses_k_below_two(demo_paths, capsys):
 def test_selftest_command_passes_and_names_each_check(capsys):
     assert main(["selftest"]) == 0
     out = capsys.readouterr().out
-    for name in ("HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256", "7z AES-256", "OS keyring"):
+    for name in ("HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256", "7z AES-256", "Workbook readers",
+                 "OS keyring"):
         assert name in out
     assert "self-test passed" in out

@@ -8,7 +8,7 @@ from pseudodesk.core import selftest
 def test_everything_essential_passes_in_under_a_second_here():
     result = selftest.run_selftest()
     assert [c.name for c in result.checks] == ["HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256",
-                                               "7z AES-256", "OS keyring"]
+                                               "7z AES-256", "Workbook readers", "OS keyring"]
     assert result.ok, result.failures()
     assert sum(c.seconds for c in result.checks if c.essential) < 1.5  # about 0.6 s on the 2-core CI machine
 
@@ -30,3 +30,14 @@ def test_no_keyring_is_reported_but_not_a_failure(monkeypatch):
     result = selftest.run_selftest()
     keyring_check = result.checks[-1]
     assert result.ok and not keyring_check.ok and not keyring_check.essential
+
+
+def test_a_broken_column_reader_fails_the_selftest(monkeypatch):
+    from pseudodesk.core import xlsx_columns
+
+    import pyarrow as pa
+
+    monkeypatch.setattr(xlsx_columns, "_number_texts", lambda numbers: pa.array(["9.43E+09"] * len(numbers)))
+    result = selftest.run_selftest()
+    assert [c.name for c in result.failures()] == ["Workbook readers"]
+    assert "column reader (fastexcel) gave different text" in result.failures()[0].detail

@@ -9,6 +9,9 @@ Known answers, not round trips alone, where a standard gives them:
   the salt "mackerel" (../shared/reference/openpseudonymiser-compat.md).
 - CMS AES-256: encrypt to a freshly made certificate and decrypt with its key, in memory.
 - 7z AES-256: write an archive in memory and read it back with its passphrase.
+- The workbook readers: a small XLSX made in memory (text with a leading zero, a whole
+  number, a date) read by fastexcel's column path and by python-calamine, each against the
+  text Excel shows (a frozen build missing either reader fails here, not on a partner's file).
 - The OS keyring: whether one is there (without one, keys go to the passphrase-protected local
   store; this is reported, not failed).
 
@@ -119,6 +122,72 @@ def _sevenzip_round_trip() -> str:
     return "AES-256 archive written and read back in memory"
 
 
+_SHEET_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>'
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>NHS No</t></is></c><c r="B1" t="inlineStr"><is><t>Code</t></is></c>'
+    '<c r="C1" t="inlineStr"><is><t>DOB</t></is></c></row>'
+    '<row r="2"><c r="A2"><v>9434765919</v></c><c r="B2" t="inlineStr"><is><t>01234</t></is></c>'
+    '<c r="C2" s="1"><v>27362</v></c></row>'
+    '<row r="3"><c r="A3"><v>4505577104</v></c><c r="B3" t="inlineStr"><is><t>00007</t></is></c>'
+    '<c r="C3" s="1"><v>36585.5</v></c></row></sheetData></worksheet>')
+_WORKBOOK_PARTS = {
+    "[Content_Types].xml":
+        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+        '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main'
+        '+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType='
+        '"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+    "_rels/.rels":
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type='
+        '"{off}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml":
+        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Extract" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels":
+        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type='
+        '"{off}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{off}/styles" '
+        'Target="styles.xml"/></Relationships>',
+    "xl/styles.xml":
+        '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}"><fonts count="1"><font/></fonts>'
+        '<fills count="1"><fill/></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/>'
+        '</cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="22" applyNumberFormat="1"/></cellXfs>'
+        '</styleSheet>',
+    "xl/worksheets/sheet1.xml": _SHEET_XML,
+}
+_WORKBOOK_TEXT = [(2, ["9434765919", "01234", "1974-11-29"]), (3, ["4505577104", "00007", "2000-02-29 12:00:00"])]
+
+
+def _workbook_readers() -> str:
+    import zipfile
+
+    from pseudodesk.core import readers, xlsx_columns
+
+    names = {"main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+             "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+             "off": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+             "pkg": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for part, xml in _WORKBOOK_PARTS.items():
+            package.writestr(part, xml.format(**names))
+    data = buffer.getvalue()
+    columns = xlsx_columns.read_columns(data, "Extract", 1)
+    if columns is None:
+        raise AssertionError("the column reader (fastexcel) refused a sheet it should read")
+    if columns.header != ["NHS No", "Code", "DOB"] or list(columns.rows()) != _WORKBOOK_TEXT:
+        raise AssertionError("the column reader (fastexcel) gave different text")
+    # python-calamine: the reader for XLS, ODS and sheets that mix kinds of cell
+    import python_calamine
+
+    workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    cells = workbook.get_sheet_by_name("Extract").to_python(skip_empty_area=False)
+    if [[readers.cell_text(v) for v in row] for row in cells[1:]] != [row for _, row in _WORKBOOK_TEXT]:
+        raise AssertionError("python-calamine gave different text")
+    return "a workbook made in memory read by fastexcel and python-calamine as Excel shows it"
+
+
 def _keyring() -> str:
     from pseudodesk.core.keystore import keyring_available
 
@@ -134,6 +203,7 @@ CHECKS: tuple[tuple[str, Callable[[], str], bool], ...] = (
     ("OpenPseudonymiser digest", _openpseudonymiser, True),
     ("CMS AES-256", _cms_round_trip, True),
     ("7z AES-256", _sevenzip_round_trip, True),
+    ("Workbook readers", _workbook_readers, True),
     ("OS keyring", _keyring, False),
 )
 

@@ -32,6 +32,7 @@ COMPONENTS = (
     ("PySide6-Essentials", "Qt for Python: the window", "LGPL-3.0-only"),
     ("cryptography", "AES-256 CMS, HMAC, Ed25519, scrypt", "Apache-2.0 OR BSD-3-Clause"),
     ("python-calamine", "reading XLSX, XLS, XLSB and ODS", "MIT"),
+    ("fastexcel", "reading large XLSX sheets straight to columns", "MIT"),
     ("msoffcrypto-tool", "opening password-protected workbooks", "MIT"),
     ("py7zr", "AES-256 7z archives", "LGPL-2.1-or-later"),
     ("keyring", "the Windows Credential Manager and other OS keyrings", "MIT"),
