@@ -139,12 +139,15 @@ def test_cells_beyond_the_header_are_ragged_rows_on_both_paths(tmp_path, monkeyp
     ("time of day", "before 1 March 1900"),
     ("fraction of a second", "fraction of a second"),
     ("blank header row", "header row is blank"),
+    ("whitespace header row", "header row is blank"),
+    ("date past 9999", "past 31 December 9999"),
+    ("serial fastexcel cannot convert", "could not convert 1 cell"),
 ])
 def test_what_the_fast_path_refuses_the_calamine_path_reads(tmp_path, monkeypatch, case, why):
     def write(workbook, sheet):
         stamps = workbook.add_format({"num_format": "hh:mm:ss.000"})
         header = {"number header": ["a", 2024], "duplicate header": ["a", "a"],
-                  "blank header row": []}.get(case, ["a", "b"])
+                  "blank header row": [], "whitespace header row": ["  ", ""]}.get(case, ["a", "b"])
         sheet.write_row(1, 0, header)
         if case == "date header":
             sheet.write_datetime(1, 1, dt.datetime(2024, 1, 1), stamps)
@@ -155,13 +158,16 @@ def test_what_the_fast_path_refuses_the_calamine_path_reads(tmp_path, monkeypatc
         if case == "time of day":
             sheet.write_datetime(2, 1, dt.datetime(2024, 1, 1), stamps)
             sheet.write_number(3, 1, 0.5, stamps)
+        if case in ("date past 9999", "serial fastexcel cannot convert"):
+            sheet.write_datetime(2, 1, dt.datetime(2024, 1, 1), stamps)
+            sheet.write_number(3, 1, 2958466 if case == "date past 9999" else 1e10, stamps)
         if case == "fraction of a second":
             sheet.write_datetime(2, 1, dt.datetime(2024, 1, 1), stamps)
             sheet.write_datetime(3, 1, dt.datetime(2024, 1, 1, 1, 2, 3, 500_000), stamps)
         sheet.write(0, 0, "title")
     path = book(tmp_path / "refused.xlsx", write)
     assert why in refused(path, header_row=2)
-    if case == "blank header row":
+    if case in ("blank header row", "whitespace header row"):
         with pytest.raises(errors.NoHeader):
             read_table(path, header_row=2)
         return

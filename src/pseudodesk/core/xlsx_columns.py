@@ -19,7 +19,8 @@ otherwise (the caller then reads the sheet with python-calamine, as for XLS and 
   empty, error and uncached-formula cells as empty text (python-calamine's ``''``).
 - not taken: the 1904 date system; dates before 1 March 1900 (a time of day alone is a
   date in 1899 to fastexcel and a ``time`` to python-calamine, and Excel's phantom
-  29 Feb 1900 lives there); fractions of a second; negative durations; a header row with
+  29 Feb 1900 lives there) or after 9999; fractions of a second; a cell fastexcel could not
+  convert to its column's kind (it would be empty, not its text); negative durations; a header row with
   a cell that is not text (fastexcel names such columns its own way); header names that
   fastexcel may have renamed as duplicates; a header row that fastexcel and the sheet's
   XML disagree about.
@@ -53,6 +54,8 @@ _TEXT_KINDS = {"s", "str", "inlineStr"}  # shared string, formula string, inline
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _RENAMED = re.compile(r"(.*)_\d+$")
 _EARLIEST = np.datetime64("1900-03-01T00:00:00", "s")
+_LATEST = np.datetime64("10000-01-01T00:00:00", "s")  # Excel's last date is 31 Dec 9999
+_ERROR_CELL = re.compile(r"got 'Error\(\w+\)'$")
 _ROWS_STEP = 10_000
 SAMPLE_ROWS = 1_000  # data rows looked at in the XML for text mixed with numbers or dates
 
@@ -97,9 +100,15 @@ class ArrowSheet:
             loaded = fastexcel.read_excel(data).load_sheet(
                 sheet, header_row=header_row - 1, dtype_coercion="strict", schema_sample_rows=None)
             infos = loaded.selected_columns
-            batch = loaded.to_arrow()
+            batch, cell_errors = loaded.to_arrow_with_errors()
         except Exception as exc:  # UnsupportedColumnTypeCombinationError and anything unforeseen
             raise Refused(f"fastexcel: {exc}") from None
+        # A cell fastexcel could not convert to its column's kind became null: a date serial past
+        # 9999, a t="d" cell that is not an ISO date. Error cells (#N/A...) are empty on both paths.
+        lost = [e for e in (cell_errors.errors if cell_errors is not None else [])
+                if not _ERROR_CELL.search(e.detail)]
+        if lost:
+            raise Refused(f"fastexcel could not convert {len(lost)} cell(s): {lost[0].detail}")
         names: dict[int, str] = {}
         for info in infos:
             if info.column_name_from == "looked_up":
@@ -116,6 +125,8 @@ class ArrowSheet:
         cells = [names.get(j, "") for j in range(span)]
         while cells and not cells[-1].strip():
             cells.pop()
+        if not cells:
+            raise Refused("the header row is blank")
         self.header = cells
         self.width = width = len(cells)
         count = batch.num_rows
@@ -259,6 +270,8 @@ def _date_texts(column: Any) -> Any:
     known = ~np.isnat(values)
     if (values[known] < _EARLIEST).any():
         raise Refused("a date before 1 March 1900 (or a time of day alone)")
+    if (values[known] >= _LATEST).any():
+        raise Refused("a date serial past 31 December 9999 (python-calamine gives the number)")
     midnight = pc.equal(pc.floor_temporal(seconds, unit="day"), seconds)
     texts = pc.if_else(midnight, pc.strftime(seconds, format="%Y-%m-%d"),
                        pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S"))
