@@ -542,7 +542,8 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         sheet = visible[0] if visible else names[0]
     elif sheet not in names:
         raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
-    if data.startswith(ZIP_MAGIC) and date_system == 1900 and header_row >= 1:
+    # ODS and XLSB are ZIP packages too, without the XML parts the column path reads.
+    if path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC) and date_system == 1900:
         from pseudodesk.core.xlsx_columns import read_columns
 
         columns = read_columns(data, sheet, header_row)
