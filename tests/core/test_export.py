@@ -17,6 +17,7 @@ from pseudodesk.core.export import (
     load_certificates,
     neutralise,
     write_7z,
+    write_cms,
 )
 from tests.conftest import require_tool
 
@@ -65,12 +66,14 @@ def test_cms_uses_aes256(tmp_path, demo_paths):
     assert "aes-256-cbc" in dump
 
 
-def test_cms_to_two_recipients(tmp_path, demo_paths):
+@pytest.fixture
+def second_recipient(tmp_path):
+    """A second recipient: certificate, its private key, and the certificate's PEM file."""
+    import datetime as dt
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.hazmat.primitives.serialization import pkcs7
-    import datetime as dt
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "second")])
@@ -80,8 +83,151 @@ def test_cms_to_two_recipients(tmp_path, demo_paths):
             .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
     path = tmp_path / "second.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert, key, path
+
+
+def test_cms_to_two_recipients(demo_paths, second_recipient):
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    cert, key, path = second_recipient
     der = encrypt_cms(PAYLOAD, load_certificates([demo_paths["certificate"], path]))
     assert pkcs7.pkcs7_decrypt_der(der, cert, key, []) == PAYLOAD
+
+
+# --- the streamed envelope (write_cms) ---------------------------------------------------------
+
+
+def _asn1_shape(openssl: str, der: bytes, tmp_path) -> list[str]:
+    """openssl asn1parse of an envelope with the random parts (key, IV, ciphertext bytes) blanked."""
+    import re
+
+    path = tmp_path / "shape.der"
+    path.write_bytes(der)
+    dump = subprocess.run([openssl, "asn1parse", "-inform", "DER", "-i", "-in", str(path)],
+                          check=True, capture_output=True, text=True).stdout
+    return [re.sub(r"\[HEX DUMP\]:[0-9A-F]*", "", line) for line in dump.splitlines()]
+
+
+def _streamed(data: bytes, certs, pieces: int = 3, **options) -> bytes:
+    step = max(len(data) // pieces, 1)
+    out = io.BytesIO()
+    write_cms(out, (data[i:i + step] for i in range(0, len(data), step)), certs, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 127, 128, 65_535, 70_001])
+def test_streamed_cms_is_the_builders_envelope(tmp_path, demo_paths, second_recipient, size):
+    """Field for field what cryptography's one-call builder makes (same tags, OIDs, lengths)."""
+    openssl = require_tool("openssl")
+    certs = load_certificates([demo_paths["certificate"], second_recipient[2]])
+    data = (PAYLOAD * (size // len(PAYLOAD) + 1))[:size]
+    ours = _streamed(data, certs)
+    assert _asn1_shape(openssl, ours, tmp_path) == _asn1_shape(openssl, encrypt_cms(data, certs), tmp_path)
+    assert len(ours) == len(encrypt_cms(data, certs))
+
+
+def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch, demo_paths, second_recipient):
+    """Across chunk boundaries and past the in-memory spool (ciphertext then in a scratch file)."""
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from pseudodesk.core import export
+
+    openssl = require_tool("openssl")
+    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 4096)
+    monkeypatch.setattr(export, "_COPY_BLOCK", 1000)
+    cert, key, path = second_recipient
+    data = bytes(range(256)) * 400 + PAYLOAD  # 102,400+ bytes: spilled, copied in many blocks
+    der = _streamed(data, load_certificates([demo_paths["certificate"], path]), pieces=7, scratch_dir=tmp_path)
+    assert data[:64] not in der
+    assert pkcs7.pkcs7_decrypt_der(der, cert, key, []) == data  # strict DER parser
+    (tmp_path / "out.p7m").write_bytes(der)
+    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(tmp_path / "out.p7m"),
+                            "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
+    assert plain == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.p7m", "second.pem"]  # no scratch file left
+
+
+def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch, tmp_path):
+    """48 MiB through the encoder with a 1 MiB spool: Python's peak stays a few chunks, not the data."""
+    import tracemalloc
+
+    from pseudodesk.core import export
+
+    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 1 << 20)
+    certs = load_certificates([demo_paths["certificate"]])
+
+    class Sink(io.RawIOBase):
+        size = 0
+
+        def write(self, block) -> int:
+            self.size += len(block)
+            return len(block)
+
+    sink = Sink()
+    tracemalloc.start()
+    try:
+        write_cms(sink, (bytes([n]) * (1 << 20) for n in range(48)), certs, scratch_dir=tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sink.size > 48 << 20
+    assert peak < 8 << 20, f"peak {peak:,} bytes"
+
+
+def test_streamed_cms_stops_when_cancelled(demo_paths, tmp_path):
+    from pseudodesk.core.errors import Cancelled
+
+    certs = load_certificates([demo_paths["certificate"]])
+    made = []
+
+    def chunks():
+        for n in range(10):
+            made.append(n)
+            yield b"x" * 1000
+
+    with pytest.raises(Cancelled):
+        write_cms(io.BytesIO(), chunks(), certs, cancel=lambda: len(made) >= 3, scratch_dir=tmp_path)
+    assert len(made) == 3
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_streamed_cms_refuses_non_rsa_and_no_recipient(tmp_path):
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "ec")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    with pytest.raises(ExportError, match="Only RSA"):
+        write_cms(io.BytesIO(), b"x", [cert])
+    with pytest.raises(ExportError, match="No recipient"):
+        write_cms(io.BytesIO(), b"x", [])
+
+
+@pytest.mark.parametrize(("value", "der"), [
+    (0, "020100"), (1, "020101"), (127, "02017f"), (128, "02020080"), (255, "020200ff"), (256, "02020100"),
+    (-1, "0201ff"), (-128, "020180"), (-129, "0202ff7f"), (2**159, "021500" + "80" + "00" * 19),
+])
+def test_der_integer_known_answers(value, der):
+    from pseudodesk.core.export import _der_integer
+
+    assert _der_integer(value).hex() == der
+
+
+@pytest.mark.parametrize(("length", "der"), [
+    (0, "0400"), (127, "047f"), (128, "048180"), (255, "0481ff"), (256, "04820100"), (70_000, "0483011170"),
+    (2**32, "04850100000000"),
+])
+def test_der_length_known_answers(length, der):
+    from pseudodesk.core.export import _der_head
+
+    assert _der_head(0x04, length).hex() == der
 
 
 def test_expired_and_junk_certificates_are_refused(tmp_path):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import re
 import time
 from collections import Counter
@@ -45,10 +44,10 @@ from pseudodesk.core.export import (
     CsvEncoder,
     atomic_output,
     certificate_fingerprint,
-    encrypt_cms,
     generate_passphrase,
     load_certificates,
     write_7z,
+    write_cms,
 )
 from pseudodesk.core.mapping import SourceMapping
 from pseudodesk.core.profile import DisclosureRules, OutputField, Profile
@@ -732,7 +731,7 @@ def _run(
     progress(0.0, "Reading and checking")
     survey_share = 0.25 if plan.needs_survey else 0.0
     plan.survey(table, batch_size, progress, cancel, survey_share)
-    end_share = 0.9 if method == "cms" else 0.95  # CMS encrypts the whole CSV afterwards
+    end_share = 0.95
 
     def csv_chunks() -> Iterator[bytes]:
         """The plaintext CSV, batch by batch; it never reaches the disk unencrypted."""
@@ -749,8 +748,7 @@ def _run(
             progress(survey_share + (end_share - survey_share) * min(done / total, 1.0),
                      f"Processed {done:,} of {table.row_count:,} rows")
             yield data
-        if method == "7z":
-            progress(end_share, "Encrypting")  # py7zr finishes the archive
+        progress(end_share, "Encrypting" if method == "7z" else "Writing the encrypted file")
 
     def finished_report() -> CheckReport:
         report = plan.finish()
@@ -791,35 +789,23 @@ def _run(
         progress(0.9, "Encrypting")
         with atomic_output(output, overwrite=overwrite) as f:
             if method == "cms":
-                f.write(encrypt_cms(data, certificates))
+                write_cms(f, data, certificates, cancel=cancel, scratch_dir=out_dir)
             else:
                 assert passphrase is not None
                 write_7z(f, data, stem + ".csv", passphrase, cancel=cancel)
-    elif method == "cms":
-        # cryptography's CMS API encrypts bytes, so the CSV is held in memory (only the output
-        # columns: smaller than the input); docs/performance.md has the measurements.
-        plaintext = io.BytesIO()
-        for chunk in csv_chunks():
-            plaintext.write(chunk)
-        report = finished_report()
-        csv_bytes = plaintext.getvalue()
-        del plaintext
-        if cancel():
-            raise Cancelled()
-        progress(0.9, "Encrypting")
-        with atomic_output(output, overwrite=overwrite) as f:
-            f.write(encrypt_cms(csv_bytes, certificates))
-            del csv_bytes
-            if cancel():
-                raise Cancelled()
     else:
-        # 7z streams: py7zr compresses and encrypts each batch as it is made, so memory does not
-        # grow with the input; the batches are made on a second thread meanwhile (zlib and AES
-        # release the GIL), two at most waiting. The checks' verdict comes at the end, still inside
-        # the atomic write: a blocked or cancelled export leaves only a deleted temporary file.
-        assert passphrase is not None
+        # Both methods stream: each batch is encrypted (7z: compressed, then encrypted) as it is
+        # made, so memory does not grow with the input; the batches are made on a second thread
+        # meanwhile (zlib and AES release the GIL), two at most waiting. The checks' verdict comes
+        # at the end, still inside the atomic write: a blocked or cancelled export leaves only a
+        # deleted temporary file.
         with atomic_output(output, overwrite=overwrite) as f:
-            write_7z(f, made_ahead(csv_chunks(), name="pseudodesk-csv-batches"), stem + ".csv", passphrase, cancel=cancel)
+            chunks = made_ahead(csv_chunks(), name="pseudodesk-csv-batches")
+            if method == "cms":
+                write_cms(f, chunks, certificates, cancel=cancel, scratch_dir=out_dir)
+            else:
+                assert passphrase is not None
+                write_7z(f, chunks, stem + ".csv", passphrase, cancel=cancel)
             report = finished_report()
     result = RunResult(
         output=output,

@@ -7,7 +7,8 @@ Known answers, not round trips alone, where a standard gives them:
   with ``openssl dgst -sha256 -mac HMAC``; docs/pseudonyms.md).
 - OpenPseudonymiser: the published digest for NHS number 9434765919 and DOB 29.11.1973 under
   the salt "mackerel" (../shared/reference/openpseudonymiser-compat.md).
-- CMS AES-256: encrypt to a freshly made certificate and decrypt with its key, in memory.
+- CMS AES-256: the exports' streamed encoder to a freshly made certificate, decrypted with its key by
+  cryptography's strict DER parser, in memory.
 - 7z AES-256: write an archive in memory and read it back with its passphrase.
 - The workbook readers: a small XLSX made in memory (text with a leading zero, a whole
   number, a date) read by fastexcel's column path and by python-calamine, each against the
@@ -90,7 +91,7 @@ def _cms_round_trip() -> str:
     from cryptography.hazmat.primitives.serialization import pkcs7
     from cryptography.x509.oid import NameOID
 
-    from pseudodesk.core.export import encrypt_cms
+    from pseudodesk.core.export import write_cms
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pseudodesk self-test")])
@@ -98,8 +99,10 @@ def _cms_round_trip() -> str:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
             .not_valid_after(now + dt.timedelta(minutes=5)).sign(key, hashes.SHA256()))
-    plain = "PERSON_ID,DOB\r\nABC,01/02/2010\r\n".encode()
-    envelope = encrypt_cms(plain, [cert])
+    plain = "PERSON_ID,DOB\r\nABC,01/02/2010\r\n".encode() * 3
+    buffer = io.BytesIO()
+    write_cms(buffer, [plain[:20], plain[20:]], [cert])  # the exports' streamed encoder, in two chunks
+    envelope = buffer.getvalue()
     if plain in envelope:
         raise AssertionError("the CMS envelope contains the plaintext")
     if pkcs7.pkcs7_decrypt_der(envelope, cert, key, []) != plain:
