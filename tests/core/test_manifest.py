@@ -174,3 +174,31 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
                       ("profile.changed", None), ("export", "d.7z")]
     failed = [e for _, e, _ in read_entries(private_data_dir / "audit.jsonl")][2]
     assert failed["details"]["error"] == "ChecksBlockExport" and "jo@example.org" not in json.dumps(failed)
+
+
+@pytest.mark.parametrize("memo", [1_000_000, 1])
+def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeypatch, memo):
+    """Repeated values are scanned once (a memo per column) and still reported on every row."""
+    from pseudodesk.core import manifest, scan
+
+    monkeypatch.setattr(manifest, "SCAN_MEMO_LIMIT", memo)
+    notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07700 900123"']
+    (tmp_path / "src.csv").write_text("Name,NHS,Notes\n" + "".join(
+        f"P{i},{['9434765919', '4505577104'][i % 2]},{note}\n" for i, note in enumerate(notes)))
+    profile = parse_profile(PROFILE.format(scan="false").encode())
+    table = read_table(tmp_path / "src.csv")
+    result = run(profile, table, suggest_mapping(profile, table.header), KEY, tmp_path / "out", name="p")
+    scanned = []
+    real = scan.find_identifiers
+    monkeypatch.setattr(scan, "find_identifiers", lambda value, *a: scanned.append(value) or real(value, *a))
+    inspection = inspect_package(result.output, passphrase=result.passphrase)
+    failed = {c.name: c.detail for c in inspection.checks if not c.ok}
+    assert failed == {"identifier scan": "row 2, column 'NOTES': email; row 4, column 'NOTES': email; "
+                                         "row 5, column 'NOTES': email; row 6, column 'NOTES': email; "
+                                         "row 7, column 'NOTES': email and 2 more"}
+    assert {c.name: c.detail for c in inspection.checks}["rows"].startswith("8 data rows")
+    email, multiline = "email jo@example.org", "two lines, 07700 900123"  # the text convention joins lines
+    if memo > 1:
+        assert scanned == [email, "ok", multiline]
+    else:  # a memo of one value: cleared before each new value, a repeat still found
+        assert scanned == [email, "ok", email, multiline]

@@ -224,40 +224,63 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
     return result
 
 
+# Distinct values remembered per column by the content check's identifier scan; past this the
+# memory is cleared and filled again (the scan stays exact, only slower).
+SCAN_MEMO_LIMIT = 1_000_000
+
+
 def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any]) -> None:
+    """Hash, columns, rows and the identifier scan of the decrypted CSV.
+
+    The CSV is decoded and parsed a block at a time (readers.text_lines) and each column's
+    values are scanned once per distinct value, so a million-row export is checked in
+    seconds without a list of its rows in memory.
+    """
+    from pseudodesk.core.readers import text_lines
     from pseudodesk.core.scan import find_identifiers
 
     result.add("plaintext", hashlib.sha256(plaintext).hexdigest() == output.get("csv_sha256"),
                "SHA-256 of the decrypted CSV matches the manifest")
-    try:
-        rows = list(csv.reader(io.StringIO(plaintext.decode("utf-8"), newline="")))
-    except (UnicodeDecodeError, csv.Error):
-        result.add("columns", False, "the decrypted content is not UTF-8 CSV")
-        return
-    header, body = (rows[0], rows[1:]) if rows else ([], [])
-    result.add("columns", header == output.get("columns"),
-               f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest")
-    result.add("rows", len(body) == output.get("rows"),
-               f"{len(body):,} data rows; the manifest says {output.get('rows')}")
     # What the agreement lets each column carry: a kept postcode field holds postcodes by design.
     described = {f["name"]: f for f in output.get("fields", [])}
-    skips: dict[str, frozenset[str] | None] = {}
-    for name in header:
-        spec = described.get(name, {})
-        if spec.get("role") in ("pseudonym", "openpseudonymiser", "valid_nhs"):
-            skips[name] = None  # derived values, not source text
-        else:
-            skips[name] = frozenset([spec.get("convention", ""), *spec.get("allow_identifiers", [])])
-    findings: list[str] = []
-    for number, row in enumerate(body, start=2):
-        for name, value in zip(header, row):
-            skip = skips.get(name, frozenset())
-            if skip is None:
-                continue
-            for kind, _ in find_identifiers(value, skip):
-                findings.append(f"row {number}, column '{name}': {kind.replace('_', ' ')}")
-    shown = "; ".join(findings[:5]) + (f" and {len(findings) - 5} more" if len(findings) > 5 else "")
-    result.add("identifier scan", not findings, "no direct identifiers found" if not findings else shown)
+    findings: list[str] = []  # the first five, for the report
+    found = rows = 0
+    header: list[str] = []
+    with io.TextIOWrapper(io.BytesIO(plaintext), encoding="utf-8", newline="") as text:
+        reader = csv.reader(text_lines(text))
+        try:
+            header = next(reader, [])
+            skips: list[frozenset[str] | None] = []
+            for name in header:
+                spec = described.get(name, {})
+                if spec.get("role") in ("pseudonym", "openpseudonymiser", "valid_nhs"):
+                    skips.append(None)  # derived values, not source text
+                else:
+                    skips.append(frozenset([spec.get("convention", ""), *spec.get("allow_identifiers", [])]))
+            seen: list[dict[str, list[str]]] = [{} for _ in header]
+            for number, row in enumerate(reader, start=2):
+                rows += 1
+                for j, value in enumerate(row[:len(header)]):
+                    skip = skips[j]
+                    if skip is None:
+                        continue
+                    kinds = seen[j].get(value)
+                    if kinds is None:
+                        if len(seen[j]) >= SCAN_MEMO_LIMIT:
+                            seen[j].clear()
+                        kinds = seen[j][value] = [kind for kind, _ in find_identifiers(value, skip)]
+                    for kind in kinds:
+                        found += 1
+                        if len(findings) < 5:
+                            findings.append(f"row {number}, column '{header[j]}': {kind.replace('_', ' ')}")
+        except (UnicodeDecodeError, csv.Error):
+            result.add("columns", False, "the decrypted content is not UTF-8 CSV")
+            return
+    result.add("columns", header == output.get("columns"),
+               f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest")
+    result.add("rows", rows == output.get("rows"), f"{rows:,} data rows; the manifest says {output.get('rows')}")
+    shown = "; ".join(findings) + (f" and {found - 5} more" if found > 5 else "")
+    result.add("identifier scan", not found, "no direct identifiers found" if not found else shown)
 
 
 def _package_paths(path: Path) -> tuple[Path, Path]:

@@ -13,6 +13,7 @@ Which columns are scanned: every kept field whose convention leaves free text
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,6 +32,24 @@ _POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]
 _UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{11}[\dA-Za-z](?![A-Za-z0-9])")
 
 
+_PATTERNS = (("nhs_number", _NHS), ("uln", _ULN), ("email", _EMAIL), ("uk_phone", _PHONE),
+             ("postcode", _POSTCODE), ("upn", _UPN))
+_PATTERN_KINDS = frozenset(kind for kind, _ in _PATTERNS)
+
+
+@functools.cache
+def _any_candidate(skip: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern that matches wherever any of the looked-for kinds' patterns would match.
+
+    find_identifiers confirms only matches of these patterns, so a value this does not match
+    holds none of them: one regex search instead of six for the usual clean value (dates,
+    codes, pseudonyms). Each alternative keeps its own look-arounds, so the union matches
+    exactly where one of its parts does.
+    """
+    parts = [pattern.pattern for kind, pattern in _PATTERNS if kind not in skip]
+    return re.compile("|".join(f"(?:{part})" for part in parts)) if parts else None
+
+
 @dataclass(frozen=True)
 class Finding:
     line: int
@@ -43,6 +62,11 @@ def find_identifiers(value: str, skip: frozenset[str] = frozenset(),
                      names: Iterable[str] = ()) -> list[tuple[str, str]]:
     """(kind, matched text) for every confirmed identifier in ``value``."""
     found: list[tuple[str, str]] = []
+    candidates = _any_candidate(skip)
+    if candidates is not None and not candidates.search(value):
+        if names == ():
+            return found
+        skip = skip | _PATTERN_KINDS  # none of the patterns occurs: only names are left to look for
     nhs_spans: list[tuple[int, int]] = []
     if "nhs_number" not in skip:
         for m in _NHS.finditer(value):
