@@ -157,9 +157,10 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
 
     DER puts every length before its content, so the envelope's first bytes depend on the
     ciphertext's length, known only after the last chunk. The ciphertext (never plaintext)
-    is therefore kept in memory up to :data:`CMS_SPOOL_BYTES` and beyond that in an unnamed
-    scratch file in ``scratch_dir`` (deleted when closed, also if the process dies on
-    Windows), then copied after the header. Indefinite-length BER, which OpenSSL writes when
+    is therefore kept in memory up to :data:`CMS_SPOOL_BYTES` and beyond that in a scratch
+    file in ``scratch_dir`` that the OS deletes when it is closed (unlinked at once on Linux
+    and macOS; opened delete-on-close on Windows, so it goes even if the process dies), then
+    copied after the header. Indefinite-length BER, which OpenSSL writes when
     it streams, would avoid the copy, but ``cryptography``'s strict DER parser, which
     ``pseudodesk-cli verify`` uses, refuses it. ``cancel`` is polled before each chunk and
     each block of the copy (raising :class:`Cancelled`).
