@@ -296,3 +296,33 @@ def test_7z_export_streams_and_matches_the_csv_a_whole_buffer_gives(tmp_path, pi
     one = extract_7z(streamed.output, streamed.passphrase, tmp_path / "xa")
     other = extract_7z(whole.output, whole.passphrase, tmp_path / "xb")
     assert one == other and hashlib.sha256(one).hexdigest() == streamed.csv_sha256 == whole.csv_sha256
+
+
+def test_cms_export_streams_through_a_scratch_file_and_leaves_only_its_two_files(tmp_path, demo_paths, monkeypatch):
+    """Batch by batch into the streamed envelope, its ciphertext past the spool in a scratch file
+    in the output folder: openssl gives back the CSV whose hash the manifest holds, and nothing
+    but the export and its manifest is left; cancelling while the envelope is written leaves
+    nothing at all."""
+    import hashlib
+
+    from pseudodesk.core import export
+
+    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 2048)
+    monkeypatch.setattr(export, "_COPY_BLOCK", 512)
+    profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
+    mapping = load_mapping(demo_paths["mapping"])
+    table = read_table(demo_paths["spreadsheet"])
+    options = dict(allow_demo_recipient=True, accept_expired=True, batch_size=50, name="x")
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out", **options)
+    plain = decrypt_cms(result.output, demo_paths["private_key"])
+    assert len(plain) > 20_000 and hashlib.sha256(plain).hexdigest() == result.csv_sha256
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["x.csv.p7m", "x.manifest.json"]
+    state = {"writing": False}
+
+    def progress(fraction, message):
+        state["writing"] = state["writing"] or message == "Writing the encrypted file"
+
+    with pytest.raises(Cancelled):
+        run(profile, table, mapping, KEY_A, tmp_path / "cancelled", progress=progress,
+            cancel=lambda: state["writing"], **options)
+    assert list((tmp_path / "cancelled").iterdir()) == []
