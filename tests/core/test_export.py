@@ -147,6 +147,56 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.p7m", "second.pem"]  # no scratch file left
 
 
+def test_streamed_cms_copies_the_issuer_as_the_certificate_encodes_it(tmp_path, second_recipient):
+    """An older CA's name in a T61String of Latin-1 bytes (which cryptography cannot decode), a
+    large serial: both copied byte for byte, so the recipient is still found by openssl and by
+    cryptography's exact comparison."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.name import _ASN1Type
+
+    openssl = require_tool("openssl")
+    _, key, _ = second_recipient
+    name = x509.Name([x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Stadt K\u00f6ln", _type=_ASN1Type.T61String)])
+    now = dt.datetime.now(dt.timezone.utc)
+    made = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(2**150 + 7).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    der = made.public_bytes(serialization.Encoding.DER)
+    latin1 = der.replace("K\u00f6".encode(), b"K\xf6!")  # same length; the signature no longer matters here
+    assert latin1 != der
+    path = tmp_path / "legacy.der"
+    path.write_bytes(latin1)
+    (cert,) = load_certificates([path])
+    with pytest.raises(ValueError):
+        cert.issuer.public_bytes()  # what re-encoding the issuer would have needed
+    envelope = _streamed(PAYLOAD, [cert])
+    assert b"Stadt K\xf6!" in envelope
+    assert pkcs7.pkcs7_decrypt_der(envelope, cert, key, []) == PAYLOAD
+    (tmp_path / "out.p7m").write_bytes(envelope)
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(tmp_path / "out.p7m"),
+                            "-recip", str(path), "-inkey", str(tmp_path / "key.pem")],
+                           check=True, capture_output=True).stdout
+    assert plain == PAYLOAD
+
+
+def test_streamed_cms_takes_bytes_like_data(demo_paths):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    certs = load_certificates([demo_paths["certificate"]])
+    key = serialization.load_pem_private_key(demo_paths["private_key"].read_bytes(), None)
+    for data in (bytearray(PAYLOAD), memoryview(PAYLOAD)):
+        out = io.BytesIO()
+        write_cms(out, data, certs)
+        assert pkcs7.pkcs7_decrypt_der(out.getvalue(), certs[0], key, []) == PAYLOAD
+
+
 def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch, tmp_path):
     """48 MiB through the encoder with a 1 MiB spool: Python's peak stays a few chunks, not the data."""
     import tracemalloc

@@ -178,14 +178,14 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise ExportError("Only RSA recipient certificates are supported.")
-        issuer_and_serial = _der(0x30, cert.issuer.public_bytes() + _der_integer(cert.serial_number))
-        recipients.append(_der(0x30, _der_integer(0) + issuer_and_serial + _der(0x30, _OID_RSA_ENCRYPTION + _DER_NULL)
+        recipients.append(_der(0x30, _der_integer(0) + _issuer_and_serial(cert)
+                               + _der(0x30, _OID_RSA_ENCRYPTION + _DER_NULL)
                                + _der(0x04, public.encrypt(key, asymmetric.PKCS1v15()))))
     recipient_set = _der(0x31, b"".join(sorted(recipients)))  # DER: a SET OF in order of the encodings
     algorithm = _der(0x30, _OID_AES256_CBC + _der(0x04, iv))
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
     padder = padding.PKCS7(128).padder()
-    chunks = [data] if isinstance(data, bytes) else data
+    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
     spool = tempfile.SpooledTemporaryFile(max_size=CMS_SPOOL_BYTES, dir=None if scratch_dir is None else str(scratch_dir))
     with spool as ciphertext:
         for chunk in chunks:
@@ -207,6 +207,42 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
         while block := ciphertext.read(_COPY_BLOCK):
             _poll(cancel)
             target.write(block)
+
+
+def _issuer_and_serial(cert: Certificate) -> bytes:
+    """IssuerAndSerialNumber with the issuer and serial exactly as the certificate encodes them.
+
+    Copied from the certificate's own TBSCertificate, as ``cryptography``'s builder does, not
+    re-encoded from ``cert.issuer``: a recipient is found by comparing these bytes
+    (``cryptography``'s decryption compares them exactly), and older CAs' names (a T61String in
+    Latin-1, say) may not even decode. TBSCertificate is SEQUENCE { [0] version OPTIONAL,
+    serialNumber, signature, issuer, ... }.
+    """
+    tbs = cert.tbs_certificate_bytes
+    fields: list[bytes] = []
+    position, length = _der_content(tbs, 0)
+    end = position + length
+    while position < end and len(fields) < 4:
+        start = position
+        position = sum(_der_content(tbs, position))  # content start + length = the next field
+        fields.append(tbs[start:position])
+    if fields and fields[0][:1] == b"\xa0":
+        fields = fields[1:]
+    if len(fields) < 3 or fields[0][:1] != b"\x02" or fields[2][:1] != b"\x30":
+        raise ExportError("A recipient certificate's issuer and serial number cannot be read.")
+    return _der(0x30, fields[2] + fields[0])
+
+
+def _der_content(data: bytes, position: int) -> tuple[int, int]:
+    """(where the content of the DER element at ``position`` starts, its length)."""
+    try:
+        first = data[position + 1]
+        if first < 0x80:
+            return position + 2, first
+        size = first & 0x7F
+        return position + 2 + size, int.from_bytes(data[position + 2:position + 2 + size], "big")
+    except IndexError:
+        raise ExportError("A recipient certificate's issuer and serial number cannot be read.") from None
 
 
 def _poll(cancel: Callable[[], bool] | None) -> None:

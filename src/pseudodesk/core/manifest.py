@@ -257,7 +257,7 @@ def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any])
                     skips.append(None)  # derived values, not source text
                 else:
                     skips.append(frozenset([spec.get("convention", ""), *spec.get("allow_identifiers", [])]))
-            seen: list[dict[str, list[str]]] = [{} for _ in header]
+            seen: list[dict[str, tuple[str, ...]]] = [{} for _ in header]  # clean values share ()
             for number, row in enumerate(reader, start=2):
                 rows += 1
                 for j, value in enumerate(row[:len(header)]):
@@ -268,7 +268,7 @@ def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any])
                     if kinds is None:
                         if len(seen[j]) >= SCAN_MEMO_LIMIT:
                             seen[j].clear()
-                        kinds = seen[j][value] = [kind for kind, _ in find_identifiers(value, skip)]
+                        kinds = seen[j][value] = tuple(kind for kind, _ in find_identifiers(value, skip))
                     for kind in kinds:
                         found += 1
                         if len(findings) < 5:

@@ -64,7 +64,7 @@ def find_identifiers(value: str, skip: frozenset[str] = frozenset(),
     found: list[tuple[str, str]] = []
     candidates = _any_candidate(skip)
     if candidates is not None and not candidates.search(value):
-        if names == ():
+        if not names:
             return found
         skip = skip | _PATTERN_KINDS  # none of the patterns occurs: only names are left to look for
     nhs_spans: list[tuple[int, int]] = []
