@@ -21,10 +21,10 @@ import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -761,6 +761,13 @@ def _run(
             raise ExportError("Every row was excluded by the checks; nothing to export.")
         return report
 
+    def encrypt(target: IO[bytes], data: bytes | Iterable[bytes]) -> None:
+        if method == "cms":
+            write_cms(target, data, certificates, cancel=cancel, scratch_dir=out_dir)
+        else:
+            assert passphrase is not None
+            write_7z(target, data, stem + ".csv", passphrase, cancel=cancel)
+
     columns = profile.output_names
     published = None
     if profile.aggregate is not None:
@@ -788,11 +795,7 @@ def _run(
             raise Cancelled()
         progress(0.9, "Encrypting")
         with atomic_output(output, overwrite=overwrite) as f:
-            if method == "cms":
-                write_cms(f, data, certificates, cancel=cancel, scratch_dir=out_dir)
-            else:
-                assert passphrase is not None
-                write_7z(f, data, stem + ".csv", passphrase, cancel=cancel)
+            encrypt(f, data)
     else:
         # Both methods stream: each batch is encrypted (7z: compressed, then encrypted) as it is
         # made, so memory does not grow with the input; the batches are made on a second thread
@@ -800,12 +803,7 @@ def _run(
         # at the end, still inside the atomic write: a blocked or cancelled export leaves only a
         # deleted temporary file.
         with atomic_output(output, overwrite=overwrite) as f:
-            chunks = made_ahead(csv_chunks(), name="pseudodesk-csv-batches")
-            if method == "cms":
-                write_cms(f, chunks, certificates, cancel=cancel, scratch_dir=out_dir)
-            else:
-                assert passphrase is not None
-                write_7z(f, chunks, stem + ".csv", passphrase, cancel=cancel)
+            encrypt(f, made_ahead(csv_chunks(), name="pseudodesk-csv-batches"))
             report = finished_report()
     result = RunResult(
         output=output,
