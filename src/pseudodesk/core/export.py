@@ -162,7 +162,7 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     and macOS; opened delete-on-close on Windows, so it goes even if the process dies), then
     copied after the header. Indefinite-length BER, which OpenSSL writes when
     it streams, would avoid the copy, but ``cryptography``'s strict DER parser, which
-    ``pseudodesk-cli verify`` uses, refuses it. ``cancel`` is polled before each chunk and
+    ``pseudodesk-cli inspect`` and ``decrypt`` use, refuses it. ``cancel`` is polled before each chunk and
     each block of the copy (raising :class:`Cancelled`).
     """
     from cryptography.hazmat.primitives import padding
@@ -263,7 +263,7 @@ def _der(tag: int, content: bytes) -> bytes:
 
 
 def _der_integer(value: int) -> bytes:
-    """A DER INTEGER: minimal two's complement (certificate serials are arbitrary integers)."""
+    """A DER INTEGER, minimal two's complement (the envelope's versions; serials are copied, see above)."""
     return _der(0x02, value.to_bytes((~value if value < 0 else value).bit_length() // 8 + 1, "big", signed=True))
 
 
