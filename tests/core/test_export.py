@@ -126,25 +126,52 @@ def test_streamed_cms_is_the_builders_envelope(tmp_path, demo_paths, second_reci
     assert len(ours) == len(encrypt_cms(data, certs))
 
 
-def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch, demo_paths, second_recipient):
-    """Across chunk boundaries and past the in-memory spool (ciphertext then in a scratch file)."""
+@pytest.mark.parametrize("spool", [4096, 70_000])
+def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch, demo_paths, second_recipient, spool):
+    """Across chunk boundaries and past the in-memory spool, the ciphertext then written straight
+    into the file after room for the header: the room fits (70,000: every length still three
+    bytes) or the ciphertext is moved along in blocks (4,096: the lengths grew), the envelope
+    exactly as long as the builder's either way."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
     from pseudodesk.core import export
 
     openssl = require_tool("openssl")
-    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 4096)
+    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", spool)
     monkeypatch.setattr(export, "_COPY_BLOCK", 1000)
     cert, key, path = second_recipient
-    data = bytes(range(256)) * 400 + PAYLOAD  # 102,400+ bytes: spilled, copied in many blocks
-    der = _streamed(data, load_certificates([demo_paths["certificate"], path]), pieces=7, scratch_dir=tmp_path)
+    certs = load_certificates([demo_paths["certificate"], path])
+    data = bytes(range(256)) * 400 + PAYLOAD  # 102,400+ bytes
+    step = len(data) // 7
+    out = tmp_path / "out.p7m"
+    with out.open("w+b") as f:
+        f.write(b"before")  # the envelope need not start at the file's beginning
+        write_cms(f, (data[i:i + step] for i in range(0, len(data), step)), certs)
+        f.write(b"after")  # and the file is left positioned at its end
+    written = out.read_bytes()
+    assert written[:6] == b"before" and written[-5:] == b"after"
+    der = written[6:-5]
+    out.write_bytes(der)
+    assert len(der) == len(encrypt_cms(data, certs))
     assert data[:64] not in der
     assert pkcs7.pkcs7_decrypt_der(der, cert, key, []) == data  # strict DER parser
-    (tmp_path / "out.p7m").write_bytes(der)
-    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(tmp_path / "out.p7m"),
+    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(out),
                             "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
     assert plain == data
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.p7m", "second.pem"]  # no scratch file left
+
+
+def test_moving_bytes_forward_in_place_keeps_them_in_order(tmp_path, monkeypatch):
+    """The move an envelope past 4 GiB needs, for overlaps shorter and longer than a block."""
+    from pseudodesk.core import export
+
+    monkeypatch.setattr(export, "_COPY_BLOCK", 7)
+    data = bytes(range(256)) * 3
+    for by in (1, 5, 7, 30):
+        path = tmp_path / f"move{by}"
+        path.write_bytes(b"head" + data)
+        with path.open("r+b") as f:
+            export._move_forward(f, 4, len(data), by)
+        assert path.read_bytes()[4 + by:] == data
 
 
 def test_streamed_cms_copies_the_issuer_as_the_certificate_encodes_it(tmp_path, second_recipient):
@@ -197,8 +224,9 @@ def test_streamed_cms_takes_bytes_like_data(demo_paths):
         assert pkcs7.pkcs7_decrypt_der(out.getvalue(), certs[0], key, []) == PAYLOAD
 
 
-def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch, tmp_path):
-    """48 MiB through the encoder with a 1 MiB spool: Python's peak stays a few chunks, not the data."""
+def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch):
+    """48 MiB through the encoder with a 1 MiB spool (the header's lengths grow past 16 MiB, so the
+    ciphertext is moved along too): Python's peak stays a few chunks, not the data."""
     import tracemalloc
 
     from pseudodesk.core import export
@@ -207,24 +235,41 @@ def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch
     certs = load_certificates([demo_paths["certificate"]])
 
     class Sink(io.RawIOBase):
-        size = 0
+        """A seekable file that keeps only its length (and reads back zeros)."""
+        size = position = 0
+
+        def seekable(self) -> bool:
+            return True
+
+        def tell(self) -> int:
+            return self.position
+
+        def seek(self, position, whence=0) -> int:
+            self.position = position
+            return position
 
         def write(self, block) -> int:
-            self.size += len(block)
+            self.position += len(block)
+            self.size = max(self.size, self.position)
             return len(block)
+
+        def read(self, size=-1) -> bytes:
+            size = min(size, self.size - self.position)
+            self.position += size
+            return bytes(size)
 
     sink = Sink()
     tracemalloc.start()
     try:
-        write_cms(sink, (bytes([n]) * (1 << 20) for n in range(48)), certs, scratch_dir=tmp_path)
+        write_cms(sink, (bytes([n]) * (1 << 20) for n in range(48)), certs)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert sink.size > 48 << 20
+    assert sink.size > 48 << 20 and sink.position == sink.size
     assert peak < 8 << 20, f"peak {peak:,} bytes"
 
 
-def test_streamed_cms_stops_when_cancelled(demo_paths, tmp_path):
+def test_streamed_cms_stops_when_cancelled(demo_paths):
     from pseudodesk.core.errors import Cancelled
 
     certs = load_certificates([demo_paths["certificate"]])
@@ -236,9 +281,8 @@ def test_streamed_cms_stops_when_cancelled(demo_paths, tmp_path):
             yield b"x" * 1000
 
     with pytest.raises(Cancelled):
-        write_cms(io.BytesIO(), chunks(), certs, cancel=lambda: len(made) >= 3, scratch_dir=tmp_path)
+        write_cms(io.BytesIO(), chunks(), certs, cancel=lambda: len(made) >= 3)
     assert len(made) == 3
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_streamed_cms_refuses_non_rsa_and_no_recipient(tmp_path):

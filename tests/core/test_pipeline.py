@@ -298,11 +298,11 @@ def test_7z_export_streams_and_matches_the_csv_a_whole_buffer_gives(tmp_path, pi
     assert one == other and hashlib.sha256(one).hexdigest() == streamed.csv_sha256 == whole.csv_sha256
 
 
-def test_cms_export_streams_through_a_scratch_file_and_leaves_only_its_two_files(tmp_path, demo_paths, monkeypatch):
-    """Batch by batch into the streamed envelope, its ciphertext past the spool in a scratch file
-    in the output folder: openssl gives back the CSV whose hash the manifest holds, and nothing
-    but the export and its manifest is left; cancelling while the envelope is written leaves
-    nothing at all."""
+def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path, demo_paths, monkeypatch):
+    """Batch by batch into the streamed envelope, its ciphertext past the spool written straight
+    into the export's temporary file (and moved along for the longer header): openssl gives
+    back the CSV whose hash the manifest holds, and nothing but the export and its manifest is
+    left; cancelling as the header is about to be written leaves nothing at all."""
     import hashlib
 
     from pseudodesk.core import export

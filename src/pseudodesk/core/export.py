@@ -140,12 +140,12 @@ _OID_DATA = bytes.fromhex("06092a864886f70d010701")  # 1.2.840.113549.1.7.1
 _OID_RSA_ENCRYPTION = bytes.fromhex("06092a864886f70d010101")  # 1.2.840.113549.1.1.1
 _OID_AES256_CBC = bytes.fromhex("060960864801650304012a")  # 2.16.840.1.101.3.4.1.42
 _DER_NULL = b"\x05\x00"
-CMS_SPOOL_BYTES = 32 * 1024 * 1024  # ciphertext kept in memory up to this size, then in a scratch file
+CMS_SPOOL_BYTES = 32 * 1024 * 1024  # ciphertext kept in memory up to this size, then written in place
 _COPY_BLOCK = 1024 * 1024
 
 
 def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Sequence[Certificate], *,
-              cancel: Callable[[], bool] | None = None, scratch_dir: Path | None = None) -> None:
+              cancel: Callable[[], bool] | None = None) -> None:
     """Write CMS EnvelopedData (DER) of ``data`` to ``target``, encrypting chunk by chunk.
 
     The same envelope :func:`encrypt_cms` makes (a test compares the two field by field):
@@ -155,15 +155,18 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     primitive [0]. ``cryptography``'s builder takes the plaintext as one bytes object and
     returns the envelope as another (3.8 GB held at ten million rows); this one holds a chunk.
 
-    DER puts every length before its content, so the envelope's first bytes depend on the
-    ciphertext's length, known only after the last chunk. The ciphertext (never plaintext)
-    is therefore kept in memory up to :data:`CMS_SPOOL_BYTES` and beyond that in a scratch
-    file in ``scratch_dir`` that the OS deletes when it is closed (unlinked at once on Linux
-    and macOS; opened delete-on-close on Windows, so it goes even if the process dies), then
-    copied after the header. Indefinite-length BER, which OpenSSL writes when
-    it streams, would avoid the copy, but ``cryptography``'s strict DER parser, which
-    ``pseudodesk-cli inspect`` and ``decrypt`` use, refuses it. ``cancel`` is polled before each chunk and
-    each block of the copy (raising :class:`Cancelled`).
+    DER puts every length before its content, and the ciphertext's length is known only
+    after the last chunk. Up to :data:`CMS_SPOOL_BYTES` of ciphertext is kept in memory and
+    written after its header. Past that, the header's size no longer depends on the exact
+    length (each of its five lengths takes a 0x84 and four bytes from 16 MiB up to 4 GiB), so
+    room for it is left at the start of ``target`` (which must then be seekable, as the
+    export's temporary file is), the ciphertext goes straight after it, and the header is
+    written into that room at the end: the output's disk space once, no copy. An envelope
+    past 4 GiB needs a byte or two more per length; its ciphertext is then moved along in
+    place (:func:`_move_forward`). Indefinite-length BER, which OpenSSL writes when it
+    streams, would need no room, but ``cryptography``'s strict DER parser refuses it.
+    ``cancel`` is polled before each chunk and before the header is written (raising
+    :class:`Cancelled`).
     """
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.asymmetric import padding as asymmetric
@@ -183,30 +186,66 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
                                + _der(0x04, public.encrypt(key, asymmetric.PKCS1v15()))))
     recipient_set = _der(0x31, b"".join(sorted(recipients)))  # DER: a SET OF in order of the encodings
     algorithm = _der(0x30, _OID_AES256_CBC + _der(0x04, iv))
-    encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
-    padder = padding.PKCS7(128).padder()
-    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
-    spool = tempfile.SpooledTemporaryFile(max_size=CMS_SPOOL_BYTES, dir=None if scratch_dir is None else str(scratch_dir))
-    with spool as ciphertext:
-        for chunk in chunks:
-            _poll(cancel)
-            ciphertext.write(encryptor.update(padder.update(chunk)))
-        ciphertext.write(encryptor.update(padder.finalize()) + encryptor.finalize())
-        size = ciphertext.tell()
+
+    def header(size: int) -> bytes:
+        """Everything before a ciphertext of ``size`` bytes."""
         content_head = _der_head(0x80, size)  # [0] IMPLICIT OCTET STRING, primitive
         content_info_body = len(_OID_DATA) + len(algorithm) + len(content_head) + size
         content_info_head = _der_head(0x30, content_info_body)
-        enveloped_body = (len(_der_integer(0)) + len(recipient_set) + len(content_info_head) + content_info_body)
+        enveloped_body = len(_der_integer(0)) + len(recipient_set) + len(content_info_head) + content_info_body
         enveloped_head = _der_head(0x30, enveloped_body)
         explicit_body = len(enveloped_head) + enveloped_body
         explicit_head = _der_head(0xA0, explicit_body)
         outer_body = len(_OID_ENVELOPED_DATA) + len(explicit_head) + explicit_body
-        target.write(_der_head(0x30, outer_body) + _OID_ENVELOPED_DATA + explicit_head + enveloped_head
-                     + _der_integer(0) + recipient_set + content_info_head + _OID_DATA + algorithm + content_head)
-        ciphertext.seek(0)
-        while block := ciphertext.read(_COPY_BLOCK):
-            _poll(cancel)
+        return (_der_head(0x30, outer_body) + _OID_ENVELOPED_DATA + explicit_head + enveloped_head
+                + _der_integer(0) + recipient_set + content_info_head + _OID_DATA + algorithm + content_head)
+
+    encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
+    padder = padding.PKCS7(128).padder()
+    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+    held = bytearray()  # the ciphertext until it passes CMS_SPOOL_BYTES
+    start = room = size = 0  # where the envelope starts in target, the header's room, the ciphertext's size
+    for chunk in chunks:
+        _poll(cancel)
+        block = encryptor.update(padder.update(chunk))
+        size += len(block)
+        if room:
             target.write(block)
+            continue
+        held += block
+        if len(held) > CMS_SPOOL_BYTES:
+            if not target.seekable():
+                raise ValueError("write_cms needs a seekable target for an envelope this large")
+            start, room = target.tell(), len(header(len(held)))
+            target.write(bytes(room))
+            target.write(held)
+            held = bytearray()
+    block = encryptor.update(padder.finalize()) + encryptor.finalize()
+    size += len(block)
+    _poll(cancel)
+    if not room:
+        target.write(header(size) + held + block)
+        return
+    target.write(block)
+    head = header(size)
+    if len(head) > room:  # past 4 GiB (or a spool size set small by a test)
+        _move_forward(target, start + room, size, len(head) - room)
+    end = start + len(head) + size
+    target.seek(start)
+    target.write(head)
+    target.seek(end)
+
+
+def _move_forward(f: IO[bytes], position: int, size: int, by: int) -> None:
+    """Move ``size`` bytes at ``position`` in ``f`` ``by`` bytes towards its end, last block first."""
+    end = position + size
+    while end > position:
+        step = min(_COPY_BLOCK, end - position)
+        end -= step
+        f.seek(end)
+        block = f.read(step)
+        f.seek(end + by)
+        f.write(block)
 
 
 def _issuer_and_serial(cert: Certificate) -> bytes:

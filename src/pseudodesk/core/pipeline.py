@@ -763,7 +763,7 @@ def _run(
 
     def encrypt(target: IO[bytes], data: bytes | Iterable[bytes]) -> None:
         if method == "cms":
-            write_cms(target, data, certificates, cancel=cancel, scratch_dir=out_dir)
+            write_cms(target, data, certificates, cancel=cancel)
         else:
             assert passphrase is not None
             write_7z(target, data, stem + ".csv", passphrase, cancel=cancel)
