@@ -41,7 +41,9 @@ def test_decrypt_refuses_a_package_that_does_not_verify(tmp_path, capsys, demo_p
     assert main(["decrypt", str(package), *keys, "--out", str(tmp_path / "plain.csv")]) == 6
     out = capsys.readouterr()
     assert "FAIL  manifest signature" in out.out and "not decrypted" in out.err
+    assert "ok    plaintext" in out.out  # decrypted and checked into a temporary file beside --out...
     assert not (tmp_path / "plain.csv").exists()
+    assert not list(tmp_path.glob(".plain.csv*"))  # ...which is gone
 
 
 def test_audit_report_filters_and_writes_csv_and_html(tmp_path, capsys, memory_keyring, private_data_dir):

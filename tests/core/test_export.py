@@ -455,3 +455,180 @@ def test_7z_member_is_deflate_level_1(tmp_path):
 
     assert deflated(1) != deflated(6)
     assert packed == deflated(DEFLATE_LEVEL) == deflated(1)
+
+
+# --- reading packages back a block at a time (read_cms, read_7z) ------------------------------
+
+
+def _cms_file(tmp_path, data: bytes, certs, name="p.p7m"):
+    path = tmp_path / name
+    with path.open("w+b") as f:
+        write_cms(f, data, certs)
+    return path
+
+
+def _no_whole_file_parse(monkeypatch):
+    """Make cryptography's one-call decryption fail, to prove the streamed path was taken."""
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the envelope was parsed whole")
+
+    monkeypatch.setattr(pkcs7, "pkcs7_decrypt_der", refuse)
+
+
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 5_000, 70_001])
+def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, second_recipient, size):
+    """Either recipient, in blocks smaller than the content (1,000 bytes here), the builder's
+    envelope as well as ours."""
+    from pseudodesk.core import export
+
+    monkeypatch.setattr(export, "READ_BLOCK", 1000)
+    cert, key, path = second_recipient
+    certs = load_certificates([demo_paths["certificate"], path])
+    data = (PAYLOAD * (size // len(PAYLOAD) + 1))[:size]
+    ours = _cms_file(tmp_path, data, certs)
+    builders = tmp_path / "builder.p7m"
+    builders.write_bytes(encrypt_cms(data, certs))
+    _no_whole_file_parse(monkeypatch)
+    demo_cert, demo_key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    for package in (ours, builders):
+        blocks = list(export.read_cms(package, cert, key))
+        assert b"".join(blocks) == data
+        assert all(len(b) <= 1000 + 32 for b in blocks) and (size < 2000 or len(blocks) > 2)
+        with package.open("rb") as f:  # a file object as well as a path
+            assert b"".join(export.read_cms(f, demo_cert, demo_key)) == data
+
+
+def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):
+    """openssl cms -encrypt's DER streams; its -stream form (indefinite-length BER) goes to
+    cryptography's parser, which refuses BER: an error, as before."""
+    from pseudodesk.core import export
+    from pseudodesk.core.errors import PackageError
+
+    openssl = require_tool("openssl")
+    data = bytes(range(256)) * 300
+    (tmp_path / "plain").write_bytes(data)
+    for form in ("der", "ber"):
+        subprocess.run([openssl, "cms", "-encrypt", "-binary", "-aes256", "-outform", "DER",
+                        *(["-stream"] if form == "ber" else []), "-in", str(tmp_path / "plain"),
+                        "-out", str(tmp_path / form), str(demo_paths["certificate"])], check=True)
+    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    with monkeypatch.context() as patched:
+        _no_whole_file_parse(patched)
+        assert b"".join(export.read_cms(tmp_path / "der", cert, key)) == data
+    with pytest.raises(PackageError, match="cannot be opened"):
+        b"".join(export.read_cms(tmp_path / "ber", cert, key))
+
+
+def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, demo_paths):
+    """AES-128 is not what pseudodesk writes, but it is valid CMS: the same answer as before."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.ciphers import algorithms
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from pseudodesk.core import export
+
+    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    envelope = (pkcs7.PKCS7EnvelopeBuilder().set_data(PAYLOAD).set_content_encryption_algorithm(algorithms.AES128)
+                .add_recipient(cert).encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    with pytest.raises(export._UnusualEnvelope):
+        export._cms_layout(io.BytesIO(envelope))
+    assert b"".join(export.read_cms(io.BytesIO(envelope), cert, key)) == PAYLOAD
+
+
+def test_read_cms_refuses_the_wrong_recipient_key_and_damage(tmp_path, demo_paths, second_recipient):
+    from pseudodesk.core import export
+    from pseudodesk.core.errors import PackageError
+
+    cert, key, path = second_recipient
+    demo_cert, demo_key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    data = PAYLOAD * 100
+    package = _cms_file(tmp_path, data, [demo_cert])
+    with pytest.raises(PackageError, match="not encrypted to this certificate"):
+        b"".join(export.read_cms(package, cert, key))
+    with pytest.raises(PackageError, match="cannot be opened"):
+        b"".join(export.read_cms(package, demo_cert, key))  # the right certificate, another key
+    whole = package.read_bytes()
+    damaged = tmp_path / "damaged.p7m"
+    damaged.write_bytes(whole[:-1] + bytes([whole[-1] ^ 1]))  # the last block's padding no longer holds
+    blocks = export.read_cms(damaged, demo_cert, demo_key)
+    assert next(blocks)  # the first blocks come, the damage shows at the end
+    with pytest.raises(PackageError, match="cannot be opened"):
+        list(blocks)
+    for cut in (len(whole) - 16, 40, 3):
+        damaged.write_bytes(whole[:cut])
+        with pytest.raises(PackageError, match="cannot be opened"):
+            b"".join(export.read_cms(damaged, demo_cert, demo_key))
+
+
+def test_reading_a_large_package_back_keeps_memory_flat(tmp_path, demo_paths):
+    """48 MiB of CSV through CMS and 7z and back: Python's peak while reading stays a few blocks.
+
+    (py7zr inflates a block of the archive at a time, so a 7z block is about 1 MiB times the
+    compression ratio, and py7zr copies it a few times: 15 MiB here, bounded, though not by us.)"""
+    import tracemalloc
+
+    from pseudodesk.core import export
+
+    import hashlib
+
+    # 76 KB of export-like text (pseudonyms: hex that Deflate halves; its window does not reach
+    # the repeat), so 7z's blocks are what an export's would be
+    line = b"".join(b"%08d,%s\r\n" % (n, hashlib.sha256(b"%d" % n).hexdigest().encode()) for n in range(1000))
+    chunks = 48 * (1 << 20) // len(line)
+    certs = load_certificates([demo_paths["certificate"]])
+    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    cms = tmp_path / "big.p7m"
+    with cms.open("w+b") as f:
+        write_cms(f, (line for _ in range(chunks)), certs)
+    seven = tmp_path / "big.7z"
+    with seven.open("wb") as f:
+        write_7z(f, (line for _ in range(chunks)), "big.csv", "PASS-WORD")
+    for read, bound in ((lambda: export.read_cms(cms, cert, key), 8), (lambda: export.read_7z(seven, "PASS-WORD"), 20)):
+        size = 0
+        tracemalloc.start()
+        try:
+            for block in read():
+                size += len(block)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert size == chunks * len(line)
+        assert peak < bound << 20, f"{read} peak {peak:,} bytes"
+
+
+def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_files(tmp_path):
+    import threading
+
+    import py7zr
+
+    from pseudodesk.core import export
+    from pseudodesk.core.errors import PackageError
+
+    data = bytes(range(256)) * 40_000  # 10 MB: several blocks
+    archive = tmp_path / "one.7z"
+    with archive.open("wb") as f:
+        write_7z(f, data, "one.csv", "RIGHT-PASS")
+    assert b"".join(export.read_7z(archive, "RIGHT-PASS")) == data
+    with archive.open("rb") as f:
+        assert b"".join(export.read_7z(f, "RIGHT-PASS")) == data
+    with pytest.raises(PackageError, match="wrong passphrase"):
+        b"".join(export.read_7z(archive, "WRONG-PASS"))
+    blocks = export.read_7z(archive, "RIGHT-PASS")
+    assert next(blocks)
+    blocks.close()  # the consumer stops early: py7zr's extraction is stopped and waited for
+    assert not any(t.name == "pseudodesk-7z-read" for t in threading.enumerate())
+    (tmp_path / "a.csv").write_bytes(b"a")
+    (tmp_path / "b.csv").write_bytes(b"b")
+    two = tmp_path / "two.7z"
+    with py7zr.SevenZipFile(two, "w", password="RIGHT-PASS") as made:
+        made.write(tmp_path / "a.csv", "a.csv")
+        made.write(tmp_path / "b.csv", "b.csv")
+    with pytest.raises(PackageError, match="exactly one CSV, it holds 2"):
+        b"".join(export.read_7z(two, "RIGHT-PASS"))
+    damaged = tmp_path / "damaged.7z"
+    whole = archive.read_bytes()
+    damaged.write_bytes(whole[:len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1:])
+    with pytest.raises(PackageError):
+        b"".join(export.read_7z(damaged, "RIGHT-PASS"))

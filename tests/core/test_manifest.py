@@ -202,3 +202,73 @@ def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeyp
         assert scanned == [email, "ok", multiline]
     else:  # a memo of one value: cleared before each new value, a repeat still found
         assert scanned == [email, "ok", email, multiline]
+
+
+def test_content_check_reads_a_large_package_a_block_at_a_time():
+    """40 MiB of decrypted CSV, a 64 KiB block at a time: Python's peak stays a few blocks; the
+    hash, the rows and the sink see every byte; progress and cancel are heard per block."""
+    import hashlib
+    import io
+    import tracemalloc
+
+    from pseudodesk.core.manifest import _check_content
+
+    # long rows (few of them for the size: the test stays quick), 100 distinct values in all
+    block = b"".join(b"%064x,%s\r\n" % (n % 97, b"visit %d " % (n % 3) * 100) for n in range(64))
+    count = 40 * (1 << 20) // len(block)
+    header = b"ID,N\r\n"
+    whole = hashlib.sha256(header)
+    for _ in range(count):
+        whole.update(block)
+    output = {"csv_sha256": whole.hexdigest(), "columns": ["ID", "N"], "rows": 64 * count,
+              "fields": [{"name": "ID", "role": "pseudonym"}, {"name": "N", "role": "keep", "convention": "text"}]}
+
+    class Sink(io.RawIOBase):
+        size = 0
+
+        def write(self, data) -> int:
+            self.size += len(data)
+            return len(data)
+
+    sink, heard = Sink(), []
+    tracemalloc.start()
+    try:
+        checks = _check_content(iter([header] + [block] * count), output, sink,
+                                lambda fraction, message: heard.append(fraction), lambda: False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(c.name, c.ok) for c in checks] == [("plaintext", True), ("columns", True), ("rows", True),
+                                                ("identifier scan", True)]
+    assert sink.size == len(header) + count * len(block)
+    assert peak < 10 << 20, f"peak {peak:,} bytes"
+    assert len(heard) == count + 1 and heard == sorted(heard) and 0.9 < heard[-1] <= 1.0  # lags the buffers
+    polled = []
+    with pytest.raises(Cancelled):
+        _check_content(iter([header] + [block] * count), output, None, lambda *a: None,
+                       lambda: polled.append(1) or len(polled) > 10)
+    assert len(polled) == 11
+
+
+def test_content_that_is_not_csv_is_still_hashed_to_its_end():
+    import hashlib
+
+    from pseudodesk.core.manifest import _check_content
+
+    data = [b"ID\r\n", b"\xff\xfe not UTF-8\r\n", b"more\r\n" * 1000]
+    output = {"csv_sha256": hashlib.sha256(b"".join(data)).hexdigest(), "columns": ["ID"], "rows": 1002}
+    checks = _check_content(iter(data), output, None, lambda *a: None, lambda: False)
+    assert [(c.name, c.ok) for c in checks] == [("plaintext", True), ("columns", False)]
+
+
+def test_damage_at_the_end_of_a_package_fails_decryption_and_counts_nothing_seen(demo_package):
+    """The last ciphertext block altered: the blocks before it decrypt and are checked, then the
+    padding fails; the report has the decryption failure and no content checks."""
+    result, paths = demo_package
+    data = bytearray(result.output.read_bytes())
+    data[-1] ^= 0x01
+    result.output.write_bytes(bytes(data))
+    inspection = inspect_package(result.output, certificate=paths["certificate"], private_key=paths["private_key"])
+    assert [(c.name, c.ok) for c in inspection.checks] == [("manifest signature", True), ("encrypted file", False),
+                                                           ("decryption", False)]
+    assert not inspection.decrypted and "cannot be opened" in inspection.checks[-1].detail

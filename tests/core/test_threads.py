@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from pseudodesk.core.threads import in_background, made_ahead
+from pseudodesk.core.threads import in_background, made_ahead, pushed
 
 
 def test_made_ahead_gives_the_same_items_in_order_from_another_thread():
@@ -53,3 +53,25 @@ def test_in_background_returns_the_result_or_the_error():
     assert in_background(sum, [1, 2, 3]).result(timeout=5) == 6
     with pytest.raises(ZeroDivisionError):
         in_background(lambda: 1 / 0).result(timeout=5)
+
+
+def test_pushed_turns_a_callback_into_an_iterator_and_stops_a_producer_that_swallows_errors():
+    """A library writing into a callback (py7zr's extraction) and catching Exception around it is
+    still stopped when the consumer gives up: emit raises a BaseException."""
+    written: list[int] = []
+
+    def library(emit):
+        for i in range(10_000):
+            try:
+                emit(i)
+            except Exception:  # what a library might do with a failed write
+                continue
+            written.append(i)
+
+    assert list(pushed(library)) == list(range(10_000))
+    written.clear()
+    items = pushed(library, depth=2, name="test-pushed")
+    assert [next(items) for _ in range(3)] == [0, 1, 2]
+    items.close()
+    assert len(written) <= 6
+    assert not any(t.name == "test-pushed" for t in threading.enumerate())

@@ -296,7 +296,7 @@ def test_inspect_a_real_package_passes_every_check(qtbot, store, bridge, package
         window.inspect(package, certificate=demo_paths["certificate"], private_key=demo_paths["private_key"])
     idle(qtbot, window)
     inspection = blocker.args[0]
-    assert inspection is window.last_inspection and inspection.ok and inspection.plaintext is None
+    assert inspection is window.last_inspection and inspection.ok and inspection.decrypted
     assert [c.name for c in inspection.checks] == ALL_CHECKS
     dialog = window.inspect_dialog
     view: QTableWidget = dialog.checks_view

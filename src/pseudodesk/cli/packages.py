@@ -29,13 +29,31 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.manifest import inspect_package
+    from pseudodesk.core.export import atomic_output
+    from pseudodesk.core.manifest import Inspection, inspect_package
 
     passphrase = None
     if args.package.name.endswith(".7z") and (args.ask_passphrase or args.command == "decrypt"):
         passphrase = ask_secret(f"Passphrase for {args.package.name}", PASSPHRASE_ENV)
-    result = inspect_package(args.package, pinned_fingerprint=args.signer, certificate=args.certificate,
-                             private_key=args.private_key, passphrase=passphrase)
+    means: dict[str, Any] = dict(pinned_fingerprint=args.signer, certificate=args.certificate,
+                                 private_key=args.private_key, passphrase=passphrase)
+    result: Inspection | None = None
+    if args.command == "decrypt":
+        if args.out.exists() and not args.overwrite:
+            raise ExportError(f"{args.out} already exists; choose another name or pass --overwrite.")
+        # The CSV is written to a temporary file beside --out while it is decrypted and checked
+        # (memory does not grow with the package), renamed into place only if everything
+        # verified, deleted otherwise.
+        try:
+            with atomic_output(args.out, overwrite=args.overwrite) as f:
+                result = inspect_package(args.package, sink=f, **means)
+                if not (result.ok and result.decrypted):
+                    raise _NotVerified()
+        except _NotVerified:
+            pass
+    else:
+        result = inspect_package(args.package, **means)
+    assert result is not None
     for check in result.checks:
         print(f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
     if args.command == "inspect":
@@ -46,14 +64,12 @@ def run(args: argparse.Namespace) -> int:
                   f"at {m['created']['local']}")
         print("package verified" if result.ok else "package NOT verified")
         return EXIT_OK if result.ok else EXIT_BLOCKED
-    if not result.ok or result.plaintext is None:
+    if not (result.ok and result.decrypted):
         print("not decrypted: the package did not verify", file=sys.stderr)
         return EXIT_BLOCKED
-    from pseudodesk.core.export import atomic_output
-
-    if args.out.exists() and not args.overwrite:
-        raise ExportError(f"{args.out} already exists; choose another name or pass --overwrite.")
-    with atomic_output(args.out, overwrite=args.overwrite) as f:
-        f.write(result.plaintext)
     print(f"decrypted to {args.out}: it holds pseudonymised personal data; keep it as the agreement requires")
     return EXIT_OK
+
+
+class _NotVerified(Exception):
+    """Leaves decrypt's atomic output, so that its temporary file is deleted."""

@@ -126,6 +126,10 @@ class OutputExists(ExportError):
     """The output file exists and overwriting was not requested."""
 
 
+class PackageError(PseudodeskError):
+    """An exported package cannot be inspected or opened."""
+
+
 # --- checks -----------------------------------------------------------------------------
 
 

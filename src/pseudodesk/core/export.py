@@ -28,7 +28,8 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
-from pseudodesk.core.errors import Cancelled, ExportError, OutputExists
+from pseudodesk.core.errors import Cancelled, ExportError, OutputExists, PackageError
+from pseudodesk.core.threads import pushed
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PASSPHRASE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: no 0/O, 1/I, no L-ambiguity
@@ -418,6 +419,216 @@ class _StreamedBytes(io.BytesIO):
         out = bytes(self._pending[:cut])
         del self._pending[:cut]
         return out
+
+
+# --- reading packages back (inspect, decrypt) ------------------------------------------------
+
+READ_BLOCK = 1024 * 1024
+
+
+class _UnusualEnvelope(Exception):
+    """An envelope whose shape read_cms does not stream; cryptography's parser reads it whole."""
+
+
+def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: Any, *,
+             name: str = "The package") -> Iterator[bytes]:
+    """The plaintext inside CMS EnvelopedData, a block at a time: memory does not grow with it.
+
+    Streams the shape :func:`write_cms` writes, which ``cryptography``'s builder and
+    ``openssl cms -encrypt -outform DER`` make too: DER with definite lengths, the recipients
+    as KeyTransRecipientInfo with rsaEncryption, AES-256-CBC, and the ciphertext as a
+    primitive [0] that ends the file. The recipient is the one whose issuer and serial are the
+    certificate's, byte for byte. Any other shape (indefinite-length BER, a constructed [0],
+    another algorithm, anything after the content) goes to ``cryptography``'s parser whole, as
+    before: the same answers, in memory. Raises :class:`PackageError` when this key cannot open
+    it or it is damaged; a damaged last block is found only at the end, after the blocks
+    before it were given, so a consumer must not trust what it has seen until the iteration
+    ends without error.
+    """
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.asymmetric import padding as asymmetric
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    refused = PackageError(f"{name} cannot be opened with this certificate's private key "
+                           "(encrypted to someone else, or damaged).")
+    with _opened(source) as f:
+        try:
+            recipients, iv, size = _cms_layout(f)
+        except _UnusualEnvelope:
+            f.seek(0)
+            try:
+                yield pkcs7.pkcs7_decrypt_der(f.read(), certificate, private_key, [])
+            except ValueError:
+                raise refused from None
+            return
+        try:
+            wanted = _issuer_and_serial(certificate)
+        except ExportError:
+            raise PackageError("The certificate's issuer and serial number cannot be read.") from None
+        sealed = [key for rid, key in recipients if rid == wanted]
+        if not sealed:
+            raise PackageError(f"{name} is not encrypted to this certificate "
+                               f"(its issuer and serial number are not among the recipients).")
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise PackageError("The private key is not an RSA key; it cannot be this certificate's.")
+        try:
+            content_key = private_key.decrypt(sealed[0], asymmetric.PKCS1v15())
+        except ValueError:
+            raise refused from None
+        if len(content_key) != 32 or size == 0 or size % 16:
+            raise refused
+        decryptor = Cipher(algorithms.AES256(content_key), modes.CBC(iv)).decryptor()
+        unpadder = padding.PKCS7(128).unpadder()
+        remaining = size
+        while remaining:
+            block = f.read(min(READ_BLOCK, remaining))
+            if not block:
+                raise refused
+            remaining -= len(block)
+            plain = unpadder.update(decryptor.update(block))
+            if plain:
+                yield plain
+        try:
+            plain = unpadder.update(decryptor.finalize()) + unpadder.finalize()
+        except ValueError:  # the padding of the last block: wrong key or damaged
+            raise refused from None
+        if plain:
+            yield plain
+
+
+@contextlib.contextmanager
+def _opened(source: Path | IO[bytes]) -> Iterator[IO[bytes]]:
+    if isinstance(source, Path):
+        with source.open("rb") as f:
+            yield f
+    else:
+        yield source
+
+
+def _cms_layout(f: IO[bytes]) -> tuple[list[tuple[bytes, bytes]], bytes, int]:
+    """([(recipient's IssuerAndSerialNumber, encrypted content key)], IV, ciphertext size), with
+    ``f`` left at the ciphertext; :class:`_UnusualEnvelope` for anything else."""
+    end = f.seek(0, io.SEEK_END)
+    f.seek(0)
+
+    def nest(tag: int) -> None:  # a constructed element that runs to the end of the file
+        if _read_head(f, tag) != end - f.tell():
+            raise _UnusualEnvelope()
+
+    def element(tag: int, limit: int = 1 << 20) -> bytes:  # the content of a small element
+        length = _read_head(f, tag)
+        content = f.read(length) if length <= limit else b""
+        if len(content) != length or not length:
+            raise _UnusualEnvelope()
+        return content
+
+    nest(0x30)  # ContentInfo
+    if element(0x06) != _OID_ENVELOPED_DATA[2:]:
+        raise _UnusualEnvelope()
+    nest(0xA0)
+    nest(0x30)  # EnvelopedData
+    element(0x02)  # version
+    recipients = []
+    for tag, info in _der_elements(element(0x31)):  # no originatorInfo before it
+        fields = _der_elements(info)
+        if tag != 0x30 or len(fields) != 4 or fields[1][0] != 0x30:
+            continue  # another kind of recipient, or one named by key identifier
+        if not fields[2][1].startswith(_OID_RSA_ENCRYPTION) or fields[3][0] != 0x04:
+            raise _UnusualEnvelope()
+        rid = _der(0x30, fields[1][1])
+        recipients.append((rid, fields[3][1]))
+    nest(0x30)  # EncryptedContentInfo
+    if element(0x06) != _OID_DATA[2:]:
+        raise _UnusualEnvelope()
+    algorithm = _der_elements(element(0x30))
+    if (len(algorithm) != 2 or _der(0x06, algorithm[0][1]) != _OID_AES256_CBC
+            or algorithm[1][0] != 0x04 or len(algorithm[1][1]) != 16):
+        raise _UnusualEnvelope()
+    size = _read_head(f, 0x80)  # [0] IMPLICIT OCTET STRING, primitive, up to the end
+    if size != end - f.tell():
+        raise _UnusualEnvelope()
+    return recipients, algorithm[1][1], size
+
+
+def _read_head(f: IO[bytes], tag: int) -> int:
+    """The length of the element at ``f``'s position, which must have ``tag`` and a definite length."""
+    head = f.read(2)
+    if len(head) != 2 or head[0] != tag or head[1] == 0x80 or head[1] > 0x88:
+        raise _UnusualEnvelope()
+    if head[1] < 0x80:
+        return head[1]
+    size = f.read(head[1] & 0x7F)
+    if len(size) != head[1] & 0x7F:
+        raise _UnusualEnvelope()
+    return int.from_bytes(size, "big")
+
+
+def _der_elements(data: bytes) -> list[tuple[int, bytes]]:
+    """The (tag, content) of each element in ``data``, one after another."""
+    elements = []
+    position = 0
+    while position < len(data):
+        if position + 2 > len(data) or data[position + 1] == 0x80:
+            raise _UnusualEnvelope()
+        start, length = _der_content(data, position)
+        if start + length > len(data):
+            raise _UnusualEnvelope()
+        elements.append((data[position], data[start:start + length]))
+        position = start + length
+    return elements
+
+
+def read_7z(source: Path | IO[bytes], passphrase: str, *, name: str = "The package") -> Iterator[bytes]:
+    """The one file inside a .7z, decrypted and inflated a block at a time.
+
+    py7zr extracts into a file-like object it writes to; here that object hands each block
+    over to this iterator from py7zr's worker thread (:func:`threads.pushed`), so memory does
+    not grow with the file. Raises :class:`PackageError` for a wrong passphrase, a damaged
+    archive (a CRC mismatch shows only after the last block) or an archive that does not hold
+    exactly one file.
+    """
+    import py7zr
+    from py7zr.io import Py7zIO, WriterFactory
+
+    def extract(emit: Callable[[bytes], None]) -> None:
+        class Member(Py7zIO):
+            written = 0
+
+            def write(self, s: bytes | bytearray) -> int:
+                emit(bytes(s))
+                self.written += len(s)
+                return len(s)
+
+            def read(self, size: int | None = None) -> bytes:
+                return b""
+
+            def seek(self, offset: int, whence: int = 0) -> int:
+                return 0
+
+            def flush(self) -> None:
+                pass
+
+            def size(self) -> int:
+                return self.written
+
+        class Members(WriterFactory):
+            def create(self, filename: str) -> Py7zIO:
+                return Member()
+
+        try:
+            with py7zr.SevenZipFile(source, "r", password=passphrase) as archive:
+                names = archive.getnames()
+                if len(names) != 1:
+                    raise PackageError(f"{name} should hold exactly one CSV, it holds {len(names)} files.")
+                archive.extractall(factory=Members())
+        except PackageError:
+            raise
+        except Exception:  # py7zr raises assorted errors for a wrong passphrase or a damaged archive
+            raise PackageError(f"{name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
+
+    return pushed(extract, depth=2, name="pseudodesk-7z-read")
 
 
 # --- atomic writes ---------------------------------------------------------------------

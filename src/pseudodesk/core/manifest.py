@@ -25,11 +25,12 @@ import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from pseudodesk.core.audit import canonical, os_user, public_fingerprint
 from pseudodesk.core.pseudonym import normalise_fingerprint
-from pseudodesk.core.errors import PseudodeskError
+from pseudodesk.core.errors import Cancelled, PackageError
 
 if TYPE_CHECKING:
     from pseudodesk.core.audit import Signer
@@ -39,10 +40,6 @@ if TYPE_CHECKING:
 
 MANIFEST_FORMAT = "pseudodesk-manifest/1"
 ENCRYPTED_SUFFIXES = (".csv.p7m", ".7z")
-
-
-class PackageError(PseudodeskError):
-    """An exported package cannot be inspected or opened."""
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -159,7 +156,7 @@ class Inspection:
     manifest: dict[str, Any] = field(default_factory=dict)
     signer: str = ""
     checks: list[Check] = field(default_factory=list)
-    plaintext: bytes | None = field(default=None, repr=False)
+    decrypted: bool = False  # the content was decrypted to its end and checked (never kept)
 
     @property
     def ok(self) -> bool:
@@ -191,8 +188,18 @@ def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | Non
 
 
 def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certificate: Path | None = None,
-                    private_key: Path | None = None, passphrase: str | None = None) -> Inspection:
-    """Verify an exported package; decrypt in memory to check the content when a means is given."""
+                    private_key: Path | None = None, passphrase: str | None = None,
+                    sink: IO[bytes] | None = None, progress: Callable[[float, str], None] | None = None,
+                    cancel: Callable[[], bool] | None = None) -> Inspection:
+    """Verify an exported package; decrypt it to check the content when a means is given.
+
+    The decrypted CSV is never held whole: it is hashed, parsed and scanned a block at a time
+    as it is decrypted (:func:`package_chunks`), so a package of any size is checked in
+    bounded memory. ``sink`` (``decrypt``'s temporary output file) receives every decrypted
+    byte as well; whoever passes one must discard it unless the inspection is ``ok`` and
+    ``decrypted``. ``progress`` hears the share of the manifest's rows checked so far;
+    ``cancel`` is polled for each block (raising :class:`Cancelled`).
+    """
     encrypted, manifest_file = _package_paths(path)
     result = Inspection(encrypted, manifest_file)
     try:
@@ -214,13 +221,15 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
                else "SHA-256 differs from the manifest: the file was changed, or the manifest belongs to another export")
     if certificate is None and passphrase is None:
         return result
+    chunks = package_chunks(encrypted, certificate=certificate, private_key=private_key, passphrase=passphrase)
     try:
-        plaintext = decrypt_bytes(encrypted, certificate=certificate, private_key=private_key, passphrase=passphrase)
-    except PackageError as exc:
+        checks = _check_content(chunks, output, sink, progress or (lambda fraction, message: None),
+                                cancel or (lambda: False))
+    except PackageError as exc:  # possibly only at the end (a damaged last block): nothing seen counts
         result.add("decryption", False, str(exc))
         return result
-    result.plaintext = plaintext
-    _check_content(result, plaintext, output)
+    result.checks.extend(checks)
+    result.decrypted = True
     return result
 
 
@@ -229,24 +238,41 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
 SCAN_MEMO_LIMIT = 1_000_000
 
 
-def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any]) -> None:
-    """Hash, columns, rows and the identifier scan of the decrypted CSV.
+def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[bytes] | None,
+                   progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> list[Check]:
+    """Hash, columns, rows and the identifier scan of the decrypted CSV, as it is decrypted.
 
     The CSV is decoded and parsed a block at a time (readers.text_lines) and each column's
     values are scanned once per distinct value, so a million-row export is checked in
-    seconds without a list of its rows in memory.
+    seconds without its rows, or its bytes, in memory. Content that is not UTF-8 CSV is
+    still read to its end, for the hash (and ``sink``) and for decryption's own verdict.
     """
     from pseudodesk.core.readers import text_lines
     from pseudodesk.core.scan import find_identifiers
 
-    result.add("plaintext", hashlib.sha256(plaintext).hexdigest() == output.get("csv_sha256"),
-               "SHA-256 of the decrypted CSV matches the manifest")
+    digest = hashlib.sha256()
+    stated = output.get("rows")
+    expected = stated if isinstance(stated, int) and stated > 0 else 1
+
+    def passed_on() -> Iterator[bytes]:
+        for chunk in chunks:
+            if cancel():
+                raise Cancelled()
+            progress(min(rows / expected, 1.0), f"Checked {rows:,} rows")
+            digest.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
+            yield chunk
+
+    plaintext = passed_on()
     # What the agreement lets each column carry: a kept postcode field holds postcodes by design.
     described = {f["name"]: f for f in output.get("fields", [])}
     findings: list[str] = []  # the first five, for the report
     found = rows = 0
     header: list[str] = []
-    with io.TextIOWrapper(io.BytesIO(plaintext), encoding="utf-8", newline="") as text:
+    parsed = True
+    with io.TextIOWrapper(io.BufferedReader(_ChunkReader(plaintext), 1 << 20), encoding="utf-8",
+                          newline="") as text:
         reader = csv.reader(text_lines(text))
         try:
             header = next(reader, [])
@@ -274,13 +300,43 @@ def _check_content(result: Inspection, plaintext: bytes, output: dict[str, Any])
                         if len(findings) < 5:
                             findings.append(f"row {number}, column '{header[j]}': {kind.replace('_', ' ')}")
         except (UnicodeDecodeError, csv.Error):
-            result.add("columns", False, "the decrypted content is not UTF-8 CSV")
-            return
-    result.add("columns", header == output.get("columns"),
-               f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest")
-    result.add("rows", rows == output.get("rows"), f"{rows:,} data rows; the manifest says {output.get('rows')}")
+            parsed = False
+        for _ in plaintext:  # the rest, if the parse stopped early
+            pass
+    checks = [Check("plaintext", digest.hexdigest() == output.get("csv_sha256"),
+                    "SHA-256 of the decrypted CSV matches the manifest")]
+    if not parsed:
+        return checks + [Check("columns", False, "the decrypted content is not UTF-8 CSV")]
     shown = "; ".join(findings) + (f" and {found - 5} more" if found > 5 else "")
-    result.add("identifier scan", not found, "no direct identifiers found" if not found else shown)
+    return checks + [
+        Check("columns", header == output.get("columns"),
+              f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest"),
+        Check("rows", rows == output.get("rows"), f"{rows:,} data rows; the manifest says {output.get('rows')}"),
+        Check("identifier scan", not found, "no direct identifiers found" if not found else shown),
+    ]
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable binary stream over an iterator of byte chunks (for io.BufferedReader)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        super().__init__()
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
 
 
 def _package_paths(path: Path) -> tuple[Path, Path]:
@@ -296,56 +352,38 @@ def _package_paths(path: Path) -> tuple[Path, Path]:
 
 def decrypt_bytes(encrypted: Path, *, certificate: Path | None = None, private_key: Path | None = None,
                   passphrase: str | None = None, private_key_password: str | None = None) -> bytes:
-    """The CSV inside an export, in memory."""
+    """The CSV inside an export, in memory (for small packages; see :func:`package_chunks`)."""
+    return b"".join(package_chunks(encrypted, certificate=certificate, private_key=private_key,
+                                   passphrase=passphrase, private_key_password=private_key_password))
+
+
+def package_chunks(encrypted: Path, *, certificate: Path | None = None, private_key: Path | None = None,
+                   passphrase: str | None = None, private_key_password: str | None = None) -> Iterator[bytes]:
+    """The CSV inside an export, decrypted a block at a time (memory does not grow with it).
+
+    Raises :class:`PackageError` when the package cannot be opened, possibly only after the
+    last block (a damaged end): nothing yielded can be trusted until the iteration finishes.
+    """
+    from pseudodesk.core.export import read_7z, read_cms, read_recipient_identity
+
     if encrypted.name.endswith(".csv.p7m"):
-        return _decrypt_cms(encrypted, certificate, private_key, private_key_password)
-    if encrypted.name.endswith(".7z"):
+        if certificate is None or private_key is None:
+            raise PackageError(f"{encrypted.name} is encrypted to a certificate: give the certificate and its private key.")
+        try:
+            cert, key = read_recipient_identity(certificate, private_key, private_key_password)
+        except (OSError, ValueError, TypeError) as exc:
+            raise PackageError(f"The certificate or private key cannot be read ({type(exc).__name__}).") from None
+        yield from read_cms(encrypted, cert, key, name=encrypted.name)
+    elif encrypted.name.endswith(".7z"):
         if passphrase is None:
             raise PackageError(f"{encrypted.name} needs its passphrase.")
-        return _decrypt_7z(encrypted, passphrase)
-    raise PackageError(f"{encrypted.name} is not a pseudodesk export (.csv.p7m or .7z).")
-
-
-def _decrypt_cms(path: Path, certificate: Path | None, private_key: Path | None, password: str | None) -> bytes:
-    from cryptography.hazmat.primitives.serialization import pkcs7
-
-    from pseudodesk.core.export import read_recipient_identity
-
-    if certificate is None or private_key is None:
-        raise PackageError(f"{path.name} is encrypted to a certificate: give the certificate and its private key.")
-    try:
-        cert, key = read_recipient_identity(certificate, private_key, password)
-    except (OSError, ValueError, TypeError) as exc:
-        raise PackageError(f"The certificate or private key cannot be read ({type(exc).__name__}).") from None
-    try:
-        return pkcs7.pkcs7_decrypt_der(path.read_bytes(), cert, key, [])
-    except ValueError:
-        raise PackageError(f"{path.name} cannot be opened with this certificate's private key "
-                           "(encrypted to someone else, or damaged).") from None
-
-
-MAX_7Z_MEMBER = 16 * 1024**3  # in-memory extraction limit (16 GiB)
-
-
-def _decrypt_7z(path: Path, passphrase: str) -> bytes:
-    return extract_7z_member(path, passphrase, path.name)
+        yield from read_7z(encrypted, passphrase, name=encrypted.name)
+    else:
+        raise PackageError(f"{encrypted.name} is not a pseudodesk export (.csv.p7m or .7z).")
 
 
 def extract_7z_member(source: Path | IO[bytes], passphrase: str, name: str) -> bytes:
-    """Extract the single CSV into memory (py7zr's BytesIOFactory): nothing decrypted touches the disk."""
-    import py7zr
-    from py7zr.io import BytesIOFactory
+    """The single file of a small .7z, in memory: nothing decrypted touches the disk."""
+    from pseudodesk.core.export import read_7z
 
-    factory = BytesIOFactory(MAX_7Z_MEMBER)
-    try:
-        with py7zr.SevenZipFile(source, "r", password=passphrase) as archive:
-            names = archive.getnames()
-            archive.extractall(factory=factory)
-    except Exception:  # py7zr raises assorted errors for a wrong passphrase with encrypted headers
-        raise PackageError(f"{name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
-    if len(names) != 1:
-        raise PackageError(f"{name} should hold exactly one CSV, it holds {len(names)} files.")
-    member = factory.products[names[0]]
-    member.seek(0)
-    data: bytes = member.read()
-    return data
+    return b"".join(read_7z(source, passphrase, name=name))

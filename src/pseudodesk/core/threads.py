@@ -41,6 +41,29 @@ def made_ahead(chunks: Iterable[T], depth: int = 2, name: str = "pseudodesk-ahea
     An exception in the producer (Cancelled, a reader error) is raised here, in order; if
     the consumer stops early, the producer is told to stop and is waited for.
     """
+
+    def produce(emit: Callable[[T], None]) -> None:
+        for chunk in chunks:
+            emit(chunk)
+
+    return pushed(produce, depth, name)
+
+
+class _ConsumerGone(BaseException):
+    """Raised in a producer's ``emit`` once the consumer has stopped (a BaseException, so that a
+    library calling ``emit`` back does not take it for its own error)."""
+
+
+def pushed(produce: Callable[[Callable[[T], None]], None], depth: int = 2,
+           name: str = "pseudodesk-pushed") -> Iterator[T]:
+    """The items ``produce(emit)`` hands to ``emit`` on a worker thread, as an iterator here.
+
+    For libraries that push their output into a callback or a file-like object (py7zr's
+    extraction) where the consumer wants to pull. At most ``depth`` items wait between the
+    two. An exception in the producer is raised here, in order; if the consumer stops early,
+    ``emit`` raises in the producer, which is waited for. Nothing starts until the first
+    item is asked for.
+    """
     handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -53,18 +76,22 @@ def made_ahead(chunks: Iterable[T], depth: int = 2, name: str = "pseudodesk-ahea
                 continue
         return False
 
-    def produce() -> None:
+    def emit(item: T) -> None:
+        if not put(("chunk", item)):
+            raise _ConsumerGone()
+
+    def work() -> None:
         try:
-            for chunk in chunks:
-                if not put(("chunk", chunk)):
-                    return
+            produce(emit)
+        except _ConsumerGone:
+            return
         except BaseException as error:  # handed to the consumer, raised there
             put(("error", error))
             return
         put(("done", None))
 
-    worker = threading.Thread(target=produce, name=name, daemon=True)
-    worker.start()
+    worker = threading.Thread(target=work, name=name, daemon=True)
+    worker.start()  # at the first item asked for: this is a generator
     try:
         while True:
             kind, item = handoff.get()

@@ -970,8 +970,8 @@ class AuditWindow(QMainWindow):
         def work(progress: Progress, cancel: Cancel) -> Inspection:
             progress(0.0, f"Inspecting {path.name}")
             result = inspect_package(path, pinned_fingerprint=pinned_fingerprint, certificate=certificate,
-                                     private_key=private_key, passphrase=passphrase)
-            result.plaintext = None  # the content is checked: keep nothing decrypted
+                                     private_key=private_key, passphrase=passphrase, progress=progress,
+                                     cancel=cancel)
             progress(1.0, f"Inspected {path.name}")
             return result
 
