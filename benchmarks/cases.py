@@ -5,6 +5,9 @@
 Cases:
   pseudodesk-cms / pseudodesk-7z   the whole pseudodesk run (read, check, normalise,
                                    pseudonymise, strip, write, encrypt) to CMS or 7z
+  inspect-cms                      pseudodesk-cli inspect's checks of the CMS export the
+                                   pseudodesk-cms case made (INPUT is that .csv.p7m): hashes,
+                                   decryption, columns, rows, identifier scan
   floor-csv                        pyarrow.csv read + write of the same five columns
   floor-xlsx                       calamine reading the sheet, nothing else
   baseline-csv / baseline-xlsx     what a capable analyst would write with pandas:
@@ -50,6 +53,18 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
     result = run(profile, table, mapping, ProjectKey("bench", KEY), out, signer=Signer(Ed25519PrivateKey.generate()),
                  name="pseudodesk-" + mode, overwrite=True, accept_expired=True, allow_demo_recipient=True)
     return result.rows_written
+
+
+def inspect_cms(package: Path) -> int:
+    from pseudodesk.core.manifest import inspect_package
+    from pseudodesk.core.resources import DEMO_CERTIFICATE, DEMO_PRIVATE_KEY, resource_path
+
+    result = inspect_package(package, certificate=resource_path(*DEMO_CERTIFICATE),
+                             private_key=resource_path(*DEMO_PRIVATE_KEY))
+    if not (result.ok and result.decrypted):
+        raise SystemExit(f"{package.name} did not verify: {result.checks}")
+    rows: int = result.manifest["output"]["rows"]
+    return rows
 
 
 def floor_csv(source: Path, out: Path) -> int:
@@ -133,6 +148,8 @@ def main() -> int:
     started = time.perf_counter()
     if case.startswith("pseudodesk-"):
         rows = pseudodesk_run(source, out, case.split("-", 1)[1])
+    elif case == "inspect-cms":
+        rows = inspect_cms(source)
     elif case == "floor-csv":
         rows = floor_csv(source, out)
     elif case == "floor-xlsx":
