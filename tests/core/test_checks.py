@@ -182,6 +182,29 @@ def test_exclude_policy_leaves_rows_out_and_lists_them(tmp_path):
     assert [(r.line, r.action) for r in result.report.rejects] == [(3, "excluded")]
 
 
+@pytest.mark.parametrize("policy", ["blank", "exclude"])
+def test_rows_changed_by_the_policy_are_all_counted_and_the_first_listed(tmp_path, monkeypatch, policy):
+    """A file whose every row is invalid (a mis-mapped column, say) must not grow the report
+    with the file: past MAX_LISTED rows the policy's changes are counted, not listed."""
+    import json
+
+    from pseudodesk.core import pipeline
+    from pseudodesk.core.report import report_to_html
+
+    monkeypatch.setattr(pipeline, "MAX_LISTED", 2)
+    lines = ["9434765919,29/11/1973"] + [f"123,0{d}/01/2001" for d in range(1, 6)]
+    profile, table, mapping = _small(tmp_path, policy, lines)
+    result = run(profile, table, mapping, KEY, tmp_path / "o", batch_size=2)  # the cap holds across batches
+    report = result.report
+    word = "blanked" if policy == "blank" else "excluded"
+    assert [(r.line, r.action) for r in report.rejects] == [(3, word), (4, word)]
+    assert (report.rows_blanked, report.rows_excluded) == ((5, 0) if policy == "blank" else (0, 5))
+    assert result.rows_written == (6 if policy == "blank" else 1)
+    checks = json.loads(result.manifest.read_text())["manifest"]["checks"]
+    assert (checks["rows_blanked"], checks["rows_excluded"]) == (report.rows_blanked, report.rows_excluded)
+    assert "Rows changed by the policy (5; the first 2 listed)" in report_to_html(report, title="t")
+
+
 def test_block_policy_refuses_and_writes_nothing(tmp_path):
     profile, table, mapping = _small(tmp_path, "block", ["9434765919,29/11/1973", "123,01/01/2001"])
     with pytest.raises(ChecksBlockExport, match="policy is 'block' .*row 3, column 'NHS'"):
@@ -270,6 +293,19 @@ def test_identifier_in_a_kept_column_blocks_with_row_and_column(tmp_path):
     message = str(info.value)
     assert "row 3, column 'NOTES': email" in message and "row 4, column 'NOTES': nhs number" in message
     assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
+
+
+def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkeypatch):
+    from pseudodesk.core import pipeline
+    from pseudodesk.core.report import report_to_html
+
+    monkeypatch.setattr(pipeline, "MAX_LISTED", 3)
+    profile, table, mapping = _notes(tmp_path, [(f"P{i}", f"mail x{i}@example.org") for i in range(7)])
+    report = check(profile, table, mapping)
+    assert [f.line for f in report.findings] == [2, 3, 4] and report.identifiers_found == 7
+    assert report.blocking_reasons()[0].startswith("7 identifier(s) found in kept columns (row 2, ")
+    assert " and 2 more" in report.blocking_reasons()[0]
+    assert "Identifiers in kept columns (7; the first 3 listed)" in report_to_html(report, title="t")
 
 
 @pytest.mark.parametrize(("note", "kind"), [

@@ -191,8 +191,8 @@ def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no
             print(f"      ... and {stats.invalid - 5:,} more invalid value(s)", file=out)
     for f in report.findings[:10]:
         print(f"  identifier found: row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}", file=out)
-    if len(report.findings) > 10:
-        print(f"  ... and {len(report.findings) - 10:,} more identifier(s)", file=out)
+    if report.identifiers_found > 10:
+        print(f"  ... and {report.identifiers_found - 10:,} more identifier(s)", file=out)
     blanks = {k: v for k, v in report.blank_outputs.items() if v}
     if blanks:
         print("  output cells left blank (missing or invalid source value): "

@@ -87,7 +87,7 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult,
         "checks": {
             "policy": report.policy,
             "rows_excluded": report.rows_excluded,
-            "rows_blanked": sum(1 for r in report.rejects if r.action == "blanked"),
+            "rows_blanked": report.rows_blanked,
             "cells_left_blank": dict(report.blank_outputs),
             "fields": {fid: {"column": s.column, "convention": s.convention, "decision": s.decision,
                              **{k: v for k, v in s.counts.items()}} for fid, s in report.fields.items()},

@@ -67,7 +67,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
-MAX_LISTED = 100_000  # problems (and notices) listed per source field; more are counted
+MAX_LISTED = 100_000  # problems (and notices) listed per source field, rows changed by the policy; more are counted
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -363,9 +363,15 @@ class Plan:
         if policy != "block" and bad_any.any():
             word = _ACTION_WORDS[policy]
             ids = [c.field_id for c in self.inputs]
+            rows_changed = np.flatnonzero(bad_any)
+            if policy == "exclude":
+                report.rows_excluded += len(rows_changed)
+            else:
+                report.rows_blanked += len(rows_changed)
+            room = max(MAX_LISTED - len(report.rejects), 0)  # every row counted, the first listed
             report.rejects.extend(
                 Reject(int(lines[i]), word, tuple(f for f, bad in zip(ids, invalid_rows[:, i].tolist()) if bad))
-                for i in np.flatnonzero(bad_any).tolist())
+                for i in rows_changed[:room].tolist())
             if policy == "exclude":
                 kept = np.flatnonzero(~bad_any)
         written = n if kept is None else len(kept)
@@ -484,7 +490,9 @@ class Plan:
                 if names is None:
                     names = name_tokens(row)
                 for kind, text in find_identifiers(values[position], skip, names):
-                    self.report.findings.append(Finding(line, name, kind, text))
+                    self.report.identifiers_found += 1  # all counted, the first MAX_LISTED listed
+                    if len(self.report.findings) < MAX_LISTED:
+                        self.report.findings.append(Finding(line, name, kind, text))
 
 
 INVALID, VALID, NORMALISED = Status.INVALID, Status.VALID, Status.NORMALISED

@@ -92,18 +92,17 @@ class CheckReport:
     blank_outputs: dict[str, int] = field(default_factory=dict)  # output field -> cells left blank
     stripped_columns: list[str] = field(default_factory=list)
     source_issues: list[SourceIssue] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)      # identifiers not allowed in kept fields
-    rejects: list[Reject] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)      # identifiers not allowed in kept fields (the first MAX_LISTED)
+    identifiers_found: int = 0  # all of them, listed or not
+    rejects: list[Reject] = field(default_factory=list)  # the first pipeline.MAX_LISTED rows changed
+    rows_excluded: int = 0  # rows the policy left out (all counted, listed or not)
+    rows_blanked: int = 0  # rows the policy wrote with invalid values blanked
     truncated: int = 0  # problems or notices beyond the per-field limit (counted, not listed)
     suppressed: dict[str, int] = field(default_factory=dict)  # [disclosure] enforce: values blanked per output field
 
     @property
     def invalid_values(self) -> int:
         return sum(f.invalid for f in self.fields.values())
-
-    @property
-    def rows_excluded(self) -> int:
-        return sum(1 for r in self.rejects if r.action == "excluded")
 
     def blocking_reasons(self) -> list[str]:
         """Why the export must not happen (empty when it may)."""
@@ -113,11 +112,12 @@ class CheckReport:
             reasons.append(
                 f"{self.invalid_values:,} invalid value(s) and the agreement's policy is 'block' "
                 f"(first: row {first.line}, column '{first.column}': {first.reason})")
-        if self.findings:
+        if self.identifiers_found:
             shown = "; ".join(f"row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}"
                               for f in self.findings[:5])
-            more = f" and {len(self.findings) - 5:,} more" if len(self.findings) > 5 else ""
-            reasons.append(f"{len(self.findings):,} identifier(s) found in kept columns ({shown}{more}); "
+            found = self.identifiers_found
+            more = f" and {found - 5:,} more" if found > 5 else ""
+            reasons.append(f"{found:,} identifier(s) found in kept columns ({shown}{more}); "
                            "remove them from the source or ask the IG lead to allow them in the profile")
         return reasons
 
@@ -222,12 +222,15 @@ th{{background:#f0f0f0}} .bar{{display:flex;width:240px;height:14px;border:1px s
     problems = sorted((p for s in report.fields.values() for p in s.problems), key=lambda p: p.line)
     parts += _table("Problems", ["Row", "Column", "Value", "Reason", "Action"],
                     [(p.line, p.column, p.raw, p.reason, p.action) for p in problems])
-    parts += _table("Identifiers in kept columns", ["Row", "Column", "Kind", "Found"],
+    listed = "" if len(report.findings) == report.identifiers_found else f" ({report.identifiers_found:,}; the first {len(report.findings):,} listed)"
+    parts += _table("Identifiers in kept columns" + listed, ["Row", "Column", "Kind", "Found"],
                     [(f.line, f.field, f.kind, f.text) for f in report.findings])
     notices = sorted((n for s in report.fields.values() for n in s.notices), key=lambda n: n.line)
     parts += _table("Assumptions made while normalising", ["Row", "Column", "Value", "Became", "Why"],
                     [(n.line, n.column, n.raw, n.value, n.reason) for n in notices])
-    parts += _table(f"Rows changed by the policy ({len(report.rejects):,})", ["Row", "What happened", "Fields"],
+    changed = report.rows_excluded + report.rows_blanked
+    listed = "" if len(report.rejects) == changed else f"; the first {len(report.rejects):,} listed"
+    parts += _table(f"Rows changed by the policy ({changed:,}{listed})", ["Row", "What happened", "Fields"],
                     [(r.line, r.action, ", ".join(r.fields)) for r in report.rejects])
     if report.source_issues:
         parts.append("<h2>About the source file</h2><ul>")

@@ -204,7 +204,7 @@ class CheckStep(QWidget):
         for finding in report.findings:
             self.findings_list.addItem(f"Row {finding.line}, {finding.field}: looks like "
                                        f"{finding.kind.replace('_', ' ')}")
-        self.tabs.setTabText(1, f"&Identifiers in kept columns ({len(report.findings):,})")
+        self.tabs.setTabText(1, f"&Identifiers in kept columns ({report.identifiers_found:,})")
         self.notes_list.clear()
         for note in notes(report):
             self.notes_list.addItem(note)
