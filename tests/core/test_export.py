@@ -468,13 +468,20 @@ def _cms_file(tmp_path, data: bytes, certs, name="p.p7m"):
 
 
 def _no_whole_file_parse(monkeypatch):
-    """Make cryptography's one-call decryption fail, to prove the streamed path was taken."""
+    """Let cryptography's one-call decryption open only read_cms's probe (the header and one
+    ciphertext block), to prove the streamed path was taken."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    def refuse(*args, **kwargs):
-        raise AssertionError("the envelope was parsed whole")
+    from pseudodesk.core import export
 
-    monkeypatch.setattr(pkcs7, "pkcs7_decrypt_der", refuse)
+    real = pkcs7.pkcs7_decrypt_der
+
+    def probe_only(envelope, *args):
+        if export._cms_layout(io.BytesIO(envelope))[3] != 16:
+            raise AssertionError("the envelope was parsed whole")
+        return real(envelope, *args)
+
+    monkeypatch.setattr(pkcs7, "pkcs7_decrypt_der", probe_only)
 
 
 @pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 5_000, 70_001])
@@ -521,7 +528,7 @@ def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):
         b"".join(export.read_cms(tmp_path / "ber", cert, key))
 
 
-def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, demo_paths):
+def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, monkeypatch, demo_paths):
     """AES-128 is not what pseudodesk writes, but it is valid CMS: the same answer as before."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.ciphers import algorithms
@@ -532,9 +539,10 @@ def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, demo_pat
     cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     envelope = (pkcs7.PKCS7EnvelopeBuilder().set_data(PAYLOAD).set_content_encryption_algorithm(algorithms.AES128)
                 .add_recipient(cert).encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
-    with pytest.raises(export._UnusualEnvelope):
-        export._cms_layout(io.BytesIO(envelope))
+    real, given = pkcs7.pkcs7_decrypt_der, []
+    monkeypatch.setattr(pkcs7, "pkcs7_decrypt_der", lambda data, *args: given.append(data) or real(data, *args))
     assert b"".join(export.read_cms(io.BytesIO(envelope), cert, key)) == PAYLOAD
+    assert given == [envelope]  # once, whole
 
 
 def test_read_cms_refuses_the_wrong_recipient_key_and_damage(tmp_path, demo_paths, second_recipient):
@@ -553,9 +561,8 @@ def test_read_cms_refuses_the_wrong_recipient_key_and_damage(tmp_path, demo_path
     damaged = tmp_path / "damaged.p7m"
     damaged.write_bytes(whole[:-1] + bytes([whole[-1] ^ 1]))  # the last block's padding no longer holds
     blocks = export.read_cms(damaged, demo_cert, demo_key)
-    assert next(blocks)  # the first blocks come, the damage shows at the end
     with pytest.raises(PackageError, match="cannot be opened"):
-        list(blocks)
+        next(blocks)  # found before a block is given: the last block is checked first
     for cut in (len(whole) - 16, 40, 3):
         damaged.write_bytes(whole[:cut])
         with pytest.raises(PackageError, match="cannot be opened"):
@@ -632,3 +639,49 @@ def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_f
     damaged.write_bytes(whole[:len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1:])
     with pytest.raises(PackageError):
         b"".join(export.read_7z(damaged, "RIGHT-PASS"))
+
+
+def _mutated_envelopes(good: bytes) -> dict[str, bytes]:
+    """Single changes to an envelope to the demo recipient (offsets of its fixed header)."""
+    assert good[553] == 0x06 and good[23] == 0x02 and good[34] == 0x02 and good[134] == 0x30 and good[147] == 0x05
+
+    def setb(position: int, value: int) -> bytes:
+        changed = bytearray(good)
+        changed[position] = value
+        return bytes(changed)
+
+    cases = {"EnvelopedData version 7": setb(25, 7), "recipient version tag": setb(34, 0x04),
+             "recipient version 5": setb(36, 5), "key algorithm tag": setb(134, 0x31),
+             "NULL parameters tag": setb(147, 0x04), "content algorithm OID tag": setb(553, 0x04),
+             "two-byte tag": setb(134, 0x1F)}
+    longer = bytearray(good)
+    longer[23:26] = b"\x02\x81\x01\x00"  # a version INTEGER with a long-form length: BER, not DER
+    for position in (2, 17, 21):  # and the three enclosing lengths one longer
+        longer[position:position + 2] = (int.from_bytes(longer[position:position + 2], "big") + 1).to_bytes(2, "big")
+    cases["non-minimal length"] = bytes(longer)
+    return cases
+
+
+def test_read_cms_gives_exactly_cryptographys_verdict_on_malformed_envelopes(demo_paths):
+    """Found by review: a reader that did not check every tag and length decrypted envelopes
+    cryptography refuses. Now anything not byte for byte the expected header goes to
+    cryptography whole, and the probe puts the recipients through cryptography too."""
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from pseudodesk.core import export
+    from pseudodesk.core.errors import PackageError
+
+    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    plain = b"PERSON_ID,DOB\r\n" + b"abc,2001-01-01\r\n" * 5
+    out = io.BytesIO()
+    write_cms(out, plain, [cert])
+    for name, envelope in _mutated_envelopes(out.getvalue()).items():
+        try:
+            theirs = pkcs7.pkcs7_decrypt_der(envelope, cert, key, [])
+        except ValueError:
+            theirs = None
+        if theirs is None:
+            with pytest.raises(PackageError):
+                b"".join(export.read_cms(io.BytesIO(envelope), cert, key))
+        else:
+            assert b"".join(export.read_cms(io.BytesIO(envelope), cert, key)) == theirs == plain, name

@@ -272,3 +272,50 @@ def test_damage_at_the_end_of_a_package_fails_decryption_and_counts_nothing_seen
     assert [(c.name, c.ok) for c in inspection.checks] == [("manifest signature", True), ("encrypted file", False),
                                                            ("decryption", False)]
     assert not inspection.decrypted and "cannot be opened" in inspection.checks[-1].detail
+
+
+def test_nothing_is_written_to_the_sink_of_a_package_that_is_not_the_senders(demo_package):
+    """decrypt's temporary file gets the plaintext only once the signature and the encrypted
+    file's hash have passed; the content is still checked and reported."""
+    import io
+
+    result, paths = demo_package
+    means = dict(certificate=paths["certificate"], private_key=paths["private_key"])
+    sink = io.BytesIO()
+    good = inspect_package(result.output, sink=sink, **means)
+    assert good.ok and good.decrypted and len(sink.getvalue()) > 10_000
+    doc = json.loads(result.manifest.read_text())
+    doc["manifest"]["agreement"]["name"] = "Something else"
+    result.manifest.write_text(json.dumps(doc))
+    sink = io.BytesIO()
+    forged = inspect_package(result.output, sink=sink, **means)
+    assert {c.name: c.ok for c in forged.checks} == {"manifest signature": False, "encrypted file": True,
+                                                     "plaintext": True, "columns": True, "rows": True,
+                                                     "identifier scan": True}
+    assert sink.getvalue() == b""
+
+
+def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
+    """py7zr's extraction thread is stopped when the inspection is cancelled, not later when
+    the exception is let go (a GUI job hands it to another thread)."""
+    import threading
+
+    from pseudodesk.core import export, manifest
+
+    import random
+
+    import py7zr.compressor
+
+    letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz ", k=40_000)
+    profile, table, mapping = pilot(tmp_path, notes=["".join(letters[:20_000]), "".join(letters[20_000:])],
+                                    scan="false")
+    result = run(profile, table, mapping, KEY, tmp_path / "out", name="p")
+    # py7zr reads the archive 256 bytes at a time: about a hundred blocks, more than the two
+    # the hand-over holds, so its thread is still extracting when the inspection is cancelled
+    monkeypatch.setattr(py7zr.compressor, "get_default_blocksize", lambda: 256)
+    caught = []
+    try:
+        manifest.inspect_package(result.output, passphrase=result.passphrase, cancel=lambda: True)
+    except Cancelled as error:
+        caught.append(error)  # the exception, and its frames, still held
+    assert caught and not any(t.name == "pseudodesk-7z-read" for t in threading.enumerate())

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, ask_secret
-from pseudodesk.core.errors import ExportError
+from pseudodesk.core.errors import ExportError, OutputExists
 
 COMMANDS = {"inspect", "decrypt"}
 PASSPHRASE_ENV = "PSEUDODESK_PACKAGE_PASSPHRASE"
@@ -51,11 +51,14 @@ def run(args: argparse.Namespace) -> int:
                     raise _NotVerified()
         except _NotVerified:
             pass
+        except OutputExists:  # --out appeared while decrypting: show what was checked, then refuse
+            if result is not None:
+                _print_checks(result)
+            raise
     else:
         result = inspect_package(args.package, **means)
     assert result is not None
-    for check in result.checks:
-        print(f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+    _print_checks(result)
     if args.command == "inspect":
         if result.manifest:
             m = result.manifest
@@ -69,6 +72,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     print(f"decrypted to {args.out}: it holds pseudonymised personal data; keep it as the agreement requires")
     return EXIT_OK
+
+
+def _print_checks(result: Any) -> None:
+    for check in result.checks:
+        print(f"  {'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
 
 
 class _NotVerified(Exception):

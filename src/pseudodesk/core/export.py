@@ -188,24 +188,18 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
                                + _der(0x30, _OID_RSA_ENCRYPTION + _DER_NULL)
                                + _der(0x04, public.encrypt(key, asymmetric.PKCS1v15()))))
     recipient_set = _der(0x31, b"".join(sorted(recipients)))  # DER: a SET OF in order of the encodings
-    algorithm = _der(0x30, _OID_AES256_CBC + _der(0x04, iv))
+
 
     def header(size: int) -> bytes:
-        """Everything before a ciphertext of ``size`` bytes."""
-        content_head = _der_head(0x80, size)  # [0] IMPLICIT OCTET STRING, primitive
-        content_info_body = len(_OID_DATA) + len(algorithm) + len(content_head) + size
-        content_info_head = _der_head(0x30, content_info_body)
-        enveloped_body = len(_der_integer(0)) + len(recipient_set) + len(content_info_head) + content_info_body
-        enveloped_head = _der_head(0x30, enveloped_body)
-        explicit_body = len(enveloped_head) + enveloped_body
-        explicit_head = _der_head(0xA0, explicit_body)
-        outer_body = len(_OID_ENVELOPED_DATA) + len(explicit_head) + explicit_body
-        return (_der_head(0x30, outer_body) + _OID_ENVELOPED_DATA + explicit_head + enveloped_head
-                + _der_integer(0) + recipient_set + content_info_head + _OID_DATA + algorithm + content_head)
+        return _envelope_header(recipient_set, iv, size)
 
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
     padder = padding.PKCS7(128).padder()
-    chunks = [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+    if isinstance(data, (bytes, bytearray, memoryview)):  # in blocks, so that it passes the spool as chunks do
+        whole = memoryview(data)
+        chunks: Iterable[bytes | memoryview] = (whole[i:i + _COPY_BLOCK] for i in range(0, len(whole), _COPY_BLOCK))
+    else:
+        chunks = data
     held = bytearray()  # the ciphertext until it passes CMS_SPOOL_BYTES
     start = room = size = 0  # where the envelope starts in target, the header's room, the ciphertext's size
     for chunk in chunks:
@@ -249,6 +243,21 @@ def _move_forward(f: IO[bytes], position: int, size: int, by: int) -> None:
         block = f.read(step)
         f.seek(end + by)
         f.write(block)
+
+
+def _envelope_header(recipient_set: bytes, iv: bytes, size: int) -> bytes:
+    """Everything of an envelope before its ciphertext of ``size`` bytes (all lengths DER)."""
+    algorithm = _der(0x30, _OID_AES256_CBC + _der(0x04, iv))
+    content_head = _der_head(0x80, size)  # [0] IMPLICIT OCTET STRING, primitive
+    content_info_body = len(_OID_DATA) + len(algorithm) + len(content_head) + size
+    content_info_head = _der_head(0x30, content_info_body)
+    enveloped_body = len(_der_integer(0)) + len(recipient_set) + len(content_info_head) + content_info_body
+    enveloped_head = _der_head(0x30, enveloped_body)
+    explicit_body = len(enveloped_head) + enveloped_body
+    explicit_head = _der_head(0xA0, explicit_body)
+    outer_body = len(_OID_ENVELOPED_DATA) + len(explicit_head) + explicit_body
+    return (_der_head(0x30, outer_body) + _OID_ENVELOPED_DATA + explicit_head + enveloped_head
+            + _der_integer(0) + recipient_set + content_info_head + _OID_DATA + algorithm + content_head)
 
 
 def _issuer_and_serial(cert: Certificate) -> bytes:
@@ -436,53 +445,76 @@ def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: An
              name: str = "The package") -> Iterator[bytes]:
     """The plaintext inside CMS EnvelopedData, a block at a time: memory does not grow with it.
 
-    Streams the shape :func:`write_cms` writes, which ``cryptography``'s builder and
-    ``openssl cms -encrypt -outform DER`` make too: DER with definite lengths, the recipients
-    as KeyTransRecipientInfo with rsaEncryption, AES-256-CBC, and the ciphertext as a
-    primitive [0] that ends the file. The recipient is the one whose issuer and serial are the
-    certificate's, byte for byte. Any other shape (indefinite-length BER, a constructed [0],
-    another algorithm, anything after the content) goes to ``cryptography``'s parser whole, as
-    before: the same answers, in memory. Raises :class:`PackageError` when this key cannot open
-    it or it is damaged; a damaged last block is found only at the end, after the blocks
-    before it were given, so a consumer must not trust what it has seen until the iteration
-    ends without error.
+    Streams the envelope :func:`write_cms` writes, which ``cryptography``'s builder and
+    ``openssl cms -encrypt -outform DER`` make too, and only that: its header must be byte
+    for byte what :func:`_envelope_header` makes of its recipients, IV and size (DER, version
+    0, AES-256-CBC, the ciphertext as a primitive [0] ending the file). Anything else
+    (indefinite-length BER, non-minimal lengths, another algorithm or version, attributes
+    after the content) goes to ``cryptography``'s parser whole, as before: the same answers,
+    in memory. Before a byte is given, ``cryptography`` itself decrypts a copy of the header
+    with only the last ciphertext block (CBC needs only the block before it, as the IV): its
+    verdict on the recipients, the key and the final padding is the one the whole file would
+    get, and the last block it gives must be the one the key found here gives. The recipient
+    is the one whose issuer and serial are the certificate's, byte for byte. Raises
+    :class:`PackageError` when this key cannot open the envelope or it is damaged (damage in a
+    middle block cannot be seen by CBC at all: the manifest's hashes find it).
     """
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.asymmetric import padding as asymmetric
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-    from cryptography.hazmat.primitives.serialization import pkcs7
 
     refused = PackageError(f"{name} cannot be opened with this certificate's private key "
                            "(encrypted to someone else, or damaged).")
+
+    def whole(envelope: bytes, refusal: PackageError = refused) -> bytes:
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives.serialization import pkcs7
+
+        try:
+            return pkcs7.pkcs7_decrypt_der(envelope, certificate, private_key, [])
+        except (ValueError, TypeError, UnsupportedAlgorithm):
+            raise refusal from None
+
+    def aes(key: bytes, iv: bytes) -> tuple[Any, Any]:
+        return Cipher(algorithms.AES256(key), modes.CBC(iv)).decryptor(), padding.PKCS7(128).unpadder()
+
     with _opened(source) as f:
         try:
-            recipients, iv, size = _cms_layout(f)
+            recipient_set, recipients, iv, size = _cms_layout(f)
+            start = f.tell()
+            f.seek(0)
+            if size < 16 or size % 16 or f.read(start) != _envelope_header(recipient_set, iv, size):
+                raise _UnusualEnvelope()
         except _UnusualEnvelope:
             f.seek(0)
-            try:
-                yield pkcs7.pkcs7_decrypt_der(f.read(), certificate, private_key, [])
-            except ValueError:
-                raise refused from None
+            yield whole(f.read())
             return
         try:
             wanted = _issuer_and_serial(certificate)
         except ExportError:
             raise PackageError("The certificate's issuer and serial number cannot be read.") from None
         sealed = [key for rid, key in recipients if rid == wanted]
-        if not sealed:
-            raise PackageError(f"{name} is not encrypted to this certificate "
-                               f"(its issuer and serial number are not among the recipients).")
-        if not isinstance(private_key, rsa.RSAPrivateKey):
-            raise PackageError("The private key is not an RSA key; it cannot be this certificate's.")
+        f.seek(start + size - 32 if size >= 32 else start)
+        before = f.read(16) if size >= 32 else iv
+        last = f.read(16)
+        elsewhere = PackageError(f"{name} is not encrypted to this certificate (its issuer and serial number "
+                                 "are not among the recipients), or is damaged.")
+        expected_tail = whole(_envelope_header(recipient_set, before, 16) + last, refused if sealed else elsewhere)
+        if not sealed or not isinstance(private_key, rsa.RSAPrivateKey):
+            f.seek(0)  # cryptography found a recipient its own way: let it read the whole
+            yield whole(f.read())
+            return
         try:
             content_key = private_key.decrypt(sealed[0], asymmetric.PKCS1v15())
+            decryptor, unpadder = aes(content_key, before)
+            tail = unpadder.update(decryptor.update(last) + decryptor.finalize()) + unpadder.finalize()
         except ValueError:
             raise refused from None
-        if len(content_key) != 32 or size == 0 or size % 16:
+        if tail != expected_tail:
             raise refused
-        decryptor = Cipher(algorithms.AES256(content_key), modes.CBC(iv)).decryptor()
-        unpadder = padding.PKCS7(128).unpadder()
+        decryptor, unpadder = aes(content_key, iv)
+        f.seek(start)
         remaining = size
         while remaining:
             block = f.read(min(READ_BLOCK, remaining))
@@ -494,7 +526,7 @@ def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: An
                 yield plain
         try:
             plain = unpadder.update(decryptor.finalize()) + unpadder.finalize()
-        except ValueError:  # the padding of the last block: wrong key or damaged
+        except ValueError:  # the file changed under us since the last block was checked
             raise refused from None
         if plain:
             yield plain
@@ -509,9 +541,10 @@ def _opened(source: Path | IO[bytes]) -> Iterator[IO[bytes]]:
         yield source
 
 
-def _cms_layout(f: IO[bytes]) -> tuple[list[tuple[bytes, bytes]], bytes, int]:
-    """([(recipient's IssuerAndSerialNumber, encrypted content key)], IV, ciphertext size), with
-    ``f`` left at the ciphertext; :class:`_UnusualEnvelope` for anything else."""
+def _cms_layout(f: IO[bytes]) -> tuple[bytes, list[tuple[bytes, bytes]], bytes, int]:
+    """(the recipients' SET, [(a recipient's IssuerAndSerialNumber, its encrypted content key)],
+    IV, ciphertext size), with ``f`` left at the ciphertext; :class:`_UnusualEnvelope` for
+    anything this reader does not stream."""
     end = f.seek(0, io.SEEK_END)
     f.seek(0)
 
@@ -532,50 +565,47 @@ def _cms_layout(f: IO[bytes]) -> tuple[list[tuple[bytes, bytes]], bytes, int]:
     nest(0xA0)
     nest(0x30)  # EnvelopedData
     element(0x02)  # version
+    recipient_set = element(0x31)  # no originatorInfo before it
     recipients = []
-    for tag, info in _der_elements(element(0x31)):  # no originatorInfo before it
+    for tag, info in _der_elements(recipient_set):
         fields = _der_elements(info)
         if tag != 0x30 or len(fields) != 4 or fields[1][0] != 0x30:
-            continue  # another kind of recipient, or one named by key identifier
-        if not fields[2][1].startswith(_OID_RSA_ENCRYPTION) or fields[3][0] != 0x04:
-            raise _UnusualEnvelope()
-        rid = _der(0x30, fields[1][1])
-        recipients.append((rid, fields[3][1]))
+            raise _UnusualEnvelope()  # another kind of recipient, or one named by key identifier
+        recipients.append((_der(0x30, fields[1][1]), fields[3][1]))
     nest(0x30)  # EncryptedContentInfo
     if element(0x06) != _OID_DATA[2:]:
         raise _UnusualEnvelope()
     algorithm = _der_elements(element(0x30))
-    if (len(algorithm) != 2 or _der(0x06, algorithm[0][1]) != _OID_AES256_CBC
-            or algorithm[1][0] != 0x04 or len(algorithm[1][1]) != 16):
+    if len(algorithm) != 2 or algorithm[1][0] != 0x04 or len(algorithm[1][1]) != 16:
         raise _UnusualEnvelope()
     size = _read_head(f, 0x80)  # [0] IMPLICIT OCTET STRING, primitive, up to the end
     if size != end - f.tell():
         raise _UnusualEnvelope()
-    return recipients, algorithm[1][1], size
+    return _der(0x31, recipient_set), recipients, algorithm[1][1], size
 
 
 def _read_head(f: IO[bytes], tag: int) -> int:
-    """The length of the element at ``f``'s position, which must have ``tag`` and a definite length."""
+    """The length of the element at ``f``'s position, which must have ``tag`` and a DER length."""
     head = f.read(2)
     if len(head) != 2 or head[0] != tag or head[1] == 0x80 or head[1] > 0x88:
         raise _UnusualEnvelope()
     if head[1] < 0x80:
         return head[1]
     size = f.read(head[1] & 0x7F)
-    if len(size) != head[1] & 0x7F:
-        raise _UnusualEnvelope()
+    if len(size) != head[1] & 0x7F or size[0] == 0 or int.from_bytes(size, "big") < 0x80:
+        raise _UnusualEnvelope()  # short, or not the minimal form DER requires
     return int.from_bytes(size, "big")
 
 
 def _der_elements(data: bytes) -> list[tuple[int, bytes]]:
-    """The (tag, content) of each element in ``data``, one after another."""
+    """The (tag, content) of each element in ``data``, one after another (one-byte tags, DER lengths)."""
     elements = []
     position = 0
     while position < len(data):
-        if position + 2 > len(data) or data[position + 1] == 0x80:
+        if position + 2 > len(data) or data[position] & 0x1F == 0x1F or data[position + 1] == 0x80:
             raise _UnusualEnvelope()
         start, length = _der_content(data, position)
-        if start + length > len(data):
+        if start + length > len(data) or _der_head(data[position], length) != data[position:start]:
             raise _UnusualEnvelope()
         elements.append((data[position], data[start:start + length]))
         position = start + length

@@ -25,7 +25,7 @@ import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from pseudodesk.core.audit import canonical, os_user, public_fingerprint
@@ -196,8 +196,9 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
     The decrypted CSV is never held whole: it is hashed, parsed and scanned a block at a time
     as it is decrypted (:func:`package_chunks`), so a package of any size is checked in
     bounded memory. ``sink`` (``decrypt``'s temporary output file) receives every decrypted
-    byte as well; whoever passes one must discard it unless the inspection is ``ok`` and
-    ``decrypted``. ``progress`` hears the share of the manifest's rows checked so far;
+    byte as well, but only if the manifest's signature and the encrypted file's hash have
+    passed (a package that is not the sender's is never written anywhere); whoever passes one
+    must discard it unless the inspection is ``ok`` and ``decrypted``. ``progress`` hears the share of the manifest's rows checked so far;
     ``cancel`` is polled for each block (raising :class:`Cancelled`).
     """
     encrypted, manifest_file = _package_paths(path)
@@ -223,11 +224,13 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
         return result
     chunks = package_chunks(encrypted, certificate=certificate, private_key=private_key, passphrase=passphrase)
     try:
-        checks = _check_content(chunks, output, sink, progress or (lambda fraction, message: None),
-                                cancel or (lambda: False))
-    except PackageError as exc:  # possibly only at the end (a damaged last block): nothing seen counts
+        checks = _check_content(chunks, output, sink if result.ok else None,
+                                progress or (lambda fraction, message: None), cancel or (lambda: False))
+    except PackageError as exc:  # possibly only at the end (a 7z's CRC): nothing seen counts
         result.add("decryption", False, str(exc))
         return result
+    finally:
+        chunks.close()  # now, not when an exception's frames go: the file, and py7zr's thread
     result.checks.extend(checks)
     result.decrypted = True
     return result
@@ -358,11 +361,11 @@ def decrypt_bytes(encrypted: Path, *, certificate: Path | None = None, private_k
 
 
 def package_chunks(encrypted: Path, *, certificate: Path | None = None, private_key: Path | None = None,
-                   passphrase: str | None = None, private_key_password: str | None = None) -> Iterator[bytes]:
+                   passphrase: str | None = None, private_key_password: str | None = None) -> Generator[bytes, None, None]:
     """The CSV inside an export, decrypted a block at a time (memory does not grow with it).
 
-    Raises :class:`PackageError` when the package cannot be opened, possibly only after the
-    last block (a damaged end): nothing yielded can be trusted until the iteration finishes.
+    Raises :class:`PackageError` when the package cannot be opened, for a 7z possibly only
+    after the last block (its CRC): nothing yielded can be trusted until the iteration finishes.
     """
     from pseudodesk.core.export import read_7z, read_cms, read_recipient_identity
 
