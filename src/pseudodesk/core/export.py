@@ -188,11 +188,6 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
                                + _der(0x30, _OID_RSA_ENCRYPTION + _DER_NULL)
                                + _der(0x04, public.encrypt(key, asymmetric.PKCS1v15()))))
     recipient_set = _der(0x31, b"".join(sorted(recipients)))  # DER: a SET OF in order of the encodings
-
-
-    def header(size: int) -> bytes:
-        return _envelope_header(recipient_set, iv, size)
-
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
     padder = padding.PKCS7(128).padder()
     if isinstance(data, (bytes, bytearray, memoryview)):  # in blocks, so that it passes the spool as chunks do
@@ -213,7 +208,7 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
         if len(held) > CMS_SPOOL_BYTES:
             if not target.seekable():
                 raise ValueError("write_cms needs a seekable target for an envelope this large")
-            start, room = target.tell(), len(header(len(held)))
+            start, room = target.tell(), len(_envelope_header(recipient_set, iv, len(held)))
             target.write(bytes(room))
             target.write(held)
             held = bytearray()
@@ -221,10 +216,10 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     size += len(block)
     _poll(cancel)
     if not room:
-        target.write(header(size) + held + block)
+        target.write(_envelope_header(recipient_set, iv, size) + held + block)
         return
     target.write(block)
-    head = header(size)
+    head = _envelope_header(recipient_set, iv, size)
     if len(head) > room:  # past 4 GiB (or a spool size set small by a test)
         _move_forward(target, start + room, size, len(head) - room)
     end = start + len(head) + size
