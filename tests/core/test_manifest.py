@@ -156,6 +156,23 @@ def test_passphrase_package_content_checks_and_identifier_scan(tmp_path):
     assert not wrong.ok and "cannot be opened with this passphrase" in wrong.checks[-1].detail
 
 
+def test_a_kept_value_longer_than_the_csv_modules_default_limit_exports_and_inspects(tmp_path):
+    """A free-text field kept by the agreement may hold more than the csv module's default
+    131,072 characters; the export is inspected in a process that never read a source."""
+    import csv
+
+    long = "long case note " * 20_000
+    profile, table, mapping = pilot(tmp_path, notes=(f'"{long}"', "ok"), scan="false")
+    result = run(profile, table, mapping, KEY, tmp_path / "out", name="p")
+    previous = csv.field_size_limit(131_072)  # what a fresh inspect process starts with
+    try:
+        inspection = inspect_package(result.output, passphrase=result.passphrase)
+    finally:
+        csv.field_size_limit(previous)
+    assert inspection.ok and inspection.decrypted, inspection.checks
+    assert next(c for c in inspection.checks if c.name == "rows").detail.startswith("2 data rows")
+
+
 def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path, memory_keyring, private_data_dir):
     trail = AuditTrail(KeyStore())
     profile, table, mapping = pilot(tmp_path)

@@ -221,3 +221,56 @@ from = "nhs_number"
 """)
     with pytest.raises(ReaderError, match="only the first rows were read"):
         check(profile, preview, suggest_mapping(profile, preview.header))
+
+
+@pytest.mark.parametrize("preview_only", [False, True])
+@pytest.mark.parametrize(("data", "line"), [
+    # a quote opens "Flat 3 and is never closed: every later line would become part of that value
+    (b'id,address,town\n1,Mill Lane,Bath\n2,"Flat 3,Hull\n3,High St,York\n4,Low Rd,Ely\n', 3),
+    (b'id,address,town\r\n1,Mill Lane,Bath\r\n2,"Flat 3,Hull\r\n', 3),   # on the last line
+    (b'id,address,town\n1,Mill Lane,Bath\n2,"Flat 3,Hull', 3),           # and no final line break
+    (b'"id,address,town\n1,Mill Lane,Bath\n', 1),                       # in the header row
+    (b'id,address,town\n1,"a ""quoted"" word,Bath\n2,x,y\n', 2),         # doubled quotes, still open
+])
+def test_a_quote_that_is_never_closed_is_refused_not_swallowing_the_rows_after_it(tmp_path, data, line, preview_only):
+    """With the csv module's non-strict reading, a value whose opening quote is never closed runs
+    to the end of the file: the rows after it silently became one cell of a short row."""
+    with pytest.raises(errors.NotASpreadsheet) as info:
+        table = read_table(write(tmp_path, "open.csv", data), preview_only=preview_only)
+        rows(table)
+    message = str(info.value)
+    assert f"line {line}" in message and "never closed" in message and "open.csv" in message
+
+
+def test_a_closed_quote_on_the_last_line_is_still_read(tmp_path):
+    table = read_table(write(tmp_path, "ok.csv", b'id,address\n1,"Flat 3\nMill Lane"\n2,"last, row"'))
+    assert rows(table) == [["1", "Flat 3\nMill Lane"], ["2", "last, row"]]
+
+
+@pytest.mark.parametrize("line_break_inside", [False, True])  # Arrow's path, then the csv module's
+def test_values_far_longer_than_the_csv_modules_default_limit_are_read_whole(tmp_path, line_break_inside):
+    """The csv module refuses a field over 128 KiB by default; a database export's free-text
+    column can hold more. Values up to readers.MAX_VALUE_CHARS are read exactly."""
+    from pseudodesk.core.readers import MAX_VALUE_CHARS
+
+    long = "case note " * 150_000 + ("\nsecond paragraph" if line_break_inside else "")
+    assert 1 << 20 < len(long) < MAX_VALUE_CHARS
+    text = f'NHS No,Notes,Town\n9434765919,"{long}",Hawes\n4505577104,short,Bath\n'
+    table = read_table(write(tmp_path, "notes.csv", text.encode()))
+    assert rows(table) == [["9434765919", long, "Hawes"], ["4505577104", "short", "Bath"]]
+    assert table.row_count == 2
+
+
+def test_a_value_past_the_limit_is_refused_with_its_line_and_the_likely_cause(tmp_path, monkeypatch):
+    """Past the limit (usually a quote left open near the top of a large file) the error names
+    the line the value starts on, not only the csv module's 'field larger than field limit'."""
+    from pseudodesk.core import readers
+
+    monkeypatch.setattr(readers, "MAX_VALUE_CHARS", 1000)
+    body = "".join(f"{i},Mill Lane {i},Bath\n" for i in range(200))
+    data = f'id,address,town\n1,x,y\n2,"Flat 3,Hull\n{body}'.encode()
+    with pytest.raises(errors.NotASpreadsheet) as info:
+        rows(read_table(write(tmp_path, "big.csv", data)))
+    message = str(info.value)
+    assert "line 3" in message and "longer than" in message and "quote" in message
+    assert "field limit" not in message

@@ -250,7 +250,7 @@ def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[byt
     seconds without its rows, or its bytes, in memory. Content that is not UTF-8 CSV is
     still read to its end, for the hash (and ``sink``) and for decryption's own verdict.
     """
-    from pseudodesk.core.readers import text_lines
+    from pseudodesk.core.readers import csv_reader, text_lines
     from pseudodesk.core.scan import find_identifiers
 
     digest = hashlib.sha256()
@@ -276,7 +276,7 @@ def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[byt
     parsed = True
     with io.TextIOWrapper(io.BufferedReader(_ChunkReader(plaintext), 1 << 20), encoding="utf-8",
                           newline="") as text:
-        reader = csv.reader(text_lines(text))
+        reader = csv_reader(text_lines(text))
         try:
             header = next(reader, [])
             skips: list[frozenset[str] | None] = []

@@ -60,6 +60,12 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}
 _CP1252_UNDEFINED = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _CHUNK = 1 << 20
 PREVIEW_BYTES = 1 << 20  # what a preview reads to guess the encoding
+# The longest value a CSV cell may hold, in characters. The csv module's own default (131,072)
+# refused the free-text columns some database exports have; no limit at all would let a quote
+# left open near the top of a multi-gigabyte file gather the rest of it into one value in
+# memory (the csv module holds 4 bytes a character while it reads). Excel itself stops at
+# 32,767 characters a cell.
+MAX_VALUE_CHARS = 16 << 20
 NL = b"\n"
 
 
@@ -225,13 +231,26 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
 
     def records(encoding: str, errors: str) -> Iterator[tuple[int, list[str]]]:
         with path.open("r", encoding=encoding, newline="", errors=errors) as f:
-            reader = csv.reader(text_lines(f), delimiter=delimiter, strict=False)
+            ended = []
+
+            def lines() -> Iterator[str]:
+                yield from text_lines(f)
+                ended.append(True)
+
+            reader = csv_reader(lines(), delimiter=delimiter)
             start = 1
             try:
                 for cells in reader:
+                    if ended:
+                        # The reader finishes each line's record at its end unless a quoted
+                        # value is still open, so a record that asked for a line past the last
+                        # one is a quote never closed (strict=False would give it as a value).
+                        raise NotASpreadsheet(path, _unclosed_quote(start, reader.line_num))
                     yield start, cells
                     start = reader.line_num + 1
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise NotASpreadsheet(path, _value_too_long(start)) from None
                 raise NotASpreadsheet(path, f"line {start} cannot be read as CSV ({exc})") from None
 
     header: list[str] | None = None
@@ -288,6 +307,18 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         header_row=header_row, encoding=encoding, delimiter=delimiter,
         issues=issues, _raw_rows=data_rows, _column_source=column_source,
     )
+
+
+def _unclosed_quote(start: int, end: int) -> str:
+    rest = f"every line after it (to line {end}, the end of the file)" if end > start else "the end of the line"
+    return (f"line {start}: a value opens with a quote (\") that is never closed, so {rest} would be read "
+            f"as part of that one value. Correct the quoting on line {start} and try again.")
+
+
+def _value_too_long(start: int) -> str:
+    return (f"line {start}: a value is longer than {MAX_VALUE_CHARS:,} characters. This usually means a "
+            f"quote (\") on line {start} opens a value and is not closed where it should be, so the lines "
+            "after it are read as part of that value. Correct the quoting and try again.")
 
 
 # Arrow reads the file in blocks of this size (about 9,000 rows of a dozen columns) and the
@@ -426,6 +457,16 @@ def _arrow_scan(batches: Callable[[], Any], odd_rows: list[object], width: int) 
     except (pa.ArrowInvalid, UnicodeDecodeError, OSError):
         return None  # not UTF-8, or a shape Arrow refuses: the csv module decides
     return rows
+
+
+def csv_reader(lines: Iterable[str], delimiter: str = ",") -> Any:
+    """The csv module's reader of these lines, non-strict, taking values up to MAX_VALUE_CHARS.
+
+    The limit is the csv module's, process-wide: every reader of pseudodesk's (sources, and
+    the exports inspect reads back) takes the same values.
+    """
+    csv.field_size_limit(MAX_VALUE_CHARS)
+    return csv.reader(lines, delimiter=delimiter, strict=False)
 
 
 def text_lines(f: IO[str], chunk_chars: int = 1 << 20) -> Iterator[str]:
