@@ -274,3 +274,16 @@ def test_a_value_past_the_limit_is_refused_with_its_line_and_the_likely_cause(tm
     message = str(info.value)
     assert "line 3" in message and "longer than" in message and "quote" in message
     assert "field limit" not in message
+
+
+def test_blank_and_short_rows_past_the_listed_thousand_are_all_counted(tmp_path):
+    """The report lists the first 1,000 line numbers but must count every row (it said 1000)."""
+    body = "1,2,3\n" + "\n" * 1500 + "4,5\n" * 1200 + "6,7,8\n"
+    table = read_table(write(tmp_path, "gaps.csv", ("a,b,c\n" + body).encode()))
+    assert table.row_count == 1202
+    blank = next(i for i in table.issues if i.kind == "blank_rows")
+    short = next(i for i in table.issues if i.kind == "short_rows")
+    assert blank.message == "1,500 completely blank row(s) skipped (the first 1,000 listed)"
+    assert blank.lines[:2] == (3, 4) and len(blank.lines) == 1000
+    assert short.message.startswith("1,200 row(s) had fewer cells than the header")
+    assert short.lines[0] == 1503 and len(short.lines) == 1000

@@ -161,3 +161,25 @@ def test_workbook_opened_from_memory_leaves_file_untouched(tmp_path):
     before = copy.read_bytes()
     read_table(copy, header_row=3)
     assert copy.read_bytes() == before
+
+
+@pytest.mark.parametrize("fast", [True, False])  # fastexcel's columns, python-calamine's rows
+def test_workbook_blank_and_short_rows_are_all_counted(tmp_path, monkeypatch, fast):
+    import xlsxwriter
+
+    from pseudodesk.core import xlsx_columns
+
+    if not fast:
+        monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
+    path = tmp_path / "gaps.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["a", "b"])
+    ws.write_row(1, 0, ["1", "2"])
+    ws.write_row(1502, 0, ["3", "4"])  # rows 3 to 1502 blank
+    wb.close()
+    table = read_table(path)
+    assert table.row_count == 2
+    (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
+    assert blank.message == "1,500 completely blank row(s) skipped (the first 1,000 listed)"
+    assert blank.lines[0] == 3 and len(blank.lines) == 1000

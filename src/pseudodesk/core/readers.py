@@ -682,9 +682,12 @@ class _SheetText:
         self.scan = scan = ShapeScan()
         scan.ragged_total = int(ragged.sum())
         scan.ragged_lines = numbers[ragged][:ShapeScan.MAX_LINES].tolist()
+        scan.blank_total = int(blank.sum())
         scan.blank_lines = numbers[blank][:ShapeScan.MAX_LINES].tolist()
         scan.rows = int(kept.sum())
-        scan.short_lines = numbers[kept & (lengths < width)][:ShapeScan.MAX_LINES].tolist()
+        short = kept & (lengths < width)
+        scan.short_total = int(short.sum())
+        scan.short_lines = numbers[short][:ShapeScan.MAX_LINES].tolist()
         self._rows = rows if kept.all() else [rows[i] for i in np.flatnonzero(kept).tolist()]
         self._full = bool((lengths[kept] >= width).all())
         self.lines = numbers[kept]

@@ -182,13 +182,15 @@ def shape_rows(raw: Iterable[tuple[int, list[str]]], width: int) -> Iterator[tup
 
 @dataclass
 class ShapeScan:
-    """What a full pass over the rows found: counts and line numbers to report."""
+    """What a full pass over the rows found: counts, and line numbers to report (the first MAX_LINES)."""
 
     rows: int = 0
     short_lines: list[int] = field(default_factory=list)
     blank_lines: list[int] = field(default_factory=list)
     ragged_lines: list[int] = field(default_factory=list)
     ragged_total: int = 0
+    short_total: int = 0
+    blank_total: int = 0
 
     MAX_LINES = 1000
 
@@ -200,28 +202,37 @@ class ShapeScan:
                 self.ragged_lines.append(line)
             return
         if not any(cells[:width]):
-            self.blank_lines.append(line) if len(self.blank_lines) < self.MAX_LINES else None
+            self.blank_total += 1
+            if len(self.blank_lines) < self.MAX_LINES:
+                self.blank_lines.append(line)
             return
         self.rows += 1
-        if n < width and len(self.short_lines) < self.MAX_LINES:
-            self.short_lines.append(line)
+        if n < width:
+            self.short_total += 1
+            if len(self.short_lines) < self.MAX_LINES:
+                self.short_lines.append(line)
 
     def finish(self, path: Path) -> list[SourceIssue]:
         if self.ragged_total:
             raise RaggedRows(path, self.ragged_lines, self.ragged_total)
         issues = []
-        if self.short_lines:
+        if self.short_total:
             issues.append(SourceIssue(
                 "short_rows",
-                f"{len(self.short_lines)} row(s) had fewer cells than the header; "
-                "the missing cells were read as empty",
+                f"{self.short_total:,} row(s) had fewer cells than the header; "
+                f"the missing cells were read as empty{self._listed(self.short_lines, self.short_total)}",
                 tuple(self.short_lines)))
-        if self.blank_lines:
+        if self.blank_total:
             issues.append(SourceIssue(
                 "blank_rows",
-                f"{len(self.blank_lines)} completely blank row(s) skipped",
+                f"{self.blank_total:,} completely blank row(s) skipped"
+                f"{self._listed(self.blank_lines, self.blank_total)}",
                 tuple(self.blank_lines)))
         return issues
+
+    @staticmethod
+    def _listed(lines: list[int], total: int) -> str:
+        return f" (the first {len(lines):,} listed)" if total > len(lines) else ""
 
 
 def name_columns(cells: list[str], label: Callable[[int], str]) -> tuple[tuple[str, ...], list[SourceIssue]]:

@@ -144,7 +144,9 @@ class ArrowSheet:
         self.scan = scan = ShapeScan()
         scan.ragged_total = int(ragged.sum())
         scan.ragged_lines = numbers[ragged][:ShapeScan.MAX_LINES].tolist()
-        scan.blank_lines = numbers[~present & ~ragged][:ShapeScan.MAX_LINES].tolist()
+        blank = ~present & ~ragged
+        scan.blank_total = int(blank.sum())
+        scan.blank_lines = numbers[blank][:ShapeScan.MAX_LINES].tolist()
         scan.rows = int(kept.sum())
         self.lines = numbers[kept]
         mask = None if kept.all() else pa.array(kept)
