@@ -287,3 +287,43 @@ def test_blank_and_short_rows_past_the_listed_thousand_are_all_counted(tmp_path)
     assert blank.lines[:2] == (3, 4) and len(blank.lines) == 1000
     assert short.message.startswith("1,200 row(s) had fewer cells than the header")
     assert short.lines[0] == 1503 and len(short.lines) == 1000
+
+
+@pytest.mark.parametrize("preview_only", [False, True])
+@pytest.mark.parametrize(("data", "line"), [
+    (b"\xef\xbb\xbfa,b\n1,caf\xe9\n", 2),                  # a UTF-8 mark, then Windows-1252 text
+    (b"\xef\xbb\xbfPr\xe9nom,NHS\n1,2\n", 1),              # ... in the header row only
+    ("a,b\r\n1,2\r\n".encode("utf-16") + b"x", 3),          # UTF-16 with an odd byte at the end
+    ("a,b\r\n1,".encode("utf-16") + b"\x00\xd8" + "\r\n3,4\r\n".encode("utf-16-le"), 2),  # a lone surrogate
+])
+def test_text_that_is_not_what_its_byte_order_mark_says_is_refused_with_its_line(tmp_path, data, line, preview_only):
+    """These raised UnicodeDecodeError (a traceback), or read a header with a replacement character."""
+    with pytest.raises(errors.EncodingProblem) as info:
+        table = read_table(write(tmp_path, "marked.csv", data), preview_only=preview_only)
+        table.preview(10)
+        rows(table)
+    assert f"line {line}" in str(info.value) and "marked.csv" in str(info.value)
+
+
+@pytest.mark.parametrize("whole_check", [True, False])
+def test_text_past_the_first_mib_that_is_not_utf8_in_a_marked_file_is_refused(tmp_path, monkeypatch, whole_check):
+    """The whole-file check refuses it; without that check (a file changed since), so does the
+    csv module's strict decoding."""
+    from pseudodesk.core import readers
+
+    monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)  # the csv module's path
+    calls = []
+    if not whole_check:  # the looks before reading pass; the strict read fails and asks for the whole check
+        checked = readers._check_marked
+
+        def passed_twice(path, codec, label, limit):
+            calls.append(limit)
+            return codec if len(calls) <= 2 else checked(path, codec, label, limit)
+
+        monkeypatch.setattr(readers, "_check_marked", passed_twice)
+    body = "".join(f"{i},Mill Lane\n" for i in range(120_000))
+    data = codecs.BOM_UTF8 + ("id,street\n" + body).encode() + b"120000,caf\xe9\n"
+    assert len(data) > readers.PREVIEW_BYTES
+    with pytest.raises(errors.EncodingProblem, match="line 120002 is not UTF-8"):
+        read_table(write(tmp_path, "late.csv", data))
+    assert calls == ([] if whole_check else [readers.PREVIEW_BYTES, None, None])

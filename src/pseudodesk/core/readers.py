@@ -126,9 +126,9 @@ def detect_encoding(path: Path, limit: int | None = None) -> str:
     with path.open("rb") as f:
         head = f.read(4)
         if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
+            return _check_marked(path, "utf-8-sig", "UTF-8", limit)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
+            return _check_marked(path, "utf-16", "UTF-16", limit)
         f.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         line = 1
@@ -164,6 +164,38 @@ def detect_encoding(path: Path, limit: int | None = None) -> str:
         except UnicodeDecodeError:
             return _check_cp1252(path)
     return "utf-8"
+
+
+def _check_marked(path: Path, codec: str, label: str, limit: int | None) -> str:
+    """A file whose byte-order mark names its encoding must be that encoding throughout (the
+    first ``limit`` bytes for a preview; the csv reader's strict decoding checks the rest)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    line = 1
+    seen = 0
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            seen += len(chunk)
+            try:
+                line += decoder.decode(chunk).count("\n")
+            except UnicodeDecodeError as exc:
+                raise EncodingProblem(path, _not_as_marked(
+                    label, line + _decoded_lines(codec, chunk[:max(exc.start, 0)]))) from None
+            if limit is not None and seen >= limit:
+                return codec
+        try:  # the whole file was read: nothing may be left half a character
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise EncodingProblem(path, _not_as_marked(label, line)) from None
+    return codec
+
+
+def _decoded_lines(codec: str, data: bytes) -> int:
+    return codecs.decode(data, codec.replace("-sig", ""), errors="ignore").count("\n")
+
+
+def _not_as_marked(label: str, line: int) -> str:
+    return (f"the file starts with the mark of {label} text, but line {line} is not {label}. "
+            "Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'.")
 
 
 def _check_cp1252(path: Path) -> str:
@@ -248,6 +280,10 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
                         raise NotASpreadsheet(path, _unclosed_quote(start, reader.line_num))
                     yield start, cells
                     start = reader.line_num + 1
+            except UnicodeDecodeError:  # the strict read, past what detect_encoding had looked at
+                detect_encoding(path)  # the whole file's check names the line
+                raise EncodingProblem(path, f"text after line {start} is not {encoding.upper().removesuffix('-SIG')}. "
+                                      "Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'.") from None
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise NotASpreadsheet(path, _value_too_long(start)) from None
