@@ -327,3 +327,13 @@ def test_text_past_the_first_mib_that_is_not_utf8_in_a_marked_file_is_refused(tm
     with pytest.raises(errors.EncodingProblem, match="line 120002 is not UTF-8"):
         read_table(write(tmp_path, "late.csv", data))
     assert calls == ([] if whole_check else [readers.PREVIEW_BYTES, None, None])
+
+
+@pytest.mark.parametrize("end", ["", "\n"])
+def test_a_line_break_in_a_value_gives_the_line_numbers_the_file_has_with_or_without_a_final_break(tmp_path, end):
+    """Arrow's path took a file with one line break inside a value and none at the end (the
+    line counts agreed by one) and numbered the row after it one line short."""
+    table = read_table(write(tmp_path, "m.csv", f'a,b\n"x\ny",1\n2,3{end}'.encode()))
+    assert [line for line, _ in table.iter_rows()] == [2, 4]
+    batches = list(table.iter_column_batches(10, None))
+    assert [int(n) for b in batches for n in b.lines] == [2, 4]

@@ -365,7 +365,8 @@ ARROW_BLOCK_BYTES = 1 << 20
 
 
 def _line_breaks(path: Path) -> int | None:
-    """How many line breaks the file has (CRLF and LF, or CR alone); None for lone CRs among LFs, or NUL.
+    """How many lines the file has (CRLF, LF, or CR alone each end one; a last line without a
+    break counts too); None for lone CRs among LFs, or NUL.
 
     When the count is the number of records (plus the header), no value spans two lines,
     so a row's line number is its position plus one.
@@ -383,9 +384,10 @@ def _line_breaks(path: Path) -> int | None:
             if last == b"\r" and chunk[:1] == b"\n":
                 crlf += 1
             last = chunk[-1:]
+    unterminated = int(last not in (b"", b"\n", b"\r"))
     if cr == crlf:
-        return lf
-    return cr if lf == 0 else None
+        return lf + unterminated
+    return cr + unterminated if lf == 0 else None
 
 
 def _arrow_csv(path: Path, encoding: str, delimiter: str, physical: int,
@@ -428,8 +430,8 @@ def _arrow_csv(path: Path, encoding: str, delimiter: str, physical: int,
     with ThreadPoolExecutor(1) as pool:  # counted while Arrow's threads parse
         counting = pool.submit(_line_breaks, path)
         rows = _arrow_scan(lambda: reader(None), odd_rows, width)
-        breaks = counting.result()
-    if rows is None or breaks is None or odd_rows or rows == 0 or breaks not in (rows, rows + 1):
+        breaks = counting.result()  # lines: the header's and one per record, unless a value spans lines
+    if rows is None or breaks is None or odd_rows or rows == 0 or breaks != rows + 1:
         return None  # a value spans lines (or blank lines were skipped): line numbers need the csv module
 
     def column_batches(batch_size: int, columns: Collection[int] | None) -> Iterator[ColumnBatch]:
