@@ -337,3 +337,15 @@ def test_a_line_break_in_a_value_gives_the_line_numbers_the_file_has_with_or_wit
     assert [line for line, _ in table.iter_rows()] == [2, 4]
     batches = list(table.iter_column_batches(10, None))
     assert [int(n) for b in batches for n in b.lines] == [2, 4]
+
+
+@pytest.mark.parametrize(("header", "names"), [
+    ("a,a,a (2)", ("a", "a (3)", "a (2)")),            # 'a (2)' was given twice: a mapping took the last
+    ("A,a,b", ("A", "a (2)", "b")),
+    ("x,,Column 2", ("x", "Column 2", "Column 2 (2)")),  # a blank cell's name that a header already has
+    ("n,n,n", ("n", "n (2)", "n (3)")),
+])
+def test_renamed_headers_never_repeat_a_name(tmp_path, header, names):
+    table = read_table(write(tmp_path, "h.csv", f"{header}\n1,2,3\n".encode()))
+    assert table.header == names
+    assert len({n.casefold() for n in table.header}) == 3

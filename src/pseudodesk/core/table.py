@@ -239,22 +239,24 @@ def name_columns(cells: list[str], label: Callable[[int], str]) -> tuple[tuple[s
     """Header names from a header row: trimmed, blank ones named, duplicates numbered."""
     issues: list[SourceIssue] = []
     names: list[str] = []
-    seen: dict[str, int] = {}
+    bases = [" ".join(cell.split()) for cell in cells]
+    taken = {b.casefold() for b in bases if b}  # a new name never takes one the header already has
+    used: set[str] = set()
     blank: list[str] = []
     dup: list[str] = []
-    for i, cell in enumerate(cells):
-        name = " ".join(cell.split())
+    for i, name in enumerate(bases):
         if not name:
             name = f"Column {label(i)}"
             blank.append(name)
-        key = name.casefold()
-        if key in seen:
-            seen[key] += 1
-            new = f"{name} ({seen[key]})"
+        if name.casefold() in used:
+            number = 2
+            while f"{name} ({number})".casefold() in taken:
+                number += 1
+            new = f"{name} ({number})"
             dup.append(f"'{name}' -> '{new}'")
             name = new
-        else:
-            seen[key] = 1
+        used.add(name.casefold())
+        taken.add(name.casefold())
         names.append(name)
     if blank:
         issues.append(SourceIssue("renamed_headers", "blank header cell(s) named " + ", ".join(blank)))
