@@ -326,3 +326,32 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
         run(profile, table, mapping, KEY_A, tmp_path / "cancelled", progress=progress,
             cancel=lambda: state["writing"], **options)
     assert list((tmp_path / "cancelled").iterdir()) == []
+
+
+@pytest.mark.parametrize(("arrow", "change"), [
+    (True, "short row"),  # Arrow's path skipped a row that had become short (the csv module's pads it)
+    (True, "row added"), (True, "row removed"), (False, "row added"), (False, "row removed")])
+def test_a_file_saved_again_after_loading_exports_nothing(tmp_path, pilot, monkeypatch, arrow, change):
+    """The run reads the CSV again, and no path compared the rows it read with the rows the
+    user loaded and checked."""
+    from pseudodesk.core import readers
+    from pseudodesk.core.errors import SourceChanged
+
+    if not arrow:
+        monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+    profile, table, mapping = pilot
+    table = read_table(table.path)
+    assert (table._column_source is not None) == arrow
+    lines = table.path.read_text(encoding="utf-8").splitlines(keepends=True)
+    if change == "short row":
+        lines[2] = lines[2].split(",")[0] + "\n"
+    elif change == "row added":
+        lines.append(lines[1])
+    else:
+        del lines[2]
+    table.path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(SourceChanged, match="it has changed since"):
+        run(profile, table, mapping, KEY_A, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    with pytest.raises(SourceChanged):
+        check(profile, table, mapping)

@@ -34,6 +34,10 @@ class ReaderError(PseudodeskError):
         super().__init__(f"{self.path.name}: {problem}")
 
 
+class SourceChanged(ReaderError):
+    """A pass over the file saw other rows than the load did (it was saved meanwhile)."""
+
+
 class SourceNotFound(ReaderError):
     """The file does not exist (or is not a file)."""
 

@@ -39,6 +39,7 @@ from pseudodesk.core.errors import (
     ProfileError,
     PseudodeskError,
     ReaderError,
+    SourceChanged,
 )
 from pseudodesk.core.export import (
     CsvEncoder,
@@ -220,6 +221,7 @@ class Plan:
             raise ReaderError(table.path, "only the first rows were read for a preview; read the whole file "
                               "before checking or exporting")
         self.profile = profile
+        self.table = table
         header = table.header
         resolved = mapping.resolve(profile, header)
         context = ColumnContext(today=today or dt.date.today(), date_system=table.date_system)
@@ -293,6 +295,17 @@ class Plan:
             progress(share * min(seen / total, 1.0), f"Surveyed {seen:,} of {table.row_count:,} rows")
 
     def finish(self) -> CheckReport:
+        """The report, once every row the file was loaded with has been through the checks.
+
+        A CSV is read again for each pass; if it was saved meanwhile (or anything else made a
+        pass see other rows), the rows counted now differ from the load's count, and nothing
+        built from this pass may go out.
+        """
+        table = self.table
+        if self.report.rows != table.row_count:
+            raise SourceChanged(table.path, f"{self.report.rows:,} rows were read, but the file had "
+                                f"{table.row_count:,} when it was loaded: it has changed since. Nothing "
+                                "was exported; load the file again.")
         for c in self.inputs:
             c.stats.decision = c.rule.decision()
         return self.report
