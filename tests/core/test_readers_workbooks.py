@@ -183,3 +183,67 @@ def test_workbook_blank_and_short_rows_are_all_counted(tmp_path, monkeypatch, fa
     (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
     assert blank.message == "1,500 completely blank row(s) skipped (the first 1,000 listed)"
     assert blank.lines[0] == 3 and len(blank.lines) == 1000
+
+
+def _rewrite_sheet(path: Path, change) -> None:
+    """Rewrite the first worksheet's XML of an XLSX in place."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as old:
+        parts = {info.filename: old.read(info.filename) for info in old.infolist()}
+    name = "xl/worksheets/sheet1.xml"
+    parts[name] = change(parts[name])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as new:
+        for part, data in parts.items():
+            new.writestr(part, data)
+
+
+def _people_with(tmp_path: Path, stray: str | None, styled: str | None = None, rows: int = 20) -> Path:
+    import xlsxwriter
+
+    path = tmp_path / "stray.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["NHS No", "Sex"])
+    for r in range(1, rows + 1):
+        ws.write_row(r, 0, [f"94347659{r:02d}", "F"])
+    if stray:
+        ws.write_string(stray, " ")  # a space typed far away: Excel shows nothing there
+    if styled:
+        ws.write_blank(styled, None, wb.add_format({"bold": True}))  # formatting only, no value
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_stray_value_in_the_last_cell_of_the_sheet_is_refused_not_a_crash(tmp_path, monkeypatch, fast):
+    """A space in XFD1048576 made calamine ask for a 512 GiB grid: the process aborted with no
+    message (a failed allocation in Rust). The grid is measured before calamine reads."""
+    from pseudodesk.core import xlsx_columns
+
+    if not fast:
+        monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
+    path = _people_with(tmp_path, "XFD1048576", rows=1)
+    with pytest.raises(errors.NotASpreadsheet) as info:
+        read_table(path)
+    message = str(info.value)
+    assert "(furthest right and down: XFD1048576)" in message and "1,048,576 rows by 16,384 columns" in message
+    assert "Delete those cells" in message
+
+
+@pytest.mark.parametrize("dimension", [True, False])  # Excel's <dimension>, or none: every cell reference is read
+def test_the_far_cells_are_named_and_formatting_alone_does_not_count(tmp_path, monkeypatch, dimension):
+    import re
+
+    from pseudodesk.core import xlsx_columns
+
+    monkeypatch.setattr(xlsx_columns, "MAX_GRID_CELLS", 10_000)
+    strip = (lambda xml: xml) if dimension else (lambda xml: re.sub(rb"<dimension[^>]*/>", b"", xml))
+    spread = _people_with(tmp_path, "XFD2")
+    _rewrite_sheet(spread, strip)
+    with pytest.raises(errors.NotASpreadsheet, match=r"21 rows by 16,384 columns.*furthest right: XFD2; furthest down: A21\)"):
+        read_table(spread)
+    styled = _people_with(tmp_path, None, styled="XFD5000")  # a grid of 80 million by its dimension
+    _rewrite_sheet(styled, strip)
+    table = read_table(styled)
+    assert table.header == ("NHS No", "Sex") and table.row_count == 20

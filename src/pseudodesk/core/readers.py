@@ -622,7 +622,15 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     elif sheet not in names:
         raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
     # ODS and XLSB are ZIP packages too, without the XML parts the column path reads.
-    if path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC) and date_system == 1900:
+    xml_sheet = path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC)
+    if xml_sheet:
+        from pseudodesk.core.xlsx_columns import TooSpread, check_grid
+
+        try:
+            check_grid(data, sheet)
+        except TooSpread as spread:
+            raise NotASpreadsheet(path, _too_spread(sheet, spread)) from None
+    if xml_sheet and date_system == 1900:
         from pseudodesk.core.xlsx_columns import read_columns
 
         columns = read_columns(data, sheet, header_row)
@@ -638,6 +646,10 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
             cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except Exception as exc:
             raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read ({exc})") from None
+        except BaseException as exc:  # a panic in calamine's Rust (out of memory, say) is not an Exception
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read (calamine failed: {exc})") from None
         if not any(any(v != "" and v is not None for v in row) for row in cells):
             raise EmptyFile(path, f"sheet '{sheet}' is empty")
         if header_row > len(cells):
@@ -651,6 +663,16 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     issues += sheet_text.scan.finish(path)
     return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
                            sheet_text.scan.rows, sheet_text.rows, sheet_text.column_batches)
+
+
+def _too_spread(sheet: str, spread: Any) -> str:
+    far = (f"furthest right and down: {spread.right}" if spread.right == spread.down
+           else f"furthest right: {spread.right}; furthest down: {spread.down}")
+    gigabytes = spread.rows * spread.columns * 32 / 1e9
+    return (f"sheet '{sheet}' has values spread over {spread.rows:,} rows by {spread.columns:,} columns, "
+            f"usually because of a cell far from the rest ({far}), perhaps holding only a space. Reading a grid that "
+            f"size would need about {gigabytes:,.0f} GB of memory. Delete those cells in Excel (or the empty-looking "
+            "rows and columns up to them), save, and try again; or save the sheet as 'CSV UTF-8' and load that.")
 
 
 def _workbook_table(path: Path, sheet: str, sheet_names: tuple[str, ...], header_row: int, encrypted: bool,

@@ -39,14 +39,14 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Collection, Iterator
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pseudodesk.core.table import ColumnBatch, ShapeScan
+from pseudodesk.core.table import ColumnBatch, ShapeScan, excel_column_letter
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -103,6 +103,10 @@ class ArrowSheet:
             batch, cell_errors = loaded.to_arrow_with_errors()
         except Exception as exc:  # UnsupportedColumnTypeCombinationError and anything unforeseen
             raise Refused(f"fastexcel: {exc}") from None
+        except BaseException as exc:  # a panic in its Rust is not an Exception
+            if type(exc).__name__ != "PanicException":
+                raise
+            raise Refused(f"fastexcel failed: {exc}") from None
         # A cell fastexcel could not convert to its column's kind became null: a date serial past
         # 9999, a t="d" cell that is not an ISO date. Error cells (#N/A...) are empty on both paths.
         lost = [e for e in (cell_errors.errors if cell_errors is not None else [])
@@ -203,6 +207,98 @@ def header_kinds(data: bytes, sheet: str, header_row: int,
     except (KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
         raise Refused(f"the sheet's XML: {exc}") from None
     return header, text & other
+
+
+# calamine (both python-calamine and fastexcel) first makes a grid from the sheet's first to
+# its last cell that holds a value, 32 bytes a cell whatever the cell. One stray value far from
+# the data (a space typed in XFD2, say) makes that grid billions of cells: measured, a 2 KB file
+# with a space in XFD1048576 aborted the process (a failed allocation of 512 GiB is not a Python
+# exception), and 20,000 rows with a space in XFD2 took 13 GB and a minute. So sheets whose
+# grid would pass this many cells are refused first, naming the far cells. A full sheet of
+# 1,048,576 rows by 47 columns still fits.
+MAX_GRID_CELLS = 50_000_000
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?\"")
+# A cell with a value, as Excel writes it (the reference first; any namespace prefix before the
+# c); <c r="X9" s="1"/> is formatting only. A literal start lets the regex engine skip ahead:
+# with "<(?:\w+:)?" in front the scan took ten times as long.
+_VALUED_COLUMN = re.compile(rb'c r="([A-Z]{1,3})\d+"[^>]*(?<!/)>')
+_VALUED_ROW = re.compile(rb'c r="[A-Z]{1,3}(\d+)"[^>]*(?<!/)>')
+
+
+class TooSpread(Exception):
+    """The sheet's values span a grid too large to read."""
+
+    def __init__(self, rows: int, columns: int, right: str, down: str) -> None:
+        self.rows, self.columns, self.right, self.down = rows, columns, right, down
+        super().__init__(f"{rows} x {columns}")
+
+
+def check_grid(data: bytes, sheet: str, limit: int | None = None) -> None:
+    """Raise :class:`TooSpread` when the cells holding values span more than ``limit`` grid cells.
+
+    The sheet's ``<dimension>`` (which Excel keeps up to date) settles the usual sheet in
+    microseconds; only a sheet without one, or one whose dimension is over the limit, has
+    its cells' references read (a regex over the XML, a few seconds for millions of cells)
+    to find the cells that make the grid that large. A sheet the references cannot be found
+    in (strict OOXML, cells without references) is left to calamine.
+    """
+    limit = MAX_GRID_CELLS if limit is None else limit
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            part = _sheet_part(package, sheet)
+            with package.open(part) as stream:
+                head = stream.read(1 << 16)
+            found = _DIMENSION.search(head)
+            if found and found.group(2):
+                first_col = _column_index(found.group(1).decode()) if found.group(1) else 0
+                last_col = _column_index(found.group(3).decode()) if found.group(3) else first_col
+                first_row = int(found.group(2))
+                last_row = int(found.group(4)) if found.group(4) else first_row
+                if (last_row - first_row + 1) * (last_col - first_col + 1) <= limit:
+                    return
+            _scan_grid(package, part, limit)
+    except (KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        return  # not a package we can look into: calamine reports what is wrong with it
+
+
+def _scan_grid(package: zipfile.ZipFile, part: str, limit: int) -> None:
+    first_row, last_row = 1 << 62, 0  # of the cells holding a value
+    letters: set[bytes] = set()
+    for text in _xml_blocks(package, part):
+        letters.update(_VALUED_COLUMN.findall(text))  # the regexes run in C; Python sees distinct letters
+        rows = _VALUED_ROW.findall(text)
+        if rows:
+            numbers = list(map(int, rows))
+            first_row, last_row = min(first_row, min(numbers)), max(last_row, max(numbers))
+    if not last_row:
+        return
+    columns = sorted(_column_index(c.decode()) for c in letters)
+    height, width = last_row - first_row + 1, columns[-1] - columns[0] + 1
+    if height * width <= limit:
+        return
+    right = excel_column_letter(columns[-1])
+    in_column = re.compile(rb'c r="' + right.encode() + rb'(\d+)"[^>]*(?<!/)>')
+    in_row = re.compile(rb'c r="([A-Z]{1,3})' + str(last_row).encode() + rb'"[^>]*(?<!/)>')
+    right_cell = down_cell = ""
+    for text in _xml_blocks(package, part):  # only for the message: where those cells are
+        if not right_cell and (found := in_column.search(text)):
+            right_cell = right + found.group(1).decode()
+        if not down_cell and (found := in_row.search(text)):
+            down_cell = found.group(1).decode() + str(last_row)
+    raise TooSpread(height, width, right_cell, down_cell)
+
+
+def _xml_blocks(package: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """The part's bytes in blocks of about 4 MiB, each ending before a tag's ``<``."""
+    tail = b""
+    with package.open(part) as stream:
+        while chunk := stream.read(1 << 22):
+            text = tail + chunk
+            cut = text.rfind(b"<")
+            text, tail = (text[:cut], text[cut:]) if cut > 0 else (text, b"")
+            yield text
+    if tail:
+        yield tail
 
 
 def _sheet_part(package: zipfile.ZipFile, sheet: str) -> str:
