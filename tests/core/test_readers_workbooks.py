@@ -247,3 +247,50 @@ def test_the_far_cells_are_named_and_formatting_alone_does_not_count(tmp_path, m
     _rewrite_sheet(styled, strip)
     table = read_table(styled)
     assert table.header == ("NHS No", "Sex") and table.row_count == 20
+
+
+def _with_formulas(tmp_path: Path) -> Path:
+    import xlsxwriter
+
+    path = tmp_path / "formulas.xlsx"
+    wb = xlsxwriter.Workbook(str(path))  # asks Excel to recalculate on opening, as it always does
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["NHS No", "Name"])
+    ws.write_row(1, 0, ["9434765919", "Ann"])
+    ws.write_formula(2, 0, '="4505577104"')  # saved result: 0 (xlsxwriter cannot calculate)
+    ws.write_formula(2, 1, '=B2&"e"')
+    wb.close()
+    return path
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_formulas_never_calculated_are_refused_naming_a_cell(tmp_path, monkeypatch, fast):
+    """openpyxl and report generators save formulas without results: calamine read them as
+    empty, and a row of them was reported as a blank row skipped. Excel shows values there."""
+    import re
+
+    from pseudodesk.core import xlsx_columns
+
+    if not fast:
+        monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
+    path = _with_formulas(tmp_path)
+    _rewrite_sheet(path, lambda xml: re.sub(rb"(</f>)<v>[^<]*</v>", rb"\1", xml))
+    with pytest.raises(errors.NotASpreadsheet, match=r"cell A3 holds a formula whose result was never saved"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_saved_results_of_a_workbook_that_asks_to_be_recalculated_are_read_with_a_warning(tmp_path, monkeypatch, fast):
+    from pseudodesk.core import xlsx_columns
+
+    if not fast:
+        monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
+    table = read_table(_with_formulas(tmp_path))
+    assert list(table.iter_rows()) == [(2, ["9434765919", "Ann"]), (3, ["0", "0"])]  # what the file holds
+    (warning,) = [i for i in table.issues if "recalculated" in i.message]
+    assert warning.kind == "assumption" and "such as A3" in warning.message
+
+
+def test_a_workbook_without_formulas_gets_no_formula_warning(tmp_path):
+    table = read_table(_people_with(tmp_path, None))
+    assert not [i for i in table.issues if "formula" in i.message]

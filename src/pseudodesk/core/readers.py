@@ -623,21 +623,37 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
     # ODS and XLSB are ZIP packages too, without the XML parts the column path reads.
     xml_sheet = path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC)
+    formulas = None
     if xml_sheet:
-        from pseudodesk.core.xlsx_columns import TooSpread, check_grid
+        from pseudodesk.core.threads import in_background
+        from pseudodesk.core.xlsx_columns import TooSpread, check_grid, formula_problem
 
         try:
             check_grid(data, sheet)
         except TooSpread as spread:
             raise NotASpreadsheet(path, _too_spread(sheet, spread)) from None
+        # The sheet's first rows are searched for formulas without saved results beside
+        # calamine's parse (inflating releases the GIL; so do calamine and fastexcel parsing).
+        formulas = in_background(formula_problem, data, sheet)
+
+    def formulas_checked() -> list[SourceIssue]:
+        problem = formulas.result() if formulas is not None else None
+        if problem is None:
+            return []
+        refused, message = problem
+        if refused:
+            raise NotASpreadsheet(path, message)
+        return [SourceIssue("assumption", message)]
+
     if xml_sheet and date_system == 1900:
         from pseudodesk.core.xlsx_columns import read_columns
 
         columns = read_columns(data, sheet, header_row)
+        formula_issues = formulas_checked()
         if columns is not None:
             del data
             names_, issues = name_columns(columns.header, excel_column_letter)
-            issues += columns.scan.finish(path)
+            issues += columns.scan.finish(path) + formula_issues
             return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
                                    columns.scan.rows, columns.rows, columns.column_batches)
     del data
@@ -650,6 +666,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
             if type(exc).__name__ != "PanicException":
                 raise
             raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read (calamine failed: {exc})") from None
+        formula_issues = formulas_checked()  # before the shape: a row of uncalculated formulas looks blank
         if not any(any(v != "" and v is not None for v in row) for row in cells):
             raise EmptyFile(path, f"sheet '{sheet}' is empty")
         if header_row > len(cells):
@@ -660,7 +677,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         names_, issues = name_columns(header_cells, excel_column_letter)
         sheet_text = _SheetText(cells[header_row:], len(names_), header_row + 1)
         del cells
-    issues += sheet_text.scan.finish(path)
+    issues += sheet_text.scan.finish(path) + formula_issues
     return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
                            sheet_text.scan.rows, sheet_text.rows, sheet_text.column_batches)
 
