@@ -349,3 +349,25 @@ def test_renamed_headers_never_repeat_a_name(tmp_path, header, names):
     table = read_table(write(tmp_path, "h.csv", f"{header}\n1,2,3\n".encode()))
     assert table.header == names
     assert len({n.casefold() for n in table.header}) == 3
+
+
+@pytest.mark.parametrize(("data", "lines"), [
+    # closed by the next quoted value: text after the closing quote ("W) is not valid CSV
+    (b'name,nhs,town,sex\n"Jones,1,Hull,F\nBrown,2,York,M\n"White",3,Ely,F\nGreen,4,Bath,M\n', "lines 2 to 4"),
+    # closed cleanly further down: the lines inside the value are whole rows (3 delimiters each)
+    (b'name,nhs,town,sex\n"Jones,1,Hull,F\nBrown,2,York,M\nWhite 12",3,Ely,F\nGreen,4,Bath,M\n', "lines 2 to 4"),
+    (b'name,nhs,town,sex\nAnn,0,Leeds,F\n"Jones,1,Hull,F\nBrown",2,York,M\n', "lines 3 to 4"),
+])
+def test_a_stray_quote_closed_further_down_is_refused_not_merging_the_rows(tmp_path, data, lines):
+    """The people on the swallowed lines silently vanished and the merged row carried the
+    next person's NHS number."""
+    with pytest.raises(errors.NotASpreadsheet) as info:
+        rows(read_table(write(tmp_path, "stray.csv", data)))
+    assert lines in str(info.value) and "typed by mistake" in str(info.value)
+
+
+def test_values_over_several_lines_that_do_not_look_like_rows_are_read(tmp_path):
+    data = (b'id,address,town,note\n1,"Flat 2, Mill Lane\r\nBracebridge",Lincoln,"said ""hi""\nthen left"\n'
+            b'2,"x\ny",York,ok\n')
+    assert rows(read_table(write(tmp_path, "ok.csv", data))) == [
+        ["1", "Flat 2, Mill Lane\r\nBracebridge", "Lincoln", 'said "hi"\nthen left'], ["2", "x\ny", "York", "ok"]]

@@ -261,12 +261,15 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         raise EmptyFile(path, "the file contains no text, only blank lines")
     delimiter = sniff_delimiter(sample)
 
-    def records(encoding: str, errors: str) -> Iterator[tuple[int, list[str]]]:
+    def records(encoding: str, errors: str, width: int = 0) -> Iterator[tuple[int, list[str]]]:
         with path.open("r", encoding=encoding, newline="", errors=errors) as f:
             ended = []
+            taken: list[str] = []  # the lines of the record being read
 
             def lines() -> Iterator[str]:
-                yield from text_lines(f)
+                for line in text_lines(f):
+                    taken.append(line)
+                    yield line
                 ended.append(True)
 
             reader = csv_reader(lines(), delimiter=delimiter)
@@ -278,6 +281,9 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
                         # value is still open, so a record that asked for a line past the last
                         # one is a quote never closed (strict=False would give it as a value).
                         raise NotASpreadsheet(path, _unclosed_quote(start, reader.line_num))
+                    if len(taken) > 1 and _swallowed_rows(taken, cells, delimiter, width):
+                        raise NotASpreadsheet(path, _stray_quote(start, reader.line_num))
+                    taken.clear()
                     yield start, cells
                     start = reader.line_num + 1
             except UnicodeDecodeError:  # the strict read, past what detect_encoding had looked at
@@ -325,7 +331,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
             issues = list(header_issues)
         else:
             scan = ShapeScan()
-            for index, (line, cells) in enumerate(records(encoding, errors), start=1):
+            for index, (line, cells) in enumerate(records(encoding, errors, width), start=1):
                 if index > raw_rows_from:
                     scan.feed(line, cells, width)
             issues = header_issues + scan.finish(path)
@@ -334,7 +340,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
             issues.append(SourceIssue("assumption", "the text is not UTF-8; read as Windows-1252 (Western European)"))
 
     def data_rows() -> Iterator[tuple[int, list[str]]]:
-        for index, (line, cells) in enumerate(records(encoding, errors), start=1):
+        for index, (line, cells) in enumerate(records(encoding, errors, width), start=1):
             if index > raw_rows_from:
                 yield line, cells
 
@@ -343,6 +349,28 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         header_row=header_row, encoding=encoding, delimiter=delimiter,
         issues=issues, _raw_rows=data_rows, _column_source=column_source,
     )
+
+
+def _swallowed_rows(lines: list[str], cells: list[str], delimiter: str, width: int) -> bool:
+    """Whether a record over several lines looks like a quote typed by mistake that took in the
+    rows below it: its quoting is not valid CSV (text after a closing quote, as when the stray
+    quote is closed by the next quoted value), or a line inside a value holds as many
+    delimiters as a row of a file of four or more columns would."""
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error:
+        return True
+    if width < 4:
+        return False
+    return any(part.count(delimiter) >= width - 1
+               for cell in cells if "\n" in cell or "\r" in cell for part in cell.splitlines())
+
+
+def _stray_quote(start: int, end: int) -> str:
+    return (f"lines {start} to {end}: a quote (\") opens a value on line {start} that runs on to line {end}, "
+            "taking in text that looks like rows of their own. If the quote was typed by mistake, remove it "
+            "(a value that holds a quote must be quoted whole, with the quote doubled) and try again.")
 
 
 def _unclosed_quote(start: int, end: int) -> str:
