@@ -294,3 +294,24 @@ def test_saved_results_of_a_workbook_that_asks_to_be_recalculated_are_read_with_
 def test_a_workbook_without_formulas_gets_no_formula_warning(tmp_path):
     table = read_table(_people_with(tmp_path, None))
     assert not [i for i in table.issues if "formula" in i.message]
+
+
+@pytest.mark.parametrize(("attribute", "system"), [
+    (b'date1904="1"', 1904), (b"date1904='1'", 1904), (b'date1904 = "true"', 1904),
+    (b'date1904="0"', 1900), (b'dateCompatibility="1"', 1900)])
+@pytest.mark.parametrize("utf16", [False, True])
+def test_the_1904_date_system_is_found_however_the_xml_is_written(attribute, system, utf16):
+    """A regex looked for date1904="1" only: other spellings gave dates 1,462 days early."""
+    import io
+    import zipfile
+
+    from pseudodesk.core.readers import workbook_date_system
+
+    xml = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+           b'spreadsheetml/2006/main"><workbookPr ' + attribute + b'/></workbook>')
+    if utf16:
+        xml = xml.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode().encode("utf-16")
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("xl/workbook.xml", xml)
+    assert workbook_date_system(package.getvalue()) == system

@@ -607,12 +607,18 @@ def workbook_date_system(data: bytes) -> int:
 
     if not data.startswith(ZIP_MAGIC):
         return 1900
+    from xml.etree import ElementTree
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            xml = z.read("xl/workbook.xml")
-    except (KeyError, zipfile.BadZipFile):
+            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return 1900
-    return 1904 if re.search(rb'date1904="(?:1|true)"', xml) else 1900
+    # Parsed, not searched: a regex missed date1904='1', date1904 = "1" and UTF-16 XML.
+    for element in root.iter():
+        if element.tag.rpartition("}")[2] == "workbookPr":
+            return 1904 if element.get("date1904", "").strip().lower() in ("1", "true") else 1900
+    return 1900
 
 
 def _open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int, bytes]:
