@@ -39,7 +39,7 @@ import posixpath
 import re
 import zipfile
 from collections.abc import Collection, Iterator
-from typing import IO, Any
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
