@@ -315,3 +315,96 @@ def test_the_1904_date_system_is_found_however_the_xml_is_written(attribute, sys
     with zipfile.ZipFile(package, "w") as z:
         z.writestr("xl/workbook.xml", xml)
     assert workbook_date_system(package.getvalue()) == system
+
+
+def _people_xls_in_1904(tmp_path: Path) -> Path:
+    """tests/data/people.xls (LibreOffice) with its DATEMODE record set, as Excel saves a workbook
+    in the 1904 date system."""
+    import struct
+
+    import olefile
+
+    path = tmp_path / "people-1904.xls"
+    shutil.copy(DATA / "people.xls", path)
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        at = 0
+        while struct.unpack_from("<H", stream, at)[0] != 0x0022:
+            at += 4 + struct.unpack_from("<H", stream, at + 2)[0]
+        assert stream[at + 4:at + 6] == b"\x00\x00"
+        stream[at + 4:at + 6] = b"\x01\x00"
+        ole.write_stream("Workbook", bytes(stream))
+    return path
+
+
+def test_an_xls_in_the_1904_date_system_is_known_as_one(tmp_path):
+    """Was read as 1900 whatever DATEMODE said: a DOB column of plain serial numbers came out
+    1,462 days (four years) early, without a word."""
+    import datetime as dt
+
+    assert read_table(DATA / "people.xls", header_row=3).date_system == 1900
+    table = read_table(_people_xls_in_1904(tmp_path), header_row=3)
+    assert table.date_system == 1904
+    # calamine reads the same cell serials from 1904 too: the two agree on every date cell
+    later = [str(dt.date.fromisoformat(row[2]) + dt.timedelta(days=1462)) if row[2][:4].isdigit() else row[2]
+             for _, row in EXPECTED_ROWS]
+    assert [row[2] for _, row in table.iter_rows()] == later
+
+
+def _ods_with_null_date(tmp_path: Path, null_date: str | None) -> Path:
+    import zipfile
+
+    path = tmp_path / "people.ods"
+    with zipfile.ZipFile(DATA / "people.ods") as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "content.xml" and null_date is not None:
+                marker = b"<table:iteration "
+                assert marker in data
+                data = data.replace(marker, f'<table:null-date table:date-value="{null_date}"/>'.encode() + marker)
+            target.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize(("null_date", "system"), [("1904-01-01", 1904), ("1899-12-30", 1900), (None, 1900)])
+def test_an_ods_counting_from_1904_is_known_as_one(tmp_path, null_date, system):
+    table = read_table(_ods_with_null_date(tmp_path, null_date), header_row=3)
+    assert table.date_system == system
+    assert list(table.iter_rows()) == EXPECTED_ROWS  # ODS date cells are ISO dates in the file either way
+
+
+def _xlsb_record(kind: int, body: bytes) -> bytes:
+    def varint(value: int) -> bytes:
+        out = bytearray()
+        while True:
+            out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+            value >>= 7
+            if not value:
+                return bytes(out)
+
+    return varint(kind) + varint(len(body)) + body
+
+
+@pytest.mark.parametrize(("flags", "system"), [(1, 1904), (0, 1900), (0x20, 1900), (0x21, 1904)])
+def test_an_xlsb_in_the_1904_date_system_is_known_as_one(flags, system):
+    import io
+    import struct
+    import zipfile
+
+    from pseudodesk.core.readers import workbook_date_system
+
+    name = "Book".encode("utf-16-le")
+    # BrtBeginBook, BrtFileVersion (a body long enough to need a two-byte size), BrtWbProp
+    book = (_xlsb_record(0x83, b"") + _xlsb_record(0x80, bytes(200))
+            + _xlsb_record(0x99, struct.pack("<II", flags, 0) + struct.pack("<I", len(name) // 2) + name))
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("xl/workbook.bin", book)
+    assert workbook_date_system(package.getvalue()) == system
+
+
+@pytest.mark.parametrize("data", [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), b"PK\x03\x04 not a zip"])
+def test_a_damaged_workbook_counts_as_1900_and_is_left_to_the_reader(data):
+    from pseudodesk.core.readers import workbook_date_system
+
+    assert workbook_date_system(data) == 1900
