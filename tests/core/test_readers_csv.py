@@ -371,3 +371,68 @@ def test_values_over_several_lines_that_do_not_look_like_rows_are_read(tmp_path)
             b'2,"x\ny",York,ok\n')
     assert rows(read_table(write(tmp_path, "ok.csv", data))) == [
         ["1", "Flat 2, Mill Lane\r\nBracebridge", "Lincoln", 'said "hi"\nthen left'], ["2", "x\ny", "York", "ok"]]
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, arrow):
+    """A row of spaces looks blank to anyone, and was exported as an all-empty record (Arrow's
+    path), or read as a short row of one blank value (the csv module's)."""
+    from pseudodesk.core import readers
+
+    if not arrow:
+        monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+    data = "id,name,town\r\n1,Ann,Hull\r\n , \t,\u00a0\r\n   \r\n\u3000,Bob ,York\r\n".encode()
+    table = read_table(write(tmp_path, "spaces.csv", data))
+    assert rows(table) == [["1", "Ann", "Hull"], ["\u3000", "Bob ", "York"]]  # values keep their spaces
+    assert table.row_count == 2
+    assert [(i.kind, i.lines) for i in table.issues] == [("blank_rows", (3, 4))]
+    batches = list(table.iter_column_batches(columns=[0, 1, 2]))
+    assert [line for b in batches for line in b.lines.tolist()] == [2, 5]
+
+
+def test_whitespace_in_some_cells_of_a_row_is_not_a_blank_row(tmp_path, monkeypatch):
+    """Arrow's path still takes a file whose rows have blank-looking cells but no blank row."""
+    from pseudodesk.core import readers
+
+    taken = []
+    real = readers._arrow_scan
+    monkeypatch.setattr(readers, "_arrow_scan", lambda *a: taken.append(real(*a)) or taken[-1])
+    table = read_table(write(tmp_path, "ok.csv", "a,b\r\n ,x\r\ny, \r\n\u3000,\u00a0z\r\n".encode()))
+    assert rows(table) == [[" ", "x"], ["y", " "], ["\u3000", "\u00a0z"]]
+    assert taken == [3]
+    read_table(write(tmp_path, "blank.csv", "a,b\r\n ,x\r\n\u3000,\u00a0\r\n".encode()))
+    assert taken[-1] is None  # a blank row sends the file to the csv module, which reports it
+
+
+def test_blank_text_is_exactly_what_str_strip_removes():
+    """Arrow's test of a blank cell (an RE2 class) must agree with the csv-module path's
+    ``str.strip`` on every code point, or the two paths would keep different rows."""
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pseudodesk.core.table import BLANK_TEXT
+
+    chars = [chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i < 0xE000]
+    matched = pc.match_substring_regex(pa.array(chars), BLANK_TEXT).to_pylist()
+    assert [c for c, m in zip(chars, matched) if m != (not c.strip())] == []
+    assert pc.match_substring_regex(pa.array(["", " \u3000\t", " x ", "x"]), BLANK_TEXT).to_pylist() == [
+        True, True, False, False]
+
+
+def test_blank_rows_of_arrow_columns_agree_with_is_blank():
+    import random
+
+    import pyarrow as pa
+
+    from pseudodesk.core.table import blank_rows, is_blank
+
+    rng = random.Random(7)
+    cells = ["", " ", "\u00a0", "\t ", "a", " b", None]
+    table = [[rng.choice(cells) for _ in range(3)] for _ in range(2000)]
+    columns = [pa.array([row[j] for row in table], pa.string()) for j in range(3)]
+    expected = [is_blank([c or "" for c in row]) for row in table]
+    assert blank_rows(columns, len(table)).tolist() == expected
+    assert 100 < sum(expected) < 1900
+    assert blank_rows([], 3).tolist() == [True, True, True]

@@ -408,3 +408,28 @@ def test_a_damaged_workbook_counts_as_1900_and_is_left_to_the_reader(data):
     from pseudodesk.core.readers import workbook_date_system
 
     assert workbook_date_system(data) == 1900
+
+
+@pytest.mark.parametrize("fast", [True, False])  # fastexcel's columns, python-calamine's rows
+def test_workbook_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, fast):
+    """A row of cells holding only spaces looks blank and was kept as an all-empty record."""
+    import xlsxwriter
+
+    from pseudodesk.core import xlsx_columns
+
+    if not fast:
+        monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
+    path = tmp_path / "spaces.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["id", "name", "n"])
+    ws.write_row(1, 0, ["1", "Ann", 5])
+    ws.write_row(2, 0, [" ", "\u00a0\u3000"])
+    ws.write_row(3, 0, ["\t", "", 0])  # a number is a value, even 0
+    ws.write_row(4, 0, ["  ", " Bob"])
+    wb.close()
+    table = read_table(path)
+    assert list(table.iter_rows()) == [(2, ["1", "Ann", "5"]), (4, ["\t", "", "0"]), (5, ["  ", " Bob", ""])]
+    assert table.row_count == 3
+    (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
+    assert blank.lines == (3,)

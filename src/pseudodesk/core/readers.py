@@ -41,6 +41,7 @@ from pseudodesk.core.table import (
     ColumnBatch,
     ColumnSource,
     ShapeScan,
+    blank_rows,
     SourceIssue,
     SourceTable,
     excel_column_letter,
@@ -511,14 +512,8 @@ def _arrow_scan(batches: Callable[[], Any], odd_rows: list[object], width: int) 
             for column in columns[width:]:
                 if pc.any(pc.not_equal(pc.utf8_trim_whitespace(column), "")).as_py():
                     return None  # values beyond the header: the csv-module path reports them
-            # A blank row has every cell empty: look only at the rows whose first cell is.
-            candidates = pc.indices_nonzero(pc.equal(columns[0], "")) if columns else None
-            if candidates is not None and len(candidates):
-                blank = pa.array(np.ones(len(candidates), dtype=bool))
-                for column in columns[1:width]:
-                    blank = pc.and_(blank, pc.equal(column.take(candidates), ""))
-                if pc.any(blank).as_py():
-                    return None  # blank rows: reported by the csv-module path
+            if columns and blank_rows(columns[:width], batch.num_rows).any():
+                return None  # blank rows: reported by the csv-module path
             rows += batch.num_rows
     except (pa.ArrowInvalid, UnicodeDecodeError, OSError):
         return None  # not UTF-8, or a shape Arrow refuses: the csv module decides
@@ -860,8 +855,8 @@ class _SheetText:
     """A sheet's data rows as text, column by column (Arrow), converted when first asked for.
 
     Exactly what converting each cell with :func:`cell_text` and feeding the rows to
-    :class:`ShapeScan` gives (tests compare the two): a cell's text is empty only for an
-    empty cell, so blank rows are found without converting anything, and a column that is
+    :class:`ShapeScan` gives (tests compare the two): a cell's text is blank only for an
+    empty cell or text of whitespace, so blank rows are found without converting anything, and a column that is
     all text becomes an Arrow column in one call. Blank rows are dropped; ``lines`` holds
     the kept rows' sheet row numbers.
     """
@@ -872,8 +867,8 @@ class _SheetText:
         count = len(rows)
         self.width = width
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=count)
-        present = np.fromiter((any(v != "" and v is not None for v in row[:width]) for row in rows),
-                              dtype=bool, count=count)
+        present = np.fromiter((any(v.strip() if type(v) is str else v is not None for v in row[:width])
+                               for row in rows), dtype=bool, count=count)
         ragged = np.zeros(count, dtype=bool)
         for i in np.flatnonzero(lengths > width).tolist():
             ragged[i] = any(cell_text(v).strip() for v in rows[i][width:])

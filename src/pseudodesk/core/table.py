@@ -10,7 +10,8 @@ Shaping rules shared by every reader (see docs/readers.md):
 - a row with more cells is fine when the extra cells are empty, and otherwise makes
   the whole file unreadable (:class:`~pseudodesk.core.errors.RaggedRows`), because
   those values belong to no column and would be lost;
-- a completely blank row is skipped and reported (never silently);
+- a completely blank row (every cell empty or only whitespace, as ``str.strip`` sees it:
+  a row of spaces is blank to anyone looking at it) is skipped and reported (never silently);
 - a blank header cell above data becomes ``Column <letter/number>``; a repeated
   header name gets `` (2)``, `` (3)``...; both reported.
 """
@@ -165,6 +166,38 @@ def columns_from_rows(batches: Iterable[RowBatch], width: int,
         yield ColumnBatch(arrays, np.asarray(batch.lines, dtype=np.int64))
 
 
+# The characters str.strip removes (str.isspace), as an RE2 class, so that Arrow's test of a
+# cell agrees with is_blank's; tests/core/test_readers_csv.py holds it to every code point.
+_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+           "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+BLANK_TEXT = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACES) + "]*$"
+
+
+def is_blank(cells: list[str]) -> bool:
+    """No cell holds anything but whitespace: the row is skipped as blank."""
+    return not any(cells) or not any(map(str.strip, cells))
+
+
+def blank_rows(columns: list[Any], count: int) -> Any:
+    """Which of ``count`` rows of these Arrow text columns are blank as :func:`is_blank` says
+    (a null cell is empty), as a numpy bool array. The other columns are looked at only where
+    the first cell is blank."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    if not columns:
+        return np.ones(count, dtype=bool)
+    blank = np.zeros(count, dtype=bool)
+    candidates = pc.indices_nonzero(pc.fill_null(pc.match_substring_regex(columns[0], BLANK_TEXT), True))
+    if len(candidates):
+        kept = np.ones(len(candidates), dtype=bool)
+        for column in columns[1:]:
+            kept &= pc.fill_null(pc.match_substring_regex(column.take(candidates), BLANK_TEXT),
+                                 True).to_numpy(zero_copy_only=False)
+        blank[candidates.to_numpy(zero_copy_only=False)] = kept
+    return blank
+
+
 def shape_rows(raw: Iterable[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, list[str]]]:
     """Pad short rows, trim empty overflow, skip blank rows (the scan reports them)."""
     for line, cells in raw:
@@ -175,7 +208,7 @@ def shape_rows(raw: Iterable[tuple[int, list[str]]], width: int) -> Iterator[tup
             row = cells + [""] * (width - n)
         else:
             row = cells[:width]
-        if not any(row):
+        if is_blank(row):
             continue
         yield line, row
 
@@ -201,7 +234,7 @@ class ShapeScan:
             if len(self.ragged_lines) < self.MAX_LINES:
                 self.ragged_lines.append(line)
             return
-        if not any(cells[:width]):
+        if is_blank(cells[:width]):
             self.blank_total += 1
             if len(self.blank_lines) < self.MAX_LINES:
                 self.blank_lines.append(line)

@@ -46,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pseudodesk.core.table import ColumnBatch, ShapeScan, excel_column_letter
+from pseudodesk.core.table import ColumnBatch, ShapeScan, blank_rows, excel_column_letter
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -136,12 +136,10 @@ class ArrowSheet:
         count = batch.num_rows
         text = {info.absolute_index: cell_texts(batch.column(i), info.dtype) for i, info in enumerate(infos)}
 
-        present = np.zeros(count, dtype=bool)
+        present = ~blank_rows([column for j, column in sorted(text.items()) if j < width], count)
         ragged = np.zeros(count, dtype=bool)
         for j, column in text.items():
-            if j < width:
-                present |= pc.fill_null(pc.not_equal(column, ""), False).to_numpy(zero_copy_only=False)
-            else:
+            if j >= width:
                 ragged |= _stripped_nonblank(column)
         numbers = np.arange(header_row + 1, header_row + 1 + count, dtype=np.int64)
         kept = present & ~ragged
