@@ -70,6 +70,47 @@ def test_delimiters_are_sniffed(tmp_path, delimiter):
     assert rows(table) == [["9434765919", "29/11/1973", "a, b; c | d"], ["4505577104", "01/02/2003", "plain"]]
 
 
+@pytest.mark.parametrize(("data", "header_row", "delimiter"), [
+    (b"Patient list, November\nName;NHS;DOB\nSmith;1;2\nJones;3;4\n", 2, ";"),
+    (b"Patient list\n\nName;NHS;DOB\nSmith;1;2\n", 3, ";"),
+    (b"Export, all sites\nName\tNHS\tDOB\nSmith, J\t1\t2\n", 2, "\t"),
+])
+def test_the_delimiter_is_sniffed_from_the_header_row_down(tmp_path, data, header_row, delimiter):
+    """A title line above the header decided it: 'Patient list' split on commas and the file
+    came out one column wide."""
+    table = read_table(write(tmp_path, "t.csv", data), header_row=header_row)
+    assert table.delimiter == delimiter
+    assert table.header == ("Name", "NHS", "DOB")
+
+
+def test_decimal_commas_in_a_semicolon_file_do_not_win_a_tie(tmp_path):
+    """Both delimiters split every line in two; the comma won by coming first."""
+    table = read_table(write(tmp_path, "w.csv", b"Patient;Weight, kg\nSmith;70,5\nJones;81,2\n"))
+    assert table.delimiter == ";"
+    assert rows(table) == [["Smith", "70,5"], ["Jones", "81,2"]]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_excels_sep_line_sets_the_delimiter_and_is_not_a_row(tmp_path, bom):
+    """Excel writes 'sep=;' as the first line for other locales and reads it as an instruction.
+    It was read as the header, and the file refused as ragged."""
+    data = bom + b'sep=;\r\nName;NHS;Town\r\nSmith;9434765919;"Hull, East"\r\nJones;4505577104;York\r\n'
+    table = read_table(write(tmp_path, "sep.csv", data))
+    assert table.delimiter == ";"
+    assert table.header == ("Name", "NHS", "Town")
+    assert list(table.iter_rows()) == [(3, ["Smith", "9434765919", "Hull, East"]), (4, ["Jones", "4505577104", "York"])]
+    assert table.row_count == 2
+    (note,) = table.issues
+    assert note.kind == "assumption" and "sep=;" in note.message and "semicolon" in note.message
+    assert read_table(write(tmp_path, "sep2.csv", data), header_row=2).header == ("Smith", "9434765919", "Hull, East")
+
+
+def test_line_numbers_after_a_sep_line_are_the_files(tmp_path):
+    data = b'sep=,\nName,NHS\nSmith,1\nJones,"2\nBrown,3\n'
+    with pytest.raises(errors.NotASpreadsheet, match="line 4"):
+        rows(read_table(write(tmp_path, "q.csv", data)))
+
+
 def test_quoted_fields_with_commas_quotes_and_newlines(tmp_path):
     data = b'id,address,note\n1,"1 High St, Lincoln","He said ""hi"""\n2,"Flat 2\r\nMill Lane","x"\n3,last,row'
     table = read_table(write(tmp_path, "q.csv", data))

@@ -51,6 +51,7 @@ from pseudodesk.core.table import (
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 # Excel's "read-only recommended" protection encrypts .xls files with this well-known
@@ -223,14 +224,20 @@ def _check_cp1252(path: Path) -> str:
     return "cp1252"
 
 
-def sniff_delimiter(sample: str) -> str:
-    """Pick the delimiter (comma, semicolon, tab, pipe) that splits the sample most consistently."""
-    lines = sample.splitlines(keepends=True)
+def sniff_delimiter(sample: str, skip_lines: int = 0) -> str:
+    """Pick the delimiter (comma, semicolon, tab, pipe) that splits the sample most consistently.
+
+    ``skip_lines`` are the lines above the header row (a title such as "Patient list, 2024"
+    would otherwise decide it). Ties (decimal commas in a semicolon file split both ways alike)
+    go to the delimiter whose values less often start with a space: writers of CSV put none
+    after a delimiter, while a comma in prose ("Weight, kg") is followed by one.
+    """
+    lines = io.StringIO(sample, newline="").readlines()
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the sample may end mid-record
-    text = "".join(lines[:200])
+    text = "".join(lines[skip_lines:][:200] or lines[:200])
     best = ","
-    best_score: tuple[float, int] = (-1.0, 0)
+    best_score: tuple[float, int, int] = (-1.0, 0, 0)
     for delim in DELIMITERS:
         try:
             records = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if r]
@@ -240,10 +247,18 @@ def sniff_delimiter(sample: str) -> str:
             continue
         width = len(records[0])
         consistent = sum(1 for r in records if len(r) == width) / len(records)
-        score = (consistent, width)
+        spaced = sum(1 for r in records for value in r[1:] if value[:1] == " ")
+        score = (consistent, width, -spaced)
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+def excel_separator(sample: str) -> str | None:
+    """The delimiter named by Excel's first-line directive (``sep=;``), which Excel writes for
+    other locales and reads as an instruction, never as a row."""
+    m = re.match(r"\ufeff?sep=([^\r\n\"\w ])(?:\r\n|\r|\n)", sample)
+    return m.group(1) if m else None
 
 
 def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> SourceTable:
@@ -260,7 +275,9 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         sample = f.read(65536)
     if not sample.strip():
         raise EmptyFile(path, "the file contains no text, only blank lines")
-    delimiter = sniff_delimiter(sample)
+    directive = excel_separator(sample)
+    skip = 1 if directive else 0  # Excel's sep= line is not a row: header_row counts from the next
+    delimiter = directive or sniff_delimiter(sample, header_row - 1)
 
     def records(encoding: str, errors: str, width: int = 0) -> Iterator[tuple[int, list[str]]]:
         with path.open("r", encoding=encoding, newline="", errors=errors) as f:
@@ -268,25 +285,28 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
             taken: list[str] = []  # the lines of the record being read
 
             def lines() -> Iterator[str]:
-                for line in text_lines(f):
+                source = text_lines(f)
+                if skip:
+                    next(source, None)
+                for line in source:
                     taken.append(line)
                     yield line
                 ended.append(True)
 
             reader = csv_reader(lines(), delimiter=delimiter)
-            start = 1
+            start = 1 + skip
             try:
                 for cells in reader:
                     if ended:
                         # The reader finishes each line's record at its end unless a quoted
                         # value is still open, so a record that asked for a line past the last
                         # one is a quote never closed (strict=False would give it as a value).
-                        raise NotASpreadsheet(path, _unclosed_quote(start, reader.line_num))
+                        raise NotASpreadsheet(path, _unclosed_quote(start, reader.line_num + skip))
                     if len(taken) > 1 and _swallowed_rows(taken, cells, delimiter, width):
-                        raise NotASpreadsheet(path, _stray_quote(start, reader.line_num))
+                        raise NotASpreadsheet(path, _stray_quote(start, reader.line_num + skip))
                     taken.clear()
                     yield start, cells
-                    start = reader.line_num + 1
+                    start = reader.line_num + 1 + skip
             except UnicodeDecodeError:  # the strict read, past what detect_encoding had looked at
                 detect_encoding(path)  # the whole file's check names the line
                 raise EncodingProblem(path, f"text after line {start} is not {encoding.upper().removesuffix('-SIG')}. "
@@ -307,6 +327,10 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         if not header_cells:
             raise NoHeader(path, f"the header row (line {line}) is blank; choose the row that holds the column names")
         names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
+        if directive:
+            header_issues.append(SourceIssue(
+                "assumption", f"line 1 is Excel's delimiter line 'sep={directive}': it was not read as a row, "
+                f"and values are split at each {DELIMITER_NAMES.get(directive, repr(directive))}"))
         header, header_line, header_cells_read, raw_rows_from = list(names), line, len(cells), index
         header_on_one_line = not any("\n" in c or "\r" in c for c in cells)
         break
