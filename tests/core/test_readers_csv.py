@@ -477,3 +477,21 @@ def test_blank_rows_of_arrow_columns_agree_with_is_blank():
     assert blank_rows(columns, len(table)).tolist() == expected
     assert 100 < sum(expected) < 1900
     assert blank_rows([], 3).tolist() == [True, True, True]
+
+
+@pytest.mark.parametrize("arrow", [True, False])
+def test_values_under_a_trailing_blank_header_cell_get_a_named_column(tmp_path, monkeypatch, arrow):
+    """A blank header cell above data is named; a trailing one was trimmed and its values
+    refused as ragged. Past the header row's last cell, blank or not, a row is still ragged."""
+    from pseudodesk.core import readers
+
+    if not arrow:
+        monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+    table = read_table(write(tmp_path, "t.csv", b"id,name,,\r\n1,Ann,seen,\r\n2,Bob\r\n3,Cy,,\r\n"))
+    assert table.header == ("id", "name", "Column 3")
+    assert rows(table) == [["1", "Ann", "seen"], ["2", "Bob", ""], ["3", "Cy", ""]]
+    assert [i.kind for i in table.issues] == ["renamed_headers", "short_rows"]
+    assert "Column 3" in table.issues[0].message and table.issues[1].lines == (3,)
+    with pytest.raises(errors.RaggedRows) as info:
+        read_table(write(tmp_path, "r.csv", b"id,name,\r\n1,Ann,seen,x\r\n2,Bob\r\n"))
+    assert info.value.lines == [2]

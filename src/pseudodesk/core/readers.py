@@ -41,6 +41,7 @@ from pseudodesk.core.table import (
     ColumnBatch,
     ColumnSource,
     ShapeScan,
+    _trim_trailing_blanks,
     blank_rows,
     SourceIssue,
     SourceTable,
@@ -318,6 +319,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
 
     header: list[str] | None = None
     header_issues: list[SourceIssue] = []
+    header_read: list[str] = []
     header_line = header_cells_read = raw_rows_from = 0
     header_on_one_line = False
     for index, (line, cells) in enumerate(records(encoding, "replace"), start=1):
@@ -327,6 +329,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         if not header_cells:
             raise NoHeader(path, f"the header row (line {line}) is blank; choose the row that holds the column names")
         names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
+        header_read = cells
         if directive:
             header_issues.append(SourceIssue(
                 "assumption", f"line 1 is Excel's delimiter line 'sep={directive}': it was not read as a row, "
@@ -359,6 +362,18 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
             for index, (line, cells) in enumerate(records(encoding, errors, width), start=1):
                 if index > raw_rows_from:
                     scan.feed(line, cells, width)
+            if scan.ragged_total and scan.furthest <= header_cells_read:
+                # Every value past the header sits under a blank header cell (trimmed above):
+                # those cells are named like any blank header cell above data, and the file read
+                # again at that width. Values past the header row's last cell stay ragged.
+                width = scan.furthest
+                names, named = name_columns(header_read[:width], lambda i: str(i + 1))
+                header = list(names)
+                header_issues = named + [i for i in header_issues if i.kind != "renamed_headers"]
+                scan = ShapeScan()
+                for index, (line, cells) in enumerate(records(encoding, errors, width), start=1):
+                    if index > raw_rows_from:
+                        scan.feed(line, cells, width)
             issues = header_issues + scan.finish(path)
             row_count, column_source = scan.rows, None
         if encoding == "cp1252":
@@ -578,13 +593,6 @@ def text_lines(f: IO[str], chunk_chars: int = 1 << 20) -> Iterator[str]:
         yield from lines
     if tail:
         yield tail
-
-
-def _trim_trailing_blanks(cells: list[str]) -> list[str]:
-    end = len(cells)
-    while end and not cells[end - 1].strip():
-        end -= 1
-    return cells[:end]
 
 
 # --- workbooks ------------------------------------------------------------------------

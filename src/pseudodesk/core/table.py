@@ -12,7 +12,9 @@ Shaping rules shared by every reader (see docs/readers.md):
   those values belong to no column and would be lost;
 - a completely blank row (every cell empty or only whitespace, as ``str.strip`` sees it:
   a row of spaces is blank to anyone looking at it) is skipped and reported (never silently);
-- a blank header cell above data becomes ``Column <letter/number>``; a repeated
+- a blank header cell above data becomes ``Column <letter/number>`` (in a CSV, trailing
+  blank header cells too: a row reaching past the header row's last cell is ragged; in a
+  workbook, values right of the last name are ragged, as a stray cell usually is); a repeated
   header name gets `` (2)``, `` (3)``...; both reported.
 """
 
@@ -224,12 +226,15 @@ class ShapeScan:
     ragged_total: int = 0
     short_total: int = 0
     blank_total: int = 0
+    furthest: int = 0  # cells up to the last value of the row reaching furthest right past the header
+
 
     MAX_LINES = 1000
 
     def feed(self, line: int, cells: list[str], width: int) -> None:
         n = len(cells)
         if n > width and any(c.strip() for c in cells[width:]):
+            self.furthest = max(self.furthest, len(_trim_trailing_blanks(cells)))
             self.ragged_total += 1
             if len(self.ragged_lines) < self.MAX_LINES:
                 self.ragged_lines.append(line)
@@ -266,6 +271,13 @@ class ShapeScan:
     @staticmethod
     def _listed(lines: list[int], total: int) -> str:
         return f" (the first {len(lines):,} listed)" if total > len(lines) else ""
+
+
+def _trim_trailing_blanks(cells: list[str]) -> list[str]:
+    end = len(cells)
+    while end and not cells[end - 1].strip():
+        end -= 1
+    return cells[:end]
 
 
 def name_columns(cells: list[str], label: Callable[[int], str]) -> tuple[tuple[str, ...], list[SourceIssue]]:
