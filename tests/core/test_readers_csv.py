@@ -495,3 +495,14 @@ def test_values_under_a_trailing_blank_header_cell_get_a_named_column(tmp_path, 
     with pytest.raises(errors.RaggedRows) as info:
         read_table(write(tmp_path, "r.csv", b"id,name,\r\n1,Ann,seen,x\r\n2,Bob\r\n"))
     assert info.value.lines == [2]
+
+
+@pytest.mark.parametrize(("encoding", "prefix"), [("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE),
+                                                  ("utf-16-be", codecs.BOM_UTF16_BE)])
+def test_utf32_and_big_endian_marks_are_read_as_marked(tmp_path, encoding, prefix):
+    """UTF-32 little-endian starts with UTF-16's mark and was read as UTF-16 (every other
+    character a NUL); big-endian was refused as binary data."""
+    table = read_table(write(tmp_path, "wide.csv", prefix + TEXT.encode(encoding)))
+    assert table.encoding == encoding[:6]
+    assert table.header == ("NHS No", "Name", "Town")
+    assert rows(table) == [["9434765919", "Zoë Brontë", "Hawes"], ["4505577104", "Seán Ó Briain", "Bath"]]

@@ -130,6 +130,8 @@ def detect_encoding(path: Path, limit: int | None = None) -> str:
         head = f.read(4)
         if head.startswith(codecs.BOM_UTF8):
             return _check_marked(path, "utf-8-sig", "UTF-8", limit)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's: FF FE 00 00 starts with FF FE
+            return _check_marked(path, "utf-32", "UTF-32", limit)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return _check_marked(path, "utf-16", "UTF-16", limit)
         f.seek(0)
@@ -267,7 +269,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
         raise EmptyFile(path, "the file is empty (0 bytes)")
     with path.open("rb") as raw:
         head = raw.read(8192)
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)):
         raise NotASpreadsheet(path, "this is binary data, not CSV text (is it a workbook with the wrong extension?)")
     # The first MiB decides the guess; a full pass confirms it unless Arrow's reader (which
     # validates UTF-8 itself) reads the whole file cleanly below.
