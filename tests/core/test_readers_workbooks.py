@@ -433,3 +433,29 @@ def test_workbook_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, 
     assert table.row_count == 3
     (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
     assert blank.lines == (3,)
+
+
+def test_a_hidden_worksheet_behind_a_chart_sheet_is_the_default(tmp_path):
+    """With a chart sheet first and the data's worksheet hidden, the chart was picked and the
+    load said "sheet 'Chart1' is empty"."""
+    import xlsxwriter
+
+    path = tmp_path / "chart-first.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    chartsheet = wb.add_chartsheet("Chart1")
+    ws = wb.add_worksheet("Data")
+    ws.write_row(0, 0, ["name", "n"])
+    ws.write_row(1, 0, ["Ann", 3])
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=Data!$B$2:$B$2"})
+    chartsheet.set_chart(chart)
+    chartsheet.activate()
+    ws.hide()
+    wb.close()
+    table = read_table(path)
+    assert table.sheet == "Data"
+    assert list(table.iter_rows()) == [(2, ["Ann", "3"])]
+    (note,) = table.issues
+    assert note.kind == "assumption" and "'Data'" in note.message and "hidden" in note.message
+    with pytest.raises(errors.EmptyFile, match="sheet 'Chart1' is empty"):
+        read_table(path, sheet="Chart1")  # chosen by name, it is still read (and is empty)

@@ -768,10 +768,16 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     names = tuple(workbook.sheet_names)
     if not names:
         raise EmptyFile(path, "the workbook has no worksheets")
+    picked: list[SourceIssue] = []
     if sheet is None:
-        visible = [m.name for m in workbook.sheets_metadata
-                   if str(m.visible).endswith("Visible") and str(m.typ).endswith("WorkSheet")]
-        sheet = visible[0] if visible else names[0]
+        # The first visible worksheet; failing that the first worksheet, hidden or not (a chart
+        # sheet first, with the data's worksheet hidden, used to pick the chart: "sheet is empty").
+        worksheets = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+        visible = [m.name for m in worksheets if str(m.visible).endswith("Visible")]
+        sheet = visible[0] if visible else worksheets[0].name if worksheets else names[0]
+        if not visible and worksheets:
+            picked.append(SourceIssue("assumption", f"no worksheet is visible in Excel; read the first, '{sheet}', "
+                                      "which is hidden"))
     elif sheet not in names:
         raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
     # ODS and XLSB are ZIP packages too, without the XML parts the column path reads.
@@ -806,7 +812,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         if columns is not None:
             del data
             names_, issues = name_columns(columns.header, excel_column_letter)
-            issues += columns.scan.finish(path) + formula_issues
+            issues += columns.scan.finish(path) + formula_issues + picked
             return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
                                    columns.scan.rows, columns.rows, columns.column_batches)
     del data
@@ -830,7 +836,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         names_, issues = name_columns(header_cells, excel_column_letter)
         sheet_text = _SheetText(cells[header_row:], len(names_), header_row + 1)
         del cells
-    issues += sheet_text.scan.finish(path) + formula_issues
+    issues += sheet_text.scan.finish(path) + formula_issues + picked
     return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
                            sheet_text.scan.rows, sheet_text.rows, sheet_text.column_batches)
 
