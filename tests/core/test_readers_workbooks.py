@@ -459,3 +459,33 @@ def test_a_hidden_worksheet_behind_a_chart_sheet_is_the_default(tmp_path):
     assert note.kind == "assumption" and "'Data'" in note.message and "hidden" in note.message
     with pytest.raises(errors.EmptyFile, match="sheet 'Chart1' is empty"):
         read_table(path, sheet="Chart1")  # chosen by name, it is still read (and is empty)
+
+
+@pytest.mark.parametrize("data", [b"NHS No\tName\r\n9434765919\tAnn\r\n", b"\xef\xbb\xbfNHS No,Name\r\n9434765919,Ann\r\n",
+                                  "NHS No\tName\r\n9434765919\tAnn\r\n".encode("utf-16")])
+def test_delimited_text_named_xls_is_read_as_csv(tmp_path, data):
+    """Case-management systems "export to Excel" as text named .xls; Excel opens it. It was
+    refused with calamine's "Cannot detect file format"."""
+    from pseudodesk.core.readers import list_sheets
+
+    path = tmp_path / "export.xls"
+    path.write_bytes(data)
+    table = read_table(path)
+    assert table.format == "csv"
+    assert table.header == ("NHS No", "Name")
+    assert list(table.iter_rows()) == [(2, ["9434765919", "Ann"])]
+    assert "really delimited text" in table.issues[0].message
+    assert list_sheets(path) == []
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    (b"<html><body><table><tr><td>NHS No</td></tr></table></body></html>", "a web page (HTML)"),
+    (b"\r\n<!DOCTYPE html>\n<html>", "a web page (HTML)"),
+    (b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">', "an Excel 2003 XML spreadsheet"),
+])
+def test_a_web_page_or_xml_named_xls_is_refused_with_what_to_do(tmp_path, data, kind):
+    path = tmp_path / "export.xls"
+    path.write_bytes(data)
+    with pytest.raises(errors.NotASpreadsheet) as info:
+        read_table(path)
+    assert f"really {kind}" in str(info.value) and "save it as" in str(info.value)

@@ -100,6 +100,18 @@ def read_table(
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return _read_csv(path, header_row, preview_only)
+    if suffix == ".xls" and (kind := _text_named_xls(path)):
+        # Systems that "export to Excel" often write text with an .xls name; Excel opens it
+        # after a warning. Delimited text is read as the CSV it is; a web page or an Excel
+        # 2003 XML spreadsheet is refused with what to do.
+        if kind != "text":
+            raise NotASpreadsheet(path, f"this .xls file is really {kind}, not an Excel workbook, and pseudodesk "
+                                  "cannot read it. Open it in Excel and save it as 'Excel Workbook (*.xlsx)' or "
+                                  "'CSV UTF-8 (Comma delimited)', then load that.")
+        table = _read_csv(path, header_row, preview_only)
+        table.issues.insert(0, SourceIssue("assumption", "this .xls file is really delimited text, not an Excel "
+                                           "workbook; it was read as CSV, as Excel opens it"))
+        return table
     if suffix in WORKBOOK_SUFFIXES:
         return _read_workbook(path, sheet, header_row, password)
     raise UnsupportedFormat(
@@ -115,8 +127,32 @@ def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
         return []
     if not path.is_file():
         raise SourceNotFound(path, f"the file does not exist (looked for {path})")
+    if path.suffix.lower() == ".xls" and _text_named_xls(path) == "text":
+        return []
     workbook = _open_workbook(path, password)[0]
     return list(workbook.sheet_names)
+
+
+def _text_named_xls(path: Path) -> str | None:
+    """What an .xls file that is not a workbook (no OLE or ZIP signature, no NUL in its first
+    8 KiB unless it is marked UTF-16) really is: "text" (delimited), "a web page (HTML)" or
+    "an Excel 2003 XML spreadsheet"; None for anything else, which calamine reads or refuses."""
+    with path.open("rb") as f:
+        head = f.read(8192)
+    if not head or head.startswith((OLE_MAGIC, ZIP_MAGIC)):
+        return None
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", errors="ignore")
+    elif b"\x00" in head:
+        return None
+    else:
+        text = head.decode("latin-1")
+    start = text.lstrip("\ufeff\xef\xbb\xbf \t\r\n").lower()
+    if "urn:schemas-microsoft-com:office:spreadsheet" in text.lower():
+        return "an Excel 2003 XML spreadsheet"
+    if start.startswith("<") and re.search(r"<(html|table|body|head)\b|<!doctype html", start):
+        return "a web page (HTML)"
+    return "text"
 
 
 # --- CSV ------------------------------------------------------------------------------
