@@ -489,3 +489,28 @@ def test_a_web_page_or_xml_named_xls_is_refused_with_what_to_do(tmp_path, data, 
     with pytest.raises(errors.NotASpreadsheet) as info:
         read_table(path)
     assert f"really {kind}" in str(info.value) and "save it as" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["#SPILL!", "#CALC!", "#BLOCKED!"])
+def test_an_error_value_calamine_does_not_know_is_named_with_its_cell(tmp_path, value):
+    """calamine refuses the whole sheet over newer Excel's error values; the message said only
+    "Unsupported cell error value", not where or what to do."""
+    import xlsxwriter
+
+    path = tmp_path / "spill.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_row(0, 0, ["NHS No", "n"])
+    ws.write_row(1, 0, ["9434765919", 1])
+    ws.write_formula(2, 1, "=FILTER(A1:A2,A1:A2<>\"\")", None, value)
+    wb.close()
+
+    def with_error_cell(xml: bytes) -> bytes:  # as Excel saves an error result: t="e"
+        assert xml.count(b' t="str">') == 1
+        return xml.replace(b' t="str">', b' t="e">')
+
+    _rewrite_sheet(path, with_error_cell)
+    with pytest.raises(errors.NotASpreadsheet) as info:
+        read_table(path)
+    message = str(info.value)
+    assert f"cell B3 holds Excel's error value {value}" in message and "paste the sheet as values" in message

@@ -856,6 +856,9 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         try:
             cells = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         except Exception as exc:
+            unknown = re.search(r"Unsupported cell error value '([^']*)'", str(exc))
+            if unknown:
+                raise NotASpreadsheet(path, _unknown_error_value(path, sheet, password, unknown.group(1))) from None
             raise NotASpreadsheet(path, f"sheet '{sheet}' cannot be read ({exc})") from None
         except BaseException as exc:  # a panic in calamine's Rust (out of memory, say) is not an Exception
             if type(exc).__name__ != "PanicException":
@@ -875,6 +878,21 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     issues += sheet_text.scan.finish(path) + formula_issues + picked
     return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
                            sheet_text.scan.rows, sheet_text.rows, sheet_text.column_batches)
+
+
+def _unknown_error_value(path: Path, sheet: str, password: str | None, value: str) -> str:
+    """calamine refuses a whole sheet over an error value it does not know (#SPILL!, #CALC!
+    and the others newer Excel shows); the message names the cell where it can (XLSX/XLSM)."""
+    cell = None
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from pseudodesk.core.xlsx_columns import error_cell
+
+        cell = error_cell(_open_workbook(path, password)[3], sheet, value)
+    where = f"cell {cell}" if cell else "a cell"
+    return (f"sheet '{sheet}' cannot be read: {where} holds Excel's error value {value}, which the "
+            "spreadsheet reader does not know (newer Excel shows it for a formula whose result cannot be "
+            "shown). Correct the formula or clear the cell in Excel (or paste the sheet as values), save, "
+            "and try again.")
 
 
 def _too_spread(sheet: str, spread: Any) -> str:

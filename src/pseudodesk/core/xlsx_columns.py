@@ -343,6 +343,20 @@ def _cell_before(text: bytes, position: int) -> str:
     return found.group(1).decode() if found else "(unknown)"
 
 
+def error_cell(data: bytes, sheet: str, value: str) -> str | None:
+    """The reference of the first cell of the sheet holding the error value ``value`` (as
+    ``#SPILL!``), for a message; None when it cannot be found."""
+    pattern = re.compile(rb"<(?:\w+:)?v>" + re.escape(value.encode()) + rb"</(?:\w+:)?v>")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            for text in _xml_blocks(package, _sheet_part(package, sheet)):
+                if found := pattern.search(text):
+                    return _cell_before(text, found.start())
+    except (KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
+        pass
+    return None
+
+
 def _xml_blocks(package: zipfile.ZipFile, part: str) -> Iterator[bytes]:
     """The part's bytes in blocks of about 4 MiB, each ending before a tag's ``<``."""
     tail = b""
