@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -340,8 +341,6 @@ def _people_xls_in_1904(tmp_path: Path) -> Path:
 def test_an_xls_in_the_1904_date_system_is_known_as_one(tmp_path):
     """Was read as 1900 whatever DATEMODE said: a DOB column of plain serial numbers came out
     1,462 days (four years) early, without a word."""
-    import datetime as dt
-
     assert read_table(DATA / "people.xls", header_row=3).date_system == 1900
     table = read_table(_people_xls_in_1904(tmp_path), header_row=3)
     assert table.date_system == 1904
@@ -514,3 +513,15 @@ def test_an_error_value_calamine_does_not_know_is_named_with_its_cell(tmp_path, 
         read_table(path)
     message = str(info.value)
     assert f"cell B3 holds Excel's error value {value}" in message and "paste the sheet as values" in message
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (dt.timedelta(minutes=-30), "-0:30:00"),
+    (dt.timedelta(hours=-25, seconds=-5), "-25:00:05"),
+    (dt.timedelta(seconds=59.6), "0:01:00"),
+    (dt.timedelta(seconds=3599.4), "0:59:59"),
+    (dt.timedelta(days=1, hours=2), "26:00:00"),
+])
+def test_durations_read_as_hours_minutes_seconds(value, text):
+    """A negative duration was an hour out (-0:30 read -1:30:00) and seconds were truncated."""
+    assert cell_text(value) == text

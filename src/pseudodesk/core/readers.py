@@ -1039,9 +1039,9 @@ def cell_text(value: Any) -> str:
     if isinstance(value, dt.time):
         return value.isoformat(timespec="seconds")
     if isinstance(value, dt.timedelta):
-        total = int(value.total_seconds())
-        hours, rem = divmod(total, 3600)
-        return f"{hours}:{rem // 60:02d}:{rem % 60:02d}"
+        total = round(value.total_seconds())  # to the second shown, as Excel's [h]:mm:ss rounds
+        hours, rem = divmod(abs(total), 3600)  # divmod of a negative total gave -0:30 as -1:30:00
+        return f"{'-' if total < 0 else ''}{hours}:{rem // 60:02d}:{rem % 60:02d}"
     return str(value)
 
 
