@@ -41,12 +41,12 @@ from pseudodesk.core.table import (
     ColumnBatch,
     ColumnSource,
     ShapeScan,
-    _trim_trailing_blanks,
-    blank_rows,
     SourceIssue,
     SourceTable,
+    blank_rows,
     excel_column_letter,
     name_columns,
+    trim_trailing_blanks,
 )
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
@@ -363,7 +363,7 @@ def _read_csv(path: Path, header_row: int, preview_only: bool = False) -> Source
     for index, (line, cells) in enumerate(records(encoding, "replace"), start=1):
         if index < header_row:
             continue
-        header_cells = _trim_trailing_blanks(cells)
+        header_cells = trim_trailing_blanks(cells)
         if not header_cells:
             raise NoHeader(path, f"the header row (line {line}) is blank; choose the row that holds the column names")
         names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
@@ -576,7 +576,6 @@ def _rebatched(record_batches: Iterable[Any], size: int) -> Iterator[Any]:
 
 def _arrow_scan(batches: Callable[[], Any], odd_rows: list[object], width: int) -> int | None:
     """Rows in the file, or None when a row is blank, has values past the header, or Arrow refuses it."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -869,7 +868,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
             raise EmptyFile(path, f"sheet '{sheet}' is empty")
         if header_row > len(cells):
             raise NoHeader(path, f"sheet '{sheet}' has no row {header_row} to use as the header (it ends at row {len(cells)})")
-        header_cells = _trim_trailing_blanks([cell_text(v) for v in cells[header_row - 1]])
+        header_cells = trim_trailing_blanks([cell_text(v) for v in cells[header_row - 1]])
         if not header_cells:
             raise NoHeader(path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names")
         names_, issues = name_columns(header_cells, excel_column_letter)

@@ -234,7 +234,7 @@ class ShapeScan:
     def feed(self, line: int, cells: list[str], width: int) -> None:
         n = len(cells)
         if n > width and any(c.strip() for c in cells[width:]):
-            self.furthest = max(self.furthest, len(_trim_trailing_blanks(cells)))
+            self.furthest = max(self.furthest, len(trim_trailing_blanks(cells)))
             self.ragged_total += 1
             if len(self.ragged_lines) < self.MAX_LINES:
                 self.ragged_lines.append(line)
@@ -273,7 +273,7 @@ class ShapeScan:
         return f" (the first {len(lines):,} listed)" if total > len(lines) else ""
 
 
-def _trim_trailing_blanks(cells: list[str]) -> list[str]:
+def trim_trailing_blanks(cells: list[str]) -> list[str]:
     end = len(cells)
     while end and not cells[end - 1].strip():
         end -= 1
