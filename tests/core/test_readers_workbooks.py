@@ -164,22 +164,28 @@ def test_workbook_opened_from_memory_leaves_file_untouched(tmp_path):
     assert copy.read_bytes() == before
 
 
-@pytest.mark.parametrize("fast", [True, False])  # fastexcel's columns, python-calamine's rows
-def test_workbook_blank_and_short_rows_are_all_counted(tmp_path, monkeypatch, fast):
+def _sheet(tmp_path: Path, monkeypatch, fast: bool, rows: dict[int, list]) -> Path:
+    """An XLSX of these rows (0-based row index: cells), read by fastexcel's columns when
+    ``fast``, else by python-calamine's rows."""
     import xlsxwriter
 
     from pseudodesk.core import xlsx_columns
 
     if not fast:
         monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
-    path = tmp_path / "gaps.xlsx"
+    path = tmp_path / "sheet.xlsx"
     wb = xlsxwriter.Workbook(str(path))
     ws = wb.add_worksheet("S")
-    ws.write_row(0, 0, ["a", "b"])
-    ws.write_row(1, 0, ["1", "2"])
-    ws.write_row(1502, 0, ["3", "4"])  # rows 3 to 1502 blank
+    for index, cells in rows.items():
+        ws.write_row(index, 0, cells)
     wb.close()
-    table = read_table(path)
+    return path
+
+
+@pytest.mark.parametrize("fast", [True, False])  # fastexcel's columns, python-calamine's rows
+def test_workbook_blank_and_short_rows_are_all_counted(tmp_path, monkeypatch, fast):
+    # rows 3 to 1502 blank
+    table = read_table(_sheet(tmp_path, monkeypatch, fast, {0: ["a", "b"], 1: ["1", "2"], 1502: ["3", "4"]}))
     assert table.row_count == 2
     (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
     assert blank.message == "1,500 completely blank row(s) skipped (the first 1,000 listed)"
@@ -412,22 +418,10 @@ def test_a_damaged_workbook_counts_as_1900_and_is_left_to_the_reader(data):
 @pytest.mark.parametrize("fast", [True, False])  # fastexcel's columns, python-calamine's rows
 def test_workbook_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, fast):
     """A row of cells holding only spaces looks blank and was kept as an all-empty record."""
-    import xlsxwriter
-
-    from pseudodesk.core import xlsx_columns
-
-    if not fast:
-        monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
-    path = tmp_path / "spaces.xlsx"
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("S")
-    ws.write_row(0, 0, ["id", "name", "n"])
-    ws.write_row(1, 0, ["1", "Ann", 5])
-    ws.write_row(2, 0, [" ", "\u00a0\u3000"])
-    ws.write_row(3, 0, ["\t", "", 0])  # a number is a value, even 0
-    ws.write_row(4, 0, ["  ", " Bob"])
-    wb.close()
-    table = read_table(path)
+    table = read_table(_sheet(tmp_path, monkeypatch, fast, {
+        0: ["id", "name", "n"], 1: ["1", "Ann", 5], 2: [" ", "\u00a0\u3000"],
+        3: ["\t", "", 0],  # a number is a value, even 0
+        4: ["  ", " Bob"]}))
     assert list(table.iter_rows()) == [(2, ["1", "Ann", "5"]), (4, ["\t", "", "0"]), (5, ["  ", " Bob", ""])]
     assert table.row_count == 3
     (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
