@@ -228,7 +228,6 @@ class ShapeScan:
     blank_total: int = 0
     furthest: int = 0  # cells up to the last value of the row reaching furthest right past the header
 
-
     MAX_LINES = 1000
 
     def feed(self, line: int, cells: list[str], width: int) -> None:
