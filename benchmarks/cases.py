@@ -35,12 +35,12 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.audit import Signer
-    from pseudodesk.core.mapping import suggest_mapping
-    from pseudodesk.core.pipeline import run
-    from pseudodesk.core.profile import KeyRef, Recipient, load_profile
-    from pseudodesk.core.pseudonym import ProjectKey
-    from pseudodesk.core.readers import read_table
+    from pseudodesk.core.audit.log import Signer
+    from pseudodesk.core.agreement.mapping import suggest_mapping
+    from pseudodesk.core.run.pipeline import run
+    from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
+    from pseudodesk.core.transform.pseudonym import ProjectKey
+    from pseudodesk.core.read.dispatch import read_table
     from pseudodesk.core.resources import DEMO_CERTIFICATE, EXAMPLE_PROFILE, resource_path
 
     profile = replace(load_profile(resource_path(*EXAMPLE_PROFILE)), key=KeyRef())
@@ -56,7 +56,7 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
 
 
 def inspect_cms(package: Path) -> int:
-    from pseudodesk.core.manifest import inspect_package
+    from pseudodesk.core.package.manifest import inspect_package
     from pseudodesk.core.resources import DEMO_CERTIFICATE, DEMO_PRIVATE_KEY, resource_path
 
     result = inspect_package(package, certificate=resource_path(*DEMO_CERTIFICATE),
@@ -91,7 +91,7 @@ def baseline(source: Path, out: Path) -> int:
 
     import pandas as pd
 
-    from pseudodesk.core.export import encrypt_cms, load_certificates
+    from pseudodesk.core.package.export import encrypt_cms, load_certificates
     from pseudodesk.core.resources import DEMO_CERTIFICATE, resource_path
 
     if source.suffix == ".csv":

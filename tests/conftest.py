@@ -78,7 +78,7 @@ def demo_paths() -> dict[str, Path]:
 def _test_signer():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.audit import Signer
+    from pseudodesk.core.audit.log import Signer
 
     return Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 
@@ -87,8 +87,8 @@ TEST_SIGNER = _test_signer()
 
 
 def run(*args, **kwargs):
-    """pseudodesk.core.pipeline.run, signing manifests with a fixed test installation key."""
-    from pseudodesk.core import pipeline
+    """pseudodesk.core.run.pipeline.run, signing manifests with a fixed test installation key."""
+    from pseudodesk.core.run import pipeline
 
     kwargs.setdefault("signer", TEST_SIGNER)
     return pipeline.run(*args, **kwargs)

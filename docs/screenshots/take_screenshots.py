@@ -71,7 +71,7 @@ def main() -> int:
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(work / "settings"))
-    from pseudodesk.core.keystore import KeyStore
+    from pseudodesk.core.keys.store import KeyStore
     from pseudodesk.gui.app import application
     from pseudodesk.gui.window import MainWindow
 
@@ -115,7 +115,7 @@ def main() -> int:
     settle()
     shot(window, "step-4-exported.png")
 
-    from pseudodesk.core.profile import load_profile
+    from pseudodesk.core.agreement.profile import load_profile
 
     pilot = work / "youth-service-pilot.toml"
     pilot.write_text(PASSPHRASE_PROFILE, encoding="utf-8")

@@ -38,7 +38,7 @@ from = "nhs_number"
 def workspace(tmp_path, memory_keyring, capsys):
     assert main(["keys", "create", "--name", "Pilot"]) == 0
     key_id = capsys.readouterr().out.strip()
-    from pseudodesk.core.keystore import list_keys
+    from pseudodesk.core.keys.store import list_keys
 
     fingerprint = list_keys()[0].fingerprint
     (tmp_path / "profile.toml").write_text(PROFILE.format(key_id=key_id, fingerprint=fingerprint))

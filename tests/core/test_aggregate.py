@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pseudodesk.core.aggregate import SUPPRESSED, count, derivable_cells, publish
+from pseudodesk.core.transform.aggregate import SUPPRESSED, count, derivable_cells, publish
 
 
 def table_of(grid: dict[tuple[str, str], int]) -> Counter[tuple[str, ...]]:
@@ -90,12 +90,12 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
     import io
     import json
 
-    from pseudodesk.core.manifest import inspect_package
+    from pseudodesk.core.package.manifest import inspect_package
     from tests.conftest import TEST_SIGNER, run
     from tests.core.test_disclosure import ROWS, fixture
     from tests.core.test_pipeline import KEY_A, extract_7z
 
-    from pseudodesk.core.profile import parse_profile
+    from pseudodesk.core.agreement.profile import parse_profile
     from tests.core.test_disclosure import PROFILE
 
     _, table, mapping = fixture(tmp_path, ROWS * 2)
@@ -126,7 +126,7 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
 ])
 def test_aggregate_section_is_checked(section, message):
     from pseudodesk.core.errors import ProfileError
-    from pseudodesk.core.profile import parse_profile
+    from pseudodesk.core.agreement.profile import parse_profile
     from tests.core.test_disclosure import PROFILE
 
     with pytest.raises(ProfileError, match=message):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.audit import (
+from pseudodesk.core.audit.log import (
     AuditLog,
     Signer,
     installation_public_key,
@@ -18,7 +18,7 @@ from pseudodesk.core.audit import (
     record,
     verify_log,
 )
-from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.keys.store import KeyStore
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ CHILD = r"""
 import sys
 from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pseudodesk.core.audit import AuditLog, Signer
+from pseudodesk.core.audit.log import AuditLog, Signer
 log = AuditLog(Path(sys.argv[1]), Signer(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[2]))))
 for i in range(int(sys.argv[3])):
     log.append("concurrent", {"writer": sys.argv[4], "i": i})
@@ -147,8 +147,8 @@ def test_two_processes_appending_concurrently(tmp_path, memory_keyring):
 
 def test_a_line_that_is_json_but_not_an_entry_is_damaged_not_a_crash(tmp_path):
     """A hand-added {"seq": 8} must be reported by verify and skipped by the report, not raise."""
-    from pseudodesk.core.audit import read_entries
-    from pseudodesk.core.audit_report import AuditFilter, audit_listing, listing_to_csv
+    from pseudodesk.core.audit.log import read_entries
+    from pseudodesk.core.audit.listing import AuditFilter, audit_listing, listing_to_csv
 
     log = tmp_path / "audit.jsonl"
     log.write_bytes(b'{"seq": 8}\n{"seq": 9, "event": "x", "time": "yesterday", "details": {}}\n')

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core.errors import ChecksBlockExport, ProfileError
-from pseudodesk.core.mapping import suggest_mapping
-from pseudodesk.core.pipeline import check
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.run.pipeline import check
 from tests.conftest import run
-from pseudodesk.core.profile import parse_profile
-from pseudodesk.core.pseudonym import ProjectKey, pseudonym
-from pseudodesk.core.readers import read_table
-from pseudodesk.core.report import LOCAL_ONLY, report_to_csv, report_to_html
-from pseudodesk.core.suggest import suggest_columns, suggest_for_table
+from pseudodesk.core.agreement.profile import parse_profile
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
+from pseudodesk.core.agreement.suggest import suggest_columns, suggest_for_table
 
 KEY = ProjectKey("t", bytes(range(32)))
 TODAY = dt.date(2026, 11, 21)
@@ -188,8 +188,8 @@ def test_rows_changed_by_the_policy_are_all_counted_and_the_first_listed(tmp_pat
     with the file: past MAX_LISTED rows the policy's changes are counted, not listed."""
     import json
 
-    from pseudodesk.core import pipeline
-    from pseudodesk.core.report import report_to_html
+    from pseudodesk.core.run import pipeline
+    from pseudodesk.core.check.report import report_to_html
 
     monkeypatch.setattr(pipeline, "MAX_LISTED", 2)
     lines = ["9434765919,29/11/1973"] + [f"123,0{d}/01/2001" for d in range(1, 6)]
@@ -296,8 +296,8 @@ def test_identifier_in_a_kept_column_blocks_with_row_and_column(tmp_path):
 
 
 def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkeypatch):
-    from pseudodesk.core import pipeline
-    from pseudodesk.core.report import report_to_html
+    from pseudodesk.core.run import pipeline
+    from pseudodesk.core.check.report import report_to_html
 
     monkeypatch.setattr(pipeline, "MAX_LISTED", 3)
     profile, table, mapping = _notes(tmp_path, [(f"P{i}", f"mail x{i}@example.org") for i in range(7)])
@@ -334,7 +334,7 @@ def test_scan_can_be_switched_off_by_the_profile(tmp_path):
     profile, table, mapping = _notes(tmp_path, [("Ann", "jo@example.org")])
     from dataclasses import replace
 
-    from pseudodesk.core.profile import Checks
+    from pseudodesk.core.agreement.profile import Checks
 
     quiet = replace(profile, checks=Checks(scan_identifiers=False))
     assert check(quiet, table, mapping).findings == []
@@ -367,7 +367,7 @@ def test_pack_is_data_not_code(tmp_path):
     text = MESSY_PROFILE.replace('packs = ["lcp-scorecard"]', 'packs = ["lcp-scorecard", "pack.toml"]')
     text = text.replace('convention = "date"', 'convention = "iso_date"')
     (tmp_path / "p.toml").write_text(text)
-    from pseudodesk.core.profile import load_profile
+    from pseudodesk.core.agreement.profile import load_profile
 
     profile = load_profile(tmp_path / "p.toml")
     rule = profile.source_field("referral").rule()

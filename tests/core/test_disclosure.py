@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from pseudodesk.core.disclosure import (
+from pseudodesk.core.check.risk import (
     analyse,
     assess,
     generalise_dob,
@@ -15,9 +15,9 @@ from pseudodesk.core.disclosure import (
     risk_lines,
 )
 from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.mapping import suggest_mapping
-from pseudodesk.core.profile import parse_profile
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import parse_profile
+from pseudodesk.core.read.dispatch import read_table
 
 PROFILE = """
 format = "pseudodesk-profile/1"
@@ -184,7 +184,7 @@ def test_k_must_be_two_or_more():
 
 
 def test_check_report_html_carries_the_risk_without_full_values(tmp_path):
-    from pseudodesk.core.report import report_to_html
+    from pseudodesk.core.check.report import report_to_html
 
     profile, table, mapping = fixture(tmp_path)
     risk, report = assess(profile, table, mapping)
@@ -249,7 +249,7 @@ def test_pseudonyms_cannot_be_generalised():
 
 
 def test_suppression_plan_blanks_the_most_identifying_value_first():
-    from pseudodesk.core.disclosure import suppression_plan
+    from pseudodesk.core.check.risk import suppression_plan
 
     counts = Counter({("2010", "F", "LN1"): 3, ("2010", "F", "LN2"): 1, ("2012", "M", "PE1"): 3})
     plan, suppressed, left = suppression_plan(counts, 3, [2, 0, 1])  # postcode first

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from pseudodesk.core.errors import ExportError, OutputExists
-from pseudodesk.core.export import (
+from pseudodesk.core.package.export import (
     CsvEncoder,
     atomic_output,
     encrypt_cms,
@@ -134,7 +134,7 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     exactly as long as the builder's either way."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     openssl = require_tool("openssl")
     monkeypatch.setattr(export, "CMS_SPOOL_BYTES", spool)
@@ -162,7 +162,7 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
 
 def test_moving_bytes_forward_in_place_keeps_them_in_order(tmp_path, monkeypatch):
     """The move an envelope past 4 GiB needs, for overlaps shorter and longer than a block."""
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     monkeypatch.setattr(export, "_COPY_BLOCK", 7)
     data = bytes(range(256)) * 3
@@ -229,7 +229,7 @@ def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch
     ciphertext is moved along too): Python's peak stays a few chunks, not the data."""
     import tracemalloc
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 1 << 20)
     certs = load_certificates([demo_paths["certificate"]])
@@ -309,7 +309,7 @@ def test_streamed_cms_refuses_non_rsa_and_no_recipient(tmp_path):
     (-1, "0201ff"), (-128, "020180"), (-129, "0202ff7f"), (2**159, "021500" + "80" + "00" * 19),
 ])
 def test_der_integer_known_answers(value, der):
-    from pseudodesk.core.export import _der_integer
+    from pseudodesk.core.package.export import _der_integer
 
     assert _der_integer(value).hex() == der
 
@@ -319,7 +319,7 @@ def test_der_integer_known_answers(value, der):
     (2**32, "04850100000000"),
 ])
 def test_der_length_known_answers(length, der):
-    from pseudodesk.core.export import _der_head
+    from pseudodesk.core.package.export import _der_head
 
     assert _der_head(0x04, length).hex() == der
 
@@ -336,7 +336,7 @@ def test_expired_and_junk_certificates_are_refused(tmp_path):
 def test_passphrase_has_at_least_100_bits():
     import math
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     phrase = generate_passphrase()
     symbols = phrase.replace("-", "")
@@ -435,7 +435,7 @@ def test_7z_member_is_deflate_level_1(tmp_path):
     """Deflate at zlib level 1 (export.DEFLATE_LEVEL): the packed size is level 1's, not level 6's."""
     import zlib
 
-    from pseudodesk.core.export import DEFLATE_LEVEL
+    from pseudodesk.core.package.export import DEFLATE_LEVEL
 
     seven = require_tool("7z", "7zz", "7za")
     data = b"".join(f"{i * 7919 % 100_003:064x},{i % 28 + 1:02d}/03/19{i % 90 + 10},F\r\n".encode()
@@ -472,7 +472,7 @@ def _no_whole_file_parse(monkeypatch):
     ciphertext block), to prove the streamed path was taken."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     real = pkcs7.pkcs7_decrypt_der
 
@@ -488,7 +488,7 @@ def _no_whole_file_parse(monkeypatch):
 def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, second_recipient, size):
     """Either recipient, in blocks smaller than the content (1,000 bytes here), the builder's
     envelope as well as ours."""
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     monkeypatch.setattr(export, "READ_BLOCK", 1000)
     cert, key, path = second_recipient
@@ -510,7 +510,7 @@ def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, 
 def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):
     """openssl cms -encrypt's DER streams; its -stream form (indefinite-length BER) goes to
     cryptography's parser, which refuses BER: an error, as before."""
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
 
     openssl = require_tool("openssl")
@@ -534,7 +534,7 @@ def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, monkeypa
     from cryptography.hazmat.primitives.ciphers import algorithms
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     envelope = (pkcs7.PKCS7EnvelopeBuilder().set_data(PAYLOAD).set_content_encryption_algorithm(algorithms.AES128)
@@ -546,7 +546,7 @@ def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, monkeypa
 
 
 def test_read_cms_refuses_the_wrong_recipient_key_and_damage(tmp_path, demo_paths, second_recipient):
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
 
     cert, key, path = second_recipient
@@ -576,7 +576,7 @@ def test_reading_a_large_package_back_keeps_memory_flat(tmp_path, demo_paths):
     compression ratio, and py7zr copies it a few times: 15 MiB here, bounded, though not by us.)"""
     import tracemalloc
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     import hashlib
 
@@ -610,7 +610,7 @@ def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_f
 
     import py7zr
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
 
     data = bytes(range(256)) * 40_000  # 10 MB: several blocks
@@ -668,7 +668,7 @@ def test_read_cms_gives_exactly_cryptographys_verdict_on_malformed_envelopes(dem
     cryptography whole, and the probe puts the recipients through cryptography too."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
 
     cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])

@@ -9,15 +9,15 @@ from dataclasses import replace
 
 import pytest
 
-from pseudodesk.core.audit import AuditTrail, read_entries
-from pseudodesk.core.demo import run_demo
+from pseudodesk.core.audit.log import AuditTrail, read_entries
+from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.errors import Cancelled, ChecksBlockExport
-from pseudodesk.core.keystore import KeyStore
-from pseudodesk.core.manifest import decrypt_bytes, inspect_package
-from pseudodesk.core.profile import parse_profile
-from pseudodesk.core.pseudonym import ProjectKey
-from pseudodesk.core.readers import read_table
-from pseudodesk.core.mapping import suggest_mapping
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.package.manifest import decrypt_bytes, inspect_package
+from pseudodesk.core.agreement.profile import parse_profile
+from pseudodesk.core.transform.pseudonym import ProjectKey
+from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.agreement.mapping import suggest_mapping
 from tests.conftest import TEST_SIGNER, require_tool, run
 
 KEY = ProjectKey("k", bytes(range(32)))
@@ -196,7 +196,8 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
 @pytest.mark.parametrize("memo", [1_000_000, 1])
 def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeypatch, memo):
     """Repeated values are scanned once (a memo per column) and still reported on every row."""
-    from pseudodesk.core import manifest, scan
+    from pseudodesk.core.package import manifest
+    from pseudodesk.core.check import scan
 
     monkeypatch.setattr(manifest, "SCAN_MEMO_LIMIT", memo)
     notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07700 900123"']
@@ -228,7 +229,7 @@ def test_content_check_reads_a_large_package_a_block_at_a_time():
     import io
     import tracemalloc
 
-    from pseudodesk.core.manifest import _check_content
+    from pseudodesk.core.package.manifest import _check_content
 
     # long rows (few of them for the size: the test stays quick), 100 distinct values in all
     block = b"".join(b"%064x,%s\r\n" % (n % 97, b"visit %d " % (n % 3) * 100) for n in range(64))
@@ -270,7 +271,7 @@ def test_content_check_reads_a_large_package_a_block_at_a_time():
 def test_content_that_is_not_csv_is_still_hashed_to_its_end():
     import hashlib
 
-    from pseudodesk.core.manifest import _check_content
+    from pseudodesk.core.package.manifest import _check_content
 
     data = [b"ID\r\n", b"\xff\xfe not UTF-8\r\n", b"more\r\n" * 1000]
     output = {"csv_sha256": hashlib.sha256(b"".join(data)).hexdigest(), "columns": ["ID"], "rows": 1002}
@@ -317,7 +318,9 @@ def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
     the exception is let go (a GUI job hands it to another thread)."""
     import threading
 
-    from pseudodesk.core import export, manifest
+    from pseudodesk.core.package import export
+
+    from pseudodesk.core.package import manifest
 
     import random
 

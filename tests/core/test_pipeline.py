@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.demo import run_demo
+from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
-from pseudodesk.core.mapping import load_mapping, suggest_mapping
-from pseudodesk.core.pipeline import check
+from pseudodesk.core.agreement.mapping import load_mapping, suggest_mapping
+from pseudodesk.core.run.pipeline import check
 from tests.conftest import run
-from pseudodesk.core.profile import KeyRef, load_profile, parse_profile
-from pseudodesk.core.pseudonym import ProjectKey, pseudonym
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.agreement.profile import KeyRef, load_profile, parse_profile
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.read.dispatch import read_table
 from tests.conftest import require_tool
 
 KEY_A = ProjectKey("a", bytes(range(32)))
@@ -255,7 +255,7 @@ def test_check_reports_without_writing(tmp_path, pilot):
 
 def test_remembered_checks_change_neither_a_byte_nor_the_report(tmp_path, demo_paths, monkeypatch):
     """Each distinct value is checked once per column; output and report equal checking every cell."""
-    from pseudodesk.core import pipeline
+    from pseudodesk.core.run import pipeline
 
     profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
     mapping = load_mapping(demo_paths["mapping"])
@@ -275,7 +275,7 @@ def test_remembered_checks_change_neither_a_byte_nor_the_report(tmp_path, demo_p
 
 def test_memory_replays_the_assumptions_a_check_counts():
     from pseudodesk.core.conventions import CONVENTIONS
-    from pseudodesk.core.pipeline import MemoCheck
+    from pseudodesk.core.run.pipeline import MemoCheck
 
     values = ["01/02/03", "01/02/03", "2003-02-01", "01/02/03", "05/06/07"]
     plain_rule = CONVENTIONS["dob"].rule()
@@ -305,7 +305,7 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
     left; cancelling as the header is about to be written leaves nothing at all."""
     import hashlib
 
-    from pseudodesk.core import export
+    from pseudodesk.core.package import export
 
     monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 2048)
     monkeypatch.setattr(export, "_COPY_BLOCK", 512)
@@ -334,7 +334,7 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
 def test_a_file_saved_again_after_loading_exports_nothing(tmp_path, pilot, monkeypatch, arrow, change):
     """The run reads the CSV again, and no path compared the rows it read with the rows the
     user loaded and checked."""
-    from pseudodesk.core import readers
+    from pseudodesk.core.read import dispatch as readers
     from pseudodesk.core.errors import SourceChanged
 
     if not arrow:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.profile import load_profile, parse_profile
+from pseudodesk.core.agreement.profile import load_profile, parse_profile
 
 GOOD = """
 format = "pseudodesk-profile/1"

@@ -12,9 +12,9 @@ import pytest
 
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import OutputExists, ProfileError
-from pseudodesk.core.mapping import suggest_mapping
-from pseudodesk.core.profile import load_profile, parse_profile
-from pseudodesk.core.profile_writer import (
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import load_profile, parse_profile
+from pseudodesk.core.agreement.authoring import (
     DraftField,
     DraftSource,
     ProfileDraft,
@@ -30,8 +30,8 @@ from pseudodesk.core.profile_writer import (
     validate_draft,
     write_profile,
 )
-from pseudodesk.core.pseudonym import ProjectKey, pseudonym
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.read.dispatch import read_table
 from tests.conftest import run
 
 KEY = ProjectKey("pilot", bytes(range(32)))
@@ -310,8 +310,8 @@ def test_words_for_the_window():
 ])
 def test_rules_the_window_cannot_edit_are_refused_not_dropped(addition, where):
     from pseudodesk.core.errors import ProfileError
-    from pseudodesk.core.profile import parse_profile
-    from pseudodesk.core.profile_writer import draft_from_profile
+    from pseudodesk.core.agreement.profile import parse_profile
+    from pseudodesk.core.agreement.authoring import draft_from_profile
 
     text = """format = "pseudodesk-profile/1"
 [agreement]

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser, key_fingerprint, pseudonym
+from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser, key_fingerprint, pseudonym
 from tests.conftest import require_tool
 
 KEY = ProjectKey("kat", bytes(range(32)))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core import errors
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.read.dispatch import read_table
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -218,7 +218,7 @@ def test_batches_cover_every_row_in_order(tmp_path):
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
 def test_chunked_lines_are_the_lines_the_file_gives(tmp_path, newline, chunk):
     """text_lines must split exactly like iterating the file, whatever the chunk boundaries."""
-    from pseudodesk.core.readers import text_lines
+    from pseudodesk.core.read.dispatch import text_lines
 
     body = newline.join(["a,b", '"x\r\ny",2', "", "last,\r", "tail"])
     path = tmp_path / "lines.csv"
@@ -233,9 +233,9 @@ def test_preview_reads_the_first_rows_without_the_whole_file_pass(tmp_path):
     """A preview shows the first rows at once; only the whole read finds a ragged row far below,
     and the pipeline refuses to run on a preview."""
     from pseudodesk.core.errors import RaggedRows, ReaderError
-    from pseudodesk.core.pipeline import check
-    from pseudodesk.core.profile import parse_profile
-    from pseudodesk.core.mapping import suggest_mapping
+    from pseudodesk.core.run.pipeline import check
+    from pseudodesk.core.agreement.profile import parse_profile
+    from pseudodesk.core.agreement.mapping import suggest_mapping
 
     path = tmp_path / "big.csv"
     path.write_text("NHS Number,Sex\n" + "943 476 5919,F\n" * 50_000 + "4505577104,M,extra\n", encoding="utf-8")
@@ -292,7 +292,7 @@ def test_a_closed_quote_on_the_last_line_is_still_read(tmp_path):
 def test_values_far_longer_than_the_csv_modules_default_limit_are_read_whole(tmp_path, line_break_inside):
     """The csv module refuses a field over 128 KiB by default; a database export's free-text
     column can hold more. Values up to readers.MAX_VALUE_CHARS are read exactly."""
-    from pseudodesk.core.readers import MAX_VALUE_CHARS
+    from pseudodesk.core.read.dispatch import MAX_VALUE_CHARS
 
     long = "case note " * 150_000 + ("\nsecond paragraph" if line_break_inside else "")
     assert 1 << 20 < len(long) < MAX_VALUE_CHARS
@@ -305,7 +305,7 @@ def test_values_far_longer_than_the_csv_modules_default_limit_are_read_whole(tmp
 def test_a_value_past_the_limit_is_refused_with_its_line_and_the_likely_cause(tmp_path, monkeypatch):
     """Past the limit (usually a quote left open near the top of a large file) the error names
     the line the value starts on, not only the csv module's 'field larger than field limit'."""
-    from pseudodesk.core import readers
+    from pseudodesk.core.read import dispatch as readers
 
     monkeypatch.setattr(readers, "MAX_VALUE_CHARS", 1000)
     body = "".join(f"{i},Mill Lane {i},Bath\n" for i in range(200))
@@ -350,7 +350,7 @@ def test_text_that_is_not_what_its_byte_order_mark_says_is_refused_with_its_line
 def test_text_past_the_first_mib_that_is_not_utf8_in_a_marked_file_is_refused(tmp_path, monkeypatch, whole_check):
     """The whole-file check refuses it; without that check (a file changed since), so does the
     csv module's strict decoding."""
-    from pseudodesk.core import readers
+    from pseudodesk.core.read import dispatch as readers
 
     monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)  # the csv module's path
     calls = []
@@ -418,7 +418,7 @@ def test_values_over_several_lines_that_do_not_look_like_rows_are_read(tmp_path)
 def test_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, arrow):
     """A row of spaces looks blank to anyone, and was exported as an all-empty record (Arrow's
     path), or read as a short row of one blank value (the csv module's)."""
-    from pseudodesk.core import readers
+    from pseudodesk.core.read import dispatch as readers
 
     if not arrow:
         monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
@@ -433,7 +433,7 @@ def test_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, arrow):
 
 def test_whitespace_in_some_cells_of_a_row_is_not_a_blank_row(tmp_path, monkeypatch):
     """Arrow's path still takes a file whose rows have blank-looking cells but no blank row."""
-    from pseudodesk.core import readers
+    from pseudodesk.core.read import dispatch as readers
 
     taken = []
     real = readers._arrow_scan
@@ -453,7 +453,7 @@ def test_blank_text_is_exactly_what_str_strip_removes():
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pseudodesk.core.table import BLANK_TEXT
+    from pseudodesk.core.read.table import BLANK_TEXT
 
     chars = [chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i < 0xE000]
     matched = pc.match_substring_regex(pa.array(chars), BLANK_TEXT).to_pylist()
@@ -467,7 +467,7 @@ def test_blank_rows_of_arrow_columns_agree_with_is_blank():
 
     import pyarrow as pa
 
-    from pseudodesk.core.table import blank_rows, is_blank
+    from pseudodesk.core.read.table import blank_rows, is_blank
 
     rng = random.Random(7)
     cells = ["", " ", "\u00a0", "\t ", "a", " b", None]
@@ -483,7 +483,7 @@ def test_blank_rows_of_arrow_columns_agree_with_is_blank():
 def test_values_under_a_trailing_blank_header_cell_get_a_named_column(tmp_path, monkeypatch, arrow):
     """A blank header cell above data is named; a trailing one was trimmed and its values
     refused as ragged. Past the header row's last cell, blank or not, a row is still ragged."""
-    from pseudodesk.core import readers
+    from pseudodesk.core.read import dispatch as readers
 
     if not arrow:
         monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core import errors
-from pseudodesk.core.readers import cell_text, list_sheets, read_table
+from pseudodesk.core.read.dispatch import cell_text, list_sheets, read_table
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -169,7 +169,7 @@ def _sheet(tmp_path: Path, monkeypatch, fast: bool, rows: dict[int, list]) -> Pa
     ``fast``, else by python-calamine's rows."""
     import xlsxwriter
 
-    from pseudodesk.core import xlsx_columns
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     if not fast:
         monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
@@ -226,7 +226,7 @@ def _people_with(tmp_path: Path, stray: str | None, styled: str | None = None, r
 def test_a_stray_value_in_the_last_cell_of_the_sheet_is_refused_not_a_crash(tmp_path, monkeypatch, fast):
     """A space in XFD1048576 made calamine ask for a 512 GiB grid: the process aborted with no
     message (a failed allocation in Rust). The grid is measured before calamine reads."""
-    from pseudodesk.core import xlsx_columns
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     if not fast:
         monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
@@ -242,7 +242,7 @@ def test_a_stray_value_in_the_last_cell_of_the_sheet_is_refused_not_a_crash(tmp_
 def test_the_far_cells_are_named_and_formatting_alone_does_not_count(tmp_path, monkeypatch, dimension):
     import re
 
-    from pseudodesk.core import xlsx_columns
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     monkeypatch.setattr(xlsx_columns, "MAX_GRID_CELLS", 10_000)
     strip = (lambda xml: xml) if dimension else (lambda xml: re.sub(rb"<dimension[^>]*/>", b"", xml))
@@ -276,7 +276,7 @@ def test_formulas_never_calculated_are_refused_naming_a_cell(tmp_path, monkeypat
     empty, and a row of them was reported as a blank row skipped. Excel shows values there."""
     import re
 
-    from pseudodesk.core import xlsx_columns
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     if not fast:
         monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
@@ -288,7 +288,7 @@ def test_formulas_never_calculated_are_refused_naming_a_cell(tmp_path, monkeypat
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_saved_results_of_a_workbook_that_asks_to_be_recalculated_are_read_with_a_warning(tmp_path, monkeypatch, fast):
-    from pseudodesk.core import xlsx_columns
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     if not fast:
         monkeypatch.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
@@ -312,7 +312,7 @@ def test_the_1904_date_system_is_found_however_the_xml_is_written(attribute, sys
     import io
     import zipfile
 
-    from pseudodesk.core.readers import workbook_date_system
+    from pseudodesk.core.read.dispatch import workbook_date_system
 
     xml = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
            b'spreadsheetml/2006/main"><workbookPr ' + attribute + b'/></workbook>')
@@ -396,7 +396,7 @@ def test_an_xlsb_in_the_1904_date_system_is_known_as_one(flags, system):
     import struct
     import zipfile
 
-    from pseudodesk.core.readers import workbook_date_system
+    from pseudodesk.core.read.dispatch import workbook_date_system
 
     name = "Book".encode("utf-16-le")
     # BrtBeginBook, BrtFileVersion (a body long enough to need a two-byte size), BrtWbProp
@@ -410,7 +410,7 @@ def test_an_xlsb_in_the_1904_date_system_is_known_as_one(flags, system):
 
 @pytest.mark.parametrize("data", [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), b"PK\x03\x04 not a zip"])
 def test_a_damaged_workbook_counts_as_1900_and_is_left_to_the_reader(data):
-    from pseudodesk.core.readers import workbook_date_system
+    from pseudodesk.core.read.dispatch import workbook_date_system
 
     assert workbook_date_system(data) == 1900
 
@@ -459,7 +459,7 @@ def test_a_hidden_worksheet_behind_a_chart_sheet_is_the_default(tmp_path):
 def test_delimited_text_named_xls_is_read_as_csv(tmp_path, data):
     """Case-management systems "export to Excel" as text named .xls; Excel opens it. It was
     refused with calamine's "Cannot detect file format"."""
-    from pseudodesk.core.readers import list_sheets
+    from pseudodesk.core.read.dispatch import list_sheets
 
     path = tmp_path / "export.xls"
     path.write_bytes(data)

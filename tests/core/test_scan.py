@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pseudodesk.core import scan
-from pseudodesk.core.scan import find_identifiers
+from pseudodesk.core.check import scan
+from pseudodesk.core.check.scan import find_identifiers
 
 KINDS = ("nhs_number", "uln", "email", "uk_phone", "postcode", "upn", "person_name")
 PIECES = ["943 476 5919", "9434765919", "9276308686", "jo@example.org", "07700 900123", "+44 (0)1522 552222",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pseudodesk.core import selftest
+from pseudodesk.core.run import selftest
 
 
 def test_everything_essential_passes_in_under_a_second_here():
@@ -14,7 +14,7 @@ def test_everything_essential_passes_in_under_a_second_here():
 
 
 def test_a_wrong_known_answer_fails_the_selftest(monkeypatch):
-    from pseudodesk.core import openpseudonymiser
+    from pseudodesk.core.transform import openpseudonymiser
 
     monkeypatch.setattr(openpseudonymiser, "digest", lambda values, salt: "0" * 64)
     result = selftest.run_selftest()
@@ -24,7 +24,7 @@ def test_a_wrong_known_answer_fails_the_selftest(monkeypatch):
 
 
 def test_no_keyring_is_reported_but_not_a_failure(monkeypatch):
-    from pseudodesk.core import keystore
+    from pseudodesk.core.keys import store as keystore
 
     monkeypatch.setattr(keystore, "keyring_available", lambda: False)
     result = selftest.run_selftest()
@@ -33,7 +33,7 @@ def test_no_keyring_is_reported_but_not_a_failure(monkeypatch):
 
 
 def test_a_broken_column_reader_fails_the_selftest(monkeypatch):
-    from pseudodesk.core import xlsx_columns
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     import pyarrow as pa
 

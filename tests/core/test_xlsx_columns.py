@@ -9,9 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pseudodesk.core import errors, xlsx_columns
-from pseudodesk.core.readers import read_table
-from pseudodesk.core.xlsx_columns import ArrowSheet, Refused, header_kinds
+from pseudodesk.core import errors
+
+from pseudodesk.core.read import xlsx_arrow as xlsx_columns
+from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.read.xlsx_arrow import ArrowSheet, Refused, header_kinds
 
 xlsxwriter = pytest.importorskip("xlsxwriter")
 

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.audit import AuditError, installation_public_key, read_entries, record, verify_log
-from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.audit.log import AuditError, installation_public_key, read_entries, record, verify_log
+from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.audit_window import AuditWindow
 from pseudodesk.gui.jobs import JobBridge
 
@@ -82,7 +82,7 @@ def seven_entries(store: KeyStore, monkeypatch) -> None:
     for n in range(2):
         record(store, "test.other", {"n": n})
     with monkeypatch.context() as patch:
-        patch.setattr("pseudodesk.core.audit.os_user", lambda: "jsmith")
+        patch.setattr("pseudodesk.core.audit.log.os_user", lambda: "jsmith")
         record(store, "reidentify", {"source_file": "green.xlsx", "pseudonyms_asked": 5, "pseudonyms_matched": 5,
                                      "agreement": "Other"})
 
@@ -223,7 +223,7 @@ def test_verify_records_the_verification_like_the_cli(qtbot, store, bridge, monk
 def test_verify_against_a_pinned_key(qtbot, store, bridge, monkeypatch, tmp_path, private_data_dir):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.audit import Signer
+    from pseudodesk.core.audit.log import Signer
 
     seven_entries(store, monkeypatch)
     window = open_window(qtbot, store, bridge)
@@ -284,7 +284,7 @@ def test_a_job_asked_for_while_the_bridge_is_busy_waits_for_it(qtbot, store, bri
 
 @pytest.fixture
 def package(tmp_path, store) -> Path:
-    from pseudodesk.core.demo import run_demo
+    from pseudodesk.core.run.demo import run_demo
 
     return run_demo(tmp_path / "demo").output
 
@@ -362,7 +362,7 @@ def test_a_file_that_is_not_a_package_shows_an_error(qtbot, store, bridge, tmp_p
 
 
 def test_save_pdf_writes_the_report(qtbot, store, bridge, monkeypatch, package, tmp_path):
-    from pseudodesk.core.demo import run_demo
+    from pseudodesk.core.run.demo import run_demo
 
     run_demo(tmp_path / "demo", overwrite=True)  # a second export: two export sections
     seven_entries(store, monkeypatch)

@@ -12,8 +12,8 @@ from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QPushButton, QWidget
 
-from pseudodesk.core.keystore import KeyStore
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.gui.models import SourceTableModel
 from pseudodesk.gui.window import ATTENTION, DONE, MainWindow
 from tests.conftest import require_tool
@@ -171,11 +171,11 @@ def test_protected_workbook_with_a_stored_key_and_passphrase(qtbot, window, tmp_
     click(qtbot, step.copy_button)
     assert QApplication.clipboard().text() == passphrase
     (archive,) = (tmp_path / "out").glob("*.7z")
-    from pseudodesk.core.manifest import decrypt_bytes
+    from pseudodesk.core.package.manifest import decrypt_bytes
 
     rows = list(csv.reader(io.StringIO(decrypt_bytes(archive, passphrase=passphrase).decode("utf-8"), newline="")))
     assert rows[0] == ["PERSON_ID", "SEX"] and len(rows) == 601
-    from pseudodesk.core.audit import AuditTrail, read_entries
+    from pseudodesk.core.audit.log import AuditTrail, read_entries
 
     events = [e["event"] for _, e, _ in read_entries(AuditTrail(KeyStore()).path) if e]
     assert "export" in events
@@ -316,7 +316,7 @@ def test_check_problems_saved_as_csv(qtbot, window, tmp_path, memory_keyring):
 
 
 def test_mapping_changed_with_the_combo_box_and_saved(qtbot, window, tmp_path, memory_keyring):
-    from pseudodesk.core.mapping import load_mapping
+    from pseudodesk.core.agreement.mapping import load_mapping
 
     w = window
     w.load_step.open_file(people_csv(tmp_path, _csv_rows(3)))
@@ -551,7 +551,7 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
 
 
 def test_a_failed_selftest_is_shown_and_blocks_exports(qtbot, tmp_path, demo_paths):
-    from pseudodesk.core.selftest import SelfCheck, SelfTestResult
+    from pseudodesk.core.run.selftest import SelfCheck, SelfTestResult
 
     failed = SelfTestResult([SelfCheck("CMS AES-256", False, "ValueError: broken", 0.01),
                              SelfCheck("OS keyring", False, "none", 0.01, essential=False)])
@@ -569,7 +569,7 @@ def test_a_failed_selftest_is_shown_and_blocks_exports(qtbot, tmp_path, demo_pat
 
 
 def test_a_passed_selftest_shows_nothing(qtbot):
-    from pseudodesk.core.selftest import run_selftest
+    from pseudodesk.core.run.selftest import run_selftest
 
     result = run_selftest()
     assert result.ok and result.seconds < 3.0

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.keys_window import KeysWindow, fingerprint_is_complete
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 
-from pseudodesk.core.keystore import KeyStore
+from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.window import MainWindow
 from tests.gui.test_flow import PASSPHRASE_PROFILE
 

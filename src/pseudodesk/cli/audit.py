@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK
-from pseudodesk.core.audit import AuditError
+from pseudodesk.core.audit.log import AuditError
 
 EXIT_AUDIT_BROKEN = EXIT_BLOCKED  # documented in docs/cli.md: 6 means "a check failed"
 
@@ -40,7 +40,7 @@ def _date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     from pseudodesk.cli.keys import store
-    from pseudodesk.core.audit import INSTALLATION_FILE, LOG_NAME, installation_public_key, record, verify_log
+    from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, installation_public_key, record, verify_log
 
     keys = store()
     if args.audit_command == "public-key":
@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, log: Path) -> int:
-    from pseudodesk.core.audit import installation_public_key, verify_log
-    from pseudodesk.core.audit_report import AuditFilter, audit_listing, listing_to_csv, listing_to_html
+    from pseudodesk.core.audit.log import installation_public_key, verify_log
+    from pseudodesk.core.audit.listing import AuditFilter, audit_listing, listing_to_csv, listing_to_html
 
     found = installation_public_key(log.parent)
     if found is None or not log.exists():

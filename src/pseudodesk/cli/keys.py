@@ -14,7 +14,7 @@ from typing import Any
 
 from pseudodesk.cli.common import EXIT_OK, EXIT_USAGE, ask_secret, ask_text
 from pseudodesk.core.errors import KeyProblem
-from pseudodesk.core.keystore import KeyInfo, KeyStore
+from pseudodesk.core.keys.store import KeyInfo, KeyStore
 
 STORE_ENV = "PSEUDODESK_STORE_PASSPHRASE"
 KEYFILE_ENV = "PSEUDODESK_KEYFILE_PASSPHRASE"
@@ -142,7 +142,7 @@ def _export(keys: KeyStore, args: argparse.Namespace) -> int:
         args.out.write_bytes(data)
         print(f"wrote {args.out}: only the holders of the certificate(s) can open it", file=sys.stderr)
         return EXIT_OK
-    from pseudodesk.core.export import generate_passphrase
+    from pseudodesk.core.package.export import generate_passphrase
 
     generated = not args.ask_passphrase
     passphrase = generate_passphrase() if generated else ask_secret("Passphrase for the key file", KEYFILE_ENV)
@@ -176,7 +176,7 @@ def _import(keys: KeyStore, args: argparse.Namespace) -> int:
 
 
 def _import_salt(keys: KeyStore, args: argparse.Namespace) -> int:
-    from pseudodesk.core.openpseudonymiser import WEAKER_WARNING, salt_from_encrypted_file
+    from pseudodesk.core.transform.openpseudonymiser import WEAKER_WARNING, salt_from_encrypted_file
 
     if args.salt_file:
         try:

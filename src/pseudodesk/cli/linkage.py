@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], An
 
     keys = store()
     if args.command == "linkage-test":
-        from pseudodesk.core.linkage import linkage_selftest
+        from pseudodesk.core.run.linkage import linkage_selftest
 
         key = keys.load(args.key, purpose="reidentify")
         result = linkage_selftest(key)
@@ -47,8 +47,8 @@ def run(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], An
 
 
 def _reidentify(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], Any], keys: Any) -> int:
-    from pseudodesk.core.audit import record
-    from pseudodesk.core.linkage import read_pseudonym_list, reidentify
+    from pseudodesk.core.audit.log import record
+    from pseudodesk.core.run.linkage import read_pseudonym_list, reidentify
 
     if args.out.exists() and not args.overwrite:
         raise ExportError(f"{args.out} already exists; choose another name or pass --overwrite.")

@@ -133,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from pseudodesk.core.mapping import load_mapping, save_mapping, suggest_mapping
-    from pseudodesk.core.profile import load_profile
-    from pseudodesk.core.readers import read_table
+    from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
+    from pseudodesk.core.agreement.profile import load_profile
+    from pseudodesk.core.read.dispatch import read_table
 
     profile = load_profile(args.profile)
     mapping = load_mapping(args.mapping) if args.mapping else None
@@ -152,7 +152,7 @@ def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         password = getpass.getpass(f"{args.input.name} is password-protected. Password: ")
         table = read_table(args.input, sheet=sheet, header_row=header_row, password=password)
     if mapping is None:
-        from pseudodesk.core.suggest import suggest_for_table
+        from pseudodesk.core.agreement.suggest import suggest_for_table
 
         suggestions = {s.column: s for s in suggest_for_table(profile, table)}
         mapping = suggest_mapping(profile, table.header, table.preview(500))
@@ -204,15 +204,15 @@ def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from pseudodesk.core.pipeline import check
-    from pseudodesk.core.report import LOCAL_ONLY, report_to_csv, report_to_html
+    from pseudodesk.core.run.pipeline import check
+    from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
 
     profile, table, mapping = _open_source(args)
     cancel = CancelFlag()
     cancel.install()
     risk = None
     if profile.quasi_identifiers():
-        from pseudodesk.core.disclosure import assess
+        from pseudodesk.core.check.risk import assess
 
         risk, report = assess(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     else:
@@ -242,7 +242,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_selftest() -> int:
-    from pseudodesk.core.selftest import run_selftest
+    from pseudodesk.core.run.selftest import run_selftest
 
     result = run_selftest()
     for c in result.checks:
@@ -254,7 +254,7 @@ def _cmd_selftest() -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
-    from pseudodesk.core.disclosure import assess, risk_lines
+    from pseudodesk.core.check.risk import assess, risk_lines
 
     if args.k is not None and args.k < 2:
         print("pseudodesk: --k must be 2 or more", file=sys.stderr)
@@ -268,7 +268,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.pipeline import run
+    from pseudodesk.core.run.pipeline import run
 
     if args.batch_size < 1:
         print("pseudodesk: --batch-size must be at least 1", file=sys.stderr)
@@ -286,7 +286,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     key = store.load(key_id, purpose="export", accept_expired=args.accept_expired_key)
     salt = None
     if any(f.role == "openpseudonymiser" for f in profile.output_fields):
-        from pseudodesk.core.openpseudonymiser import WEAKER_WARNING
+        from pseudodesk.core.transform.openpseudonymiser import WEAKER_WARNING
 
         print(f"warning: {WEAKER_WARNING}", file=sys.stderr)
         salt_id = args.salt or profile.key.salt_id
@@ -295,7 +295,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         salt = store.load_salt(salt_id)
     cancel = CancelFlag()
     cancel.install()
-    from pseudodesk.core.audit import AuditTrail
+    from pseudodesk.core.audit.log import AuditTrail
 
     trail = AuditTrail(store)
     result = run(profile, table, mapping, key, args.out, signer=trail.signer, audit=trail,
@@ -339,7 +339,7 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from pseudodesk.core.demo import run_demo
+    from pseudodesk.core.run.demo import run_demo
     from pseudodesk.core.resources import DEMO_PRIVATE_KEY, resource_path
 
     cancel = CancelFlag()

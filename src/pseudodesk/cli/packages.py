@@ -29,8 +29,8 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.export import atomic_output
-    from pseudodesk.core.manifest import Inspection, inspect_package
+    from pseudodesk.core.package.export import atomic_output
+    from pseudodesk.core.package.manifest import Inspection, inspect_package
 
     passphrase = None
     if args.package.name.endswith(".7z") and (args.ask_passphrase or args.command == "decrypt"):

@@ -47,7 +47,7 @@ def application() -> QApplication:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     app = application()
-    from pseudodesk.core.selftest import run_selftest
+    from pseudodesk.core.run.selftest import run_selftest
 
     window = MainWindow(demo=args.demo, selftest=run_selftest())  # under a second; a failure blocks exports
     window.show()
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo:
             window.open_demo()
         if args.profile or args.input:
-            from pseudodesk.core.profile import load_profile
+            from pseudodesk.core.agreement.profile import load_profile
 
             window.open(load_profile(args.profile) if args.profile else None, args.input)
     except Exception as error:  # noqa: BLE001 (shown as a message; unexpected ones are logged)

@@ -1,14 +1,14 @@
 """The audit window for information-governance leads.
 
 A thin shell over the core: it reads this installation's audit log with
-:func:`pseudodesk.core.audit.read_entries`, checks it with
-:func:`~pseudodesk.core.audit.verify_log` (and, on *Verify*, records the verification
+:func:`pseudodesk.core.audit.log.read_entries`, checks it with
+:func:`~pseudodesk.core.audit.log.verify_log` (and, on *Verify*, records the verification
 as ``pseudodesk-cli audit verify`` does), lists the entries in a filterable table, and
 writes the same report as ``pseudodesk-cli audit report``
-(:func:`~pseudodesk.core.audit_report.listing_to_csv` and
-:func:`~pseudodesk.core.audit_report.listing_to_html`, printed to PDF or a printer
+(:func:`~pseudodesk.core.audit.listing.listing_to_csv` and
+:func:`~pseudodesk.core.audit.listing.listing_to_html`, printed to PDF or a printer
 through a :class:`QTextDocument`). *Inspect a package* runs
-:func:`~pseudodesk.core.manifest.inspect_package`, exactly as ``pseudodesk-cli inspect``.
+:func:`~pseudodesk.core.package.manifest.inspect_package`, exactly as ``pseudodesk-cli inspect``.
 
 Reading and verifying a long log, and decrypting a package, run on the app's one
 :class:`~pseudodesk.gui.jobs.JobBridge`; a job asked for while another runs waits for it.
@@ -65,7 +65,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from pseudodesk.core.audit import (
+from pseudodesk.core.audit.log import (
     AuditError,
     AuditTrail,
     AuditVerification,
@@ -73,14 +73,14 @@ from pseudodesk.core.audit import (
     read_entries,
     verify_log,
 )
-from pseudodesk.core.audit_report import AuditFilter, entry_summary, listing_to_csv, listing_to_html
+from pseudodesk.core.audit.listing import AuditFilter, entry_summary, listing_to_csv, listing_to_html
 from pseudodesk.core.errors import Cancelled, PseudodeskError
-from pseudodesk.core.manifest import Inspection, inspect_package
+from pseudodesk.core.package.manifest import Inspection, inspect_package
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.widgets import buddy_label
 
 if TYPE_CHECKING:
-    from pseudodesk.core.keystore import KeyStore
+    from pseudodesk.core.keys.store import KeyStore
     from pseudodesk.gui.jobs import Cancel, JobBridge, Progress, Work
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -959,7 +959,7 @@ class AuditWindow(QMainWindow):
     def inspect(self, path: Path, *, pinned_fingerprint: str | None = None, certificate: Path | None = None,
                 private_key: Path | None = None, passphrase: str | None = None) -> None:
         """Inspect an exported package (the encrypted file or its manifest) with
-        :func:`~pseudodesk.core.manifest.inspect_package`, in the background, and show its checks."""
+        :func:`~pseudodesk.core.package.manifest.inspect_package`, in the background, and show its checks."""
         path = Path(path)
         dialog = self.inspect_dialog
         dialog.set_inputs(path, pinned_fingerprint, certificate, private_key, passphrase)

@@ -38,7 +38,7 @@ _logger: logging.Logger | None = None
 
 def log_path() -> Path:
     """The local log: in the user's private pseudodesk data folder, beside the audit log."""
-    from pseudodesk.core.keystore import data_dir
+    from pseudodesk.core.keys.store import data_dir
 
     return data_dir() / "logs" / LOG_NAME
 

@@ -1,7 +1,7 @@
 """Step 4, Export: project key, recipient, output folder, Run; then what was written.
 
-The export is :func:`pseudodesk.core.pipeline.run` on the job bridge (the demo uses
-:func:`pseudodesk.core.demo` pieces: an ephemeral key and the DEMO certificate). The
+The export is :func:`pseudodesk.core.run.pipeline.run` on the job bridge (the demo uses
+:func:`pseudodesk.core.run.demo` pieces: an ephemeral key and the DEMO certificate). The
 result names the files written, the counts and the key fingerprint; in passphrase mode
 it shows the generated passphrase once, with a copy button and the warning to send it
 by another route. The passphrase is never saved anywhere by pseudodesk.
@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.keystore import KeyExpired, KeyStore
-from pseudodesk.core.pipeline import RunResult, run
+from pseudodesk.core.keys.store import KeyExpired, KeyStore
+from pseudodesk.core.run.pipeline import RunResult, run
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.map_step import describe_recipient
@@ -262,12 +262,12 @@ class ExportStep(QWidget):
         def work(progress: Any, cancel: Any) -> RunResult:
             out_dir.mkdir(parents=True, exist_ok=True)
             if key_choice == DEMO_KEY:
-                from pseudodesk.core.demo import demo_signer_and_audit, ephemeral_demo_key
+                from pseudodesk.core.run.demo import demo_signer_and_audit, ephemeral_demo_key
 
                 key = ephemeral_demo_key()
                 signer, audit = demo_signer_and_audit()
             else:
-                from pseudodesk.core.audit import AuditTrail
+                from pseudodesk.core.audit.log import AuditTrail
 
                 store = KeyStore()
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)

@@ -1,4 +1,4 @@
-"""The Keys window: a thin shell over the core key store (:class:`pseudodesk.core.keystore.KeyStore`).
+"""The Keys window: a thin shell over the core key store (:class:`pseudodesk.core.keys.store.KeyStore`).
 
 It lists the project keys (and OpenPseudonymiser salts) held on this computer, shows
 the selected key's fingerprint large enough to read out over the phone, and offers the
@@ -64,8 +64,8 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
-from pseudodesk.core.keystore import KEYFILE_FORMAT, KeyInfo, KeyStore
-from pseudodesk.core.pseudonym import normalise_fingerprint
+from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
+from pseudodesk.core.transform.pseudonym import normalise_fingerprint
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.widgets import buddy_label
@@ -319,7 +319,7 @@ class NewKeyDialog(QDialog):
         salt_row.addWidget(self.salt_edit, stretch=1)
         salt_row.addWidget(self.salt_file_button)
         salt_layout.addLayout(salt_row)
-        from pseudodesk.core.openpseudonymiser import WEAKER_WARNING
+        from pseudodesk.core.transform.openpseudonymiser import WEAKER_WARNING
 
         self.salt_warning = _wrapped(WEAKER_WARNING, "Warning about OpenPseudonymiser salts")
         salt_layout.addWidget(self.salt_warning)
@@ -352,7 +352,7 @@ class NewKeyDialog(QDialog):
         self.ok_button.setEnabled(ok)
 
     def _choose_salt_file(self) -> None:
-        from pseudodesk.core.openpseudonymiser import salt_from_encrypted_file
+        from pseudodesk.core.transform.openpseudonymiser import salt_from_encrypted_file
 
         path = self._open_path(self, "Open an OpenPseudonymiser salt file", SALT_FILE_FILTER)
         if path is None:
@@ -643,7 +643,7 @@ class ExportKeyDialog(QDialog):
         self.certificate_list.takeItem(row if row >= 0 else self.certificate_list.count() - 1)
 
     def generate_passphrase(self) -> None:
-        from pseudodesk.core.export import generate_passphrase
+        from pseudodesk.core.package.export import generate_passphrase
 
         self.passphrase_edit.setText(generate_passphrase())
 
@@ -1099,7 +1099,7 @@ class KeysWindow(QDialog):
                    certificates: Sequence[Path] | None = None, overwrite: bool = False) -> bool:
         """Write ``key_id`` to a .pdkey file at ``path`` (atomically), sealed with ``passphrase``
         or wrapped to ``certificates`` (exactly one of them)."""
-        from pseudodesk.core.export import atomic_output
+        from pseudodesk.core.package.export import atomic_output
 
         if (passphrase is None) == (not certificates):
             raise ValueError("export_key needs either a passphrase or certificates")

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.errors import PasswordRequired, WrongPassword
-from pseudodesk.core.mapping import SourceMapping
-from pseudodesk.core.readers import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
-from pseudodesk.core.table import SourceTable
+from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.read.dispatch import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
+from pseudodesk.core.read.table import SourceTable
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.models import SourceTableModel

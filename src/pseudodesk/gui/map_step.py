@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.errors import MappingError
-from pseudodesk.core.mapping import load_mapping, save_mapping, suggest_mapping
-from pseudodesk.core.profile import Profile, load_profile
+from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
+from pseudodesk.core.agreement.profile import Profile, load_profile
 from pseudodesk.core.resources import resource_path
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge

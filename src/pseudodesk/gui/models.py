@@ -17,11 +17,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
-from pseudodesk.core.mapping import SourceMapping
-from pseudodesk.core.profile import Profile
-from pseudodesk.core.report import CheckReport, FieldStats, Problem
-from pseudodesk.core.suggest import ColumnSuggestion
-from pseudodesk.core.table import SourceTable
+from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.check.report import CheckReport, FieldStats, Problem
+from pseudodesk.core.agreement.suggest import ColumnSuggestion
+from pseudodesk.core.read.table import SourceTable
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole

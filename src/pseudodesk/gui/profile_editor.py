@@ -1,7 +1,7 @@
 """Create an agreement profile in the window, for an ad-hoc pilot extract.
 
-A thin shell over :mod:`pseudodesk.core.profile_writer`: the dialog opens on a draft
-proposed from the spreadsheet's columns (:func:`~pseudodesk.core.profile_writer.draft_from_columns`),
+A thin shell over :mod:`pseudodesk.core.agreement.authoring`: the dialog opens on a draft
+proposed from the spreadsheet's columns (:func:`~pseudodesk.core.agreement.authoring.draft_from_columns`),
 one table row per column, and lets a person tick what may leave, name each output
 column, choose how it leaves (pseudonym or kept as checked), its convention and output
 form; then the agreement's name, version, parties and review date, the recipient
@@ -49,8 +49,8 @@ from PySide6.QtWidgets import (
 
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.profile import Profile
-from pseudodesk.core.profile_writer import (
+from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.authoring import (
     ON_INVALID_EXPLANATIONS,
     DraftField,
     ProfileDraft,

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk import __version__
-from pseudodesk.core.mapping import SourceMapping
-from pseudodesk.core.profile import Profile
-from pseudodesk.core.selftest import SelfTestResult
+from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.run.selftest import SelfTestResult
 from pseudodesk.gui.check_step import CheckStep
 from pseudodesk.gui.export_step import ExportStep
 from pseudodesk.gui.jobs import JobBridge
@@ -266,8 +266,8 @@ class MainWindow(QMainWindow):
     # --- loading from the command line ------------------------------------------------------
 
     def open_demo(self) -> None:
-        from pseudodesk.core.demo import demo_profile
-        from pseudodesk.core.mapping import load_mapping
+        from pseudodesk.core.run.demo import demo_profile
+        from pseudodesk.core.agreement.mapping import load_mapping
         from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
 
         mapping = load_mapping(resource_path(*DEMO_MAPPING))
@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
     # --- other windows -------------------------------------------------------------------
 
     def show_keys(self) -> None:
-        from pseudodesk.core.keystore import KeyStore
+        from pseudodesk.core.keys.store import KeyStore
         from pseudodesk.gui.keys_window import KeysWindow
 
         if self._keys_window is None:
@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         self._keys_window.activateWindow()
 
     def show_audit(self) -> None:
-        from pseudodesk.core.keystore import KeyStore
+        from pseudodesk.core.keys.store import KeyStore
         from pseudodesk.gui.audit_window import AuditWindow
 
         if self._audit_window is None:

@@ -86,7 +86,7 @@ class PersonNameRule(ColumnRule):
 
 
 def _op_date_rule(options: Mapping[str, Any], context: ColumnContext) -> ColumnRule:
-    from pseudodesk.core.openpseudonymiser import check_op_date
+    from pseudodesk.core.transform.openpseudonymiser import check_op_date
 
     return FunctionRule(options, context, check_op_date)
 

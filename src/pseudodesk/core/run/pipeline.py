@@ -3,7 +3,7 @@
 Data flows one way, in row batches from the start::
 
     SourceTable.iter_column_batches -> Plan.encode (check + normalise + pseudonymise + strip,
-      column by column: pseudodesk.core.columnar) -> CSV lines -> encryptor -> atomic_output
+      column by column: pseudodesk.core.package.columns) -> CSV lines -> encryptor -> atomic_output
 
 Every source row gives exactly one output row (nothing is dropped); invalid values
 are reported and written blank. The CLI and the GUI both call :func:`run` (and
@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from pseudodesk.core.columnar import OutputColumn, combine, csv_bytes, distinct, every_cell
+from pseudodesk.core.package.columns import OutputColumn, combine, csv_bytes, distinct, every_cell
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
 from pseudodesk.core.conventions.base import STATUS_CODES
 from pseudodesk.core.errors import (
@@ -41,7 +41,7 @@ from pseudodesk.core.errors import (
     ReaderError,
     SourceChanged,
 )
-from pseudodesk.core.export import (
+from pseudodesk.core.package.export import (
     CsvEncoder,
     atomic_output,
     certificate_fingerprint,
@@ -50,21 +50,21 @@ from pseudodesk.core.export import (
     write_7z,
     write_cms,
 )
-from pseudodesk.core.mapping import SourceMapping
-from pseudodesk.core.profile import DisclosureRules, OutputField, Profile
-from pseudodesk.core.pseudonym import ProjectKey, Pseudonymiser
-from pseudodesk.core.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
-from pseudodesk.core.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
-from pseudodesk.core.suggest import squash
-from pseudodesk.core.table import COLUMN_BATCH_ROWS, ColumnBatch, RowBatch, SourceTable, columns_from_rows
+from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.profile import DisclosureRules, OutputField, Profile
+from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
+from pseudodesk.core.check.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
+from pseudodesk.core.check.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
+from pseudodesk.core.agreement.suggest import squash
+from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, ColumnBatch, RowBatch, SourceTable, columns_from_rows
 from pseudodesk.core.threads import in_background, made_ahead
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
-    from pseudodesk.core.aggregate import PublishedTable
+    from pseudodesk.core.transform.aggregate import PublishedTable
 
-    from pseudodesk.core.audit import AuditTrail, Signer
+    from pseudodesk.core.audit.log import AuditTrail, Signer
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -512,7 +512,7 @@ INVALID, VALID, NORMALISED = Status.INVALID, Status.VALID, Status.NORMALISED
 
 def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Callable[[str], str]:
     """The function that turns a kept value into the coarser one the profile sends instead."""
-    from pseudodesk.core.disclosure import generalise_dob, generalise_postcode
+    from pseudodesk.core.check.risk import generalise_dob, generalise_postcode
 
     if field_.categories:
         table = field_.categories
@@ -560,7 +560,7 @@ class _OpDerive(Derive):
         self.salt = salt
 
     def __call__(self, values: list[str], raws: list[str]) -> str:
-        from pseudodesk.core import openpseudonymiser as op
+        from pseudodesk.core.transform import openpseudonymiser as op
 
         labelled = {label: op.nhs_digits(raw) if is_nhs else raw for (label, is_nhs), raw in zip(self.labelled, raws)}
         return op.digest(labelled, self.salt)
@@ -570,7 +570,7 @@ class _ValidNhsDerive(Derive):
     """OpenPseudonymiser's validNHS column from the raw NHS number ("-1" when none is mapped)."""
 
     def __call__(self, values: list[str], raws: list[str]) -> str:
-        from pseudodesk.core.openpseudonymiser import valid_nhs
+        from pseudodesk.core.transform.openpseudonymiser import valid_nhs
 
         return valid_nhs(raws[0]) if raws else "-1"
 
@@ -719,7 +719,7 @@ def _run(
     progress: Progress,
     cancel: Cancel,
 ) -> RunResult:
-    from pseudodesk.core.manifest import build_manifest, file_sha256, manifest_path_for, sign_manifest
+    from pseudodesk.core.package.manifest import build_manifest, file_sha256, manifest_path_for, sign_manifest
 
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)
@@ -793,7 +793,7 @@ def _run(
     published = None
     if profile.aggregate is not None:
         # Counts instead of rows: the rows never become CSV; the published table does.
-        from pseudodesk.core.aggregate import publish
+        from pseudodesk.core.transform.aggregate import publish
 
         rule = profile.aggregate
         positions = [profile.output_names.index(n) for n in rule.dimensions]
@@ -856,7 +856,7 @@ def _run(
 def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
                  progress: Progress, cancel: Cancel) -> tuple[list[int], dict[tuple[str, ...], tuple[str, ...]]]:
     """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
-    from pseudodesk.core.disclosure import SUPPRESSION_ORDER, kind_of, suppression_plan
+    from pseudodesk.core.check.risk import SUPPRESSION_ORDER, kind_of, suppression_plan
 
     counts: Counter[tuple[str, ...]] = Counter()
     names = profile.quasi_identifiers()

@@ -7,7 +7,7 @@ for each row, the position of its value among them. Checks, pseudonyms and CSV q
 then run once per distinct value in Python, and the rows are put back together with
 ``take`` and joined into CSV lines in C++. No Python code runs per cell on this path.
 
-Everything here is exact: the CSV cells are what :class:`~pseudodesk.core.export.CsvEncoder`
+Everything here is exact: the CSV cells are what :class:`~pseudodesk.core.package.export.CsvEncoder`
 writes for the same values (tests compare the two on generated text), and a column of
 results is the same list a cell-by-cell pass would give.
 """
@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pseudodesk.core.export import FORMULA_TRIGGERS
+from pseudodesk.core.package.export import FORMULA_TRIGGERS
 
 _TRIGGER_PATTERN = "^[" + "".join("\\" + t if t in "-^]\\" else t for t in FORMULA_TRIGGERS) + "]"
 _QUOTE_PATTERN = '[",\r\n]'  # what the csv module's QUOTE_MINIMAL quotes with delimiter ',' and CRLF

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 
 from pseudodesk.core.conventions import CONVENTIONS, Status
-from pseudodesk.core.profile import Profile
-from pseudodesk.core.table import SourceTable
+from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.read.table import SourceTable
 
 VALUE_THRESHOLD = 0.95
 MIN_VALUES = 5

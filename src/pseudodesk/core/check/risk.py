@@ -26,11 +26,11 @@ from pseudodesk.core.conventions.places import postcode_area, postcode_district,
 from pseudodesk.core.errors import ProfileError
 
 if TYPE_CHECKING:
-    from pseudodesk.core.mapping import SourceMapping
-    from pseudodesk.core.pipeline import Cancel, Progress
-    from pseudodesk.core.profile import Profile
-    from pseudodesk.core.report import CheckReport
-    from pseudodesk.core.table import SourceTable
+    from pseudodesk.core.agreement.mapping import SourceMapping
+    from pseudodesk.core.run.pipeline import Cancel, Progress
+    from pseudodesk.core.agreement.profile import Profile
+    from pseudodesk.core.check.report import CheckReport
+    from pseudodesk.core.read.table import SourceTable
 
 DEFAULT_K = 5
 DEFAULT_AGE_BANDS = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
@@ -204,7 +204,7 @@ def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: i
            batch_size: int = 10_000, progress: Progress | None = None, cancel: Cancel | None = None,
            today: dt.date | None = None) -> tuple[RiskReport, CheckReport]:
     """The risk report over what the export would write, and the check report of the same pass."""
-    from pseudodesk.core.pipeline import _never, _no_progress, check
+    from pseudodesk.core.run.pipeline import _never, _no_progress, check
 
     names = profile.quasi_identifiers()
     if not names:

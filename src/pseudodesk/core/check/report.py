@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pseudodesk.core.conventions import Status
-from pseudodesk.core.scan import Finding
-from pseudodesk.core.table import SourceIssue
+from pseudodesk.core.check.scan import Finding
+from pseudodesk.core.read.table import SourceIssue
 
 if TYPE_CHECKING:
-    from pseudodesk.core.disclosure import RiskReport
+    from pseudodesk.core.check.risk import RiskReport
 
 LOCAL_ONLY = ("This report contains values from the source spreadsheet. Keep it on this computer "
               "with the source; never send it with the export.")
@@ -145,7 +145,7 @@ def report_to_csv(report: CheckReport) -> str:
 
 def _safe(value: str) -> str:
     """The problems CSV is opened in Excel too: neutralise formulas in raw values."""
-    from pseudodesk.core.export import neutralise
+    from pseudodesk.core.package.export import neutralise
 
     return neutralise(value)
 

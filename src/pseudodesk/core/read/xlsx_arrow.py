@@ -6,7 +6,7 @@ row; on a 200,000 x 10 sheet that is 1.9 s, the collector walking those lists an
 calamine parse and builds Arrow columns in Rust: 1.3 s, with no Python object per cell
 (docs/performance.md has the measurements).
 
-The text must be what :func:`pseudodesk.core.readers.cell_text` gives for each cell, so
+The text must be what :func:`pseudodesk.core.read.dispatch.cell_text` gives for each cell, so
 this path is taken only where that is certain, and :func:`read_columns` returns None
 otherwise (the caller then reads the sheet with python-calamine, as for XLS and ODS):
 
@@ -46,7 +46,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pseudodesk.core.table import ColumnBatch, ShapeScan, blank_rows, excel_column_letter
+from pseudodesk.core.read.table import ColumnBatch, ShapeScan, blank_rows, excel_column_letter
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -400,7 +400,7 @@ def _column_index(letters: str) -> int:
 
 
 def cell_texts(column: Any, dtype: str) -> Any:
-    """A fastexcel column of one kind of cell as the text :func:`~pseudodesk.core.readers.cell_text` gives."""
+    """A fastexcel column of one kind of cell as the text :func:`~pseudodesk.core.read.dispatch.cell_text` gives."""
     if dtype == "string":
         return pc.fill_null(column.cast(pa.string()), "")
     if dtype == "null" or column.null_count == len(column):
@@ -417,7 +417,7 @@ def cell_texts(column: Any, dtype: str) -> Any:
 
 
 def _number_texts(numbers: Any) -> Any:
-    from pseudodesk.core.readers import cell_text
+    from pseudodesk.core.read.dispatch import cell_text
 
     whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), 1e15))
     texts = pc.cast(pc.cast(pc.if_else(whole, numbers, 0.0), pa.int64()), pa.string())

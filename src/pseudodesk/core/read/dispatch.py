@@ -1,4 +1,4 @@
-"""Readers: CSV and workbooks to a :class:`~pseudodesk.core.table.SourceTable` of text.
+"""Readers: CSV and workbooks to a :class:`~pseudodesk.core.read.table.SourceTable` of text.
 
 The text is what the user saw in Excel (docs/readers.md has the full rules):
 - numbers that are whole print without a decimal point (``9434765919``, never
@@ -37,7 +37,7 @@ from pseudodesk.core.errors import (
     UnsupportedFormat,
     WrongPassword,
 )
-from pseudodesk.core.table import (
+from pseudodesk.core.read.table import (
     ColumnBatch,
     ColumnSource,
     ShapeScan,
@@ -820,7 +820,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     formulas = None
     if xml_sheet:
         from pseudodesk.core.threads import in_background
-        from pseudodesk.core.xlsx_columns import TooSpread, check_grid, formula_problem
+        from pseudodesk.core.read.xlsx_arrow import TooSpread, check_grid, formula_problem
 
         try:
             check_grid(data, sheet)
@@ -840,7 +840,7 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
         return [SourceIssue("assumption", message)]
 
     if xml_sheet and date_system == 1900:
-        from pseudodesk.core.xlsx_columns import read_columns
+        from pseudodesk.core.read.xlsx_arrow import read_columns
 
         columns = read_columns(data, sheet, header_row)
         formula_issues = formulas_checked()
@@ -884,7 +884,7 @@ def _unknown_error_value(path: Path, sheet: str, password: str | None, value: st
     and the others newer Excel shows); the message names the cell where it can (XLSX/XLSM)."""
     cell = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from pseudodesk.core.xlsx_columns import error_cell
+        from pseudodesk.core.read.xlsx_arrow import error_cell
 
         cell = error_cell(_open_workbook(path, password)[3], sheet, value)
     where = f"cell {cell}" if cell else "a cell"

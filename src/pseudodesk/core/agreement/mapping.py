@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pseudodesk.core.errors import MappingError
-from pseudodesk.core.profile import Profile
+from pseudodesk.core.agreement.profile import Profile
 
 MAPPING_FORMAT = "pseudodesk-mapping/1"
 
@@ -75,9 +75,9 @@ def suggest_mapping(profile: Profile, header: tuple[str, ...],
     """The most likely column for each source field, from headers and (when given) values.
 
     Each column feeds at most one field; for each field the most confident column wins.
-    See :mod:`pseudodesk.core.suggest` for the evidence and confidences.
+    See :mod:`pseudodesk.core.agreement.suggest` for the evidence and confidences.
     """
-    from pseudodesk.core.suggest import suggest_columns
+    from pseudodesk.core.agreement.suggest import suggest_columns
 
     best: dict[str, tuple[float, str]] = {}
     for s in suggest_columns(profile, header, sample):

@@ -36,7 +36,7 @@ from pseudodesk.core.errors import PseudodeskError
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-    from pseudodesk.core.keystore import KeyStore
+    from pseudodesk.core.keys.store import KeyStore
 
 GENESIS = "0" * 64
 LOG_NAME = "audit.jsonl"
@@ -79,7 +79,7 @@ def installation_signer(store: KeyStore) -> Signer:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.keystore import INSTALLATION_KEY_NAME, _atomic_json
+    from pseudodesk.core.keys.store import INSTALLATION_KEY_NAME, _atomic_json
 
     info_path = store.directory / INSTALLATION_FILE
     if info_path.exists():

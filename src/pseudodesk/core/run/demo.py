@@ -11,12 +11,12 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
-from pseudodesk.core.audit import AuditTrail, Signer
-from pseudodesk.core.mapping import load_mapping
-from pseudodesk.core.pipeline import Cancel, Progress, RunResult, _never, _no_progress, run
-from pseudodesk.core.profile import KeyRef, Profile, load_profile
-from pseudodesk.core.pseudonym import ProjectKey
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.audit.log import AuditTrail, Signer
+from pseudodesk.core.agreement.mapping import load_mapping
+from pseudodesk.core.run.pipeline import Cancel, Progress, RunResult, _never, _no_progress, run
+from pseudodesk.core.agreement.profile import KeyRef, Profile, load_profile
+from pseudodesk.core.transform.pseudonym import ProjectKey
+from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import (
     DEMO_MAPPING,
     DEMO_SPREADSHEET,
@@ -39,7 +39,7 @@ def demo_signer_and_audit() -> tuple[Signer, AuditTrail | None]:
     ephemeral signing key (the manifest says who signed it: a fingerprint nobody can pin)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.keystore import KeyStore, keyring_available
+    from pseudodesk.core.keys.store import KeyStore, keyring_available
 
     if keyring_available():
         trail = AuditTrail(KeyStore())

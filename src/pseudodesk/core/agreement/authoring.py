@@ -14,7 +14,7 @@ it; ``pseudodesk.gui.profile_editor``):
 - :func:`validate_draft` refuses a draft that would not make a sound profile, with a
   :class:`~pseudodesk.core.errors.ProfileError` naming the field at fault;
 - :func:`profile_toml` writes the draft as profile TOML (docs/profile.md), checked by
-  reading it back with :func:`~pseudodesk.core.profile.parse_profile` before it is
+  reading it back with :func:`~pseudodesk.core.agreement.profile.parse_profile` before it is
   returned; :func:`write_profile` writes it atomically beside nothing half-made.
 
 Writing is deterministic: the same draft gives the same bytes (so the same profile
@@ -36,7 +36,7 @@ from typing import Any
 from pseudodesk.core.conventions import CONVENTIONS, Convention, Status
 from pseudodesk.core.conventions.base import OptionSpec
 from pseudodesk.core.errors import ExportError, ProfileError
-from pseudodesk.core.profile import (
+from pseudodesk.core.agreement.profile import (
     IDENTIFIER_KINDS,
     ON_INVALID,
     PROFILE_FORMAT,
@@ -44,8 +44,8 @@ from pseudodesk.core.profile import (
     load_profile,
     parse_profile,
 )
-from pseudodesk.core.pseudonym import normalise_fingerprint
-from pseudodesk.core.suggest import VALUE_THRESHOLD, squash, value_convention
+from pseudodesk.core.transform.pseudonym import normalise_fingerprint
+from pseudodesk.core.agreement.suggest import VALUE_THRESHOLD, squash, value_convention
 
 __all__ = [
     "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft",
@@ -360,7 +360,7 @@ def draft_from_profile(profile: Profile) -> ProfileDraft:
     source = profile.path.name if profile.path else DRAFT_SOURCE
     if profile.packs:
         raise ProfileError(source, "packs", "uses convention packs, which the window cannot edit yet; edit the file")
-    from pseudodesk.core.profile import DisclosureRules
+    from pseudodesk.core.agreement.profile import DisclosureRules
 
     if profile.disclosure != DisclosureRules():
         raise ProfileError(source, "disclosure", "has [disclosure] rules, which the window cannot edit yet; edit the file")
@@ -502,7 +502,7 @@ def _check_recipient(draft: ProfileDraft, source: str) -> None:
     if not draft.certificates:
         raise ProfileError(source, "recipient certificate",
                            "choose the recipient's certificate file (PEM or DER), or use a passphrase")
-    from pseudodesk.core.export import load_certificates
+    from pseudodesk.core.package.export import load_certificates
 
     for path in draft.certificates:
         if not Path(path).is_file():
@@ -524,7 +524,7 @@ def draft_warnings(draft: ProfileDraft) -> list[str]:
             warnings.append(f"'{f.name}' sends {convention_label(conv.name).lower()} values as they are: "
                             "only if the agreement allows it (choose Pseudonym otherwise).")
     if draft.recipient_mode == "certificate":
-        from pseudodesk.core.export import certificate_fingerprint, load_certificates
+        from pseudodesk.core.package.export import certificate_fingerprint, load_certificates
 
         for path in draft.certificates:
             try:
@@ -543,7 +543,7 @@ def profile_toml(draft: ProfileDraft, destination: Path | str | None = None) -> 
     """The draft as profile TOML, checked by reading it back; raises :class:`ProfileError`.
 
     With ``destination`` (where the file will be saved), certificate paths are written
-    relative to its folder, which is how :func:`~pseudodesk.core.profile.load_profile`
+    relative to its folder, which is how :func:`~pseudodesk.core.agreement.profile.load_profile`
     resolves them; without it, as given.
     """
     target = Path(destination) if destination is not None else None
@@ -607,7 +607,7 @@ def write_profile(draft: ProfileDraft, path: Path | str, *, overwrite: bool = Fa
     is written), :class:`~pseudodesk.core.errors.OutputExists` when ``path`` exists and
     ``overwrite`` is false, :class:`~pseudodesk.core.errors.ExportError` when it cannot be written.
     """
-    from pseudodesk.core.export import atomic_output
+    from pseudodesk.core.package.export import atomic_output
 
     path = Path(path)
     data = profile_toml(draft, path).encode("utf-8")

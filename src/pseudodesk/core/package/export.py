@@ -10,7 +10,7 @@
 - :func:`write_7z` writes a 7-Zip archive with AES-256 and encrypted headers (file
   names hidden too), which 7-Zip opens with the generated passphrase.
 - :func:`read_cms` and :func:`read_7z` give a package's plaintext back a block at a time,
-  for ``pseudodesk-cli inspect`` and ``decrypt`` (core/manifest.py).
+  for ``pseudodesk-cli inspect`` and ``decrypt`` (core/package/manifest.py).
 - :func:`atomic_output` makes the final file appear whole or not at all.
 """
 

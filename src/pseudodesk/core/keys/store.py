@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
-from pseudodesk.core.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint, normalise_fingerprint
+from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint, normalise_fingerprint
 
 SERVICE = "pseudodesk"
 _PREFIX = "pdk1:"
@@ -356,7 +356,7 @@ class KeyStore:
                          "file and import it, or check the key id in the agreement profile.")
 
     def _audit(self, event: str, details: dict[str, Any]) -> None:
-        from pseudodesk.core.audit import record
+        from pseudodesk.core.audit.log import record
 
         record(self, event, details)
 
@@ -466,7 +466,7 @@ class KeyStore:
         return _keyfile_bytes({**meta, "ciphertext": _b64(sealed)})
 
     def export_to_certificates(self, key_id: str, certificates: Sequence[Path]) -> bytes:
-        from pseudodesk.core.export import certificate_fingerprint, encrypt_cms, load_certificates
+        from pseudodesk.core.package.export import certificate_fingerprint, encrypt_cms, load_certificates
 
         info, secret = self._exportable(key_id)
         certs = load_certificates(certificates)
@@ -578,7 +578,7 @@ def _open_certificate_file(doc: dict[str, Any], certificate: Path | None, privat
                            private_key_password: str | None, source: str) -> tuple[dict[str, Any], bytes]:
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.export import certificate_fingerprint, read_recipient_identity
+    from pseudodesk.core.package.export import certificate_fingerprint, read_recipient_identity
 
     if certificate is None or private_key is None:
         raise KeyProblem(f"{source} is wrapped to a certificate: give your certificate and its private key.")

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pseudodesk.core.errors import ChecksBlockExport, MappingError
-from pseudodesk.core.export import CsvEncoder
-from pseudodesk.core.mapping import SourceMapping, suggest_mapping
-from pseudodesk.core.pipeline import Cancel, Plan, Progress, _never, _no_progress
-from pseudodesk.core.profile import Checks, Profile, load_profile
-from pseudodesk.core.pseudonym import ProjectKey
-from pseudodesk.core.readers import read_table
+from pseudodesk.core.package.export import CsvEncoder
+from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
+from pseudodesk.core.run.pipeline import Cancel, Plan, Progress, _never, _no_progress
+from pseudodesk.core.agreement.profile import Checks, Profile, load_profile
+from pseudodesk.core.transform.pseudonym import ProjectKey
+from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
-from pseudodesk.core.table import SourceTable
+from pseudodesk.core.read.table import SourceTable
 
 SELFTEST_PROFILE = ("linkage", "linkage-selftest.toml")
 SELFTEST_DATA = ("linkage", "linkage-selftest.csv")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.core.audit import AuditVerification, read_entries
+from pseudodesk.core.audit.log import AuditVerification, read_entries
 
 
 @dataclass(frozen=True)
