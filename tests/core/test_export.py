@@ -9,16 +9,8 @@ import subprocess
 import pytest
 
 from pseudodesk.core.errors import ExportError, OutputExists
-from pseudodesk.core.package.export import (
-    CsvEncoder,
-    atomic_output,
-    encrypt_cms,
-    generate_passphrase,
-    load_certificates,
-    neutralise,
-    write_7z,
-    write_cms,
-)
+from pseudodesk.core.package.export import CsvEncoder, encrypt_cms, generate_passphrase, load_certificates, neutralise, write_7z, write_cms
+from pseudodesk.core.files import atomic_output
 from tests.conftest import require_tool
 
 PAYLOAD = ('PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'.encode()

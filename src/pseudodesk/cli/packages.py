@@ -29,7 +29,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.package.export import atomic_output
+    from pseudodesk.core.files import atomic_output
     from pseudodesk.core.package.manifest import Inspection, inspect_package
 
     passphrase = None

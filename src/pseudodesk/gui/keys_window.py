@@ -65,7 +65,7 @@ from PySide6.QtWidgets import (
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
 from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
-from pseudodesk.core.transform.pseudonym import normalise_fingerprint
+from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.widgets import buddy_label
@@ -1099,7 +1099,7 @@ class KeysWindow(QDialog):
                    certificates: Sequence[Path] | None = None, overwrite: bool = False) -> bool:
         """Write ``key_id`` to a .pdkey file at ``path`` (atomically), sealed with ``passphrase``
         or wrapped to ``certificates`` (exactly one of them)."""
-        from pseudodesk.core.package.export import atomic_output
+        from pseudodesk.core.files import atomic_output
 
         if (passphrase is None) == (not certificates):
             raise ValueError("export_key needs either a passphrase or certificates")

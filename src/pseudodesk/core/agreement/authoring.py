@@ -44,7 +44,7 @@ from pseudodesk.core.agreement.profile import (
     load_profile,
     parse_profile,
 )
-from pseudodesk.core.transform.pseudonym import normalise_fingerprint
+from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.agreement.suggest import VALUE_THRESHOLD, squash, value_convention
 
 __all__ = [
@@ -607,7 +607,7 @@ def write_profile(draft: ProfileDraft, path: Path | str, *, overwrite: bool = Fa
     is written), :class:`~pseudodesk.core.errors.OutputExists` when ``path`` exists and
     ``overwrite`` is false, :class:`~pseudodesk.core.errors.ExportError` when it cannot be written.
     """
-    from pseudodesk.core.package.export import atomic_output
+    from pseudodesk.core.files import atomic_output
 
     path = Path(path)
     data = profile_toml(draft, path).encode("utf-8")

@@ -32,6 +32,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pseudodesk.core.errors import PseudodeskError
+from pseudodesk.core.files import atomic_json, canonical_json
+from pseudodesk.core.fingerprint import public_fingerprint
+from pseudodesk.core.host import machine_name, os_user
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -45,15 +48,6 @@ INSTALLATION_FILE = "installation-key.json"
 
 class AuditError(PseudodeskError):
     """The audit log cannot be written or read."""
-
-
-def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def public_fingerprint(public_raw: bytes) -> str:
-    digest = hashlib.sha256(public_raw).hexdigest().upper()[:20]
-    return "-".join(digest[i:i + 4] for i in range(0, 20, 4))
 
 
 @dataclass
@@ -79,7 +73,7 @@ def installation_signer(store: KeyStore) -> Signer:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.keys.store import INSTALLATION_KEY_NAME, _atomic_json
+    from pseudodesk.core.keys.store import INSTALLATION_KEY_NAME
 
     info_path = store.directory / INSTALLATION_FILE
     if info_path.exists():
@@ -98,11 +92,11 @@ def installation_signer(store: KeyStore) -> Signer:
                                  serialization.NoEncryption())
     store.backend(where).put(INSTALLATION_KEY_NAME, seed)
     signer = Signer(private)
-    _atomic_json(info_path, {"format": "pseudodesk-installation-key/1", "algorithm": "Ed25519",
+    atomic_json(info_path, {"format": "pseudodesk-installation-key/1", "algorithm": "Ed25519",
                              "public": base64.b64encode(signer.public_raw).decode("ascii"),
                              "fingerprint": signer.fingerprint, "store": where,
                              "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                             "user": os_user(), "machine": platform.node()})
+                             "user": os_user(), "machine": machine_name()})
     return signer
 
 
@@ -118,13 +112,6 @@ def installation_public_key(location: Path) -> tuple[Ed25519PublicKey, str] | No
         return Ed25519PublicKey.from_public_bytes(raw), public_fingerprint(raw)
     except (ValueError, KeyError, TypeError):
         raise AuditError(f"{path.name} is not an installation public key file.") from None
-
-
-def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some service contexts
-        return "unknown"
 
 
 class AuditLog:
@@ -146,14 +133,14 @@ class AuditLog:
             now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
             entry: dict[str, Any] = {
                 "v": 1, "seq": seq + 1, "time": now.isoformat(), "local_time": now.astimezone().isoformat(),
-                "event": event, "user": os_user(), "machine": platform.node(), "app": f"pseudodesk {__version__}",
+                "event": event, "user": os_user(), "machine": machine_name(), "app": f"pseudodesk {__version__}",
                 "details": details, "prev": prev, "signer": self.signer.fingerprint,
             }
-            entry["sig"] = base64.b64encode(self.signer.sign(canonical(entry))).decode("ascii")
+            entry["sig"] = base64.b64encode(self.signer.sign(canonical_json(entry))).decode("ascii")
             with self.path.open("ab") as f:
                 if torn:
                     f.write(b"\n")  # leave the incomplete line as it is, on its own line
-                f.write(canonical(entry) + b"\n")
+                f.write(canonical_json(entry) + b"\n")
                 f.flush()
                 os.fsync(f.fileno())
         return entry
@@ -289,8 +276,8 @@ def verify_log(path: Path, public_key: Ed25519PublicKey, signer_fingerprint: str
                                                 f"entry {seq} is signed by another key ({entry.get('signer')})"))
         else:
             try:
-                public_key.verify(base64.b64decode(str(entry.get("sig", ""))), canonical(body))
-                if canonical(entry) != raw:
+                public_key.verify(base64.b64decode(str(entry.get("sig", ""))), canonical_json(body))
+                if canonical_json(entry) != raw:
                     raise InvalidSignature()
             except (InvalidSignature, ValueError):
                 result.problems.append(AuditProblem(number, "edited", f"entry {seq} was changed after it was signed"))

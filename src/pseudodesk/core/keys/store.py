@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
-from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint, normalise_fingerprint
+from pseudodesk.core.files import atomic_json, canonical_json
+from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
+from pseudodesk.core.fingerprint import normalise_fingerprint
 
 SERVICE = "pseudodesk"
 _PREFIX = "pdk1:"
@@ -221,7 +223,7 @@ class LocalVault:
         return key
 
     def _save(self, doc: dict[str, Any]) -> None:
-        _atomic_json(self.path, doc)
+        atomic_json(self.path, doc)
 
     def put(self, name: str, secret: bytes) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -251,20 +253,6 @@ class LocalVault:
         doc = self._doc()
         if doc.get("entries", {}).pop(name, None) is not None:
             self._save(doc)
-
-
-def _atomic_json(path: Path, doc: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=2)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- the key store -------------------------------------------------------------------------
@@ -346,7 +334,7 @@ class KeyStore:
             raise KeyProblem(f"The key list {path} is damaged ({exc}); the keys themselves are safe.") from None
 
     def _write(self, items: list[KeyInfo]) -> None:
-        _atomic_json(self.metadata_path, {"format": "pseudodesk-keys/1", "keys": [asdict(k) for k in items]})
+        atomic_json(self.metadata_path, {"format": "pseudodesk-keys/1", "keys": [asdict(k) for k in items]})
 
     def info(self, key_id: str) -> KeyInfo:
         for k in self.keys():
@@ -461,7 +449,7 @@ class KeyStore:
         meta["kdf"] = {"name": "scrypt", "salt": _b64(salt), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P}
         meta["nonce"] = _b64(nonce)
         key = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-        sealed = AESGCM(key).encrypt(nonce, secret, _canonical(meta))
+        sealed = AESGCM(key).encrypt(nonce, secret, canonical_json(meta))
         self._audit("key.exported", {**_public(info), "protection": "passphrase"})
         return _keyfile_bytes({**meta, "ciphertext": _b64(sealed)})
 
@@ -472,7 +460,7 @@ class KeyStore:
         certs = load_certificates(certificates)
         meta = _file_metadata(info, "certificate")
         meta["recipients"] = [certificate_fingerprint(c) for c in certs]
-        inner = _canonical({"metadata": meta, "secret": _b64(secret)})
+        inner = canonical_json({"metadata": meta, "secret": _b64(secret)})
         envelope = encrypt_cms(inner, certs)
         self._audit("key.exported", {**_public(info), "protection": "certificate", "recipients": meta["recipients"]})
         return _keyfile_bytes({**meta, "cms": _b64(envelope)})
@@ -514,10 +502,6 @@ class KeyStore:
 def _public(info: KeyInfo) -> dict[str, Any]:
     return {"key_id": info.id, "name": info.name, "fingerprint": info.fingerprint, "agreement": info.agreement,
             "expires": info.expires, "kind": info.kind, "store": info.store}
-
-
-def _canonical(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def _file_metadata(info: KeyInfo, protection: str) -> dict[str, Any]:
@@ -566,7 +550,7 @@ def _open_passphrase_file(doc: dict[str, Any], passphrase: str | None, source: s
         kdf = doc["kdf"]
         meta = {k: v for k, v in doc.items() if k != "ciphertext"}
         key = _scrypt(passphrase, _unb64(kdf["salt"], source), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
-        return AESGCM(key).decrypt(_unb64(doc["nonce"], source), _unb64(doc["ciphertext"], source), _canonical(meta))
+        return AESGCM(key).decrypt(_unb64(doc["nonce"], source), _unb64(doc["ciphertext"], source), canonical_json(meta))
     except InvalidTag:
         raise KeyProblem(f"Wrong passphrase for {source}, or the file has been tampered with "
                          "(its contents and details are sealed together).") from None

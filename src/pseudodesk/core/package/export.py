@@ -656,35 +656,3 @@ def read_7z(source: Path | IO[bytes], passphrase: str, *, name: str = "The packa
             raise PackageError(f"{name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
 
     return pushed(extract, depth=2, name="pseudodesk-7z-read")
-
-
-# --- atomic writes ---------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def atomic_output(final: Path, *, overwrite: bool = False) -> Iterator[IO[bytes]]:
-    """Yield a temporary file beside ``final``; rename it into place only on success.
-
-    On any exception (including Ctrl-C and :class:`Cancelled`) the temporary file is
-    deleted and ``final`` is untouched. Without ``overwrite`` an existing ``final`` is
-    refused before and again just before the rename.
-    """
-    if final.exists() and not overwrite:
-        raise OutputExists(f"{final.name} already exists in {final.parent}; choose another name or allow overwriting.")
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix="." + final.name + ".", suffix=".partial")
-    except OSError as exc:
-        raise ExportError(f"Cannot write to {final.parent} ({exc.strerror}).") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w+b") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        if final.exists() and not overwrite:
-            raise OutputExists(f"{final.name} appeared in {final.parent} while exporting; nothing was replaced.")
-        os.replace(tmp, final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

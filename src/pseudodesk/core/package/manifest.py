@@ -28,8 +28,10 @@ from pathlib import Path
 from collections.abc import Callable, Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from pseudodesk.core.audit.log import canonical, os_user, public_fingerprint
-from pseudodesk.core.transform.pseudonym import normalise_fingerprint
+from pseudodesk.core.files import canonical_json, file_sha256
+from pseudodesk.core.fingerprint import public_fingerprint
+from pseudodesk.core.host import machine_name, os_user
+from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.errors import Cancelled, PackageError
 
 if TYPE_CHECKING:
@@ -40,16 +42,6 @@ if TYPE_CHECKING:
 
 MANIFEST_FORMAT = "pseudodesk-manifest/1"
 ENCRYPTED_SUFFIXES = (".csv.p7m", ".7z")
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def manifest_path_for(encrypted: Path) -> Path:
@@ -74,7 +66,7 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult,
         "format": MANIFEST_FORMAT,
         "app": {"name": "pseudodesk", "version": __version__},
         "created": {"utc": now.isoformat(), "local": now.astimezone().isoformat()},
-        "operator": {"user": os_user(), "machine": platform.node()},
+        "operator": {"user": os_user(), "machine": machine_name()},
         "agreement": {"name": profile.name, "version": profile.version, "profile_sha256": profile.sha256,
                       "profile_file": profile.path.name if profile.path else ""},
         "source": {"file": table.path.name, "size": source_size, "sha256": source_sha, "format": table.format,
@@ -134,7 +126,7 @@ def sign_manifest(manifest: dict[str, Any], signer: Signer) -> bytes:
         "algorithm": "Ed25519",
         "signer": signer.fingerprint,
         "public_key": base64.b64encode(signer.public_raw).decode("ascii"),
-        "value": base64.b64encode(signer.sign(canonical(manifest))).decode("ascii"),
+        "value": base64.b64encode(signer.sign(canonical_json(manifest))).decode("ascii"),
     }
     return (json.dumps({"manifest": manifest, "signature": signature}, indent=2, ensure_ascii=False) + "\n").encode()
 
@@ -176,7 +168,7 @@ def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | Non
     try:
         raw = base64.b64decode(signature["public_key"])
         signer = public_fingerprint(raw)
-        Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(signature["value"]), canonical(doc["manifest"]))
+        Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(signature["value"]), canonical_json(doc["manifest"]))
     except (KeyError, ValueError, TypeError, InvalidSignature):
         return False, str(signature.get("signer", "")), "the manifest was changed after it was signed, or is not signed"
     if signature.get("signer") != signer:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pseudodesk.core.errors import ChecksBlockExport, MappingError
+from pseudodesk.core.fingerprint import grouped
 from pseudodesk.core.package.export import CsvEncoder
 from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
 from pseudodesk.core.run.pipeline import Cancel, Plan, Progress, _never, _no_progress
@@ -57,7 +58,7 @@ def linkage_selftest(key: ProjectKey) -> LinkageSelfTest:
         raise ChecksBlockExport(["the published self-test data did not check cleanly: this installation's rules "
                                  "differ from the ones the data was made for"])
     raw = digest.hexdigest().upper()[:16]
-    return LinkageSelfTest("-".join(raw[i:i + 4] for i in range(0, 16, 4)), report.rows,
+    return LinkageSelfTest(grouped(raw), report.rows,
                            profile.output_names, key.fingerprint)
 
 

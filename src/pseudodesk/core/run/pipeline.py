@@ -31,6 +31,7 @@ import numpy as np
 from pseudodesk.core.package.columns import OutputColumn, combine, csv_bytes, distinct, every_cell
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
 from pseudodesk.core.conventions.base import STATUS_CODES
+from pseudodesk.core.files import slug
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -41,15 +42,8 @@ from pseudodesk.core.errors import (
     ReaderError,
     SourceChanged,
 )
-from pseudodesk.core.package.export import (
-    CsvEncoder,
-    atomic_output,
-    certificate_fingerprint,
-    generate_passphrase,
-    load_certificates,
-    write_7z,
-    write_cms,
-)
+from pseudodesk.core.package.export import CsvEncoder, certificate_fingerprint, generate_passphrase, load_certificates, write_7z, write_cms
+from pseudodesk.core.files import atomic_output
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.profile import DisclosureRules, OutputField, Profile
 from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
@@ -641,8 +635,7 @@ _CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
 
 
 def output_stem(profile: Profile, when: dt.datetime) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", profile.name).strip("-").lower() or "export"
-    return f"{slug}_{when:%Y%m%d-%H%M%S}"
+    return f"{slug(profile.name, fallback='export')}_{when:%Y%m%d-%H%M%S}"
 
 
 def run(
@@ -719,7 +712,8 @@ def _run(
     progress: Progress,
     cancel: Cancel,
 ) -> RunResult:
-    from pseudodesk.core.package.manifest import build_manifest, file_sha256, manifest_path_for, sign_manifest
+    from pseudodesk.core.package.manifest import build_manifest, manifest_path_for, sign_manifest
+    from pseudodesk.core.files import file_sha256
 
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)

@@ -27,6 +27,8 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pseudodesk.core.fingerprint import grouped
+
 KEY_BYTES = 32
 SEPARATOR = "\x1f"
 _CHECK_LABEL = b"pseudodesk key check value v1"
@@ -34,13 +36,7 @@ _CHECK_LABEL = b"pseudodesk key check value v1"
 
 def key_fingerprint(secret: bytes) -> str:
     digest = hmac.new(secret, _CHECK_LABEL, hashlib.sha256).hexdigest().upper()[:16]
-    return "-".join(digest[i:i + 4] for i in range(0, 16, 4))
-
-
-def normalise_fingerprint(text: str) -> str:
-    """A fingerprint as typed or read out ('7f3a 91c2...') in its printed form ('7F3A-91C2-...')."""
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
-    return "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    return grouped(digest)
 
 
 @dataclass(frozen=True)
