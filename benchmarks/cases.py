@@ -91,7 +91,8 @@ def baseline(source: Path, out: Path) -> int:
 
     import pandas as pd
 
-    from pseudodesk.core.package.export import encrypt_cms, load_certificates
+    from pseudodesk.core.package.crypto.cms import encrypt_cms
+    from pseudodesk.core.certificates import load_certificates
     from pseudodesk.core.resources import DEMO_CERTIFICATE, resource_path
 
     if source.suffix == ".csv":

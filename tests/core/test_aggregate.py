@@ -90,13 +90,11 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
     import io
     import json
 
+    from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.package.manifest import inspect_package
     from tests.conftest import TEST_SIGNER, run
-    from tests.core.test_disclosure import ROWS, fixture
+    from tests.core.test_disclosure import PROFILE, ROWS, fixture
     from tests.core.test_pipeline import KEY_A, extract_7z
-
-    from pseudodesk.core.agreement.profile import parse_profile
-    from tests.core.test_disclosure import PROFILE
 
     _, table, mapping = fixture(tmp_path, ROWS * 2)
     aggregate = '[aggregate]\ndimensions = ["SEX", "POSTCODE"]\nrule = "threshold"\nthreshold = 3\n'
@@ -125,8 +123,8 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
     ('[aggregate]\ndimensions = ["SEX"]\nthreshold = 0\n', "1 or more"),
 ])
 def test_aggregate_section_is_checked(section, message):
-    from pseudodesk.core.errors import ProfileError
     from pseudodesk.core.agreement.profile import parse_profile
+    from pseudodesk.core.errors import ProfileError
     from tests.core.test_disclosure import PROFILE
 
     with pytest.raises(ProfileError, match=message):

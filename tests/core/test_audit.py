@@ -147,8 +147,8 @@ def test_two_processes_appending_concurrently(tmp_path, memory_keyring):
 
 def test_a_line_that_is_json_but_not_an_entry_is_damaged_not_a_crash(tmp_path):
     """A hand-added {"seq": 8} must be reported by verify and skipped by the report, not raise."""
-    from pseudodesk.core.audit.log import read_entries
     from pseudodesk.core.audit.listing import AuditFilter, audit_listing, listing_to_csv
+    from pseudodesk.core.audit.log import read_entries
 
     log = tmp_path / "audit.jsonl"
     log.write_bytes(b'{"seq": 8}\n{"seq": 9, "event": "x", "time": "yesterday", "details": {}}\n')

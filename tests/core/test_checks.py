@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.errors import ChecksBlockExport, ProfileError
 from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.run.pipeline import check
-from tests.conftest import run
 from pseudodesk.core.agreement.profile import parse_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
-from pseudodesk.core.read.dispatch import read_table
-from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
 from pseudodesk.core.agreement.suggest import suggest_columns, suggest_for_table
+from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
+from pseudodesk.core.errors import ChecksBlockExport, ProfileError
+from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.run.pipeline import check
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from tests.conftest import run
 
 KEY = ProjectKey("t", bytes(range(32)))
 TODAY = dt.date(2026, 11, 21)
@@ -188,8 +188,8 @@ def test_rows_changed_by_the_policy_are_all_counted_and_the_first_listed(tmp_pat
     with the file: past MAX_LISTED rows the policy's changes are counted, not listed."""
     import json
 
-    from pseudodesk.core.run import pipeline
     from pseudodesk.core.check.report import report_to_html
+    from pseudodesk.core.run import pipeline
 
     monkeypatch.setattr(pipeline, "MAX_LISTED", 2)
     lines = ["9434765919,29/11/1973"] + [f"123,0{d}/01/2001" for d in range(1, 6)]
@@ -296,8 +296,8 @@ def test_identifier_in_a_kept_column_blocks_with_row_and_column(tmp_path):
 
 
 def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkeypatch):
-    from pseudodesk.core.run import pipeline
     from pseudodesk.core.check.report import report_to_html
+    from pseudodesk.core.run import pipeline
 
     monkeypatch.setattr(pipeline, "MAX_LISTED", 3)
     profile, table, mapping = _notes(tmp_path, [(f"P{i}", f"mail x{i}@example.org") for i in range(7)])

@@ -21,20 +21,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pseudodesk.core.read import dispatch as readers
-from pseudodesk.core.package.columns import OutputColumn, csv_bytes
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.conventions.base import STATUS_CODES
 from pseudodesk.core.conventions.identifiers import check_nhs_number, check_nhs_numbers
 from pseudodesk.core.conventions.places import check_postcode, check_postcodes
+from pseudodesk.core.package.columns import OutputColumn, csv_bytes
 from pseudodesk.core.package.export import CsvEncoder
-from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.run.pipeline import check
-from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
+from pseudodesk.core.read import dispatch as readers
 from pseudodesk.core.read.dispatch import cell_text, read_table
-from pseudodesk.core.resources import resource_path
 from pseudodesk.core.read.table import ShapeScan, shape_rows
+from pseudodesk.core.resources import resource_path
+from pseudodesk.core.run.pipeline import check
+from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
 from tests.conftest import run
 
 KEY = ProjectKey("k", bytes(range(32)))

@@ -7,6 +7,8 @@ from collections import Counter
 
 import pytest
 
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.check.risk import (
     analyse,
     assess,
@@ -15,8 +17,6 @@ from pseudodesk.core.check.risk import (
     risk_lines,
 )
 from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.read.dispatch import read_table
 
 PROFILE = """

@@ -8,9 +8,13 @@ import subprocess
 
 import pytest
 
+from pseudodesk.core.certificates import load_certificates, read_recipient_identity
 from pseudodesk.core.errors import ExportError, OutputExists
-from pseudodesk.core.package.export import CsvEncoder, encrypt_cms, generate_passphrase, load_certificates, neutralise, write_7z, write_cms
 from pseudodesk.core.files import atomic_output
+from pseudodesk.core.package.crypto import cms, sevenzip
+from pseudodesk.core.package.crypto.cms import encrypt_cms, write_cms
+from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
+from pseudodesk.core.package.export import CsvEncoder, neutralise
 from tests.conftest import require_tool
 
 PAYLOAD = ('PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'.encode()
@@ -126,11 +130,11 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     exactly as long as the builder's either way."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
     openssl = require_tool("openssl")
-    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", spool)
-    monkeypatch.setattr(export, "_COPY_BLOCK", 1000)
+    monkeypatch.setattr(cms, "CMS_SPOOL_BYTES", spool)
+    monkeypatch.setattr(cms, "_COPY_BLOCK", 1000)
     cert, key, path = second_recipient
     certs = load_certificates([demo_paths["certificate"], path])
     data = bytes(range(256)) * 400 + PAYLOAD  # 102,400+ bytes
@@ -154,15 +158,15 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
 
 def test_moving_bytes_forward_in_place_keeps_them_in_order(tmp_path, monkeypatch):
     """The move an envelope past 4 GiB needs, for overlaps shorter and longer than a block."""
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(export, "_COPY_BLOCK", 7)
+    monkeypatch.setattr(cms, "_COPY_BLOCK", 7)
     data = bytes(range(256)) * 3
     for by in (1, 5, 7, 30):
         path = tmp_path / f"move{by}"
         path.write_bytes(b"head" + data)
         with path.open("r+b") as f:
-            export._move_forward(f, 4, len(data), by)
+            cms._move_forward(f, 4, len(data), by)
         assert path.read_bytes()[4 + by:] == data
 
 
@@ -221,9 +225,9 @@ def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch
     ciphertext is moved along too): Python's peak stays a few chunks, not the data."""
     import tracemalloc
 
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 1 << 20)
+    monkeypatch.setattr(cms, "CMS_SPOOL_BYTES", 1 << 20)
     certs = load_certificates([demo_paths["certificate"]])
 
     class Sink(io.RawIOBase):
@@ -301,7 +305,7 @@ def test_streamed_cms_refuses_non_rsa_and_no_recipient(tmp_path):
     (-1, "0201ff"), (-128, "020180"), (-129, "0202ff7f"), (2**159, "021500" + "80" + "00" * 19),
 ])
 def test_der_integer_known_answers(value, der):
-    from pseudodesk.core.package.export import _der_integer
+    from pseudodesk.core.package.crypto.der import der_integer as _der_integer
 
     assert _der_integer(value).hex() == der
 
@@ -311,7 +315,7 @@ def test_der_integer_known_answers(value, der):
     (2**32, "04850100000000"),
 ])
 def test_der_length_known_answers(length, der):
-    from pseudodesk.core.package.export import _der_head
+    from pseudodesk.core.package.crypto.der import der_head as _der_head
 
     assert _der_head(0x04, length).hex() == der
 
@@ -328,13 +332,12 @@ def test_expired_and_junk_certificates_are_refused(tmp_path):
 def test_passphrase_has_at_least_100_bits():
     import math
 
-    from pseudodesk.core.package import export
 
     phrase = generate_passphrase()
     symbols = phrase.replace("-", "")
-    bits = len(symbols) * math.log2(len(export.PASSPHRASE_ALPHABET))
-    assert bits >= 100 and len(set(export.PASSPHRASE_ALPHABET)) == 32
-    assert all(c in export.PASSPHRASE_ALPHABET for c in symbols)
+    bits = len(symbols) * math.log2(len(sevenzip.PASSPHRASE_ALPHABET))
+    assert bits >= 100 and len(set(sevenzip.PASSPHRASE_ALPHABET)) == 32
+    assert all(c in sevenzip.PASSPHRASE_ALPHABET for c in symbols)
     assert generate_passphrase() != phrase
 
 
@@ -424,10 +427,10 @@ def test_7z_progress_reaches_the_end(tmp_path):
 
 
 def test_7z_member_is_deflate_level_1(tmp_path):
-    """Deflate at zlib level 1 (export.DEFLATE_LEVEL): the packed size is level 1's, not level 6's."""
+    """Deflate at zlib level 1 (cms.DEFLATE_LEVEL): the packed size is level 1's, not level 6's."""
     import zlib
 
-    from pseudodesk.core.package.export import DEFLATE_LEVEL
+    from pseudodesk.core.package.crypto.sevenzip import DEFLATE_LEVEL
 
     seven = require_tool("7z", "7zz", "7za")
     data = b"".join(f"{i * 7919 % 100_003:064x},{i % 28 + 1:02d}/03/19{i % 90 + 10},F\r\n".encode()
@@ -464,12 +467,12 @@ def _no_whole_file_parse(monkeypatch):
     ciphertext block), to prove the streamed path was taken."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
     real = pkcs7.pkcs7_decrypt_der
 
     def probe_only(envelope, *args):
-        if export._cms_layout(io.BytesIO(envelope))[3] != 16:
+        if cms._cms_layout(io.BytesIO(envelope))[3] != 16:
             raise AssertionError("the envelope was parsed whole")
         return real(envelope, *args)
 
@@ -480,9 +483,9 @@ def _no_whole_file_parse(monkeypatch):
 def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, second_recipient, size):
     """Either recipient, in blocks smaller than the content (1,000 bytes here), the builder's
     envelope as well as ours."""
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(export, "READ_BLOCK", 1000)
+    monkeypatch.setattr(cms, "READ_BLOCK", 1000)
     cert, key, path = second_recipient
     certs = load_certificates([demo_paths["certificate"], path])
     data = (PAYLOAD * (size // len(PAYLOAD) + 1))[:size]
@@ -490,20 +493,20 @@ def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, 
     builders = tmp_path / "builder.p7m"
     builders.write_bytes(encrypt_cms(data, certs))
     _no_whole_file_parse(monkeypatch)
-    demo_cert, demo_key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    demo_cert, demo_key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     for package in (ours, builders):
-        blocks = list(export.read_cms(package, cert, key))
+        blocks = list(cms.read_cms(package, cert, key))
         assert b"".join(blocks) == data
         assert all(len(b) <= 1000 + 32 for b in blocks) and (size < 2000 or len(blocks) > 2)
         with package.open("rb") as f:  # a file object as well as a path
-            assert b"".join(export.read_cms(f, demo_cert, demo_key)) == data
+            assert b"".join(cms.read_cms(f, demo_cert, demo_key)) == data
 
 
 def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):
     """openssl cms -encrypt's DER streams; its -stream form (indefinite-length BER) goes to
     cryptography's parser, which refuses BER: an error, as before."""
-    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
+    from pseudodesk.core.package.crypto import cms
 
     openssl = require_tool("openssl")
     data = bytes(range(256)) * 300
@@ -512,12 +515,12 @@ def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):
         subprocess.run([openssl, "cms", "-encrypt", "-binary", "-aes256", "-outform", "DER",
                         *(["-stream"] if form == "ber" else []), "-in", str(tmp_path / "plain"),
                         "-out", str(tmp_path / form), str(demo_paths["certificate"])], check=True)
-    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    cert, key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     with monkeypatch.context() as patched:
         _no_whole_file_parse(patched)
-        assert b"".join(export.read_cms(tmp_path / "der", cert, key)) == data
+        assert b"".join(cms.read_cms(tmp_path / "der", cert, key)) == data
     with pytest.raises(PackageError, match="cannot be opened"):
-        b"".join(export.read_cms(tmp_path / "ber", cert, key))
+        b"".join(cms.read_cms(tmp_path / "ber", cert, key))
 
 
 def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, monkeypatch, demo_paths):
@@ -526,39 +529,39 @@ def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, monkeypa
     from cryptography.hazmat.primitives.ciphers import algorithms
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
-    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    cert, key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     envelope = (pkcs7.PKCS7EnvelopeBuilder().set_data(PAYLOAD).set_content_encryption_algorithm(algorithms.AES128)
                 .add_recipient(cert).encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
     real, given = pkcs7.pkcs7_decrypt_der, []
     monkeypatch.setattr(pkcs7, "pkcs7_decrypt_der", lambda data, *args: given.append(data) or real(data, *args))
-    assert b"".join(export.read_cms(io.BytesIO(envelope), cert, key)) == PAYLOAD
+    assert b"".join(cms.read_cms(io.BytesIO(envelope), cert, key)) == PAYLOAD
     assert given == [envelope]  # once, whole
 
 
 def test_read_cms_refuses_the_wrong_recipient_key_and_damage(tmp_path, demo_paths, second_recipient):
-    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
+    from pseudodesk.core.package.crypto import cms
 
     cert, key, path = second_recipient
-    demo_cert, demo_key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    demo_cert, demo_key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     data = PAYLOAD * 100
     package = _cms_file(tmp_path, data, [demo_cert])
     with pytest.raises(PackageError, match="not encrypted to this certificate"):
-        b"".join(export.read_cms(package, cert, key))
+        b"".join(cms.read_cms(package, cert, key))
     with pytest.raises(PackageError, match="cannot be opened"):
-        b"".join(export.read_cms(package, demo_cert, key))  # the right certificate, another key
+        b"".join(cms.read_cms(package, demo_cert, key))  # the right certificate, another key
     whole = package.read_bytes()
     damaged = tmp_path / "damaged.p7m"
     damaged.write_bytes(whole[:-1] + bytes([whole[-1] ^ 1]))  # the last block's padding no longer holds
-    blocks = export.read_cms(damaged, demo_cert, demo_key)
+    blocks = cms.read_cms(damaged, demo_cert, demo_key)
     with pytest.raises(PackageError, match="cannot be opened"):
         next(blocks)  # found before a block is given: the last block is checked first
     for cut in (len(whole) - 16, 40, 3):
         damaged.write_bytes(whole[:cut])
         with pytest.raises(PackageError, match="cannot be opened"):
-            b"".join(export.read_cms(damaged, demo_cert, demo_key))
+            b"".join(cms.read_cms(damaged, demo_cert, demo_key))
 
 
 def test_reading_a_large_package_back_keeps_memory_flat(tmp_path, demo_paths):
@@ -566,25 +569,22 @@ def test_reading_a_large_package_back_keeps_memory_flat(tmp_path, demo_paths):
 
     (py7zr inflates a block of the archive at a time, so a 7z block is about 1 MiB times the
     compression ratio, and py7zr copies it a few times: 15 MiB here, bounded, though not by us.)"""
-    import tracemalloc
-
-    from pseudodesk.core.package import export
-
     import hashlib
+    import tracemalloc
 
     # 76 KB of export-like text (pseudonyms: hex that Deflate halves; its window does not reach
     # the repeat), so 7z's blocks are what an export's would be
     line = b"".join(b"%08d,%s\r\n" % (n, hashlib.sha256(b"%d" % n).hexdigest().encode()) for n in range(1000))
     chunks = 48 * (1 << 20) // len(line)
     certs = load_certificates([demo_paths["certificate"]])
-    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
-    cms = tmp_path / "big.p7m"
-    with cms.open("w+b") as f:
+    cert, key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    p7m = tmp_path / "big.p7m"
+    with p7m.open("w+b") as f:
         write_cms(f, (line for _ in range(chunks)), certs)
     seven = tmp_path / "big.7z"
     with seven.open("wb") as f:
         write_7z(f, (line for _ in range(chunks)), "big.csv", "PASS-WORD")
-    for read, bound in ((lambda: export.read_cms(cms, cert, key), 8), (lambda: export.read_7z(seven, "PASS-WORD"), 20)):
+    for read, bound in ((lambda: cms.read_cms(p7m, cert, key), 8), (lambda: sevenzip.read_7z(seven, "PASS-WORD"), 20)):
         size = 0
         tracemalloc.start()
         try:
@@ -602,19 +602,19 @@ def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_f
 
     import py7zr
 
-    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
+    from pseudodesk.core.package.crypto import cms
 
     data = bytes(range(256)) * 40_000  # 10 MB: several blocks
     archive = tmp_path / "one.7z"
     with archive.open("wb") as f:
         write_7z(f, data, "one.csv", "RIGHT-PASS")
-    assert b"".join(export.read_7z(archive, "RIGHT-PASS")) == data
+    assert b"".join(sevenzip.read_7z(archive, "RIGHT-PASS")) == data
     with archive.open("rb") as f:
-        assert b"".join(export.read_7z(f, "RIGHT-PASS")) == data
+        assert b"".join(sevenzip.read_7z(f, "RIGHT-PASS")) == data
     with pytest.raises(PackageError, match="wrong passphrase"):
-        b"".join(export.read_7z(archive, "WRONG-PASS"))
-    blocks = export.read_7z(archive, "RIGHT-PASS")
+        b"".join(sevenzip.read_7z(archive, "WRONG-PASS"))
+    blocks = sevenzip.read_7z(archive, "RIGHT-PASS")
     assert next(blocks)
     blocks.close()  # the consumer stops early: py7zr's extraction is stopped and waited for
     assert not any(t.name == "pseudodesk-7z-read" for t in threading.enumerate())
@@ -625,12 +625,12 @@ def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_f
         made.write(tmp_path / "a.csv", "a.csv")
         made.write(tmp_path / "b.csv", "b.csv")
     with pytest.raises(PackageError, match="exactly one CSV, it holds 2"):
-        b"".join(export.read_7z(two, "RIGHT-PASS"))
+        b"".join(sevenzip.read_7z(two, "RIGHT-PASS"))
     damaged = tmp_path / "damaged.7z"
     whole = archive.read_bytes()
     damaged.write_bytes(whole[:len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1:])
     with pytest.raises(PackageError):
-        b"".join(export.read_7z(damaged, "RIGHT-PASS"))
+        b"".join(sevenzip.read_7z(damaged, "RIGHT-PASS"))
 
 
 def _mutated_envelopes(good: bytes) -> dict[str, bytes]:
@@ -660,10 +660,10 @@ def test_read_cms_gives_exactly_cryptographys_verdict_on_malformed_envelopes(dem
     cryptography whole, and the probe puts the recipients through cryptography too."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.package import export
     from pseudodesk.core.errors import PackageError
+    from pseudodesk.core.package.crypto import cms
 
-    cert, key = export.read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
+    cert, key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     plain = b"PERSON_ID,DOB\r\n" + b"abc,2001-01-01\r\n" * 5
     out = io.BytesIO()
     write_cms(out, plain, [cert])
@@ -674,6 +674,6 @@ def test_read_cms_gives_exactly_cryptographys_verdict_on_malformed_envelopes(dem
             theirs = None
         if theirs is None:
             with pytest.raises(PackageError):
-                b"".join(export.read_cms(io.BytesIO(envelope), cert, key))
+                b"".join(cms.read_cms(io.BytesIO(envelope), cert, key))
         else:
-            assert b"".join(export.read_cms(io.BytesIO(envelope), cert, key)) == theirs == plain, name
+            assert b"".join(cms.read_cms(io.BytesIO(envelope), cert, key)) == theirs == plain, name

@@ -6,15 +6,15 @@ import json
 
 import pytest
 
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import load_profile, parse_profile
 from pseudodesk.core.errors import MappingError
 from pseudodesk.core.keys.store import KeyStore
-from pseudodesk.core.run.linkage import linkage_selftest, read_pseudonym_list, reidentify
-from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.run.pipeline import Plan
-from pseudodesk.core.agreement.profile import load_profile, parse_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
+from pseudodesk.core.run.linkage import linkage_selftest, read_pseudonym_list, reidentify
+from pseudodesk.core.run.pipeline import Plan
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 
 ZERO_KEY = ProjectKey("zero", bytes(32))
 

@@ -9,15 +9,15 @@ from dataclasses import replace
 
 import pytest
 
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.audit.log import AuditTrail, read_entries
-from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.errors import Cancelled, ChecksBlockExport
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.package.manifest import decrypt_bytes, inspect_package
-from pseudodesk.core.agreement.profile import parse_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey
 from pseudodesk.core.read.dispatch import read_table
-from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.run.demo import run_demo
+from pseudodesk.core.transform.pseudonym import ProjectKey
 from tests.conftest import TEST_SIGNER, require_tool, run
 
 KEY = ProjectKey("k", bytes(range(32)))
@@ -196,8 +196,8 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
 @pytest.mark.parametrize("memo", [1_000_000, 1])
 def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeypatch, memo):
     """Repeated values are scanned once (a memo per column) and still reported on every row."""
-    from pseudodesk.core.package import manifest
     from pseudodesk.core.check import scan
+    from pseudodesk.core.package import manifest
 
     monkeypatch.setattr(manifest, "SCAN_MEMO_LIMIT", memo)
     notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07700 900123"']
@@ -316,15 +316,12 @@ def test_nothing_is_written_to_the_sink_of_a_package_that_is_not_the_senders(dem
 def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
     """py7zr's extraction thread is stopped when the inspection is cancelled, not later when
     the exception is let go (a GUI job hands it to another thread)."""
+    import random
     import threading
 
-    from pseudodesk.core.package import export
+    import py7zr.compressor
 
     from pseudodesk.core.package import manifest
-
-    import random
-
-    import py7zr.compressor
 
     letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz ", k=40_000)
     profile, table, mapping = pilot(tmp_path, notes=["".join(letters[:20_000]), "".join(letters[20_000:])],

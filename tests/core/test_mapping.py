@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pseudodesk.core.errors import MappingError
 from pseudodesk.core.agreement.mapping import SourceMapping, load_mapping, save_mapping, suggest_mapping
 from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.errors import MappingError
 
 HEADER = ("Client Ref", "Forename", "NHS No.", "Date of Birth", "sex", "Post Code", "Ethnic Origin", "Phone")
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.transform import openpseudonymiser as op
 from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.run.pipeline import Plan
 from pseudodesk.core.agreement.profile import parse_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey
 from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.run.pipeline import Plan
+from pseudodesk.core.transform import openpseudonymiser as op
+from pseudodesk.core.transform.pseudonym import ProjectKey
 
 SALT_FILE = Path(__file__).resolve().parents[1] / "data" / "mackerel.EncryptedSalt"  # from shared/reference
 

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.run.demo import run_demo
-from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
 from pseudodesk.core.agreement.mapping import load_mapping, suggest_mapping
-from pseudodesk.core.run.pipeline import check
-from tests.conftest import run
 from pseudodesk.core.agreement.profile import KeyRef, load_profile, parse_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
 from pseudodesk.core.read.dispatch import read_table
-from tests.conftest import require_tool
+from pseudodesk.core.run.demo import run_demo
+from pseudodesk.core.run.pipeline import check
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from tests.conftest import require_tool, run
 
 KEY_A = ProjectKey("a", bytes(range(32)))
 KEY_B = ProjectKey("b", bytes(range(100, 132)))
@@ -305,10 +304,10 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
     left; cancelling as the header is about to be written leaves nothing at all."""
     import hashlib
 
-    from pseudodesk.core.package import export
+    from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(export, "CMS_SPOOL_BYTES", 2048)
-    monkeypatch.setattr(export, "_COPY_BLOCK", 512)
+    monkeypatch.setattr(cms, "CMS_SPOOL_BYTES", 2048)
+    monkeypatch.setattr(cms, "_COPY_BLOCK", 512)
     profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
     mapping = load_mapping(demo_paths["mapping"])
     table = read_table(demo_paths["spreadsheet"])
@@ -334,8 +333,8 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
 def test_a_file_saved_again_after_loading_exports_nothing(tmp_path, pilot, monkeypatch, arrow, change):
     """The run reads the CSV again, and no path compared the rows it read with the rows the
     user loaded and checked."""
-    from pseudodesk.core.read import dispatch as readers
     from pseudodesk.core.errors import SourceChanged
+    from pseudodesk.core.read import dispatch as readers
 
     if not arrow:
         monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)

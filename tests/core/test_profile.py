@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.errors import ProfileError
 from pseudodesk.core.agreement.profile import load_profile, parse_profile
+from pseudodesk.core.errors import ProfileError
 
 GOOD = """
 format = "pseudodesk-profile/1"

@@ -10,10 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.conventions import CONVENTIONS
-from pseudodesk.core.errors import OutputExists, ProfileError
-from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.agreement.profile import load_profile, parse_profile
 from pseudodesk.core.agreement.authoring import (
     DraftField,
     DraftSource,
@@ -30,8 +26,12 @@ from pseudodesk.core.agreement.authoring import (
     validate_draft,
     write_profile,
 )
-from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
+from pseudodesk.core.agreement.mapping import suggest_mapping
+from pseudodesk.core.agreement.profile import load_profile, parse_profile
+from pseudodesk.core.conventions import CONVENTIONS
+from pseudodesk.core.errors import OutputExists, ProfileError
 from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 from tests.conftest import run
 
 KEY = ProjectKey("pilot", bytes(range(32)))
@@ -309,9 +309,9 @@ def test_words_for_the_window():
     ('[[output_fields]]\nname = "BAND"\nrole = "keep"\nfrom = "dob"\ngeneralise = "age_band"\n', "BAND"),
 ])
 def test_rules_the_window_cannot_edit_are_refused_not_dropped(addition, where):
-    from pseudodesk.core.errors import ProfileError
-    from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.agreement.authoring import draft_from_profile
+    from pseudodesk.core.agreement.profile import parse_profile
+    from pseudodesk.core.errors import ProfileError
 
     text = """format = "pseudodesk-profile/1"
 [agreement]

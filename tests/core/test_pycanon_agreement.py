@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.check.risk import analyse, default_generalisers
 from pseudodesk.core.agreement.mapping import load_mapping
-from pseudodesk.core.run.pipeline import check
 from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.check.risk import analyse, default_generalisers
 from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.run.pipeline import check
 
 ROOT = Path(__file__).resolve().parents[2]
 PYCANON_SCRIPT = """

@@ -232,10 +232,10 @@ def test_chunked_lines_are_the_lines_the_file_gives(tmp_path, newline, chunk):
 def test_preview_reads_the_first_rows_without_the_whole_file_pass(tmp_path):
     """A preview shows the first rows at once; only the whole read finds a ragged row far below,
     and the pipeline refuses to run on a preview."""
+    from pseudodesk.core.agreement.mapping import suggest_mapping
+    from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.errors import RaggedRows, ReaderError
     from pseudodesk.core.run.pipeline import check
-    from pseudodesk.core.agreement.profile import parse_profile
-    from pseudodesk.core.agreement.mapping import suggest_mapping
 
     path = tmp_path / "big.csv"
     path.write_text("NHS Number,Sex\n" + "943 476 5919,F\n" * 50_000 + "4505577104,M,extra\n", encoding="utf-8")

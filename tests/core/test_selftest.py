@@ -33,9 +33,9 @@ def test_no_keyring_is_reported_but_not_a_failure(monkeypatch):
 
 
 def test_a_broken_column_reader_fails_the_selftest(monkeypatch):
-    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
-
     import pyarrow as pa
+
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     monkeypatch.setattr(xlsx_columns, "_number_texts", lambda numbers: pa.array(["9.43E+09"] * len(numbers)))
     result = selftest.run_selftest()

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pseudodesk.core import errors
-
 from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.read.xlsx_arrow import ArrowSheet, Refused, header_kinds

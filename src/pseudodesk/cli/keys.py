@@ -142,7 +142,7 @@ def _export(keys: KeyStore, args: argparse.Namespace) -> int:
         args.out.write_bytes(data)
         print(f"wrote {args.out}: only the holders of the certificate(s) can open it", file=sys.stderr)
         return EXIT_OK
-    from pseudodesk.core.package.export import generate_passphrase
+    from pseudodesk.core.package.crypto.sevenzip import generate_passphrase
 
     generated = not args.ask_passphrase
     passphrase = generate_passphrase() if generated else ask_secret("Passphrase for the key file", KEYFILE_ENV)

@@ -643,7 +643,7 @@ class ExportKeyDialog(QDialog):
         self.certificate_list.takeItem(row if row >= 0 else self.certificate_list.count() - 1)
 
     def generate_passphrase(self) -> None:
-        from pseudodesk.core.package.export import generate_passphrase
+        from pseudodesk.core.package.crypto.sevenzip import generate_passphrase
 
         self.passphrase_edit.setText(generate_passphrase())
 

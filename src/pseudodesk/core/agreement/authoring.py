@@ -33,9 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from pseudodesk.core.conventions import CONVENTIONS, Convention, Status
-from pseudodesk.core.conventions.base import OptionSpec
-from pseudodesk.core.errors import ExportError, ProfileError
 from pseudodesk.core.agreement.profile import (
     IDENTIFIER_KINDS,
     ON_INVALID,
@@ -44,8 +41,11 @@ from pseudodesk.core.agreement.profile import (
     load_profile,
     parse_profile,
 )
-from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.agreement.suggest import VALUE_THRESHOLD, squash, value_convention
+from pseudodesk.core.conventions import CONVENTIONS, Convention, Status
+from pseudodesk.core.conventions.base import OptionSpec
+from pseudodesk.core.errors import ExportError, ProfileError
+from pseudodesk.core.fingerprint import normalise_fingerprint
 
 __all__ = [
     "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft",
@@ -502,7 +502,7 @@ def _check_recipient(draft: ProfileDraft, source: str) -> None:
     if not draft.certificates:
         raise ProfileError(source, "recipient certificate",
                            "choose the recipient's certificate file (PEM or DER), or use a passphrase")
-    from pseudodesk.core.package.export import load_certificates
+    from pseudodesk.core.certificates import load_certificates
 
     for path in draft.certificates:
         if not Path(path).is_file():
@@ -524,7 +524,7 @@ def draft_warnings(draft: ProfileDraft) -> list[str]:
             warnings.append(f"'{f.name}' sends {convention_label(conv.name).lower()} values as they are: "
                             "only if the agreement allows it (choose Pseudonym otherwise).")
     if draft.recipient_mode == "certificate":
-        from pseudodesk.core.package.export import certificate_fingerprint, load_certificates
+        from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 
         for path in draft.certificates:
             try:

@@ -23,8 +23,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pseudodesk.core.errors import MappingError
 from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.errors import MappingError
 
 MAPPING_FORMAT = "pseudodesk-mapping/1"
 

@@ -23,9 +23,9 @@ from pseudodesk.core.conventions import (
     ColumnRule,
     Convention,
     PackConvention,
+    PackError,
     load_pack,
 )
-from pseudodesk.core.conventions import PackError
 from pseudodesk.core.errors import ProfileError
 
 PROFILE_FORMAT = "pseudodesk-profile/1"

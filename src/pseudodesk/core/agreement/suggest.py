@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.read.table import SourceTable
 
 VALUE_THRESHOLD = 0.95

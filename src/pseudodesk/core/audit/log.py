@@ -21,11 +21,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import getpass
 import hashlib
 import json
 import os
-import platform
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

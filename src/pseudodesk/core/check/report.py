@@ -13,8 +13,8 @@ import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pseudodesk.core.conventions import Status
 from pseudodesk.core.check.scan import Finding
+from pseudodesk.core.conventions import Status
 from pseudodesk.core.read.table import SourceIssue
 
 if TYPE_CHECKING:

@@ -27,9 +27,9 @@ from pseudodesk.core.errors import ProfileError
 
 if TYPE_CHECKING:
     from pseudodesk.core.agreement.mapping import SourceMapping
-    from pseudodesk.core.run.pipeline import Cancel, Progress
     from pseudodesk.core.agreement.profile import Profile
     from pseudodesk.core.check.report import CheckReport
+    from pseudodesk.core.progress import Cancel, Progress
     from pseudodesk.core.read.table import SourceTable
 
 DEFAULT_K = 5
@@ -204,7 +204,8 @@ def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: i
            batch_size: int = 10_000, progress: Progress | None = None, cancel: Cancel | None = None,
            today: dt.date | None = None) -> tuple[RiskReport, CheckReport]:
     """The risk report over what the export would write, and the check report of the same pass."""
-    from pseudodesk.core.run.pipeline import _never, _no_progress, check
+    from pseudodesk.core.progress import never, no_progress
+    from pseudodesk.core.run.pipeline import check
 
     names = profile.quasi_identifiers()
     if not names:
@@ -218,7 +219,7 @@ def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: i
         counts.update(tuple(row[p] for p in positions) for row in rows)
 
     report = check(profile, table, mapping, batch_size=batch_size, today=today, on_rows=count,
-                   progress=progress or _no_progress, cancel=cancel or _never)
+                   progress=progress or no_progress, cancel=cancel or never)
     rules = profile.disclosure
     reference = rules.reference_date or today or dt.date.today()
     generalisers = default_generalisers({n: kind_of(profile, n) for n in names}, reference=reference,

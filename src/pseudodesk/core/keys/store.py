@@ -27,7 +27,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -35,8 +34,8 @@ from typing import Any, Protocol
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
 from pseudodesk.core.files import atomic_json, canonical_json
-from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
 from pseudodesk.core.fingerprint import normalise_fingerprint
+from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
 
 SERVICE = "pseudodesk"
 _PREFIX = "pdk1:"
@@ -454,7 +453,8 @@ class KeyStore:
         return _keyfile_bytes({**meta, "ciphertext": _b64(sealed)})
 
     def export_to_certificates(self, key_id: str, certificates: Sequence[Path]) -> bytes:
-        from pseudodesk.core.package.export import certificate_fingerprint, encrypt_cms, load_certificates
+        from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
+        from pseudodesk.core.package.crypto.cms import encrypt_cms
 
         info, secret = self._exportable(key_id)
         certs = load_certificates(certificates)
@@ -562,7 +562,7 @@ def _open_certificate_file(doc: dict[str, Any], certificate: Path | None, privat
                            private_key_password: str | None, source: str) -> tuple[dict[str, Any], bytes]:
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.package.export import certificate_fingerprint, read_recipient_identity
+    from pseudodesk.core.certificates import certificate_fingerprint, read_recipient_identity
 
     if certificate is None or private_key is None:
         raise KeyProblem(f"{source} is wrapped to a certificate: give your certificate and its private key.")

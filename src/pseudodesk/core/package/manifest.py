@@ -22,23 +22,21 @@ import datetime as dt
 import hashlib
 import io
 import json
-import platform
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from pseudodesk.core.files import canonical_json, file_sha256
-from pseudodesk.core.fingerprint import public_fingerprint
-from pseudodesk.core.host import machine_name, os_user
-from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.errors import Cancelled, PackageError
+from pseudodesk.core.files import canonical_json, file_sha256
+from pseudodesk.core.fingerprint import normalise_fingerprint, public_fingerprint
+from pseudodesk.core.host import machine_name, os_user
 
 if TYPE_CHECKING:
-    from pseudodesk.core.audit.log import Signer
-    from pseudodesk.core.run.pipeline import RunResult
     from pseudodesk.core.agreement.profile import Profile
+    from pseudodesk.core.audit.log import Signer
     from pseudodesk.core.read.table import SourceTable
+    from pseudodesk.core.run.pipeline import RunResult
 
 MANIFEST_FORMAT = "pseudodesk-manifest/1"
 ENCRYPTED_SUFFIXES = (".csv.p7m", ".7z")
@@ -242,8 +240,8 @@ def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[byt
     seconds without its rows, or its bytes, in memory. Content that is not UTF-8 CSV is
     still read to its end, for the hash (and ``sink``) and for decryption's own verdict.
     """
-    from pseudodesk.core.read.dispatch import csv_reader, text_lines
     from pseudodesk.core.check.scan import find_identifiers
+    from pseudodesk.core.read.dispatch import csv_reader, text_lines
 
     digest = hashlib.sha256()
     stated = output.get("rows")
@@ -359,7 +357,9 @@ def package_chunks(encrypted: Path, *, certificate: Path | None = None, private_
     Raises :class:`PackageError` when the package cannot be opened, for a 7z possibly only
     after the last block (its CRC): nothing yielded can be trusted until the iteration finishes.
     """
-    from pseudodesk.core.package.export import read_7z, read_cms, read_recipient_identity
+    from pseudodesk.core.certificates import read_recipient_identity
+    from pseudodesk.core.package.crypto.cms import read_cms
+    from pseudodesk.core.package.crypto.sevenzip import read_7z
 
     if encrypted.name.endswith(".csv.p7m"):
         if certificate is None or private_key is None:
@@ -379,6 +379,6 @@ def package_chunks(encrypted: Path, *, certificate: Path | None = None, private_
 
 def extract_7z_member(source: Path | IO[bytes], passphrase: str, name: str) -> bytes:
     """The single file of a small .7z, in memory: nothing decrypted touches the disk."""
-    from pseudodesk.core.package.export import read_7z
+    from pseudodesk.core.package.crypto.sevenzip import read_7z
 
     return b"".join(read_7z(source, passphrase, name=name))

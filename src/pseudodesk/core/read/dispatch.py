@@ -819,8 +819,8 @@ def _read_workbook(path: Path, sheet: str | None, header_row: int, password: str
     xml_sheet = path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC)
     formulas = None
     if xml_sheet:
-        from pseudodesk.core.threads import in_background
         from pseudodesk.core.read.xlsx_arrow import TooSpread, check_grid, formula_problem
+        from pseudodesk.core.threads import in_background
 
         try:
             check_grid(data, sheet)

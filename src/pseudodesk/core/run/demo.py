@@ -11,11 +11,10 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
-from pseudodesk.core.audit.log import AuditTrail, Signer
 from pseudodesk.core.agreement.mapping import load_mapping
-from pseudodesk.core.run.pipeline import Cancel, Progress, RunResult, _never, _no_progress, run
 from pseudodesk.core.agreement.profile import KeyRef, Profile, load_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey
+from pseudodesk.core.audit.log import AuditTrail, Signer
+from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import (
     DEMO_MAPPING,
@@ -23,6 +22,8 @@ from pseudodesk.core.resources import (
     EXAMPLE_PROFILE,
     resource_path,
 )
+from pseudodesk.core.run.pipeline import RunResult, run
+from pseudodesk.core.transform.pseudonym import ProjectKey
 
 
 def demo_profile() -> Profile:
@@ -47,8 +48,8 @@ def demo_signer_and_audit() -> tuple[Signer, AuditTrail | None]:
     return Signer(Ed25519PrivateKey.generate()), None
 
 
-def run_demo(out_dir: Path, *, overwrite: bool = False, progress: Progress = _no_progress,
-             cancel: Cancel = _never) -> RunResult:
+def run_demo(out_dir: Path, *, overwrite: bool = False, progress: Progress = no_progress,
+             cancel: Cancel = never) -> RunResult:
     mapping = load_mapping(resource_path(*DEMO_MAPPING))
     table = read_table(resource_path(*DEMO_SPREADSHEET), sheet=mapping.sheet, header_row=mapping.header_row or 1)
     signer, audit = demo_signer_and_audit()

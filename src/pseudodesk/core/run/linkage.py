@@ -19,16 +19,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
+from pseudodesk.core.agreement.profile import Checks, Profile, load_profile
 from pseudodesk.core.errors import ChecksBlockExport, MappingError
 from pseudodesk.core.fingerprint import grouped
 from pseudodesk.core.package.export import CsvEncoder
-from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
-from pseudodesk.core.run.pipeline import Cancel, Plan, Progress, _never, _no_progress
-from pseudodesk.core.agreement.profile import Checks, Profile, load_profile
-from pseudodesk.core.transform.pseudonym import ProjectKey
+from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
-from pseudodesk.core.resources import resource_path
 from pseudodesk.core.read.table import SourceTable
+from pseudodesk.core.resources import resource_path
+from pseudodesk.core.run.pipeline import Plan
+from pseudodesk.core.transform.pseudonym import ProjectKey
 
 SELFTEST_PROFILE = ("linkage", "linkage-selftest.toml")
 SELFTEST_DATA = ("linkage", "linkage-selftest.csv")
@@ -47,7 +48,7 @@ def linkage_selftest(key: ProjectKey) -> LinkageSelfTest:
     profile = load_profile(resource_path(*SELFTEST_PROFILE))
     table = read_table(resource_path(*SELFTEST_DATA))
     plan = Plan(profile, table, suggest_mapping(profile, table.header, table.preview(100)), key)
-    plan.survey(table, 10_000, _no_progress, _never, 0.0)
+    plan.survey(table, 10_000, no_progress, never, 0.0)
     encoder = CsvEncoder(profile.output_names)
     digest = hashlib.sha256()
     for batch in table.iter_batches():
@@ -84,8 +85,8 @@ class Reidentification:
 
 
 def reidentify(profile: Profile, table: SourceTable, mapping: SourceMapping, keys: list[ProjectKey],
-               field_name: str, pseudonyms: Iterable[str], *, progress: Progress = _no_progress,
-               cancel: Cancel = _never) -> Reidentification:
+               field_name: str, pseudonyms: Iterable[str], *, progress: Progress = no_progress,
+               cancel: Cancel = never) -> Reidentification:
     """Source rows whose pseudonym for ``field_name`` (under any of ``keys``) is in ``pseudonyms``."""
     wanted = {p.strip().upper() for p in pseudonyms if p.strip()}
     names = [f.name for f in profile.output_fields if f.role in ("pseudonym", "openpseudonymiser")]
@@ -99,7 +100,7 @@ def reidentify(profile: Profile, table: SourceTable, mapping: SourceMapping, key
     found: set[str] = set()
     for number, key in enumerate(keys):
         plan = Plan(lenient, table, mapping, key)
-        plan.survey(table, 10_000, _no_progress, cancel, 0.0)
+        plan.survey(table, 10_000, no_progress, cancel, 0.0)
         for batch in table.iter_batches():
             rows, _ = plan.transform(batch)
             for line, source_row, out in zip(batch.lines, batch.rows, rows):

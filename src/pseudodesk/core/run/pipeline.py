@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,10 +27,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from pseudodesk.core.package.columns import OutputColumn, combine, csv_bytes, distinct, every_cell
+from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.profile import DisclosureRules, OutputField, Profile
+from pseudodesk.core.agreement.suggest import squash
+from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
+from pseudodesk.core.check.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
+from pseudodesk.core.check.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
 from pseudodesk.core.conventions import CONVENTIONS, Checked, ColumnContext, ColumnRule, Status
 from pseudodesk.core.conventions.base import STATUS_CODES
-from pseudodesk.core.files import slug
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -42,35 +45,23 @@ from pseudodesk.core.errors import (
     ReaderError,
     SourceChanged,
 )
-from pseudodesk.core.package.export import CsvEncoder, certificate_fingerprint, generate_passphrase, load_certificates, write_7z, write_cms
-from pseudodesk.core.files import atomic_output
-from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.agreement.profile import DisclosureRules, OutputField, Profile
-from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
-from pseudodesk.core.check.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
-from pseudodesk.core.check.scan import FREE_TEXT_CONVENTIONS, Finding, find_identifiers, name_tokens
-from pseudodesk.core.agreement.suggest import squash
+from pseudodesk.core.files import atomic_output, slug
+from pseudodesk.core.package.columns import OutputColumn, combine, csv_bytes, distinct, every_cell
+from pseudodesk.core.package.crypto.cms import write_cms
+from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
+from pseudodesk.core.package.export import CsvEncoder
+from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, ColumnBatch, RowBatch, SourceTable, columns_from_rows
 from pseudodesk.core.threads import in_background, made_ahead
+from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
+    from pseudodesk.core.audit.log import AuditTrail, Signer
     from pseudodesk.core.transform.aggregate import PublishedTable
 
-    from pseudodesk.core.audit.log import AuditTrail, Signer
-
-Progress = Callable[[float, str], None]
-Cancel = Callable[[], bool]
 MAX_LISTED = 100_000  # problems (and notices) listed per source field, rows changed by the policy; more are counted
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    return None
-
-
-def _never() -> bool:
-    return False
 
 
 @dataclass(frozen=True)
@@ -605,7 +596,7 @@ def check_review_date(profile: Profile, *, accept_expired: bool, today: dt.date 
 
 
 def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
-          batch_size: int = COLUMN_BATCH_ROWS, progress: Progress = _no_progress, cancel: Cancel = _never,
+          batch_size: int = COLUMN_BATCH_ROWS, progress: Progress = no_progress, cancel: Cancel = never,
           today: dt.date | None = None,
           on_rows: Callable[[list[list[str]]], None] | None = None) -> CheckReport:
     """Validate every value and scan kept columns without producing output (the Check step).
@@ -654,8 +645,8 @@ def run(
     allow_demo_recipient: bool = False,
     salt: str | None = None,
     batch_size: int = COLUMN_BATCH_ROWS,
-    progress: Progress = _no_progress,
-    cancel: Cancel = _never,
+    progress: Progress = no_progress,
+    cancel: Cancel = never,
 ) -> RunResult:
     """Run the agreement over the table; write the encrypted file and its signed manifest into ``out_dir``.
 
@@ -712,8 +703,8 @@ def _run(
     progress: Progress,
     cancel: Cancel,
 ) -> RunResult:
-    from pseudodesk.core.package.manifest import build_manifest, manifest_path_for, sign_manifest
     from pseudodesk.core.files import file_sha256
+    from pseudodesk.core.package.manifest import build_manifest, manifest_path_for, sign_manifest
 
     started = time.monotonic()
     check_review_date(profile, accept_expired=accept_expired)

@@ -91,7 +91,7 @@ def _cms_round_trip() -> str:
     from cryptography.hazmat.primitives.serialization import pkcs7
     from cryptography.x509.oid import NameOID
 
-    from pseudodesk.core.package.export import write_cms
+    from pseudodesk.core.package.crypto.cms import write_cms
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pseudodesk self-test")])
@@ -111,7 +111,7 @@ def _cms_round_trip() -> str:
 
 
 def _sevenzip_round_trip() -> str:
-    from pseudodesk.core.package.export import write_7z
+    from pseudodesk.core.package.crypto.sevenzip import write_7z
     from pseudodesk.core.package.manifest import extract_7z_member
 
     plain = "PERSON_ID,DOB\r\nABC,01/02/2010\r\n".encode() * 50
@@ -166,7 +166,6 @@ def _workbook_readers() -> str:
     import zipfile
 
     from pseudodesk.core.read import dispatch as readers
-
     from pseudodesk.core.read import xlsx_arrow as xlsx_columns
 
     names = {"main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",

@@ -1,0 +1,62 @@
+"""Recipient certificates: read, checked for use, fingerprinted (below every stage: profiles name them, packages encrypt to them, key files are wrapped to them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
+from pseudodesk.core.errors import ExportError
+
+
+def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
+    """Read PEM or DER X.509 certificates with RSA keys; refuse expired or unusable ones."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    certs: list[Certificate] = []
+    now = dt.datetime.now(dt.timezone.utc)
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ExportError(f"Recipient certificate {Path(path).name}: cannot be read ({exc.strerror}).") from None
+        try:
+            cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
+                    else x509.load_der_x509_certificate(data))
+        except ValueError:
+            raise ExportError(f"Recipient certificate {Path(path).name}: not a PEM or DER X.509 certificate.") from None
+        if not isinstance(cert.public_key(), rsa.RSAPublicKey):
+            raise ExportError(f"Recipient certificate {Path(path).name}: only RSA certificates are supported.")
+        if cert.not_valid_after_utc < now:
+            raise ExportError(
+                f"Recipient certificate {Path(path).name} expired on {cert.not_valid_after_utc:%d/%m/%Y}; "
+                "ask the recipient for their current certificate.")
+        if cert.not_valid_before_utc > now:
+            raise ExportError(f"Recipient certificate {Path(path).name} is not valid until "
+                              f"{cert.not_valid_before_utc:%d/%m/%Y}.")
+        certs.append(cert)
+    if not certs:
+        raise ExportError("No recipient certificate was given.")
+    return certs
+
+
+def read_recipient_identity(certificate: Path, private_key: Path,
+                            password: str | None = None) -> tuple[Certificate, Any]:
+    """A recipient's certificate (PEM or DER) and its PEM private key; ValueError/OSError when unreadable."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    data = certificate.read_bytes()
+    cert = x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+    key = serialization.load_pem_private_key(private_key.read_bytes(), password.encode() if password else None)
+    return cert, key
+
+
+def certificate_fingerprint(cert: Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256()).hex().upper()
