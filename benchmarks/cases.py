@@ -35,13 +35,13 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.audit.log import Signer
     from pseudodesk.core.agreement.mapping import suggest_mapping
-    from pseudodesk.core.run.pipeline import run
     from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
-    from pseudodesk.core.transform.pseudonym import ProjectKey
+    from pseudodesk.core.audit.log import Signer
     from pseudodesk.core.read.dispatch import read_table
     from pseudodesk.core.resources import DEMO_CERTIFICATE, EXAMPLE_PROFILE, resource_path
+    from pseudodesk.core.run.export import run
+    from pseudodesk.core.transform.pseudonym import ProjectKey
 
     profile = replace(load_profile(resource_path(*EXAMPLE_PROFILE)), key=KeyRef())
     if mode == "7z":
@@ -56,7 +56,7 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
 
 
 def inspect_cms(package: Path) -> int:
-    from pseudodesk.core.package.manifest import inspect_package
+    from pseudodesk.core.package.inspection import inspect_package
     from pseudodesk.core.resources import DEMO_CERTIFICATE, DEMO_PRIVATE_KEY, resource_path
 
     result = inspect_package(package, certificate=resource_path(*DEMO_CERTIFICATE),
@@ -91,8 +91,8 @@ def baseline(source: Path, out: Path) -> int:
 
     import pandas as pd
 
-    from pseudodesk.core.package.crypto.cms import encrypt_cms
     from pseudodesk.core.certificates import load_certificates
+    from pseudodesk.core.package.crypto.cms import encrypt_cms
     from pseudodesk.core.resources import DEMO_CERTIFICATE, resource_path
 
     if source.suffix == ".csv":

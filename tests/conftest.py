@@ -87,8 +87,8 @@ TEST_SIGNER = _test_signer()
 
 
 def run(*args, **kwargs):
-    """pseudodesk.core.run.pipeline.run, signing manifests with a fixed test installation key."""
-    from pseudodesk.core.run import pipeline
+    """pseudodesk.core.run.export.run, signing manifests with a fixed test installation key."""
+    from pseudodesk.core.run import export
 
     kwargs.setdefault("signer", TEST_SIGNER)
-    return pipeline.run(*args, **kwargs)
+    return export.run(*args, **kwargs)

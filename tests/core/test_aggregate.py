@@ -91,7 +91,7 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
     import json
 
     from pseudodesk.core.agreement.profile import parse_profile
-    from pseudodesk.core.package.manifest import inspect_package
+    from pseudodesk.core.package.inspection import inspect_package
     from tests.conftest import TEST_SIGNER, run
     from tests.core.test_disclosure import PROFILE, ROWS, fixture
     from tests.core.test_pipeline import KEY_A, extract_7z

@@ -15,7 +15,7 @@ from pseudodesk.core.agreement.suggest import suggest_columns, suggest_for_table
 from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
 from pseudodesk.core.errors import ChecksBlockExport, ProfileError
 from pseudodesk.core.read.dispatch import read_table
-from pseudodesk.core.run.pipeline import check
+from pseudodesk.core.run.check import check
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 from tests.conftest import run
 
@@ -189,9 +189,9 @@ def test_rows_changed_by_the_policy_are_all_counted_and_the_first_listed(tmp_pat
     import json
 
     from pseudodesk.core.check.report import report_to_html
-    from pseudodesk.core.run import pipeline
+    from pseudodesk.core.run import plan
 
-    monkeypatch.setattr(pipeline, "MAX_LISTED", 2)
+    monkeypatch.setattr(plan, "MAX_LISTED", 2)
     lines = ["9434765919,29/11/1973"] + [f"123,0{d}/01/2001" for d in range(1, 6)]
     profile, table, mapping = _small(tmp_path, policy, lines)
     result = run(profile, table, mapping, KEY, tmp_path / "o", batch_size=2)  # the cap holds across batches
@@ -297,9 +297,9 @@ def test_identifier_in_a_kept_column_blocks_with_row_and_column(tmp_path):
 
 def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkeypatch):
     from pseudodesk.core.check.report import report_to_html
-    from pseudodesk.core.run import pipeline
+    from pseudodesk.core.run import plan
 
-    monkeypatch.setattr(pipeline, "MAX_LISTED", 3)
+    monkeypatch.setattr(plan, "MAX_LISTED", 3)
     profile, table, mapping = _notes(tmp_path, [(f"P{i}", f"mail x{i}@example.org") for i in range(7)])
     report = check(profile, table, mapping)
     assert [f.line for f in report.findings] == [2, 3, 4] and report.identifiers_found == 7

@@ -33,7 +33,7 @@ from pseudodesk.core.read import dispatch as readers
 from pseudodesk.core.read.dispatch import cell_text, read_table
 from pseudodesk.core.read.table import ShapeScan, shape_rows
 from pseudodesk.core.resources import resource_path
-from pseudodesk.core.run.pipeline import check
+from pseudodesk.core.run.check import check
 from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
 from tests.conftest import run
 

@@ -9,15 +9,11 @@ import pytest
 
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import parse_profile
-from pseudodesk.core.check.risk import (
-    analyse,
-    assess,
-    generalise_dob,
-    generalise_postcode,
-    risk_lines,
-)
+from pseudodesk.core.check.risk import analyse, risk_lines
+from pseudodesk.core.conventions.generalise import generalise_dob, generalise_postcode
 from pseudodesk.core.errors import ProfileError
 from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.run.check import assess
 
 PROFILE = """
 format = "pseudodesk-profile/1"

@@ -603,7 +603,6 @@ def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_f
     import py7zr
 
     from pseudodesk.core.errors import PackageError
-    from pseudodesk.core.package.crypto import cms
 
     data = bytes(range(256)) * 40_000  # 10 MB: several blocks
     archive = tmp_path / "one.7z"

@@ -13,7 +13,7 @@ from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.run.linkage import linkage_selftest, read_pseudonym_list, reidentify
-from pseudodesk.core.run.pipeline import Plan
+from pseudodesk.core.run.plan import Plan
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 
 ZERO_KEY = ProjectKey("zero", bytes(32))

@@ -14,7 +14,7 @@ from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.audit.log import AuditTrail, read_entries
 from pseudodesk.core.errors import Cancelled, ChecksBlockExport
 from pseudodesk.core.keys.store import KeyStore
-from pseudodesk.core.package.manifest import decrypt_bytes, inspect_package
+from pseudodesk.core.package.inspection import decrypt_bytes, inspect_package
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.transform.pseudonym import ProjectKey
@@ -196,10 +196,9 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
 @pytest.mark.parametrize("memo", [1_000_000, 1])
 def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeypatch, memo):
     """Repeated values are scanned once (a memo per column) and still reported on every row."""
-    from pseudodesk.core.check import scan
-    from pseudodesk.core.package import manifest
+    from pseudodesk.core.package import inspection
 
-    monkeypatch.setattr(manifest, "SCAN_MEMO_LIMIT", memo)
+    monkeypatch.setattr(inspection, "SCAN_MEMO_LIMIT", memo)
     notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07700 900123"']
     (tmp_path / "src.csv").write_text("Name,NHS,Notes\n" + "".join(
         f"P{i},{['9434765919', '4505577104'][i % 2]},{note}\n" for i, note in enumerate(notes)))
@@ -207,8 +206,8 @@ def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeyp
     table = read_table(tmp_path / "src.csv")
     result = run(profile, table, suggest_mapping(profile, table.header), KEY, tmp_path / "out", name="p")
     scanned = []
-    real = scan.find_identifiers
-    monkeypatch.setattr(scan, "find_identifiers", lambda value, *a: scanned.append(value) or real(value, *a))
+    real = inspection.find_identifiers
+    monkeypatch.setattr(inspection, "find_identifiers", lambda value, *a: scanned.append(value) or real(value, *a))
     inspection = inspect_package(result.output, passphrase=result.passphrase)
     failed = {c.name: c.detail for c in inspection.checks if not c.ok}
     assert failed == {"identifier scan": "row 2, column 'NOTES': email; row 4, column 'NOTES': email; "
@@ -229,7 +228,7 @@ def test_content_check_reads_a_large_package_a_block_at_a_time():
     import io
     import tracemalloc
 
-    from pseudodesk.core.package.manifest import _check_content
+    from pseudodesk.core.package.inspection import _check_content
 
     # long rows (few of them for the size: the test stays quick), 100 distinct values in all
     block = b"".join(b"%064x,%s\r\n" % (n % 97, b"visit %d " % (n % 3) * 100) for n in range(64))
@@ -271,7 +270,7 @@ def test_content_check_reads_a_large_package_a_block_at_a_time():
 def test_content_that_is_not_csv_is_still_hashed_to_its_end():
     import hashlib
 
-    from pseudodesk.core.package.manifest import _check_content
+    from pseudodesk.core.package.inspection import _check_content
 
     data = [b"ID\r\n", b"\xff\xfe not UTF-8\r\n", b"more\r\n" * 1000]
     output = {"csv_sha256": hashlib.sha256(b"".join(data)).hexdigest(), "columns": ["ID"], "rows": 1002}
@@ -321,7 +320,7 @@ def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
 
     import py7zr.compressor
 
-    from pseudodesk.core.package import manifest
+    from pseudodesk.core.package import inspection
 
     letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz ", k=40_000)
     profile, table, mapping = pilot(tmp_path, notes=["".join(letters[:20_000]), "".join(letters[20_000:])],
@@ -332,7 +331,7 @@ def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
     monkeypatch.setattr(py7zr.compressor, "get_default_blocksize", lambda: 256)
     caught = []
     try:
-        manifest.inspect_package(result.output, passphrase=result.passphrase, cancel=lambda: True)
+        inspection.inspect_package(result.output, passphrase=result.passphrase, cancel=lambda: True)
     except Cancelled as error:
         caught.append(error)  # the exception, and its frames, still held
     assert caught and not any(t.name == "pseudodesk-7z-read" for t in threading.enumerate())

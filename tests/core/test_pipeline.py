@@ -15,8 +15,8 @@ from pseudodesk.core.agreement.mapping import load_mapping, suggest_mapping
 from pseudodesk.core.agreement.profile import KeyRef, load_profile, parse_profile
 from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
 from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.run.check import check
 from pseudodesk.core.run.demo import run_demo
-from pseudodesk.core.run.pipeline import check
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 from tests.conftest import require_tool, run
 
@@ -254,15 +254,15 @@ def test_check_reports_without_writing(tmp_path, pilot):
 
 def test_remembered_checks_change_neither_a_byte_nor_the_report(tmp_path, demo_paths, monkeypatch):
     """Each distinct value is checked once per column; output and report equal checking every cell."""
-    from pseudodesk.core.run import pipeline
+    from pseudodesk.core.check.memo import MemoCheck
 
     profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
     mapping = load_mapping(demo_paths["mapping"])
     table = read_table(demo_paths["spreadsheet"])
     remembered = run(profile, table, mapping, KEY_A, tmp_path / "memo", allow_demo_recipient=True,
                      accept_expired=True, name="x")
-    original_init = pipeline.MemoCheck.__init__
-    monkeypatch.setattr(pipeline.MemoCheck, "__init__", lambda self, rule, limit=0: original_init(self, rule, 0))
+    original_init = MemoCheck.__init__
+    monkeypatch.setattr(MemoCheck, "__init__", lambda self, rule, limit=0: original_init(self, rule, 0))
     every_cell = run(profile, table, mapping, KEY_A, tmp_path / "plain", allow_demo_recipient=True,
                      accept_expired=True, name="x")
     assert remembered.csv_sha256 == every_cell.csv_sha256
@@ -273,8 +273,8 @@ def test_remembered_checks_change_neither_a_byte_nor_the_report(tmp_path, demo_p
 
 
 def test_memory_replays_the_assumptions_a_check_counts():
+    from pseudodesk.core.check.memo import MemoCheck
     from pseudodesk.core.conventions import CONVENTIONS
-    from pseudodesk.core.run.pipeline import MemoCheck
 
     values = ["01/02/03", "01/02/03", "2003-02-01", "01/02/03", "05/06/07"]
     plain_rule = CONVENTIONS["dob"].rule()

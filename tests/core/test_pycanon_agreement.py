@@ -23,7 +23,7 @@ from pseudodesk.core.agreement.mapping import load_mapping
 from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.check.risk import analyse, default_generalisers
 from pseudodesk.core.read.dispatch import read_table
-from pseudodesk.core.run.pipeline import check
+from pseudodesk.core.run.check import check
 
 ROOT = Path(__file__).resolve().parents[2]
 PYCANON_SCRIPT = """

@@ -45,7 +45,7 @@ def all_modules() -> list[str]:
 
 def test_core_and_cli_import_without_qt():
     modules = all_modules()
-    assert "pseudodesk.core.run.pipeline" in modules and "pseudodesk.cli.main" in modules
+    assert "pseudodesk.core.run.export" in modules and "pseudodesk.cli.main" in modules
     result = subprocess.run([sys.executable, "-c", PROBE, *modules], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr + result.stdout
     assert "LOADED []" in result.stdout

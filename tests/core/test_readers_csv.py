@@ -235,7 +235,7 @@ def test_preview_reads_the_first_rows_without_the_whole_file_pass(tmp_path):
     from pseudodesk.core.agreement.mapping import suggest_mapping
     from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.errors import RaggedRows, ReaderError
-    from pseudodesk.core.run.pipeline import check
+    from pseudodesk.core.run.check import check
 
     path = tmp_path / "big.csv"
     path.write_text("NHS Number,Sex\n" + "943 476 5919,F\n" * 50_000 + "4505577104,M,extra\n", encoding="utf-8")

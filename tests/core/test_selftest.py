@@ -24,9 +24,7 @@ def test_a_wrong_known_answer_fails_the_selftest(monkeypatch):
 
 
 def test_no_keyring_is_reported_but_not_a_failure(monkeypatch):
-    from pseudodesk.core.keys import store as keystore
-
-    monkeypatch.setattr(keystore, "keyring_available", lambda: False)
+    monkeypatch.setattr(selftest, "keyring_available", lambda: False)
     result = selftest.run_selftest()
     keyring_check = result.checks[-1]
     assert result.ok and not keyring_check.ok and not keyring_check.essential

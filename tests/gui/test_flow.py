@@ -171,7 +171,7 @@ def test_protected_workbook_with_a_stored_key_and_passphrase(qtbot, window, tmp_
     click(qtbot, step.copy_button)
     assert QApplication.clipboard().text() == passphrase
     (archive,) = (tmp_path / "out").glob("*.7z")
-    from pseudodesk.core.package.manifest import decrypt_bytes
+    from pseudodesk.core.package.inspection import decrypt_bytes
 
     rows = list(csv.reader(io.StringIO(decrypt_bytes(archive, passphrase=passphrase).decode("utf-8"), newline="")))
     assert rows[0] == ["PERSON_ID", "SEX"] and len(rows) == 601

@@ -13,13 +13,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QDialog, QLabel, QMessageBox, QWidget
 
-from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import load_profile
-from pseudodesk.core.transform.pseudonym import pseudonym
+from pseudodesk.core.errors import ProfileError
+from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
+from pseudodesk.core.transform.pseudonym import pseudonym
 from pseudodesk.gui.profile_editor import COL_COLUMN, ProfileEditorDialog, RowControls
 from tests.conftest import run
 

@@ -1,3 +1,5 @@
-from pseudodesk.cli.main import main
 import sys
+
+from pseudodesk.cli.main import main
+
 sys.exit(main())

@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, log: Path) -> int:
-    from pseudodesk.core.audit.log import installation_public_key, verify_log
     from pseudodesk.core.audit.listing import AuditFilter, audit_listing, listing_to_csv, listing_to_html
+    from pseudodesk.core.audit.log import installation_public_key, verify_log
 
     found = installation_public_key(log.parent)
     if found is None or not log.exists():

@@ -204,15 +204,15 @@ def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from pseudodesk.core.run.pipeline import check
     from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
+    from pseudodesk.core.run.check import check
 
     profile, table, mapping = _open_source(args)
     cancel = CancelFlag()
     cancel.install()
     risk = None
     if profile.quasi_identifiers():
-        from pseudodesk.core.check.risk import assess
+        from pseudodesk.core.run.check import assess
 
         risk, report = assess(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     else:
@@ -254,7 +254,8 @@ def _cmd_selftest() -> int:
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
-    from pseudodesk.core.check.risk import assess, risk_lines
+    from pseudodesk.core.check.risk import risk_lines
+    from pseudodesk.core.run.check import assess
 
     if args.k is not None and args.k < 2:
         print("pseudodesk: --k must be 2 or more", file=sys.stderr)
@@ -268,7 +269,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.run.pipeline import run
+    from pseudodesk.core.run.export import run
 
     if args.batch_size < 1:
         print("pseudodesk: --batch-size must be at least 1", file=sys.stderr)
@@ -339,8 +340,8 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from pseudodesk.core.run.demo import run_demo
     from pseudodesk.core.resources import DEMO_PRIVATE_KEY, resource_path
+    from pseudodesk.core.run.demo import run_demo
 
     cancel = CancelFlag()
     cancel.install()

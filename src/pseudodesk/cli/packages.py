@@ -30,7 +30,7 @@ def add_parsers(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pseudodesk.core.files import atomic_output
-    from pseudodesk.core.package.manifest import Inspection, inspect_package
+    from pseudodesk.core.package.inspection import Inspection, inspect_package
 
     passphrase = None
     if args.package.name.endswith(".7z") and (args.ask_passphrase or args.command == "decrypt"):

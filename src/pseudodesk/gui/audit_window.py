@@ -65,6 +65,7 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
+from pseudodesk.core.audit.listing import AuditFilter, entry_summary, listing_to_csv, listing_to_html
 from pseudodesk.core.audit.log import (
     AuditError,
     AuditTrail,
@@ -73,9 +74,8 @@ from pseudodesk.core.audit.log import (
     read_entries,
     verify_log,
 )
-from pseudodesk.core.audit.listing import AuditFilter, entry_summary, listing_to_csv, listing_to_html
 from pseudodesk.core.errors import Cancelled, PseudodeskError
-from pseudodesk.core.package.manifest import Inspection, inspect_package
+from pseudodesk.core.package.inspection import Inspection, inspect_package
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.widgets import buddy_label
 

@@ -1,7 +1,7 @@
 """Step 3, Check: every value checked against the agreement's conventions, shown plainly.
 
 The report is the core's :class:`~pseudodesk.core.check.report.CheckReport` from
-:func:`pseudodesk.core.run.pipeline.check` (the same code path as the export): per-field bars
+:func:`pseudodesk.core.run.check.check` (the same code path as the export): per-field bars
 of valid / normalised / invalid / empty, the problems with row numbers and reasons, the
 decisions taken (e.g. dates read day-first), identifiers found in kept columns, and what
 the agreement's row policy does. Problems can be saved as CSV (it holds source values,
@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.check.risk import RiskReport, assess
-from pseudodesk.core.run.pipeline import check
 from pseudodesk.core.check.report import ACTIONS, LOCAL_ONLY, CheckReport, report_to_csv, report_to_html, risk_to_html
+from pseudodesk.core.check.risk import RiskReport
+from pseudodesk.core.run.check import assess, check
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.models import FieldStatsModel, ProblemsModel

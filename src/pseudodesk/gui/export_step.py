@@ -1,6 +1,6 @@
 """Step 4, Export: project key, recipient, output folder, Run; then what was written.
 
-The export is :func:`pseudodesk.core.run.pipeline.run` on the job bridge (the demo uses
+The export is :func:`pseudodesk.core.run.export.run` on the job bridge (the demo uses
 :func:`pseudodesk.core.run.demo` pieces: an ephemeral key and the DEMO certificate). The
 result names the files written, the counts and the key fingerprint; in passphrase mode
 it shows the generated passphrase once, with a copy button and the warning to send it
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
-from pseudodesk.core.run.pipeline import RunResult, run
+from pseudodesk.core.run.export import RunResult, run
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.map_step import describe_recipient

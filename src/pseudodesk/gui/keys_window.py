@@ -64,8 +64,8 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
-from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
 from pseudodesk.core.fingerprint import normalise_fingerprint
+from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.widgets import buddy_label

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.errors import PasswordRequired, WrongPassword
 from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.errors import PasswordRequired, WrongPassword
 from pseudodesk.core.read.dispatch import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
 from pseudodesk.core.read.table import SourceTable
 from pseudodesk.gui.errors import show_error

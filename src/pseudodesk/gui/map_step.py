@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.errors import MappingError
 from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
 from pseudodesk.core.agreement.profile import Profile, load_profile
+from pseudodesk.core.errors import MappingError
 from pseudodesk.core.resources import resource_path
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge

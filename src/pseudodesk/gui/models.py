@@ -19,8 +19,8 @@ from PySide6.QtGui import QBrush, QColor
 
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.profile import Profile
-from pseudodesk.core.check.report import CheckReport, FieldStats, Problem
 from pseudodesk.core.agreement.suggest import ColumnSuggestion
+from pseudodesk.core.check.report import CheckReport, FieldStats, Problem
 from pseudodesk.core.read.table import SourceTable
 
 AnyIndex = QModelIndex | QPersistentModelIndex

@@ -47,9 +47,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.conventions import CONVENTIONS
-from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.agreement.profile import Profile
 from pseudodesk.core.agreement.authoring import (
     ON_INVALID_EXPLANATIONS,
     DraftField,
@@ -63,6 +60,9 @@ from pseudodesk.core.agreement.authoring import (
     validate_draft,
     write_profile,
 )
+from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.conventions import CONVENTIONS
+from pseudodesk.core.errors import ProfileError
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.widgets import buddy_label
 

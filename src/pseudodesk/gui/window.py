@@ -266,9 +266,9 @@ class MainWindow(QMainWindow):
     # --- loading from the command line ------------------------------------------------------
 
     def open_demo(self) -> None:
-        from pseudodesk.core.run.demo import demo_profile
         from pseudodesk.core.agreement.mapping import load_mapping
         from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
+        from pseudodesk.core.run.demo import demo_profile
 
         mapping = load_mapping(resource_path(*DEMO_MAPPING))
         self.open(demo_profile(), resource_path(*DEMO_SPREADSHEET), mapping=mapping)

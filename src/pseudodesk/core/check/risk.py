@@ -15,87 +15,26 @@ A blank value is a value like any other here: two records with no postcode share
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
-from pseudodesk.core.conventions.places import postcode_area, postcode_district, postcode_sector
-from pseudodesk.core.errors import ProfileError
+from pseudodesk.core.conventions.generalise import (
+    DEFAULT_AGE_BANDS,
+    DOB_LEVELS,
+    POSTCODE_LEVELS,
+    generalise_dob,
+    generalise_postcode,
+)
 
 if TYPE_CHECKING:
-    from pseudodesk.core.agreement.mapping import SourceMapping
     from pseudodesk.core.agreement.profile import Profile
-    from pseudodesk.core.check.report import CheckReport
-    from pseudodesk.core.progress import Cancel, Progress
-    from pseudodesk.core.read.table import SourceTable
 
 DEFAULT_K = 5
-DEFAULT_AGE_BANDS = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
 WORST_LISTED = 10
-_UK_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-DOB_LEVELS = ("month_year", "year", "age", "age_band")
-POSTCODE_LEVELS = ("sector", "district", "area")
 KINDS = {"dob": ("dob", "date"), "postcode": ("postcode",), "gender": ("gender",), "ethnicity": ("ethnicity",)}
-
-
-def parse_output_date(value: str) -> dt.date | None:
-    """A date as the date conventions write it (DD/MM/YYYY or YYYY-MM-DD)."""
-    if m := _UK_DATE.match(value):
-        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    elif m := _ISO_DATE.match(value):
-        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    else:
-        return None
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def age_on(born: dt.date, reference: dt.date) -> int:
-    return reference.year - born.year - ((reference.month, reference.day) < (born.month, born.day))
-
-
-def band_of(age: int, bands: Iterable[tuple[int, int]]) -> str:
-    for low, high in bands:
-        if low <= age <= high:
-            return f"{low}-{high}"
-    return "other"
-
-
-def generalise_dob(value: str, level: str, *, reference: dt.date,
-                   bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS) -> str:
-    """DD/MM/YYYY (or ISO) to month and year ("03/2011"), year, age in whole years, or age band."""
-    born = parse_output_date(value)
-    if born is None:
-        return value  # blank or unreadable: stays as it is (its own class)
-    if level == "month_year":
-        return f"{born.month:02d}/{born.year}"
-    if level == "year":
-        return str(born.year)
-    age = age_on(born, reference)
-    if level == "age":
-        return str(age)
-    if level == "age_band":
-        return band_of(age, bands)
-    raise ValueError(f"unknown date of birth generalisation {level!r}")
-
-
-def generalise_postcode(value: str, level: str) -> str:
-    """SW1A 2AA to its sector (SW1A 2), district (SW1A) or area (SW)."""
-    if not value:
-        return value
-    if level == "sector":
-        return postcode_sector(value)
-    if level == "district":
-        return postcode_district(value)
-    if level == "area":
-        return postcode_area(value)
-    raise ValueError(f"unknown postcode generalisation {level!r}")
 
 
 @dataclass(frozen=True)
@@ -198,33 +137,6 @@ def kind_of(profile: Profile, output_name: str) -> str:
     field_ = next(o for o in profile.output_fields if o.name == output_name)
     base = profile.source_field(field_.sources[0]).base_convention.name
     return next((kind for kind, names in KINDS.items() if base in names), "")
-
-
-def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: int | None = None,
-           batch_size: int = 10_000, progress: Progress | None = None, cancel: Cancel | None = None,
-           today: dt.date | None = None) -> tuple[RiskReport, CheckReport]:
-    """The risk report over what the export would write, and the check report of the same pass."""
-    from pseudodesk.core.progress import never, no_progress
-    from pseudodesk.core.run.pipeline import check
-
-    names = profile.quasi_identifiers()
-    if not names:
-        raise ProfileError(profile.path.name if profile.path else profile.name, "disclosure.quasi_identifiers",
-                           "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
-                           "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers")
-    positions = [profile.output_names.index(n) for n in names]
-    counts: Counter[tuple[str, ...]] = Counter()
-
-    def count(rows: list[list[str]]) -> None:
-        counts.update(tuple(row[p] for p in positions) for row in rows)
-
-    report = check(profile, table, mapping, batch_size=batch_size, today=today, on_rows=count,
-                   progress=progress or no_progress, cancel=cancel or never)
-    rules = profile.disclosure
-    reference = rules.reference_date or today or dt.date.today()
-    generalisers = default_generalisers({n: kind_of(profile, n) for n in names}, reference=reference,
-                                        bands=rules.age_bands)
-    return analyse(counts, names, k or rules.k, generalisers), report
 
 
 def risk_lines(risk: RiskReport) -> list[str]:

@@ -28,30 +28,6 @@ _TRIGGER_PATTERN = "^[" + "".join("\\" + t if t in "-^]\\" else t for t in FORMU
 _QUOTE_PATTERN = '[",\r\n]'  # what the csv module's QUOTE_MINIMAL quotes with delimiter ',' and CRLF
 
 
-def distinct(column: Any) -> tuple[Any, list[str], np.ndarray]:
-    """The distinct values of a text column in first-seen order (as Arrow and as Python strings),
-    and each row's index into them."""
-    encoded = pc.dictionary_encode(column)
-    uniques = encoded.dictionary
-    return uniques, uniques.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
-
-
-def every_cell(column: Any) -> tuple[Any, list[str], np.ndarray]:
-    """No dictionary: one entry per row (what a check without memory sees)."""
-    values = column.to_pylist()
-    return column, values, np.arange(len(values), dtype=np.int32)
-
-
-def combine(codes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Rows coded in several columns -> one code per distinct combination, and the combinations
-    (one row per combination: its index in each column)."""
-    stacked = np.stack([np.asarray(c, dtype=np.int64) for c in codes], axis=1)
-    if not len(stacked):
-        return np.zeros(0, dtype=np.int64), np.zeros((0, len(codes)), dtype=np.int64)
-    members, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    return inverse.reshape(-1), members
-
-
 @dataclass
 class OutputColumn:
     """One output column of a batch: a value per entry and the entry each written row takes.

@@ -19,11 +19,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

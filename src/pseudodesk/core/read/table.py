@@ -51,7 +51,7 @@ class ColumnBatch:
     ``pyarrow.StringArray`` (``None`` when that column was not asked for); row ``i`` came
     from source line/row ``lines[i]`` (a numpy int64 array).
 
-    The pipeline works on these (see :mod:`pseudodesk.core.run.pipeline`): each column is
+    The pipeline works on these (see :mod:`pseudodesk.core.run.plan`): each column is
     dictionary-encoded so every distinct value is checked once, and the output CSV is
     joined column by column in Arrow's C++ kernels rather than cell by cell in Python.
     """

@@ -14,6 +14,7 @@ from pathlib import Path
 from pseudodesk.core.agreement.mapping import load_mapping
 from pseudodesk.core.agreement.profile import KeyRef, Profile, load_profile
 from pseudodesk.core.audit.log import AuditTrail, Signer
+from pseudodesk.core.keys.store import KeyStore, keyring_available
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import (
@@ -22,7 +23,7 @@ from pseudodesk.core.resources import (
     EXAMPLE_PROFILE,
     resource_path,
 )
-from pseudodesk.core.run.pipeline import RunResult, run
+from pseudodesk.core.run.export import RunResult, run
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 
@@ -39,8 +40,6 @@ def demo_signer_and_audit() -> tuple[Signer, AuditTrail | None]:
     """This installation's signing key and audit log when an OS keyring holds them; otherwise an
     ephemeral signing key (the manifest says who signed it: a fingerprint nobody can pin)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from pseudodesk.core.keys.store import KeyStore, keyring_available
 
     if keyring_available():
         trail = AuditTrail(KeyStore())

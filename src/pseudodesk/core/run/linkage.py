@@ -28,7 +28,7 @@ from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.read.table import SourceTable
 from pseudodesk.core.resources import resource_path
-from pseudodesk.core.run.pipeline import Plan
+from pseudodesk.core.run.plan import Plan
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 SELFTEST_PROFILE = ("linkage", "linkage-selftest.toml")

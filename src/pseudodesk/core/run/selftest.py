@@ -28,6 +28,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pseudodesk.core.keys.store import keyring_available
+from pseudodesk.core.package.crypto.cms import write_cms
+from pseudodesk.core.package.crypto.sevenzip import write_7z
+from pseudodesk.core.package.inspection import extract_7z_member
+from pseudodesk.core.read import dispatch as readers
+from pseudodesk.core.read import xlsx_arrow as xlsx_columns
+from pseudodesk.core.transform import openpseudonymiser as op
+from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser, pseudonym
+
 
 @dataclass(frozen=True)
 class SelfCheck:
@@ -61,7 +70,6 @@ def _hmac_rfc4231() -> str:
     got = hmac.new(key, data, hashlib.sha256).hexdigest()
     if got != expected:
         raise AssertionError("RFC 4231 test case 2 gave a different HMAC")
-    from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser, pseudonym
 
     known = "67C1932687588B9CF156532654908FECACA4464BFAD7D9DD31F97B2650B611BC"
     project_key = ProjectKey("kat", bytes(range(32)))
@@ -74,7 +82,6 @@ def _hmac_rfc4231() -> str:
 
 
 def _openpseudonymiser() -> str:
-    from pseudodesk.core.transform import openpseudonymiser as op
 
     got = op.digest({"NHSNumber": "9434765919", "DOB": "29.11.1973"}, "mackerel")
     if got != "ED72F814B7905F3D3958749FA90FE657C101EC657402783DB68CBE3513E76087":
@@ -90,8 +97,6 @@ def _cms_round_trip() -> str:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import pkcs7
     from cryptography.x509.oid import NameOID
-
-    from pseudodesk.core.package.crypto.cms import write_cms
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pseudodesk self-test")])
@@ -111,8 +116,6 @@ def _cms_round_trip() -> str:
 
 
 def _sevenzip_round_trip() -> str:
-    from pseudodesk.core.package.crypto.sevenzip import write_7z
-    from pseudodesk.core.package.manifest import extract_7z_member
 
     plain = "PERSON_ID,DOB\r\nABC,01/02/2010\r\n".encode() * 50
     buffer = io.BytesIO()
@@ -165,9 +168,6 @@ _WORKBOOK_TEXT = [(2, ["9434765919", "01234", "1974-11-29"]), (3, ["4505577104",
 def _workbook_readers() -> str:
     import zipfile
 
-    from pseudodesk.core.read import dispatch as readers
-    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
-
     names = {"main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
              "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
              "off": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -193,7 +193,6 @@ def _workbook_readers() -> str:
 
 
 def _keyring() -> str:
-    from pseudodesk.core.keys.store import keyring_available
 
     if not keyring_available():
         raise LookupError("no OS keyring: keys will be kept in the passphrase-protected local key store")

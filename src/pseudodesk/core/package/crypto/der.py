@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-if TYPE_CHECKING:
-    pass
 from pseudodesk.core.errors import ExportError
 
 # DER of the four object identifiers an envelope names (RFC 5652, RFC 3565, RFC 8017).

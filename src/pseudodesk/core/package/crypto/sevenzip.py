@@ -6,10 +6,8 @@ import io
 import secrets
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-if TYPE_CHECKING:
-    pass
 from pseudodesk.core.errors import Cancelled, PackageError
 from pseudodesk.core.threads import pushed
 

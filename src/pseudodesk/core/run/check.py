@@ -1,0 +1,128 @@
+"""The Check step: every value checked and every kept column scanned, on exactly the export's code path, without writing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+
+from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.check.report import CheckReport
+from pseudodesk.core.check.risk import (
+    SUPPRESSION_ORDER,
+    RiskReport,
+    analyse,
+    default_generalisers,
+    kind_of,
+    suppression_plan,
+)
+from pseudodesk.core.errors import (
+    Cancelled,
+    ChecksBlockExport,
+    KeyProblem,
+    ProfileError,
+)
+from pseudodesk.core.progress import Cancel, Progress, never, no_progress
+from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
+from pseudodesk.core.run.plan import Plan
+from pseudodesk.core.transform.pseudonym import ProjectKey
+
+
+def check_key(profile: Profile, key: ProjectKey) -> None:
+    if profile.key.fingerprint and profile.key.fingerprint != key.fingerprint:
+        raise KeyProblem(
+            f"The key {key.id} (fingerprint {key.fingerprint}) is not the key this agreement names "
+            f"(fingerprint {profile.key.fingerprint}). Use the agreement's key; nothing was exported."
+        )
+
+
+def check_review_date(profile: Profile, *, accept_expired: bool, today: dt.date | None = None) -> None:
+    today = today or dt.date.today()
+    if profile.review_date and profile.review_date < today and not accept_expired:
+        raise ProfileError(
+            profile.path.name if profile.path else profile.name, "agreement.review_date",
+            f"the agreement was due for review on {profile.review_date:%d/%m/%Y}. Ask your information "
+            "governance lead for the reviewed profile, or confirm that the agreement is still in force "
+            "(--accept-expired-agreement).",
+        )
+
+
+def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
+          batch_size: int = COLUMN_BATCH_ROWS, progress: Progress = no_progress, cancel: Cancel = never,
+          today: dt.date | None = None,
+          on_rows: Callable[[list[list[str]]], None] | None = None) -> CheckReport:
+    """Validate every value and scan kept columns without producing output (the Check step).
+
+    Pseudonyms are computed with a throwaway key and discarded, so the check follows
+    exactly the code path of :func:`run`. ``on_rows`` sees each batch of the rows the export
+    would write (kept values as written; pseudonyms under the throwaway key): the
+    disclosure risk report counts them.
+    """
+    plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, salt="check-only", today=today)
+    plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
+    start = 0.3 if plan.needs_survey else 0.0
+    total = max(table.row_count, 1)
+    for batch in table.iter_column_batches(batch_size, plan.columns_needed):
+        if cancel():
+            raise Cancelled()
+        if on_rows is not None:
+            on_rows(plan.transform(batch)[0])
+        else:
+            plan.output_columns(batch)
+        done = plan.report.rows
+        progress(start + (1 - start) * min(done / total, 1.0), f"Checked {done:,} of {table.row_count:,} rows")
+    return plan.finish()
+
+
+_CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
+
+
+def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
+                 progress: Progress, cancel: Cancel) -> tuple[list[int], dict[tuple[str, ...], tuple[str, ...]]]:
+    """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
+
+    counts: Counter[tuple[str, ...]] = Counter()
+    names = profile.quasi_identifiers()
+    positions = [profile.output_names.index(n) for n in names]
+
+    def collect(rows: list[list[str]]) -> None:
+        counts.update(tuple(row[p] for p in positions) for row in rows)
+
+    check(profile, table, mapping, batch_size=batch_size, cancel=cancel, on_rows=collect,  # as the risk report counts
+          progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"))
+    kinds = [kind_of(profile, n) for n in names]
+    order = sorted(range(len(names)), key=lambda i: (SUPPRESSION_ORDER.index(kinds[i])
+                                                     if kinds[i] in SUPPRESSION_ORDER else len(SUPPRESSION_ORDER), i))
+    masks, _, left = suppression_plan(counts, profile.disclosure.k, order)
+    if left:
+        raise ChecksBlockExport([
+            f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
+            f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
+            "values blanked. Send more records together, or ask the IG lead to lower k."])
+    return positions, masks
+
+
+def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: int | None = None,
+           batch_size: int = 10_000, progress: Progress | None = None, cancel: Cancel | None = None,
+           today: dt.date | None = None) -> tuple[RiskReport, CheckReport]:
+    """The risk report over what the export would write, and the check report of the same pass."""
+
+    names = profile.quasi_identifiers()
+    if not names:
+        raise ProfileError(profile.path.name if profile.path else profile.name, "disclosure.quasi_identifiers",
+                           "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
+                           "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers")
+    positions = [profile.output_names.index(n) for n in names]
+    counts: Counter[tuple[str, ...]] = Counter()
+
+    def count(rows: list[list[str]]) -> None:
+        counts.update(tuple(row[p] for p in positions) for row in rows)
+
+    report = check(profile, table, mapping, batch_size=batch_size, today=today, on_rows=count,
+                   progress=progress or no_progress, cancel=cancel or never)
+    rules = profile.disclosure
+    reference = rules.reference_date or today or dt.date.today()
+    generalisers = default_generalisers({n: kind_of(profile, n) for n in names}, reference=reference,
+                                        bands=rules.age_bands)
+    return analyse(counts, names, k or rules.k, generalisers), report

@@ -1,0 +1,72 @@
+"""Outputs computed from their sources: pseudonyms, OpenPseudonymiser digests, validNHS, and the coarsening a profile asks for."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from pseudodesk.core.agreement.profile import DisclosureRules, OutputField
+from pseudodesk.core.conventions.generalise import generalise_dob, generalise_postcode
+from pseudodesk.core.transform import openpseudonymiser as op
+from pseudodesk.core.transform.openpseudonymiser import valid_nhs
+from pseudodesk.core.transform.pseudonym import Pseudonymiser
+
+
+def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Callable[[str], str]:
+    """The function that turns a kept value into the coarser one the profile sends instead."""
+    if field_.categories:
+        table = field_.categories
+        return lambda value: table.get(value, "Other")
+    if field_.generalise in ("sector", "district", "area"):
+        return lambda value: generalise_postcode(value, field_.generalise)
+    reference = rules.reference_date or today
+    return lambda value: generalise_dob(value, field_.generalise, reference=reference, bands=rules.age_bands)
+
+
+class Derive:
+    """An output computed from its sources' checked values and raw text, entry by entry."""
+
+    def __call__(self, values: list[str], raws: list[str]) -> str:
+        raise NotImplementedError
+
+    def many(self, values: list[list[str]], raws: list[list[str]], count: int) -> list[str]:
+        """``values[j][i]``/``raws[j][i]``: source ``j`` of entry ``i``."""
+        return [self([v[i] for v in values], [r[i] for r in raws]) for i in range(count)]
+
+
+class PseudonymDerive(Derive):
+    """HMAC pseudonyms; entries with the same normalised values are hashed once, in one fast loop."""
+
+    def __init__(self, pseudonymiser: Pseudonymiser) -> None:
+        self.pseudonymiser = pseudonymiser
+
+    def __call__(self, values: list[str], raws: list[str]) -> str:
+        return self.pseudonymiser(values)
+
+    def many(self, values: list[list[str]], raws: list[list[str]], count: int) -> list[str]:
+        messages = self.pseudonymiser.messages(values, count)
+        unique = dict.fromkeys(messages)
+        if len(unique) == len(messages):  # the usual case: each entry is a different value already
+            return self.pseudonymiser.many_messages(messages)
+        digests = dict(zip(unique, self.pseudonymiser.many_messages(list(unique))))
+        return [digests[m] for m in messages]
+
+
+class OpDerive(Derive):
+    """OpenPseudonymiser's digest over the raw text of the columns, under their labels."""
+
+    def __init__(self, field: OutputField, sources: Sequence[tuple[str, str]], salt: str) -> None:
+        """``sources``: (source field id, spreadsheet column) of each column the digest reads."""
+        self.labelled = [(field.labels.get(fid, column), fid == field.nhs_source) for fid, column in sources]
+        self.salt = salt
+
+    def __call__(self, values: list[str], raws: list[str]) -> str:
+        labelled = {label: op.nhs_digits(raw) if is_nhs else raw for (label, is_nhs), raw in zip(self.labelled, raws)}
+        return op.digest(labelled, self.salt)
+
+
+class ValidNhsDerive(Derive):
+    """OpenPseudonymiser's validNHS column from the raw NHS number ("-1" when none is mapped)."""
+
+    def __call__(self, values: list[str], raws: list[str]) -> str:
+        return valid_nhs(raws[0]) if raws else "-1"
