@@ -37,7 +37,7 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
 
     from pseudodesk.core.agreement.mapping import suggest_mapping
     from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
-    from pseudodesk.core.audit.log import Signer
+    from pseudodesk.core.package.signing import Signer
     from pseudodesk.core.read.dispatch import read_table
     from pseudodesk.core.resources import DEMO_CERTIFICATE, EXAMPLE_PROFILE, resource_path
     from pseudodesk.core.run.export import run

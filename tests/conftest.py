@@ -78,7 +78,7 @@ def demo_paths() -> dict[str, Path]:
 def _test_signer():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.audit.log import Signer
+    from pseudodesk.core.package.signing import Signer
 
     return Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))
 

@@ -9,15 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.audit.log import (
-    AuditLog,
-    Signer,
-    installation_public_key,
-    installation_signer,
-    read_entries,
-    record,
-    verify_log,
-)
+from pseudodesk.core.audit.log import AuditLog, installation_public_key, read_entries, verify_log
+from pseudodesk.core.package.signing import Signer
+from pseudodesk.core.keys.installation import installation_signer, record
 from pseudodesk.core.keys.store import KeyStore
 
 
@@ -120,7 +114,8 @@ CHILD = r"""
 import sys
 from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pseudodesk.core.audit.log import AuditLog, Signer
+from pseudodesk.core.audit.log import AuditLog
+from pseudodesk.core.package.signing import Signer
 log = AuditLog(Path(sys.argv[1]), Signer(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sys.argv[2]))))
 for i in range(int(sys.argv[3])):
     log.append("concurrent", {"writer": sys.argv[4], "i": i})

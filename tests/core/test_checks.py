@@ -12,7 +12,7 @@ import pytest
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.agreement.suggest import suggest_columns, suggest_for_table
-from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
+from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html
 from pseudodesk.core.errors import ChecksBlockExport, ProfileError
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.check import check
@@ -188,7 +188,7 @@ def test_rows_changed_by_the_policy_are_all_counted_and_the_first_listed(tmp_pat
     with the file: past MAX_LISTED rows the policy's changes are counted, not listed."""
     import json
 
-    from pseudodesk.core.check.report import report_to_html
+    from pseudodesk.core.package.reports import report_to_html
     from pseudodesk.core.run import plan
 
     monkeypatch.setattr(plan, "MAX_LISTED", 2)
@@ -296,7 +296,7 @@ def test_identifier_in_a_kept_column_blocks_with_row_and_column(tmp_path):
 
 
 def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkeypatch):
-    from pseudodesk.core.check.report import report_to_html
+    from pseudodesk.core.package.reports import report_to_html
     from pseudodesk.core.run import plan
 
     monkeypatch.setattr(plan, "MAX_LISTED", 3)

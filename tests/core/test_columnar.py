@@ -29,8 +29,9 @@ from pseudodesk.core.conventions.identifiers import check_nhs_number, check_nhs_
 from pseudodesk.core.conventions.places import check_postcode, check_postcodes
 from pseudodesk.core.package.columns import OutputColumn, csv_bytes
 from pseudodesk.core.package.export import CsvEncoder
-from pseudodesk.core.read import dispatch as readers
-from pseudodesk.core.read.dispatch import cell_text, read_table
+from pseudodesk.core.read import csv_arrow
+from pseudodesk.core.read.dispatch import read_table
+from pseudodesk.core.read.cells import cell_text
 from pseudodesk.core.read.table import ShapeScan, shape_rows
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.run.check import check
@@ -43,7 +44,7 @@ KEY = ProjectKey("k", bytes(range(32)))
 def csv_module_table(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs):
     """The same file read without Arrow (the reference path)."""
     with monkeypatch.context() as m:
-        m.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+        m.setattr(csv_arrow, "arrow_csv", lambda *a, **k: None)
         return read_table(path, **kwargs)
 
 
@@ -277,7 +278,7 @@ def test_batched_export_equals_the_single_batch_export_byte_for_byte(tmp_path, e
     Arrow's blocks are made 16 KiB here (about 150 rows), so a batch of 1,000 rows is put
     together from several blocks and a batch of 7 is cut from one, as in a real run."""
     profile = lcp_profile()
-    monkeypatch.setattr(readers, "ARROW_BLOCK_BYTES", 16 << 10)
+    monkeypatch.setattr(csv_arrow, "ARROW_BLOCK_BYTES", 16 << 10)
     table = read_table(extract)
     sizes = [b.num_rows for b in table.iter_column_batches(1000, [0])]
     assert sizes[:-1] == [1000] * (len(sizes) - 1) and sum(sizes) == table.row_count  # across blocks

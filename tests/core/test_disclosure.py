@@ -180,7 +180,7 @@ def test_k_must_be_two_or_more():
 
 
 def test_check_report_html_carries_the_risk_without_full_values(tmp_path):
-    from pseudodesk.core.check.report import report_to_html
+    from pseudodesk.core.package.reports import report_to_html
 
     profile, table, mapping = fixture(tmp_path)
     risk, report = assess(profile, table, mapping)

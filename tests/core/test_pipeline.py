@@ -334,10 +334,10 @@ def test_a_file_saved_again_after_loading_exports_nothing(tmp_path, pilot, monke
     """The run reads the CSV again, and no path compared the rows it read with the rows the
     user loaded and checked."""
     from pseudodesk.core.errors import SourceChanged
-    from pseudodesk.core.read import dispatch as readers
+    from pseudodesk.core.read import csv_arrow
 
     if not arrow:
-        monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+        monkeypatch.setattr(csv_arrow, "arrow_csv", lambda *a, **k: None)
     profile, table, mapping = pilot
     table = read_table(table.path)
     assert (table._column_source is not None) == arrow

@@ -218,7 +218,7 @@ def test_batches_cover_every_row_in_order(tmp_path):
 @pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
 def test_chunked_lines_are_the_lines_the_file_gives(tmp_path, newline, chunk):
     """text_lines must split exactly like iterating the file, whatever the chunk boundaries."""
-    from pseudodesk.core.read.dispatch import text_lines
+    from pseudodesk.core.read.csv_text import text_lines
 
     body = newline.join(["a,b", '"x\r\ny",2', "", "last,\r", "tail"])
     path = tmp_path / "lines.csv"
@@ -291,8 +291,8 @@ def test_a_closed_quote_on_the_last_line_is_still_read(tmp_path):
 @pytest.mark.parametrize("line_break_inside", [False, True])  # Arrow's path, then the csv module's
 def test_values_far_longer_than_the_csv_modules_default_limit_are_read_whole(tmp_path, line_break_inside):
     """The csv module refuses a field over 128 KiB by default; a database export's free-text
-    column can hold more. Values up to readers.MAX_VALUE_CHARS are read exactly."""
-    from pseudodesk.core.read.dispatch import MAX_VALUE_CHARS
+    column can hold more. Values up to csv_text.MAX_VALUE_CHARS are read exactly."""
+    from pseudodesk.core.read.csv_text import MAX_VALUE_CHARS
 
     long = "case note " * 150_000 + ("\nsecond paragraph" if line_break_inside else "")
     assert 1 << 20 < len(long) < MAX_VALUE_CHARS
@@ -305,9 +305,9 @@ def test_values_far_longer_than_the_csv_modules_default_limit_are_read_whole(tmp
 def test_a_value_past_the_limit_is_refused_with_its_line_and_the_likely_cause(tmp_path, monkeypatch):
     """Past the limit (usually a quote left open near the top of a large file) the error names
     the line the value starts on, not only the csv module's 'field larger than field limit'."""
-    from pseudodesk.core.read import dispatch as readers
+    from pseudodesk.core.read import csv_text
 
-    monkeypatch.setattr(readers, "MAX_VALUE_CHARS", 1000)
+    monkeypatch.setattr(csv_text, "MAX_VALUE_CHARS", 1000)
     body = "".join(f"{i},Mill Lane {i},Bath\n" for i in range(200))
     data = f'id,address,town\n1,x,y\n2,"Flat 3,Hull\n{body}'.encode()
     with pytest.raises(errors.NotASpreadsheet) as info:
@@ -350,24 +350,24 @@ def test_text_that_is_not_what_its_byte_order_mark_says_is_refused_with_its_line
 def test_text_past_the_first_mib_that_is_not_utf8_in_a_marked_file_is_refused(tmp_path, monkeypatch, whole_check):
     """The whole-file check refuses it; without that check (a file changed since), so does the
     csv module's strict decoding."""
-    from pseudodesk.core.read import dispatch as readers
+    from pseudodesk.core.read import csv_arrow, encoding
 
-    monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)  # the csv module's path
+    monkeypatch.setattr(csv_arrow, "arrow_csv", lambda *a, **k: None)  # the csv module's path
     calls = []
     if not whole_check:  # the looks before reading pass; the strict read fails and asks for the whole check
-        checked = readers._check_marked
+        checked = encoding._check_marked
 
         def passed_twice(path, codec, label, limit):
             calls.append(limit)
             return codec if len(calls) <= 2 else checked(path, codec, label, limit)
 
-        monkeypatch.setattr(readers, "_check_marked", passed_twice)
+        monkeypatch.setattr(encoding, "_check_marked", passed_twice)
     body = "".join(f"{i},Mill Lane\n" for i in range(120_000))
     data = codecs.BOM_UTF8 + ("id,street\n" + body).encode() + b"120000,caf\xe9\n"
-    assert len(data) > readers.PREVIEW_BYTES
+    assert len(data) > encoding.PREVIEW_BYTES
     with pytest.raises(errors.EncodingProblem, match="line 120002 is not UTF-8"):
         read_table(write(tmp_path, "late.csv", data))
-    assert calls == ([] if whole_check else [readers.PREVIEW_BYTES, None, None])
+    assert calls == ([] if whole_check else [encoding.PREVIEW_BYTES, None, None])
 
 
 @pytest.mark.parametrize("end", ["", "\n"])
@@ -418,10 +418,10 @@ def test_values_over_several_lines_that_do_not_look_like_rows_are_read(tmp_path)
 def test_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, arrow):
     """A row of spaces looks blank to anyone, and was exported as an all-empty record (Arrow's
     path), or read as a short row of one blank value (the csv module's)."""
-    from pseudodesk.core.read import dispatch as readers
+    from pseudodesk.core.read import csv_arrow
 
     if not arrow:
-        monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+        monkeypatch.setattr(csv_arrow, "arrow_csv", lambda *a, **k: None)
     data = "id,name,town\r\n1,Ann,Hull\r\n , \t,\u00a0\r\n   \r\n\u3000,Bob ,York\r\n".encode()
     table = read_table(write(tmp_path, "spaces.csv", data))
     assert rows(table) == [["1", "Ann", "Hull"], ["\u3000", "Bob ", "York"]]  # values keep their spaces
@@ -433,11 +433,11 @@ def test_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, arrow):
 
 def test_whitespace_in_some_cells_of_a_row_is_not_a_blank_row(tmp_path, monkeypatch):
     """Arrow's path still takes a file whose rows have blank-looking cells but no blank row."""
-    from pseudodesk.core.read import dispatch as readers
+    from pseudodesk.core.read import csv_arrow
 
     taken = []
-    real = readers._arrow_scan
-    monkeypatch.setattr(readers, "_arrow_scan", lambda *a: taken.append(real(*a)) or taken[-1])
+    real = csv_arrow._arrow_scan
+    monkeypatch.setattr(csv_arrow, "_arrow_scan", lambda *a: taken.append(real(*a)) or taken[-1])
     table = read_table(write(tmp_path, "ok.csv", "a,b\r\n ,x\r\ny, \r\n\u3000,\u00a0z\r\n".encode()))
     assert rows(table) == [[" ", "x"], ["y", " "], ["\u3000", "\u00a0z"]]
     assert taken == [3]
@@ -483,10 +483,10 @@ def test_blank_rows_of_arrow_columns_agree_with_is_blank():
 def test_values_under_a_trailing_blank_header_cell_get_a_named_column(tmp_path, monkeypatch, arrow):
     """A blank header cell above data is named; a trailing one was trimmed and its values
     refused as ragged. Past the header row's last cell, blank or not, a row is still ragged."""
-    from pseudodesk.core.read import dispatch as readers
+    from pseudodesk.core.read import csv_arrow
 
     if not arrow:
-        monkeypatch.setattr(readers, "_arrow_csv", lambda *a, **k: None)
+        monkeypatch.setattr(csv_arrow, "arrow_csv", lambda *a, **k: None)
     table = read_table(write(tmp_path, "t.csv", b"id,name,,\r\n1,Ann,seen,\r\n2,Bob\r\n3,Cy,,\r\n"))
     assert table.header == ("id", "name", "Column 3")
     assert rows(table) == [["1", "Ann", "seen"], ["2", "Bob", ""], ["3", "Cy", ""]]

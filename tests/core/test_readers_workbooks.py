@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core import errors
-from pseudodesk.core.read.dispatch import cell_text, list_sheets, read_table
+from pseudodesk.core.read.dispatch import list_sheets, read_table
+from pseudodesk.core.read.cells import cell_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -312,7 +313,7 @@ def test_the_1904_date_system_is_found_however_the_xml_is_written(attribute, sys
     import io
     import zipfile
 
-    from pseudodesk.core.read.dispatch import workbook_date_system
+    from pseudodesk.core.read.date_system import workbook_date_system
 
     xml = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
            b'spreadsheetml/2006/main"><workbookPr ' + attribute + b'/></workbook>')
@@ -396,7 +397,7 @@ def test_an_xlsb_in_the_1904_date_system_is_known_as_one(flags, system):
     import struct
     import zipfile
 
-    from pseudodesk.core.read.dispatch import workbook_date_system
+    from pseudodesk.core.read.date_system import workbook_date_system
 
     name = "Book".encode("utf-16-le")
     # BrtBeginBook, BrtFileVersion (a body long enough to need a two-byte size), BrtWbProp
@@ -410,7 +411,7 @@ def test_an_xlsb_in_the_1904_date_system_is_known_as_one(flags, system):
 
 @pytest.mark.parametrize("data", [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), b"PK\x03\x04 not a zip"])
 def test_a_damaged_workbook_counts_as_1900_and_is_left_to_the_reader(data):
-    from pseudodesk.core.read.dispatch import workbook_date_system
+    from pseudodesk.core.read.date_system import workbook_date_system
 
     assert workbook_date_system(data) == 1900
 

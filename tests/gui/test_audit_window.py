@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.audit.log import AuditError, installation_public_key, read_entries, record, verify_log
+from pseudodesk.core.audit.log import AuditError, installation_public_key, read_entries, verify_log
+from pseudodesk.core.keys.installation import record
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.audit_window import AuditWindow
 from pseudodesk.gui.jobs import JobBridge
@@ -223,7 +224,7 @@ def test_verify_records_the_verification_like_the_cli(qtbot, store, bridge, monk
 def test_verify_against_a_pinned_key(qtbot, store, bridge, monkeypatch, tmp_path, private_data_dir):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from pseudodesk.core.audit.log import Signer
+    from pseudodesk.core.package.signing import Signer
 
     seven_entries(store, monkeypatch)
     window = open_window(qtbot, store, bridge)

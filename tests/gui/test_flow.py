@@ -175,7 +175,8 @@ def test_protected_workbook_with_a_stored_key_and_passphrase(qtbot, window, tmp_
 
     rows = list(csv.reader(io.StringIO(decrypt_bytes(archive, passphrase=passphrase).decode("utf-8"), newline="")))
     assert rows[0] == ["PERSON_ID", "SEX"] and len(rows) == 601
-    from pseudodesk.core.audit.log import AuditTrail, read_entries
+    from pseudodesk.core.audit.log import read_entries
+    from pseudodesk.core.keys.installation import AuditTrail
 
     events = [e["event"] for _, e, _ in read_entries(AuditTrail(KeyStore()).path) if e]
     assert "export" in events

@@ -40,7 +40,8 @@ def _date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     from pseudodesk.cli.keys import store
-    from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, installation_public_key, record, verify_log
+    from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, installation_public_key, verify_log
+    from pseudodesk.core.keys.installation import record
 
     keys = store()
     if args.audit_command == "public-key":

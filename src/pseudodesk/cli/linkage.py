@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], An
 
 
 def _reidentify(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], Any], keys: Any) -> int:
-    from pseudodesk.core.audit.log import record
+    from pseudodesk.core.keys.installation import record
     from pseudodesk.core.run.linkage import read_pseudonym_list, reidentify
 
     if args.out.exists() and not args.overwrite:

@@ -204,7 +204,7 @@ def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from pseudodesk.core.check.report import LOCAL_ONLY, report_to_csv, report_to_html
+    from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html
     from pseudodesk.core.run.check import check
 
     profile, table, mapping = _open_source(args)
@@ -296,7 +296,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         salt = store.load_salt(salt_id)
     cancel = CancelFlag()
     cancel.install()
-    from pseudodesk.core.audit.log import AuditTrail
+    from pseudodesk.core.keys.installation import AuditTrail
 
     trail = AuditTrail(store)
     result = run(profile, table, mapping, key, args.out, signer=trail.signer, audit=trail,

@@ -66,14 +66,8 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from pseudodesk.core.audit.listing import AuditFilter, entry_summary, listing_to_csv, listing_to_html
-from pseudodesk.core.audit.log import (
-    AuditError,
-    AuditTrail,
-    AuditVerification,
-    installation_public_key,
-    read_entries,
-    verify_log,
-)
+from pseudodesk.core.audit.log import AuditError, AuditVerification, installation_public_key, read_entries, verify_log
+from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.errors import Cancelled, PseudodeskError
 from pseudodesk.core.package.inspection import Inspection, inspect_package
 from pseudodesk.gui.errors import show_error

@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.check.report import ACTIONS, LOCAL_ONLY, CheckReport, report_to_csv, report_to_html, risk_to_html
+from pseudodesk.core.check.report import ACTIONS, CheckReport
+from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html, risk_to_html
 from pseudodesk.core.check.risk import RiskReport
 from pseudodesk.core.run.check import assess, check
 from pseudodesk.gui.errors import show_error

@@ -267,7 +267,7 @@ class ExportStep(QWidget):
                 key = ephemeral_demo_key()
                 signer, audit = demo_signer_and_audit()
             else:
-                from pseudodesk.core.audit.log import AuditTrail
+                from pseudodesk.core.keys.installation import AuditTrail
 
                 store = KeyStore()
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)

@@ -46,6 +46,10 @@ from pseudodesk.core.conventions import CONVENTIONS, Convention, Status
 from pseudodesk.core.conventions.base import OptionSpec
 from pseudodesk.core.errors import ExportError, ProfileError
 from pseudodesk.core.fingerprint import normalise_fingerprint
+from pseudodesk.core.agreement.profile import DisclosureRules
+from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
+from pseudodesk.core.files import atomic_output
+from pseudodesk.core.resources import demo_certificate_fingerprint
 
 __all__ = [
     "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft",
@@ -360,7 +364,6 @@ def draft_from_profile(profile: Profile) -> ProfileDraft:
     source = profile.path.name if profile.path else DRAFT_SOURCE
     if profile.packs:
         raise ProfileError(source, "packs", "uses convention packs, which the window cannot edit yet; edit the file")
-    from pseudodesk.core.agreement.profile import DisclosureRules
 
     if profile.disclosure != DisclosureRules():
         raise ProfileError(source, "disclosure", "has [disclosure] rules, which the window cannot edit yet; edit the file")
@@ -502,7 +505,6 @@ def _check_recipient(draft: ProfileDraft, source: str) -> None:
     if not draft.certificates:
         raise ProfileError(source, "recipient certificate",
                            "choose the recipient's certificate file (PEM or DER), or use a passphrase")
-    from pseudodesk.core.certificates import load_certificates
 
     for path in draft.certificates:
         if not Path(path).is_file():
@@ -515,7 +517,6 @@ def _check_recipient(draft: ProfileDraft, source: str) -> None:
 
 def draft_warnings(draft: ProfileDraft) -> list[str]:
     """Things that make a valid profile but deserve a second look, in words."""
-    from pseudodesk.core.resources import demo_certificate_fingerprint
 
     warnings: list[str] = []
     for f in draft.included():
@@ -524,7 +525,6 @@ def draft_warnings(draft: ProfileDraft) -> list[str]:
             warnings.append(f"'{f.name}' sends {convention_label(conv.name).lower()} values as they are: "
                             "only if the agreement allows it (choose Pseudonym otherwise).")
     if draft.recipient_mode == "certificate":
-        from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 
         for path in draft.certificates:
             try:
@@ -607,7 +607,6 @@ def write_profile(draft: ProfileDraft, path: Path | str, *, overwrite: bool = Fa
     is written), :class:`~pseudodesk.core.errors.OutputExists` when ``path`` exists and
     ``overwrite`` is false, :class:`~pseudodesk.core.errors.ExportError` when it cannot be written.
     """
-    from pseudodesk.core.files import atomic_output
 
     path = Path(path)
     data = profile_toml(draft, path).encode("utf-8")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pseudodesk.core.agreement.profile import Profile
 from pseudodesk.core.errors import MappingError
+from pseudodesk.core.agreement.suggest import suggest_columns
 
 MAPPING_FORMAT = "pseudodesk-mapping/1"
 
@@ -77,7 +78,6 @@ def suggest_mapping(profile: Profile, header: tuple[str, ...],
     Each column feeds at most one field; for each field the most confident column wins.
     See :mod:`pseudodesk.core.agreement.suggest` for the evidence and confidences.
     """
-    from pseudodesk.core.agreement.suggest import suggest_columns
 
     best: dict[str, tuple[float, str]] = {}
     for s in suggest_columns(profile, header, sample):

@@ -30,14 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pseudodesk.core.errors import PseudodeskError
-from pseudodesk.core.files import atomic_json, canonical_json
+from pseudodesk.core.files import canonical_json
 from pseudodesk.core.fingerprint import public_fingerprint
 from pseudodesk.core.host import machine_name, os_user
+from pseudodesk.core.package.signing import Signer
+from pseudodesk import __version__
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from pseudodesk.core.keys.store import KeyStore
 
 GENESIS = "0" * 64
 LOG_NAME = "audit.jsonl"
@@ -46,56 +47,6 @@ INSTALLATION_FILE = "installation-key.json"
 
 class AuditError(PseudodeskError):
     """The audit log cannot be written or read."""
-
-
-@dataclass
-class Signer:
-    private: Ed25519PrivateKey = field(repr=False)
-
-    @property
-    def public_raw(self) -> bytes:
-        from cryptography.hazmat.primitives import serialization
-
-        return self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-    @property
-    def fingerprint(self) -> str:
-        return public_fingerprint(self.public_raw)
-
-    def sign(self, data: bytes) -> bytes:
-        return self.private.sign(data)
-
-
-def installation_signer(store: KeyStore) -> Signer:
-    """This installation's signing key, created (and its public half published) on first use."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    from pseudodesk.core.keys.store import INSTALLATION_KEY_NAME
-
-    info_path = store.directory / INSTALLATION_FILE
-    if info_path.exists():
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        seed = store.backend(info["store"]).get(INSTALLATION_KEY_NAME)
-        if seed is None:
-            raise AuditError("This installation's signing key is missing from its key store; the audit log "
-                             "cannot be signed. Ask IT to restore it, or re-install pseudodesk.")
-        signer = Signer(Ed25519PrivateKey.from_private_bytes(seed))
-        if signer.fingerprint != info["fingerprint"]:
-            raise AuditError("This installation's signing key does not match its published public key.")
-        return signer
-    where = store.default_store()
-    private = Ed25519PrivateKey.generate()
-    seed = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                 serialization.NoEncryption())
-    store.backend(where).put(INSTALLATION_KEY_NAME, seed)
-    signer = Signer(private)
-    atomic_json(info_path, {"format": "pseudodesk-installation-key/1", "algorithm": "Ed25519",
-                             "public": base64.b64encode(signer.public_raw).decode("ascii"),
-                             "fingerprint": signer.fingerprint, "store": where,
-                             "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                             "user": os_user(), "machine": machine_name()})
-    return signer
 
 
 def installation_public_key(location: Path) -> tuple[Ed25519PublicKey, str] | None:
@@ -124,7 +75,6 @@ class AuditLog:
         return FileLock(str(self.path) + ".lock", timeout=60)
 
     def append(self, event: str, details: dict[str, Any]) -> dict[str, Any]:
-        from pseudodesk import __version__
 
         with self._lock():
             prev, seq, torn = _tail(self.path)
@@ -184,33 +134,6 @@ def _parse(line: bytes) -> dict[str, Any] | None:
     except ValueError:
         return None
     return entry
-
-
-def record(store: KeyStore, event: str, details: dict[str, Any]) -> dict[str, Any]:
-    """Append one signed entry to this user's audit log."""
-    return AuditLog(store.directory / LOG_NAME, installation_signer(store)).append(event, details)
-
-
-class AuditTrail:
-    """What a run needs from the audit log: record events, and recall the last profile used per agreement."""
-
-    def __init__(self, store: KeyStore) -> None:
-        self.store = store
-        self.path = store.directory / LOG_NAME
-
-    @property
-    def signer(self) -> Signer:
-        return installation_signer(self.store)
-
-    def record(self, event: str, details: dict[str, Any]) -> dict[str, Any]:
-        return record(self.store, event, details)
-
-    def last_profile_sha256(self, agreement: str) -> str | None:
-        last = None
-        for _, entry, _ in read_entries(self.path):
-            if entry and entry.get("event") == "export" and entry["details"].get("agreement") == agreement:
-                last = entry["details"].get("profile_sha256")
-        return last
 
 
 def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, bytes]]:

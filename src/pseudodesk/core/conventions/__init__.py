@@ -29,6 +29,7 @@ from pseudodesk.core.conventions.base import (
 from pseudodesk.core.conventions.codes import ETHNICITY_OPTIONS, GENDER_OPTIONS, EthnicityRule, GenderRule
 from pseudodesk.core.conventions.dates import OPTIONS as DATE_OPTIONS
 from pseudodesk.core.conventions.dates import BirthDateRule, DateRule
+from pseudodesk.core.conventions.op_date import check_op_date
 from pseudodesk.core.conventions.identifiers import (
     check_nhs_number,
     check_nhs_numbers,
@@ -52,6 +53,7 @@ from pseudodesk.core.conventions.text import (
     check_text,
     check_uk_phone,
 )
+from pseudodesk.core.resources import resource_path
 
 __all__ = [
     "CONVENTIONS", "Checked", "ColumnContext", "ColumnRule", "Convention", "PackConvention", "Status",
@@ -86,8 +88,6 @@ class PersonNameRule(ColumnRule):
 
 
 def _op_date_rule(options: Mapping[str, Any], context: ColumnContext) -> ColumnRule:
-    from pseudodesk.core.transform.openpseudonymiser import check_op_date
-
     return FunctionRule(options, context, check_op_date)
 
 
@@ -191,7 +191,6 @@ def _read_pack(path: Path) -> dict[str, Any]:
 
 def load_pack(reference: str, base_dir: Path | None = None) -> dict[str, PackConvention]:
     """A pack by bundled name (resources/packs/NAME.toml) or by path (relative to ``base_dir``)."""
-    from pseudodesk.core.resources import resource_path
 
     if reference.endswith(".toml"):
         path = Path(reference)

@@ -33,9 +33,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
+from pseudodesk.core.keys.installation import record
 from pseudodesk.core.files import atomic_json, canonical_json
 from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
+from pseudodesk import __version__
+from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
+from pseudodesk.core.certificates import read_recipient_identity
+from pseudodesk.core.package.crypto.cms import encrypt_cms
 
 SERVICE = "pseudodesk"
 _PREFIX = "pdk1:"
@@ -43,7 +48,6 @@ KEYFILE_FORMAT = "pseudodesk-key/1"
 VAULT_FORMAT = "pseudodesk-vault/1"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # ~128 MiB, a fraction of a second per derivation
 MAX_SECRET_BYTES = 1024
-INSTALLATION_KEY_NAME = "installation-signing-key"
 
 
 def data_dir() -> Path:
@@ -267,11 +271,16 @@ def _new_id(kind: str) -> str:
 
 @dataclass
 class KeyStore:
-    """Keys of this computer's user. ``vault_passphrase`` is asked only if the local store is used."""
+    """Keys of this computer's user. ``vault_passphrase`` is asked only if the local store is used.
+
+    Every change is an event given to ``recorder`` (store, event, details); by default it is
+    signed into this user's audit log (:func:`pseudodesk.core.keys.installation.record`).
+    """
 
     directory: Path = field(default_factory=data_dir)
     vault_passphrase: Callable[[], str] | None = None
     prefer_local: bool = False  # create new keys in the local store even when a keyring exists
+    recorder: Callable[[KeyStore, str, dict[str, Any]], object] = field(default=record, repr=False)
 
     def __post_init__(self) -> None:
         self._backends: dict[str, SecretBackend] = {}
@@ -343,9 +352,7 @@ class KeyStore:
                          "file and import it, or check the key id in the agreement profile.")
 
     def _audit(self, event: str, details: dict[str, Any]) -> None:
-        from pseudodesk.core.audit.log import record
-
-        record(self, event, details)
+        self.recorder(self, event, details)
 
     # operations ----------------------------------------------------------------------
 
@@ -453,8 +460,6 @@ class KeyStore:
         return _keyfile_bytes({**meta, "ciphertext": _b64(sealed)})
 
     def export_to_certificates(self, key_id: str, certificates: Sequence[Path]) -> bytes:
-        from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
-        from pseudodesk.core.package.crypto.cms import encrypt_cms
 
         info, secret = self._exportable(key_id)
         certs = load_certificates(certificates)
@@ -505,7 +510,6 @@ def _public(info: KeyInfo) -> dict[str, Any]:
 
 
 def _file_metadata(info: KeyInfo, protection: str) -> dict[str, Any]:
-    from pseudodesk import __version__
 
     return {"format": KEYFILE_FORMAT, "protection": protection, "key_id": info.id, "name": info.name,
             "agreement": info.agreement, "created": info.created, "expires": info.expires,
@@ -561,8 +565,6 @@ def _open_passphrase_file(doc: dict[str, Any], passphrase: str | None, source: s
 def _open_certificate_file(doc: dict[str, Any], certificate: Path | None, private_key: Path | None,
                            private_key_password: str | None, source: str) -> tuple[dict[str, Any], bytes]:
     from cryptography.hazmat.primitives.serialization import pkcs7
-
-    from pseudodesk.core.certificates import certificate_fingerprint, read_recipient_identity
 
     if certificate is None or private_key is None:
         raise KeyProblem(f"{source} is wrapped to a certificate: give your certificate and its private key.")

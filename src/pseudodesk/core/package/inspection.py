@@ -16,7 +16,7 @@ from pseudodesk.core.errors import Cancelled, PackageError
 from pseudodesk.core.files import file_sha256
 from pseudodesk.core.package.crypto.cms import read_cms
 from pseudodesk.core.package.crypto.sevenzip import read_7z
-from pseudodesk.core.read.dispatch import csv_reader, text_lines
+from pseudodesk.core.read.csv_text import csv_reader, text_lines
 if TYPE_CHECKING:
     pass
 from pseudodesk.core.package.manifest import ENCRYPTED_SUFFIXES, MANIFEST_FORMAT, manifest_path_for, verify_manifest_signature

@@ -26,7 +26,7 @@ from pseudodesk.core.files import canonical_json
 from pseudodesk.core.fingerprint import normalise_fingerprint, public_fingerprint
 
 if TYPE_CHECKING:
-    from pseudodesk.core.audit.log import Signer
+    from pseudodesk.core.package.signing import Signer
 
 MANIFEST_FORMAT = "pseudodesk-manifest/1"
 ENCRYPTED_SUFFIXES = (".csv.p7m", ".7z")

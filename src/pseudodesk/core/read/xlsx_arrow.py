@@ -47,6 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pseudodesk.core.read.table import ColumnBatch, ShapeScan, blank_rows, excel_column_letter
+from pseudodesk.core.read.cells import cell_text
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -417,7 +418,6 @@ def cell_texts(column: Any, dtype: str) -> Any:
 
 
 def _number_texts(numbers: Any) -> Any:
-    from pseudodesk.core.read.dispatch import cell_text
 
     whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), 1e15))
     texts = pc.cast(pc.cast(pc.if_else(whole, numbers, 0.0), pa.int64()), pa.string())

@@ -36,7 +36,8 @@ from pseudodesk.core.transform.pseudonym import ProjectKey
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
-    from pseudodesk.core.audit.log import AuditTrail, Signer
+    from pseudodesk.core.keys.installation import AuditTrail
+    from pseudodesk.core.package.signing import Signer
     from pseudodesk.core.transform.aggregate import PublishedTable
 from pseudodesk import __version__
 from pseudodesk.core.files import file_sha256

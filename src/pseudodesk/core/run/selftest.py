@@ -32,8 +32,8 @@ from pseudodesk.core.keys.store import keyring_available
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import write_7z
 from pseudodesk.core.package.inspection import extract_7z_member
-from pseudodesk.core.read import dispatch as readers
 from pseudodesk.core.read import xlsx_arrow as xlsx_columns
+from pseudodesk.core.read.cells import cell_text
 from pseudodesk.core.transform import openpseudonymiser as op
 from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser, pseudonym
 
@@ -187,7 +187,7 @@ def _workbook_readers() -> str:
 
     workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     cells = workbook.get_sheet_by_name("Extract").to_python(skip_empty_area=False)
-    if [[readers.cell_text(v) for v in row] for row in cells[1:]] != [row for _, row in _WORKBOOK_TEXT]:
+    if [[cell_text(v) for v in row] for row in cells[1:]] != [row for _, row in _WORKBOOK_TEXT]:
         raise AssertionError("python-calamine gave different text")
     return "a workbook made in memory read by fastexcel and python-calamine as Excel shows it"
 

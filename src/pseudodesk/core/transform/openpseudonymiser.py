@@ -20,12 +20,10 @@ digest), and a date it cannot round down is reported instead of passed through.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
 
-from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
 from pseudodesk.core.conventions.identifiers import nhs_check_digit
 
 WEAKER_WARNING = (
@@ -87,37 +85,3 @@ def valid_nhs(raw: str) -> str:
     return "1" if nhs_check_digit(digits[:9]) == int(digits[9]) else "0"
 
 
-_ROUND_DOWN_FORMS = (
-    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), (1, 2, 3)),
-    (re.compile(r"^(\d{2})/(\d{2})/(\d{2}|\d{4})$"), (3, 2, 1)),
-    (re.compile(r"^(\d{2})\.(\d{2})\.(\d{2}|\d{4})$"), (3, 2, 1)),
-)
-
-
-def round_down_date(raw: str) -> str | None:
-    """'Process as date': any accepted form to yyyy0101; None when the form is not accepted."""
-    text = raw.strip()
-    for pattern, (y, m, d) in _ROUND_DOWN_FORMS:
-        match = pattern.match(text)
-        if not match:
-            continue
-        year_text = match.group(y)
-        year = int(year_text)
-        if len(year_text) == 2:  # .NET's default two-digit year window: 00-29 -> 20xx
-            year += 2000 if year <= 29 else 1900
-        try:
-            dt.date(year, int(match.group(m)), int(match.group(d)))
-        except ValueError:
-            return None
-        return f"{year:04d}0101"
-    return None
-
-
-def check_op_date(raw: str) -> Checked:
-    if not raw.strip():
-        return EMPTY
-    value = round_down_date(raw)
-    if value is None:
-        return invalid("not a date OpenPseudonymiser rounds down (yyyyMMdd, dd/MM/yy, dd/MM/yyyy, dd.MM.yy, "
-                       "dd.MM.yyyy); reported instead of passed through")
-    return settled(value, raw, plain=True)

@@ -1,0 +1,79 @@
+"""This installation's signing key, and the audit entries signed with it.
+
+The key is created on first use and kept in the key store's backend; its public half is
+published in the data folder (installation-key.json) so an IG lead can verify the log and
+the manifests. :func:`record` is the key store's default event recorder."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+from pseudodesk.core.files import atomic_json
+from pseudodesk.core.host import machine_name, os_user
+from pseudodesk.core.package.signing import Signer
+if TYPE_CHECKING:
+
+    from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.audit.log import AuditError, AuditLog, INSTALLATION_FILE, LOG_NAME, read_entries
+
+
+INSTALLATION_KEY_NAME = "installation-signing-key"  # the entry holding the signing key's seed
+
+
+def installation_signer(store: KeyStore) -> Signer:
+    """This installation's signing key, created (and its public half published) on first use."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    info_path = store.directory / INSTALLATION_FILE
+    if info_path.exists():
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        seed = store.backend(info["store"]).get(INSTALLATION_KEY_NAME)
+        if seed is None:
+            raise AuditError("This installation's signing key is missing from its key store; the audit log "
+                             "cannot be signed. Ask IT to restore it, or re-install pseudodesk.")
+        signer = Signer(Ed25519PrivateKey.from_private_bytes(seed))
+        if signer.fingerprint != info["fingerprint"]:
+            raise AuditError("This installation's signing key does not match its published public key.")
+        return signer
+    where = store.default_store()
+    private = Ed25519PrivateKey.generate()
+    seed = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                 serialization.NoEncryption())
+    store.backend(where).put(INSTALLATION_KEY_NAME, seed)
+    signer = Signer(private)
+    atomic_json(info_path, {"format": "pseudodesk-installation-key/1", "algorithm": "Ed25519",
+                             "public": base64.b64encode(signer.public_raw).decode("ascii"),
+                             "fingerprint": signer.fingerprint, "store": where,
+                             "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
+                             "user": os_user(), "machine": machine_name()})
+    return signer
+
+
+def record(store: KeyStore, event: str, details: dict[str, Any]) -> dict[str, Any]:
+    """Append one signed entry to this user's audit log."""
+    return AuditLog(store.directory / LOG_NAME, installation_signer(store)).append(event, details)
+
+
+class AuditTrail:
+    """What a run needs from the audit log: record events, and recall the last profile used per agreement."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+        self.path = store.directory / LOG_NAME
+
+    @property
+    def signer(self) -> Signer:
+        return installation_signer(self.store)
+
+    def record(self, event: str, details: dict[str, Any]) -> dict[str, Any]:
+        return record(self.store, event, details)
+
+    def last_profile_sha256(self, agreement: str) -> str | None:
+        last = None
+        for _, entry, _ in read_entries(self.path):
+            if entry and entry.get("event") == "export" and entry["details"].get("agreement") == agreement:
+                last = entry["details"].get("profile_sha256")
+        return last
