@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
-from pseudodesk.core.keys.store import KeyExpired, KeyStore, read_keyfile
+from pseudodesk.core.keys.store import KeyExpired, KeyStore
+from pseudodesk.core.keys.keyfile import read_keyfile
 from pseudodesk.core.transform.pseudonym import pseudonym
 from tests.conftest import MemoryKeyring
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from pseudodesk.cli.common import EXIT_OK, EXIT_USAGE, ask_secret, ask_text
 from pseudodesk.core.errors import KeyProblem
-from pseudodesk.core.keys.store import KeyInfo, KeyStore
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.keys.info import KeyInfo
 
 STORE_ENV = "PSEUDODESK_STORE_PASSPHRASE"
 KEYFILE_ENV = "PSEUDODESK_KEYFILE_PASSPHRASE"

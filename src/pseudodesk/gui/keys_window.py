@@ -65,7 +65,9 @@ from PySide6.QtWidgets import (
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
 from pseudodesk.core.fingerprint import normalise_fingerprint
-from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.keys.keyfile import KEYFILE_FORMAT
+from pseudodesk.core.keys.info import KeyInfo
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.widgets import buddy_label

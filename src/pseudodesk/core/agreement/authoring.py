@@ -11,11 +11,11 @@ it; ``pseudodesk.gui.profile_editor``):
   of its rows (NHS number column -> a pseudonym, date of birth -> kept under ``dob``...);
   columns it does not recognise, and direct identifiers such as names, are proposed
   but not included: everything not ticked is stripped;
-- :func:`validate_draft` refuses a draft that would not make a sound profile, with a
+- :func:`~pseudodesk.core.agreement.validate.validate_draft` refuses a draft that would not make a sound profile, with a
   :class:`~pseudodesk.core.errors.ProfileError` naming the field at fault;
-- :func:`profile_toml` writes the draft as profile TOML (docs/profile.md), checked by
+- :func:`~pseudodesk.core.agreement.profile_text.profile_toml` writes the draft as profile TOML (docs/profile.md), checked by
   reading it back with :func:`~pseudodesk.core.agreement.profile.parse_profile` before it is
-  returned; :func:`write_profile` writes it atomically beside nothing half-made.
+  returned; :func:`~pseudodesk.core.agreement.profile_text.write_profile` writes it atomically beside nothing half-made.
 
 Writing is deterministic: the same draft gives the same bytes (so the same profile
 SHA-256, which runs and audit entries record), whatever the day or the version.
@@ -24,38 +24,25 @@ SHA-256, which runs and audit entries record), whatever the day or the version.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from pseudodesk.core.agreement.profile import (
-    IDENTIFIER_KINDS,
-    ON_INVALID,
-    PROFILE_FORMAT,
     Profile,
-    load_profile,
-    parse_profile,
 )
 from pseudodesk.core.agreement.suggest import VALUE_THRESHOLD, squash, value_convention
-from pseudodesk.core.conventions import CONVENTIONS, Convention, Status
+from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.conventions.base import OptionSpec
-from pseudodesk.core.errors import ExportError, ProfileError
-from pseudodesk.core.fingerprint import normalise_fingerprint
+from pseudodesk.core.errors import ProfileError
 from pseudodesk.core.agreement.profile import DisclosureRules
-from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
-from pseudodesk.core.files import atomic_output
-from pseudodesk.core.resources import demo_certificate_fingerprint
 
 __all__ = [
-    "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft",
-    "convention_choices", "convention_label", "describe_field", "draft_from_columns", "draft_from_profile",
-    "draft_warnings", "field_id_from_label", "option_choice_label", "output_option", "profile_toml",
-    "validate_draft", "write_profile",
+    "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft", "convention_choices", "convention_label", "describe_field", "draft_from_columns", "draft_from_profile", "field_id_from_label", "option_choice_label", "output_option",
 ]
 
 DRAFT_ROLES = ("pseudonym", "keep")
@@ -407,277 +394,3 @@ def _agreement_description(path: Path | None) -> str:
     agreement = doc.get("agreement", {})
     value = agreement.get("description", "") if isinstance(agreement, dict) else ""
     return value if isinstance(value, str) else ""
-
-
-# --- checking -----------------------------------------------------------------------------
-
-
-def validate_draft(draft: ProfileDraft, *, source: str = DRAFT_SOURCE) -> None:
-    """Raise :class:`ProfileError` naming the first thing that would make a broken profile."""
-    _check_text(draft.name, source, "agreement name", required=True)
-    _check_text(draft.version, source, "agreement version", required=True)
-    _check_text(draft.description, source, "agreement description", required=False)
-    for i, party in enumerate(draft.parties, 1):
-        _check_text(party, source, f"party {i}", required=True)
-    if draft.on_invalid not in ON_INVALID:
-        raise ProfileError(source, "on invalid values",
-                           f"must be one of {', '.join(ON_INVALID)} (found '{draft.on_invalid}')")
-    if draft.key_fingerprint and not re.fullmatch(r"[0-9A-F]{4}(?:-[0-9A-F]{4}){3}",
-                                                  normalise_fingerprint(draft.key_fingerprint)):
-        raise ProfileError(source, "key fingerprint", "must look like 7F3A-91C2-5B0E-11D4 (as 'pseudodesk-cli keys' prints it)")
-    _check_recipient(draft, source)
-    included = draft.included()
-    if not included:
-        raise ProfileError(source, "output fields",
-                           "no field is included: tick at least one column that the agreement lets leave")
-    names: dict[str, int] = {}
-    for position, f in enumerate(included, 1):
-        where = f"output field {position}" + (f" ({f.name})" if f.name.strip() else "")
-        if not f.name.strip() or any(ord(c) < 32 or ord(c) == 127 for c in f.name):
-            raise ProfileError(source, where, "needs an output name (the column header in the export), "
-                               "without line breaks or control characters")
-        first = names.setdefault(f.name.casefold(), position)
-        if first != position:
-            raise ProfileError(source, where, f"the output name '{f.name}' is also used by output field {first}; "
-                               "each column of the export needs its own name (ignoring case)")
-        if f.role not in DRAFT_ROLES:
-            raise ProfileError(source, where, f"role must be pseudonym or keep (found '{f.role}')")
-        if not f.sources:
-            raise ProfileError(source, where, "is fed by no source field")
-        if f.role == "keep" and len(f.sources) != 1:
-            raise ProfileError(source, where, "a kept field takes exactly one source field "
-                               "(only a pseudonym can combine several)")
-        for s in f.sources:
-            _check_source(s, source, where)
-        ids = [s.field_id for s in f.sources]
-        if len(set(ids)) != len(ids):
-            raise ProfileError(source, where, "names the same source field twice")
-        bad = [k for k in f.allow_identifiers if k not in IDENTIFIER_KINDS]
-        if bad:
-            raise ProfileError(source, where, f"'{bad[0]}' is not an identifier kind "
-                               f"(kinds: {', '.join(IDENTIFIER_KINDS)})")
-        _check_text(f.description, source, f"{where} description", required=False)
-    declared: dict[str, tuple[DraftSource, str]] = {}
-    for position, f in enumerate(included, 1):
-        for s in f.sources:
-            earlier = declared.setdefault(s.field_id, (s, f.name))
-            if _source_key(earlier[0]) != _source_key(s):
-                raise ProfileError(source, f"output field {position} ({f.name})",
-                                   f"its source '{s.label}' and the source '{earlier[0].label}' of '{earlier[1]}' "
-                                   f"would both get the id '{s.field_id}' but differ; give one of them another label")
-
-
-def _source_key(s: DraftSource) -> tuple[object, ...]:
-    return (s.field_id, s.label, s.convention, tuple(s.aliases), tuple(sorted(s.options.items())), s.required)
-
-
-def _check_text(value: str, source: str, where: str, *, required: bool) -> None:
-    if required and not value.strip():
-        raise ProfileError(source, where, "is empty: fill it in")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ProfileError(source, where, "must be one line, without control characters")
-
-
-def _check_source(s: DraftSource, source: str, where: str) -> None:
-    label = s.label or s.id
-    _check_text(s.label, source, f"{where} source label", required=True)
-    if s.id and not _FIELD_ID.match(s.id):
-        raise ProfileError(source, where, f"source field id '{s.id}' must be letters, digits and underscores, "
-                           "starting with a letter")
-    if s.convention not in CONVENTIONS:
-        known = ", ".join(sorted(CONVENTIONS))
-        raise ProfileError(source, where, f"source '{label}': unknown convention '{s.convention}' (known: {known})")
-    conv: Convention = CONVENTIONS[s.convention]
-    if not all(isinstance(v, str) for v in s.options.values()):
-        raise ProfileError(source, where, f"source '{label}': convention options must be text")
-    problem = conv.validate_options(s.options)
-    if problem:
-        raise ProfileError(source, where, f"source '{label}': {problem}")
-    for alias in s.aliases:
-        _check_text(alias, source, f"{where} alias", required=True)
-
-
-def _check_recipient(draft: ProfileDraft, source: str) -> None:
-    if draft.recipient_mode == "passphrase":
-        return
-    if draft.recipient_mode != "certificate":
-        raise ProfileError(source, "recipient", f"must be certificate or passphrase (found '{draft.recipient_mode}')")
-    if not draft.certificates:
-        raise ProfileError(source, "recipient certificate",
-                           "choose the recipient's certificate file (PEM or DER), or use a passphrase")
-
-    for path in draft.certificates:
-        if not Path(path).is_file():
-            raise ProfileError(source, "recipient certificate", f"the file {path} does not exist")
-        try:
-            load_certificates([Path(path)])
-        except ExportError as exc:
-            raise ProfileError(source, "recipient certificate", str(exc)) from None
-
-
-def draft_warnings(draft: ProfileDraft) -> list[str]:
-    """Things that make a valid profile but deserve a second look, in words."""
-
-    warnings: list[str] = []
-    for f in draft.included():
-        conv = CONVENTIONS.get(f.source.convention)
-        if f.role == "keep" and conv is not None and conv.identifier and f.source.convention != "postcode":
-            warnings.append(f"'{f.name}' sends {convention_label(conv.name).lower()} values as they are: "
-                            "only if the agreement allows it (choose Pseudonym otherwise).")
-    if draft.recipient_mode == "certificate":
-
-        for path in draft.certificates:
-            try:
-                (cert,) = load_certificates([Path(path)])
-            except (ExportError, OSError):
-                continue
-            if certificate_fingerprint(cert) == demo_certificate_fingerprint():
-                warnings.append(f"{Path(path).name} is the DEMO certificate: real exports to it are refused.")
-    return warnings
-
-
-# --- writing ------------------------------------------------------------------------------
-
-
-def profile_toml(draft: ProfileDraft, destination: Path | str | None = None) -> str:
-    """The draft as profile TOML, checked by reading it back; raises :class:`ProfileError`.
-
-    With ``destination`` (where the file will be saved), certificate paths are written
-    relative to its folder, which is how :func:`~pseudodesk.core.agreement.profile.load_profile`
-    resolves them; without it, as given.
-    """
-    target = Path(destination) if destination is not None else None
-    source = target.name if target is not None else DRAFT_SOURCE
-    validate_draft(draft, source=source)
-    folder = target.parent if target is not None else None
-    included = draft.included()
-
-    agreement: dict[str, Any] = {"name": draft.name, "version": draft.version}
-    if draft.description:
-        agreement["description"] = draft.description
-    if draft.parties:
-        agreement["parties"] = list(draft.parties)
-    if draft.review_date is not None:
-        agreement["review_date"] = draft.review_date
-    recipient: dict[str, Any] = {"mode": draft.recipient_mode}
-    if draft.recipient_mode == "certificate":
-        recipient["certificates"] = [_certificate_text(Path(c), folder) for c in draft.certificates]
-    key: dict[str, Any] = {}
-    if draft.key_id:
-        key["id"] = draft.key_id
-    if draft.key_fingerprint:
-        key["fingerprint"] = normalise_fingerprint(draft.key_fingerprint)
-
-    parts = [_header(draft), _table("", {"format": PROFILE_FORMAT})]
-    parts.append(_table("[agreement]", agreement))
-    if key:
-        parts.append("# The project key: a run with a key of any other fingerprint is refused.\n"
-                     + _table("[key]", key))
-    parts.append(_RECIPIENT_COMMENT[draft.recipient_mode] + _table("[recipient]", recipient))
-    parts.append(f"# {ON_INVALID_EXPLANATIONS[draft.on_invalid]}\n"
-                 + _table("[checks]", {"on_invalid": draft.on_invalid, "scan_identifiers": draft.scan_identifiers}))
-    parts.append("# The items the agreement needs from the spreadsheet. Aliases are column headers\n"
-                 "# that mean the same item; they help match another spreadsheet's columns.")
-    seen: set[str] = set()
-    for f in included:
-        for s in f.sources:
-            if s.field_id not in seen:
-                seen.add(s.field_id)
-                parts.append(_table("[[source_fields]]", _source_item(s)))
-    parts.append("# The columns of the exported CSV, in this order. Everything else is stripped.")
-    for f in included:
-        ids = [s.field_id for s in f.sources]
-        item: dict[str, Any] = {"name": f.name, "role": f.role, "from": ids if f.role == "pseudonym" else ids[0],
-                                "description": f.description or describe_field(f)}
-        if f.allow_identifiers:
-            item["allow_identifiers"] = list(f.allow_identifiers)
-        parts.append(_table("[[output_fields]]", item))
-    if draft.metadata:
-        parts.append("# The dataset description the agreement asks for.\n" + _dumps({"metadata": draft.metadata},
-                                                                                     source=source))
-    text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
-    parse_profile(text.encode("utf-8"), source=source, base_dir=folder)  # raises ProfileError if it would not load
-    return text
-
-
-def write_profile(draft: ProfileDraft, path: Path | str, *, overwrite: bool = False) -> Profile:
-    """Write the draft to ``path`` atomically (whole or not at all) and return it as loaded.
-
-    Raises :class:`ProfileError` for a draft that would not make a sound profile (nothing
-    is written), :class:`~pseudodesk.core.errors.OutputExists` when ``path`` exists and
-    ``overwrite`` is false, :class:`~pseudodesk.core.errors.ExportError` when it cannot be written.
-    """
-
-    path = Path(path)
-    data = profile_toml(draft, path).encode("utf-8")
-    with atomic_output(path, overwrite=overwrite) as out:
-        out.write(data)
-    return load_profile(path)
-
-
-_RECIPIENT_COMMENT = {
-    "passphrase": "# A 7-Zip AES-256 archive; pseudodesk makes a new passphrase for each export and shows\n"
-                  "# it once. Send the passphrase separately from the file.\n",
-    "certificate": "# AES-256 to the recipient's certificate (CMS); paths are relative to this file.\n",
-}
-
-
-def _header(draft: ProfileDraft) -> str:
-    name = " ".join(draft.name.split())
-    return (f"# Agreement profile: {name}.\n"
-            "# Made in the pseudodesk window (\"Create profile\"); it can be read and changed as text.\n"
-            "# Field-by-field guide: docs/profile.md.")
-
-
-def _source_item(s: DraftSource) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": s.field_id, "label": s.label, "convention": s.convention}
-    if not s.required:
-        item["required"] = False
-    if s.aliases:
-        item["aliases"] = list(s.aliases)
-    if s.options:
-        item["options"] = dict(s.options)
-    return item
-
-
-def _table(header: str, items: dict[str, Any]) -> str:
-    """A table of plain keys, one per line, with short lists and option tables written inline."""
-    lines = [header] if header else []
-    for key, value in items.items():
-        lines.append(f"{key} = {_value(value)}")
-    return "\n".join(lines)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, dict):
-        for key in value:
-            if not _OPTION_NAME.match(key):
-                raise ProfileError(DRAFT_SOURCE, "options", f"'{key}' is not an option name")
-        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        items = [_value(v) for v in value]
-        inline = "[" + ", ".join(items) + "]"
-        if len(inline) <= 80:
-            return inline
-        return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
-    return _dumps({"v": value})[len("v = "):].rstrip("\n")
-
-
-def _dumps(doc: dict[str, Any], *, source: str = DRAFT_SOURCE) -> str:
-    import tomli_w
-
-    try:
-        return tomli_w.dumps(doc)
-    except TypeError as exc:
-        raise ProfileError(source, next(iter(doc)), f"holds something TOML cannot write ({exc})") from None
-
-
-def _certificate_text(path: Path, folder: Path | None) -> str:
-    if folder is None:
-        return str(path)
-    absolute = Path(os.path.abspath(path))
-    try:
-        relative = os.path.relpath(absolute, os.path.abspath(folder))
-    except ValueError:  # another drive (Windows): only an absolute path can reach it
-        return str(absolute)
-    return PurePath(relative).as_posix()

@@ -22,7 +22,6 @@ inside it, and against the one the custodian read out.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import os
@@ -30,24 +29,19 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
 from pseudodesk.core.keys.installation import record
 from pseudodesk.core.files import atomic_json, canonical_json
 from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
-from pseudodesk import __version__
 from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
-from pseudodesk.core.certificates import read_recipient_identity
 from pseudodesk.core.package.crypto.cms import encrypt_cms
-
-SERVICE = "pseudodesk"
-_PREFIX = "pdk1:"
-KEYFILE_FORMAT = "pseudodesk-key/1"
-VAULT_FORMAT = "pseudodesk-vault/1"
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # ~128 MiB, a fraction of a second per derivation
-MAX_SECRET_BYTES = 1024
+from pseudodesk.core.keys.backends import KeyringSecrets, LocalVault, MAX_SECRET_BYTES, NO_KEYRING_MESSAGE, SecretBackend, _b64, _scrypt, keyring_available
+from pseudodesk.core.keys.keyfile import _file_metadata, _keyfile_bytes, read_keyfile
+from pseudodesk.core.keys.backends import SCRYPT_N, SCRYPT_P, SCRYPT_R
+from pseudodesk.core.keys.info import KeyInfo, _now
 
 
 def data_dir() -> Path:
@@ -59,27 +53,6 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("pseudodesk", appauthor=False))
 
 
-@dataclass(frozen=True)
-class KeyInfo:
-    """What may be known about a key without holding it."""
-
-    id: str
-    name: str
-    created: str
-    fingerprint: str
-    status: str = "active"  # "active" or "retired"
-    agreement: str = ""
-    expires: str = ""       # ISO date: the agreement's review date
-    kind: str = "project-key"  # or "op-salt" (an OpenPseudonymiser salt)
-    store: str = "keyring"  # "keyring" or "local" (passphrase-protected local key store)
-    rotated_from: str = ""
-    replaced_by: str = ""
-    retired: str = ""
-
-    def expired(self, today: dt.date | None = None) -> bool:
-        return bool(self.expires) and dt.date.fromisoformat(self.expires) < (today or dt.date.today())
-
-
 class KeyExpired(KeyProblem):
     """The key is past its expiry (the agreement's review date)."""
 
@@ -87,182 +60,7 @@ class KeyExpired(KeyProblem):
 # --- where secrets live ------------------------------------------------------------------
 
 
-class SecretBackend(Protocol):
-    label: str
-    store: str
-
-    def put(self, name: str, secret: bytes) -> None: ...
-    def get(self, name: str) -> bytes | None: ...
-    def delete(self, name: str) -> None: ...
-
-
-def keyring_available() -> bool:
-    import keyring
-    from keyring.backends import fail
-
-    backend = keyring.get_keyring()
-    name = type(backend).__module__ + "." + type(backend).__name__
-    return not (isinstance(backend, fail.Keyring) or name == "keyring.backends.null.Keyring")
-
-
-class KeyringSecrets:
-    label = "the OS keyring"
-    store = "keyring"
-
-    def __init__(self) -> None:
-        if not keyring_available():
-            raise NoKeyringBackend(NO_KEYRING_MESSAGE)
-        import keyring
-
-        self._keyring = keyring
-
-    def put(self, name: str, secret: bytes) -> None:
-        try:
-            self._keyring.set_password(SERVICE, name, _PREFIX + base64.b64encode(secret).decode("ascii"))
-        except Exception as exc:  # keyring.errors.KeyringError and backend-specific errors
-            raise KeyProblem(f"The OS keyring refused to store {name} ({type(exc).__name__}).") from None
-
-    def get(self, name: str) -> bytes | None:
-        try:
-            stored = self._keyring.get_password(SERVICE, name)
-        except Exception as exc:
-            raise KeyProblem(f"The OS keyring could not be read for {name} ({type(exc).__name__}).") from None
-        if stored is None:
-            return None
-        if not stored.startswith(_PREFIX):
-            raise KeyProblem(f"{name} in the keyring is not a pseudodesk secret (unknown format).")
-        try:
-            return base64.b64decode(stored[len(_PREFIX):], validate=True)
-        except ValueError:
-            raise KeyProblem(f"{name} in the keyring is damaged.") from None
-
-    def delete(self, name: str) -> None:
-        try:
-            self._keyring.delete_password(SERVICE, name)
-        except Exception:  # already gone: deleting is idempotent
-            pass
-
-
-NO_KEYRING_MESSAGE = (
-    "No OS keyring is available on this machine, so pseudodesk cannot store or read keys there. "
-    "On Windows, keys live in Windows Credential Manager and this does not happen. "
-    "On Linux, unlock a Secret Service keyring in your desktop session (GNOME Keyring, KWallet or "
-    "KeePassXC) and try again, or use a passphrase-protected local key store instead "
-    "('pseudodesk-cli keys create --local-store'). For a one-off trial, 'pseudodesk-cli demo' "
-    "uses an ephemeral demo key."
-)
-
-
-def _scrypt(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
-    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: Any, what: str) -> bytes:
-    try:
-        return base64.b64decode(str(text), validate=True)
-    except ValueError:
-        raise KeyProblem(f"{what} is damaged (not base64).") from None
-
-
-class LocalVault:
-    """The passphrase-protected local key store, for computers without an OS keyring."""
-
-    label = "the local passphrase-protected key store"
-    store = "local"
-    _CHECK = b"pseudodesk local key store"
-
-    def __init__(self, path: Path, passphrase: Callable[[], str]) -> None:
-        self.path = path
-        self._passphrase = passphrase
-        self._key: bytes | None = None
-
-    def exists(self) -> bool:
-        return self.path.exists()
-
-    def _doc(self) -> dict[str, Any]:
-        if not self.path.exists():
-            return {}
-        try:
-            doc: dict[str, Any] = json.loads(self.path.read_text(encoding="utf-8"))
-        except ValueError:
-            raise KeyProblem(f"The local key store {self.path} is damaged.") from None
-        if doc.get("format") != VAULT_FORMAT:
-            raise KeyProblem(f"{self.path} is not a pseudodesk local key store.")
-        return doc
-
-    def _unlock(self, doc: dict[str, Any]) -> bytes:
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        if self._key is not None:
-            return self._key
-        passphrase = self._passphrase()
-        if not doc:  # a new store
-            if len(passphrase) < 12:
-                raise KeyProblem("The local key store's passphrase must be at least 12 characters.")
-            salt = secrets.token_bytes(16)
-            key = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-            nonce = secrets.token_bytes(12)
-            doc.update({"format": VAULT_FORMAT,
-                        "kdf": {"name": "scrypt", "salt": _b64(salt), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
-                        "check": {"nonce": _b64(nonce), "ciphertext": _b64(AESGCM(key).encrypt(nonce, self._CHECK, None))},
-                        "entries": {}})
-            self._key = key
-            return key
-        kdf = doc["kdf"]
-        key = _scrypt(passphrase, _unb64(kdf["salt"], "The local key store"), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
-        try:
-            AESGCM(key).decrypt(_unb64(doc["check"]["nonce"], "The local key store"),
-                                _unb64(doc["check"]["ciphertext"], "The local key store"), None)
-        except InvalidTag:
-            raise KeyProblem("Wrong passphrase for the local key store.") from None
-        self._key = key
-        return key
-
-    def _save(self, doc: dict[str, Any]) -> None:
-        atomic_json(self.path, doc)
-
-    def put(self, name: str, secret: bytes) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        doc = self._doc()
-        key = self._unlock(doc)
-        nonce = secrets.token_bytes(12)
-        doc["entries"][name] = {"nonce": _b64(nonce),
-                                "ciphertext": _b64(AESGCM(key).encrypt(nonce, secret, name.encode()))}
-        self._save(doc)
-
-    def get(self, name: str) -> bytes | None:
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        doc = self._doc()
-        entry = doc.get("entries", {}).get(name)
-        if entry is None:
-            return None
-        key = self._unlock(doc)
-        try:
-            return AESGCM(key).decrypt(_unb64(entry["nonce"], name), _unb64(entry["ciphertext"], name), name.encode())
-        except InvalidTag:
-            raise KeyProblem(f"{name} in the local key store has been altered or damaged.") from None
-
-    def delete(self, name: str) -> None:
-        doc = self._doc()
-        if doc.get("entries", {}).pop(name, None) is not None:
-            self._save(doc)
-
-
 # --- the key store -------------------------------------------------------------------------
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def _new_id(kind: str) -> str:
@@ -507,84 +305,6 @@ class KeyStore:
 def _public(info: KeyInfo) -> dict[str, Any]:
     return {"key_id": info.id, "name": info.name, "fingerprint": info.fingerprint, "agreement": info.agreement,
             "expires": info.expires, "kind": info.kind, "store": info.store}
-
-
-def _file_metadata(info: KeyInfo, protection: str) -> dict[str, Any]:
-
-    return {"format": KEYFILE_FORMAT, "protection": protection, "key_id": info.id, "name": info.name,
-            "agreement": info.agreement, "created": info.created, "expires": info.expires,
-            "fingerprint": info.fingerprint, "exported": _now(), "app": f"pseudodesk {__version__}"}
-
-
-def _keyfile_bytes(doc: dict[str, Any]) -> bytes:
-    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
-
-
-def read_keyfile(data: bytes, *, passphrase: str | None = None, certificate: Path | None = None,
-                 private_key: Path | None = None, private_key_password: str | None = None,
-                 source: str = "key file") -> tuple[dict[str, Any], bytes]:
-    """Open a .pdkey: (its metadata, the secret). Every failure is a KeyProblem naming the cause."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-        assert isinstance(doc, dict)
-    except (ValueError, AssertionError, UnicodeDecodeError):
-        raise KeyProblem(f"{source} is not a pseudodesk key file.") from None
-    if doc.get("format") != KEYFILE_FORMAT:
-        raise KeyProblem(f"{source} is not a pseudodesk key file (format {doc.get('format')!r}).")
-    protection = doc.get("protection")
-    if protection == "passphrase":
-        secret = _open_passphrase_file(doc, passphrase, source)
-        meta = {k: v for k, v in doc.items() if k != "ciphertext"}
-    elif protection == "certificate":
-        meta, secret = _open_certificate_file(doc, certificate, private_key, private_key_password, source)
-    else:
-        raise KeyProblem(f"{source} uses an unknown protection ({protection!r}).")
-    if len(secret) != KEY_BYTES or key_fingerprint(secret) != doc.get("fingerprint"):
-        raise KeyProblem(f"{source} has been tampered with: the key inside does not match its fingerprint.")
-    return meta, secret
-
-
-def _open_passphrase_file(doc: dict[str, Any], passphrase: str | None, source: str) -> bytes:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    if passphrase is None:
-        raise KeyProblem(f"{source} is protected by a passphrase; enter the passphrase the custodian sent you.")
-    try:
-        kdf = doc["kdf"]
-        meta = {k: v for k, v in doc.items() if k != "ciphertext"}
-        key = _scrypt(passphrase, _unb64(kdf["salt"], source), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
-        return AESGCM(key).decrypt(_unb64(doc["nonce"], source), _unb64(doc["ciphertext"], source), canonical_json(meta))
-    except InvalidTag:
-        raise KeyProblem(f"Wrong passphrase for {source}, or the file has been tampered with "
-                         "(its contents and details are sealed together).") from None
-    except (KeyError, TypeError, ValueError) as exc:
-        raise KeyProblem(f"{source} is damaged ({type(exc).__name__}).") from None
-
-
-def _open_certificate_file(doc: dict[str, Any], certificate: Path | None, private_key: Path | None,
-                           private_key_password: str | None, source: str) -> tuple[dict[str, Any], bytes]:
-    from cryptography.hazmat.primitives.serialization import pkcs7
-
-    if certificate is None or private_key is None:
-        raise KeyProblem(f"{source} is wrapped to a certificate: give your certificate and its private key.")
-    try:
-        cert, key = read_recipient_identity(certificate, private_key, private_key_password)
-    except (OSError, ValueError, TypeError) as exc:
-        raise KeyProblem(f"Your certificate or private key cannot be read ({type(exc).__name__}).") from None
-
-    if certificate_fingerprint(cert) not in doc.get("recipients", []):
-        raise KeyProblem(f"{source} was not wrapped to your certificate; ask the custodian to export it for you.")
-    try:
-        inner = pkcs7.pkcs7_decrypt_der(_unb64(doc.get("cms"), source), cert, key, [])
-        payload = json.loads(inner.decode("utf-8"))
-        secret = _unb64(payload["secret"], source)
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise KeyProblem(f"{source} cannot be opened with your private key, or has been tampered with.") from None
-    outer = {k: v for k, v in doc.items() if k != "cms"}
-    if payload.get("metadata") != outer:
-        raise KeyProblem(f"{source} has been tampered with: its details differ from the sealed copy inside.")
-    return outer, secret
 
 
 # --- the default store, for callers that need no configuration ----------------------------

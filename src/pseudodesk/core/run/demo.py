@@ -15,7 +15,8 @@ from pseudodesk.core.agreement.mapping import load_mapping
 from pseudodesk.core.agreement.profile import KeyRef, Profile, load_profile
 from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.package.signing import Signer
-from pseudodesk.core.keys.store import KeyStore, keyring_available
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.keys.backends import keyring_available
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import (

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pseudodesk.core.keys.store import keyring_available
+from pseudodesk.core.keys.backends import keyring_available
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import write_7z
 from pseudodesk.core.package.inspection import extract_7z_member
