@@ -9,7 +9,8 @@ the top of README.md and by .ci/run:
     python3 installer/bootstrap.py build    # dist/pseudodesk/ (PyInstaller) + frozen smoke + MSI check
 
 What "test" runs, in order (any failure makes the exit status non-zero):
-  1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt;
+  1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt, and the core is
+     layered one way (read < ... < run; docs/development.md, "Architecture");
   2. mypy on pseudodesk.core;
   3. the whole pytest suite (tests/core, tests/cli, tests/gui) with Qt offscreen;
   4. tests/core and tests/cli again in a second environment (.venv-noqt) built from
@@ -136,7 +137,7 @@ def run_tests(extra: list[str]) -> int:
                     lock_text=(ROOT / "tests" / "pycanon" / "requirements.lock").read_text(encoding="utf-8"))
     headless = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUTF8="1")
     results = {
-        "import contracts": _step("import contracts (core and cli are Qt-free)",
+        "import contracts": _step("import contracts (core and cli are Qt-free; the core is layered one way)",
                                   [str(_bin(ROOT / ".venv", "lint-imports"))]),
         "mypy": _step("mypy on pseudodesk.core", [str(python), "-m", "mypy"]),
         "pytest": _step("pytest: whole suite, Qt offscreen",

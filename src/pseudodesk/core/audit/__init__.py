@@ -1,0 +1,1 @@
+"""The hash-chained, signed audit log: appending, verifying, listing."""

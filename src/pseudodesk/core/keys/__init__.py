@@ -1,0 +1,1 @@
+"""Keys: the key store and its backends, key files, and this installation's signing key."""

@@ -1,0 +1,1 @@
+"""Transforming checked values: pseudonyms, OpenPseudonymiser digests, derived and coarsened outputs, aggregates."""
