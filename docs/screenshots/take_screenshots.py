@@ -53,7 +53,7 @@ def _private_keyring(data: Path) -> None:
     import keyring
     from keyring.backend import KeyringBackend
 
-    from tests.conftest import MemoryKeyring
+    from tests.helpers import MemoryKeyring
 
     keyring.set_keyring(type("ScreenshotKeyring", (MemoryKeyring, KeyringBackend), {})())
 

@@ -11,7 +11,7 @@ import pytest
 
 from pseudodesk.cli import main as cli
 from pseudodesk.cli.main import main
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 
 PROFILE = """
 format = "pseudodesk-profile/1"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from pseudodesk.cli.main import main
-from tests.core.test_keystore import keyring_backend, new_keyring
+from tests.helpers import keyring_backend, new_keyring
 
 SALT_FILE = Path(__file__).resolve().parents[1] / "data" / "mackerel.EncryptedSalt"
 

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pseudodesk.core.transform.aggregate import SUPPRESSED, count, derivable_cells, publish
+from tests.helpers import KEY_A, PROFILE, ROWS, TEST_SIGNER, extract_7z, fixture, run
 
 
 def table_of(grid: dict[tuple[str, str], int]) -> Counter[tuple[str, ...]]:
@@ -92,9 +93,6 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
 
     from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.package.inspection import inspect_package
-    from tests.conftest import TEST_SIGNER, run
-    from tests.core.test_disclosure import PROFILE, ROWS, fixture
-    from tests.core.test_pipeline import KEY_A, extract_7z
 
     _, table, mapping = fixture(tmp_path, ROWS * 2)
     aggregate = '[aggregate]\ndimensions = ["SEX", "POSTCODE"]\nrule = "threshold"\nthreshold = 3\n'
@@ -125,7 +123,6 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
 def test_aggregate_section_is_checked(section, message):
     from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.errors import ProfileError
-    from tests.core.test_disclosure import PROFILE
 
     with pytest.raises(ProfileError, match=message):
         parse_profile((PROFILE.format(policy="blank", extra="") + section).encode())

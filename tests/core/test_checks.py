@@ -17,7 +17,7 @@ from pseudodesk.core.errors import ChecksBlockExport, ProfileError
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.check import check
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
-from tests.conftest import run
+from tests.helpers import run
 
 KEY = ProjectKey("t", bytes(range(32)))
 TODAY = dt.date(2026, 11, 21)

@@ -36,7 +36,7 @@ from pseudodesk.core.read.table import ShapeScan, shape_rows
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.run.check import check
 from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
-from tests.conftest import run
+from tests.helpers import decrypt_cms, run
 
 KEY = ProjectKey("k", bytes(range(32)))
 
@@ -300,7 +300,6 @@ def test_column_engine_output_is_the_row_by_row_definition(tmp_path, extract):
     import io
 
     from pseudodesk.core.resources import DEMO_PRIVATE_KEY
-    from tests.core.test_pipeline import decrypt_cms
 
     profile = lcp_profile()
     table = read_table(extract)

@@ -14,73 +14,7 @@ from pseudodesk.core.conventions.generalise import generalise_dob, generalise_po
 from pseudodesk.core.errors import ProfileError
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.check import assess
-
-PROFILE = """
-format = "pseudodesk-profile/1"
-[agreement]
-name = "Risk fixture"
-version = "1"
-[recipient]
-mode = "passphrase"
-[checks]
-on_invalid = "{policy}"
-[disclosure]
-k = 3
-reference_date = 2026-09-01
-{extra}
-[[source_fields]]
-id = "nhs"
-convention = "nhs_number"
-aliases = ["NHS No"]
-[[source_fields]]
-id = "dob"
-convention = "dob"
-aliases = ["DOB"]
-[[source_fields]]
-id = "sex"
-convention = "gender"
-aliases = ["Sex"]
-[[source_fields]]
-id = "postcode"
-convention = "postcode"
-aliases = ["Postcode"]
-[[output_fields]]
-name = "PERSON_ID"
-role = "pseudonym"
-from = "nhs"
-[[output_fields]]
-name = "DOB"
-role = "keep"
-from = "dob"
-[[output_fields]]
-name = "SEX"
-role = "keep"
-from = "sex"
-[[output_fields]]
-name = "POSTCODE"
-role = "keep"
-from = "postcode"
-"""
-
-# Classes on (DOB, SEX, POSTCODE) as written: A x4, B x3, C x2, D x1, E x1 (11 records).
-# A and D share the district LN1; C and E share LN2: by district, A+D = 5 and C+E = 3.
-ROWS = (
-    [("01/02/2010", "F", "LN1 1AA")] * 4      # A
-    + [("05/06/2012", "M", "PE1 1AA")] * 3    # B
-    + [("07/08/2014", "F", "LN2 2BB")] * 2    # C
-    + [("01/02/2010", "F", "LN1 9ZZ")]        # D: same DOB and sex as A, another sector
-    + [("07/08/2014", "F", "LN2 3DD")]        # E: same DOB and sex as C, another sector
-)
-
-
-def fixture(tmp_path, rows=ROWS, policy="blank", extra=""):
-    path = tmp_path / "people.csv"
-    nhs = ["9434765919", "4505577104", "9434765870", "4010232137"]
-    path.write_text("NHS No,DOB,Sex,Postcode\n" + "".join(
-        f"{nhs[i % 4]},{d},{s},{p}\n" for i, (d, s, p) in enumerate(rows)), encoding="utf-8")
-    profile = parse_profile(PROFILE.format(policy=policy, extra=extra).encode())
-    table = read_table(path)
-    return profile, table, suggest_mapping(profile, table.header)
+from tests.helpers import KEY_A, PROFILE, ROWS, extract_7z, fixture, parse_csv, run
 
 
 def test_known_equivalence_classes_are_counted_exactly(tmp_path):
@@ -207,9 +141,6 @@ def generalised_fixture(tmp_path, dob="", postcode="", categories=""):
 
 
 def test_generalised_fields_leave_coarse_and_the_risk_falls(tmp_path):
-    from tests.conftest import run
-    from tests.core.test_pipeline import KEY_A, extract_7z, parse_csv
-
     profile, table, mapping = generalised_fixture(tmp_path, dob="age_band", postcode="district")
     result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
     rows = parse_csv(extract_7z(result.output, result.passphrase, tmp_path / "x"))
@@ -259,9 +190,6 @@ def test_suppression_plan_blanks_the_most_identifying_value_first():
 def test_enforced_k_blanks_values_reports_them_and_leaves_no_small_class(tmp_path):
     import json
 
-    from tests.conftest import run
-    from tests.core.test_pipeline import KEY_A, extract_7z, parse_csv
-
     more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]  # D's neighbours but for postcode
     profile, table, mapping = fixture(tmp_path, ROWS + more, extra="enforce = true")
     result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
@@ -279,8 +207,6 @@ def test_enforced_k_blanks_values_reports_them_and_leaves_no_small_class(tmp_pat
 
 def test_enforcement_refuses_what_cannot_reach_k(tmp_path):
     from pseudodesk.core.errors import ChecksBlockExport
-    from tests.conftest import run
-    from tests.core.test_pipeline import KEY_A
 
     rows = [("01/02/2010", "F", "LN1 1AA")] * 2
     profile, table, mapping = fixture(tmp_path, rows, extra="enforce = true")

@@ -15,7 +15,7 @@ from pseudodesk.core.package.crypto import cms, sevenzip
 from pseudodesk.core.package.crypto.cms import encrypt_cms, write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
 from pseudodesk.core.package.export import CsvEncoder, neutralise
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 
 PAYLOAD = ('PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'.encode()
            + "Zoë\r\n".encode() + bytes(range(32, 127)))

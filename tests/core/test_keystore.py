@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import json
 import logging
@@ -15,28 +14,9 @@ from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
 from pseudodesk.core.keys.keyfile import read_keyfile
 from pseudodesk.core.transform.pseudonym import pseudonym
-from tests.conftest import MemoryKeyring
+from tests.helpers import keyring_backend, new_keyring
 
 PASS = "correct horse battery staple"
-
-
-@contextlib.contextmanager
-def keyring_backend(backend):
-    """Make ``backend`` the process's keyring for the duration (two independent keyrings in one test)."""
-    import keyring
-
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-def new_keyring():
-    from keyring.backend import KeyringBackend
-
-    return type("TestMemoryKeyring", (MemoryKeyring, KeyringBackend), {})()
 
 
 def leak_forms(secret: bytes) -> list[str]:

@@ -19,7 +19,7 @@ from pseudodesk.core.package.inspection import decrypt_bytes, inspect_package
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.transform.pseudonym import ProjectKey
-from tests.conftest import TEST_SIGNER, require_tool, run
+from tests.helpers import TEST_SIGNER, require_tool, run
 
 KEY = ProjectKey("k", bytes(range(32)))
 PROFILE = """

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import subprocess
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +14,8 @@ from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.check import check
 from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
-from tests.conftest import require_tool, run
+from tests.helpers import KEY_A, decrypt_cms, extract_7z, parse_csv, run
 
-KEY_A = ProjectKey("a", bytes(range(32)))
 KEY_B = ProjectKey("b", bytes(range(100, 132)))
 
 PASSPHRASE_PROFILE = """
@@ -65,19 +60,6 @@ PEOPLE_CSV = (
 )
 
 
-def decrypt_cms(path: Path, private_key: Path) -> bytes:
-    openssl = require_tool("openssl")
-    return subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(path),
-                           "-inkey", str(private_key)], check=True, capture_output=True).stdout
-
-
-def extract_7z(path: Path, passphrase: str, out: Path) -> bytes:
-    seven = require_tool("7z", "7zz", "7za")
-    subprocess.run([seven, "x", f"-p{passphrase}", f"-o{out}", str(path)], check=True, capture_output=True)
-    (member,) = list(out.iterdir())
-    return member.read_bytes()
-
-
 @pytest.fixture
 def pilot(tmp_path):
     source = tmp_path / "people.csv"
@@ -85,10 +67,6 @@ def pilot(tmp_path):
     profile = parse_profile(PASSPHRASE_PROFILE.encode())
     table = read_table(source)
     return profile, table, suggest_mapping(profile, table.header)
-
-
-def parse_csv(data: bytes) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
 
 
 def test_demo_output_opens_and_holds_only_the_profile_columns(tmp_path, demo_paths):

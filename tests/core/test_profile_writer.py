@@ -19,7 +19,7 @@ from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import OutputExists, ProfileError
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
-from tests.conftest import run
+from tests.helpers import run
 
 KEY = ProjectKey("pilot", bytes(range(32)))
 

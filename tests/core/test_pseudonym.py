@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser, key_fingerprint, pseudonym
-from tests.conftest import require_tool
+from tests.helpers import require_tool
 
 KEY = ProjectKey("kat", bytes(range(32)))
 KEY_HEX = bytes(range(32)).hex()

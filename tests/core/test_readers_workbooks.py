@@ -11,8 +11,7 @@ import pytest
 from pseudodesk.core import errors
 from pseudodesk.core.read.dispatch import list_sheets, read_table
 from pseudodesk.core.read.cells import cell_text
-
-DATA = Path(__file__).resolve().parents[1] / "data"
+from tests.helpers import DATA, encrypt_xlsx
 
 # What Excel shows for tests/data/people.* (see tests/data/make_fixtures.py).
 EXPECTED_HEADER = ("NHS No", "Code", "DOB", "Score", "Double", "Name")
@@ -76,13 +75,6 @@ def test_header_row_past_the_end_of_the_sheet():
 )
 def test_cell_text(value, text):
     assert cell_text(value) == text
-
-
-def encrypt_xlsx(source: Path, target: Path, password: str) -> None:
-    from msoffcrypto.format.ooxml import OOXMLFile
-
-    with source.open("rb") as plain, target.open("wb") as out:
-        OOXMLFile(plain).encrypt(password, out)
 
 
 def test_password_protected_workbook_opens_in_memory(tmp_path):

@@ -16,38 +16,9 @@ from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.gui.models import SourceTableModel
 from pseudodesk.gui.window import ATTENTION, DONE, MainWindow
-from tests.conftest import require_tool
-from tests.core.test_readers_workbooks import encrypt_xlsx
+from tests.helpers import PASSPHRASE_PROFILE, ROWS, encrypt_xlsx, fixture, require_tool
 
 WAIT = 30_000
-
-PASSPHRASE_PROFILE = """
-format = "pseudodesk-profile/1"
-[agreement]
-name = "Pilot extract"
-version = "1"
-review_date = 2099-12-31
-[recipient]
-mode = "passphrase"
-[checks]
-on_invalid = "{policy}"
-[[source_fields]]
-id = "nhs_number"
-convention = "nhs_number"
-aliases = ["NHS No"]
-[[source_fields]]
-id = "gender"
-convention = "gender"
-aliases = ["Sex"]
-[[output_fields]]
-name = "PERSON_ID"
-role = "pseudonym"
-from = "nhs_number"
-[[output_fields]]
-name = "SEX"
-role = "keep"
-from = "gender"
-"""
 
 
 @pytest.fixture
@@ -534,8 +505,6 @@ def test_check_step_shows_the_reidentification_risk(qtbot, demo_window, tmp_path
 
 
 def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_path, memory_keyring):
-    from tests.core.test_disclosure import ROWS, fixture
-
     more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]
     profile, table, _ = fixture(tmp_path, ROWS + more, extra="enforce = true")
     KeyStore().create("Pilot key")

@@ -21,7 +21,7 @@ from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.transform.pseudonym import pseudonym
 from pseudodesk.gui.profile_editor import COL_COLUMN, ProfileEditorDialog, RowControls
-from tests.conftest import run
+from tests.helpers import run
 
 
 @pytest.fixture(scope="module")

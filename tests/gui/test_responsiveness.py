@@ -17,7 +17,7 @@ from PySide6.QtCore import QTimer
 
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.window import MainWindow
-from tests.gui.test_flow import PASSPHRASE_PROFILE
+from tests.helpers import PASSPHRASE_PROFILE
 
 ROWS = 1_000_000
 MAX_GAP = 0.200
