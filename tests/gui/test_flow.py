@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -180,19 +181,25 @@ def start_large_export(qtbot, w: MainWindow, tmp_path: Path, started_at: int) ->
     return out
 
 
-def test_cancel_mid_run_stops_within_a_second_and_leaves_nothing(qtbot, window, tmp_path, memory_keyring):
-    import time
-
+def test_cancel_mid_run_leaves_nothing(qtbot, window, tmp_path, memory_keyring):
     w = window
     out = start_large_export(qtbot, w, tmp_path, 100)
     assert w.cancel_button.isVisible()
+    click(qtbot, w.cancel_button)
+    idle(qtbot, w)
+    assert "Cancelled" in w.export_step.ready_label.text()
+    assert list(out.iterdir()) == []
+    assert not error_dialogs()
+
+
+@pytest.mark.performance
+def test_cancel_mid_run_stops_within_a_second(qtbot, window, tmp_path, memory_keyring):
+    w = window
+    start_large_export(qtbot, w, tmp_path, 100)
     started = time.monotonic()
     click(qtbot, w.cancel_button)
     idle(qtbot, w)
     assert time.monotonic() - started < 1.0
-    assert "Cancelled" in w.export_step.ready_label.text()
-    assert list(out.iterdir()) == []
-    assert not error_dialogs()
 
 
 def test_closing_during_a_run_asks_then_shuts_down_cleanly(qtbot, tmp_path, memory_keyring):
@@ -542,8 +549,15 @@ def test_a_passed_selftest_shows_nothing(qtbot):
     from pseudodesk.core.run.selftest import run_selftest
 
     result = run_selftest()
-    assert result.ok and result.seconds < 3.0
+    assert result.ok
     w = MainWindow(selftest=result)
     qtbot.addWidget(w)
     assert not w.selftest_banner.isVisibleTo(w)
     w.bridge.shutdown()
+
+
+@pytest.mark.performance
+def test_the_selftest_the_window_starts_with_takes_under_three_seconds():
+    from pseudodesk.core.run.selftest import run_selftest
+
+    assert run_selftest().seconds < 3.0

@@ -1,18 +1,21 @@
-"""The window never freezes: a million-row export with the event loop measured throughout.
+"""A million-row file in the window: it loads, shows its first rows early and exports whole.
 
-It also shows the first 200 rows of the million-row file within a second of opening it
-(the whole-file read that counts the rows follows in the background).
-
-A 10 ms timer ticks on the GUI thread while the window loads and exports a 1,000,000-row
-CSV on the job bridge; the longest gap between ticks must stay under 200 ms. This is
-the slowest GUI test (about a minute on a 2-core machine); it is what proves the bridge.
+The window opens a 1,000,000-row CSV, shows its first 200 rows while the whole-file read
+that counts the rows goes on in the background, then exports every row on the job bridge.
+test_a_million_row_file_previews_loads_and_exports checks what happens; the performance
+test (deselected by default, run by ``bootstrap.py test`` as a step that only warns)
+checks how fast: the first 200 rows within a second, and a 10 ms timer on the GUI
+thread never waiting more than 200 ms between ticks throughout: the measurement that
+proves the bridge keeps the window responsive.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QTimer
 
 from pseudodesk.core.keys.store import KeyStore
@@ -54,7 +57,16 @@ class TickGaps:
         self.timer.start()
 
 
-def test_event_loop_stays_responsive_through_a_million_row_export(qtbot, tmp_path, memory_keyring):
+@dataclass
+class MillionRowRun:
+    rows_counted: int | None
+    rows_written: int | None
+    label_at_preview: str  # the file label when the first 200 rows showed
+    preview_seconds: float  # from opening the file until its first 200 rows showed
+    gaps: TickGaps  # the event loop's longest stall while loading and exporting
+
+
+def export_a_million_rows(qtbot, tmp_path: Path) -> MillionRowRun:
     source = million_rows(tmp_path / "million.csv")
     profile = tmp_path / "pilot.toml"
     profile.write_text(PASSPHRASE_PROFILE.format(policy="blank"), encoding="utf-8")
@@ -72,10 +84,9 @@ def test_event_loop_stays_responsive_through_a_million_row_export(qtbot, tmp_pat
     model = window.load_step.view.model
     qtbot.waitUntil(lambda: model() is not None and model().rowCount() >= 200, timeout=10_000)
     preview_seconds = time.monotonic() - opened
-    assert preview_seconds < PREVIEW_WITHIN, f"the first 200 rows took {preview_seconds:.2f} s to show"
-    assert "counting rows" in window.load_step.file_label.text()
+    label_at_preview = window.load_step.file_label.text()
     qtbot.waitUntil(lambda: not window.bridge.busy, timeout=120_000)
-    assert window.session.table is not None and window.session.table.row_count == ROWS
+    rows_counted = window.session.table.row_count if window.session.table is not None else None
     window.map_step.open_profile(profile)
     window.go_to(3)
     window.export_step.folder_edit.setText(str(tmp_path / "out"))
@@ -84,6 +95,21 @@ def test_event_loop_stays_responsive_through_a_million_row_export(qtbot, tmp_pat
     qtbot.waitUntil(lambda: not window.bridge.busy, timeout=600_000)
     gaps.timer.stop()
     result = window.export_step.result
-    assert result is not None and result.rows_written == ROWS
-    assert gaps.longest < MAX_GAP, f"the event loop stalled for {gaps.longest * 1000:.0f} ms ({gaps.where})"
     window.close()
+    return MillionRowRun(rows_counted, result.rows_written if result is not None else None,
+                         label_at_preview, preview_seconds, gaps)
+
+
+def test_a_million_row_file_previews_loads_and_exports(qtbot, tmp_path, memory_keyring):
+    run = export_a_million_rows(qtbot, tmp_path)
+    assert "counting rows" in run.label_at_preview  # the preview came before the count
+    assert run.rows_counted == ROWS
+    assert run.rows_written == ROWS
+
+
+@pytest.mark.performance
+def test_event_loop_stays_responsive_through_a_million_row_export(qtbot, tmp_path, memory_keyring):
+    run = export_a_million_rows(qtbot, tmp_path)
+    assert run.preview_seconds < PREVIEW_WITHIN, f"the first 200 rows took {run.preview_seconds:.2f} s to show"
+    longest = run.gaps.longest
+    assert longest < MAX_GAP, f"the event loop stalled for {longest * 1000:.0f} ms ({run.gaps.where})"
