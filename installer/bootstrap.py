@@ -197,7 +197,7 @@ def take_screenshots(extra: list[str]) -> int:
     """docs/screenshots from a real window (under Xvfb at 1280x900 when there is no screen),
     then the Check step again at 150% scaling."""
     python = _ensure_env(ROOT / ".venv", with_qt=True)
-    script = [str(python), str(ROOT / "docs" / "screenshots" / "take_screenshots.py"), *extra]
+    script = [str(python), str(ROOT / "tools" / "take_screenshots.py"), *extra]
     prefix: list[str] = []
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
         xvfb = shutil.which("xvfb-run")

@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 PASSPHRASE_PROFILE = """
 format = "pseudodesk-profile/1"
@@ -49,7 +50,7 @@ from = "dob"
 def _private_keyring(data: Path) -> None:
     """Keys for the pictures live in memory (the tests' keyring), never in the user's keyring."""
     os.environ["PSEUDODESK_DATA_DIR"] = str(data)
-    sys.path.insert(0, str(HERE.parents[1]))
+    sys.path.insert(0, str(ROOT))
     import keyring
     from keyring.backend import KeyringBackend
 
@@ -60,7 +61,7 @@ def _private_keyring(data: Path) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--out", type=Path, default=SCREENSHOTS)
     parser.add_argument("--only-scaled", action="store_true", help="only the 150%% check (run with QT_SCALE_FACTOR)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pseudodesk-shots-"))
