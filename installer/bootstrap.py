@@ -12,9 +12,11 @@ What "test" runs, in order (any failure makes the exit status non-zero):
   1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt, and the core is
      layered one way (read < ... < run; docs/development.md, "Architecture");
   2. mypy on pseudodesk.core;
-  3. the whole pytest suite (tests/core, tests/cli, tests/gui) with Qt offscreen, less
+  3. ruff check, then ruff format --check, over src, tests, installer, benchmarks and
+     tools (.venv's ruff, configured in pyproject.toml's [tool.ruff]);
+  4. the whole pytest suite (tests/core, tests/cli, tests/gui) with Qt offscreen, less
      the tests marked performance (pyproject.toml's addopts deselects them);
-  4. tests/core and tests/cli again in a second environment (.venv-noqt) built from
+  5. tests/core and tests/cli again in a second environment (.venv-noqt) built from
      the same lock file without PySide6, proving the headless twin needs no Qt.
 Then, apart: the tests marked performance (pytest -m performance), which assert on
 elapsed wall-clock time and so depend on the machine and its load. Their failure is
@@ -28,8 +30,8 @@ Environments are rebuilt only when requirements.lock or pyproject.toml change.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -37,6 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
+LINTED = ["src", "tests", "installer", "benchmarks", "tools"]  # what ruff checks
 QT_PACKAGES = {"pyside6-essentials", "pyside6", "pyside6-addons", "shiboken6", "pytest-qt"}
 
 
@@ -158,6 +161,9 @@ def run_tests(extra: list[str]) -> int:
         "import contracts": _step("import contracts (core and cli are Qt-free; the core is layered one way)",
                                   [str(_bin(ROOT / ".venv", "lint-imports"))]),
         "mypy": _step("mypy on pseudodesk.core", [str(python), "-m", "mypy"]),
+        "ruff check": _step("ruff check (lint)", [str(_bin(ROOT / ".venv", "ruff")), "check", *LINTED]),
+        "ruff format --check": _step("ruff format --check (layout)",
+                                     [str(_bin(ROOT / ".venv", "ruff")), "format", "--check", *LINTED]),
         "pytest": _step("pytest: whole suite, Qt offscreen",
                         [str(python), "-m", "pytest", *extra], env=headless),
     }
