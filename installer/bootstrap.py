@@ -269,7 +269,7 @@ def build(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - any python3 may run this file; say why it stops
         print("pseudodesk needs Python 3.11 or newer", file=sys.stderr)
         return 2
     if not argv or argv[0] not in {"app", "test", "setup", "screenshots", "bench", "build"}:

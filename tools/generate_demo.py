@@ -165,8 +165,8 @@ def write_certificate() -> None:
         x509.CertificateBuilder()
         .subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
-        .not_valid_after(dt.datetime(2036, 12, 31, tzinfo=dt.timezone.utc))
+        .not_valid_before(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        .not_valid_after(dt.datetime(2036, 12, 31, tzinfo=dt.UTC))
         .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=True,
                                      data_encipherment=False, key_agreement=False, key_cert_sign=False,
                                      crl_sign=False, encipher_only=False, decipher_only=False), critical=True)

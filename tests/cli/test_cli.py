@@ -171,7 +171,8 @@ def test_demo_command_in_a_fresh_process(tmp_path, demo_paths):
     again = subprocess.run([sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
                            capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 0
-    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["pseudodesk-demo.csv.p7m", "pseudodesk-demo.manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["pseudodesk-demo.csv.p7m",
+                                                                      "pseudodesk-demo.manifest.json"]
 
 
 def test_usage_error_is_exit_2(capsys):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core.audit.log import AuditLog, installation_public_key, read_entries, verify_log
-from pseudodesk.core.package.signing import Signer
 from pseudodesk.core.keys.installation import installation_signer, record
 from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.package.signing import Signer
 
 
 @pytest.fixture

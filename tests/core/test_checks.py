@@ -12,8 +12,8 @@ import pytest
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.agreement.suggest import suggest_columns, suggest_for_table
-from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html
 from pseudodesk.core.errors import ChecksBlockExport, ProfileError
+from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.check import check
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym

@@ -30,8 +30,8 @@ from pseudodesk.core.conventions.places import check_postcode, check_postcodes
 from pseudodesk.core.package.columns import OutputColumn, csv_bytes
 from pseudodesk.core.package.export import CsvEncoder
 from pseudodesk.core.read import csv_arrow
-from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.read.cells import cell_text
+from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.read.table import ShapeScan, shape_rows
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.run.check import check

@@ -17,7 +17,7 @@ from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7
 from pseudodesk.core.package.export import CsvEncoder, neutralise
 from tests.helpers import require_tool
 
-PAYLOAD = ('PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'.encode()
+PAYLOAD = (b'PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'
            + "Zoë\r\n".encode() + bytes(range(32, 127)))
 
 
@@ -73,7 +73,7 @@ def second_recipient(tmp_path):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "second")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(1).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
@@ -184,7 +184,7 @@ def test_streamed_cms_copies_the_issuer_as_the_certificate_encodes_it(tmp_path, 
     openssl = require_tool("openssl")
     _, key, _ = second_recipient
     name = x509.Name([x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Stadt K\u00f6ln", _type=_ASN1Type.T61String)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     made = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(2**150 + 7).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
@@ -290,7 +290,7 @@ def test_streamed_cms_refuses_non_rsa_and_no_recipient(tmp_path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "ec")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
             .sign(key, hashes.SHA256()))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
-from pseudodesk.core.keys.store import KeyExpired, KeyStore
 from pseudodesk.core.keys.keyfile import read_keyfile
+from pseudodesk.core.keys.store import KeyExpired, KeyStore
 from pseudodesk.core.transform.pseudonym import pseudonym
 from tests.helpers import keyring_backend, new_keyring
 
@@ -103,7 +103,7 @@ def _certificate(tmp_path: Path, name: str):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))

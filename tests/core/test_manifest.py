@@ -12,8 +12,8 @@ import pytest
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import parse_profile
 from pseudodesk.core.audit.log import read_entries
-from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.errors import Cancelled, ChecksBlockExport
+from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.package.inspection import decrypt_bytes, inspect_package
 from pseudodesk.core.read.dispatch import read_table

@@ -8,9 +8,9 @@ import pytest
 
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import parse_profile
+from pseudodesk.core.conventions.op_date import round_down_date
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.plan import Plan
-from pseudodesk.core.conventions.op_date import round_down_date
 from pseudodesk.core.transform import openpseudonymiser as op
 from pseudodesk.core.transform.pseudonym import ProjectKey
 

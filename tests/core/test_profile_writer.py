@@ -10,11 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from pseudodesk.core.agreement.authoring import DraftField, DraftSource, ProfileDraft, convention_choices, convention_label, draft_from_columns, draft_from_profile, field_id_from_label, option_choice_label, output_option
-from pseudodesk.core.agreement.validate import draft_warnings, validate_draft
-from pseudodesk.core.agreement.profile_text import profile_toml, write_profile
+from pseudodesk.core.agreement.authoring import (
+    DraftField,
+    DraftSource,
+    ProfileDraft,
+    convention_choices,
+    convention_label,
+    draft_from_columns,
+    draft_from_profile,
+    field_id_from_label,
+    option_choice_label,
+    output_option,
+)
 from pseudodesk.core.agreement.mapping import suggest_mapping
 from pseudodesk.core.agreement.profile import load_profile, parse_profile
+from pseudodesk.core.agreement.profile_text import profile_toml, write_profile
+from pseudodesk.core.agreement.validate import draft_warnings, validate_draft
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import OutputExists, ProfileError
 from pseudodesk.core.read.dispatch import read_table

@@ -38,7 +38,7 @@ def test_openssl_command_line_agrees():
     openssl = require_tool("openssl")
     out = subprocess.run(
         [openssl, "dgst", "-sha256", "-mac", "HMAC", "-macopt", f"hexkey:{KEY_HEX}"],
-        input="PERSON_ID\x1f4505577104".encode(), capture_output=True, check=True,
+        input=b"PERSON_ID\x1f4505577104", capture_output=True, check=True,
     ).stdout.decode()
     assert out.strip().split("= ")[-1].upper() == pseudonym(KEY, "PERSON_ID", ["4505577104"])
 

@@ -48,7 +48,7 @@ def test_cp1252_is_reported_as_an_assumption(tmp_path):
 
 
 def test_mixed_utf8_and_cp1252_is_refused_with_line_numbers(tmp_path):
-    data = "a,b\n1,Zoë\n".encode("utf-8") + "2,Brontë\n".encode("cp1252")
+    data = "a,b\n1,Zoë\n".encode() + "2,Brontë\n".encode("cp1252")
     with pytest.raises(errors.EncodingProblem) as info:
         read_table(write(tmp_path, "mixed.csv", data))
     assert "line 2 is UTF-8" in str(info.value) and "line 3 is not" in str(info.value)
@@ -497,7 +497,8 @@ def test_values_under_a_trailing_blank_header_cell_get_a_named_column(tmp_path, 
     assert info.value.lines == [2]
 
 
-@pytest.mark.parametrize(("encoding", "prefix"), [("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE),
+@pytest.mark.parametrize(("encoding", "prefix"), [("utf-32-le", codecs.BOM_UTF32_LE),
+                                                  ("utf-32-be", codecs.BOM_UTF32_BE),
                                                   ("utf-16-be", codecs.BOM_UTF16_BE)])
 def test_utf32_and_big_endian_marks_are_read_as_marked(tmp_path, encoding, prefix):
     """UTF-32 little-endian starts with UTF-16's mark and was read as UTF-16 (every other

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from pseudodesk.core import errors
-from pseudodesk.core.read.dispatch import list_sheets, read_table
 from pseudodesk.core.read.cells import cell_text
+from pseudodesk.core.read.dispatch import list_sheets, read_table
 from tests.helpers import DATA, encrypt_xlsx
 
 # What Excel shows for tests/data/people.* (see tests/data/make_fixtures.py).
@@ -241,7 +241,8 @@ def test_the_far_cells_are_named_and_formatting_alone_does_not_count(tmp_path, m
     strip = (lambda xml: xml) if dimension else (lambda xml: re.sub(rb"<dimension[^>]*/>", b"", xml))
     spread = _people_with(tmp_path, "XFD2")
     _rewrite_sheet(spread, strip)
-    with pytest.raises(errors.NotASpreadsheet, match=r"21 rows by 16,384 columns.*furthest right: XFD2; furthest down: A21\)"):
+    with pytest.raises(errors.NotASpreadsheet,
+                       match=r"21 rows by 16,384 columns.*furthest right: XFD2; furthest down: A21\)"):
         read_table(spread)
     styled = _people_with(tmp_path, None, styled="XFD5000")  # a grid of 80 million by its dimension
     _rewrite_sheet(styled, strip)
@@ -447,7 +448,8 @@ def test_a_hidden_worksheet_behind_a_chart_sheet_is_the_default(tmp_path):
         read_table(path, sheet="Chart1")  # chosen by name, it is still read (and is empty)
 
 
-@pytest.mark.parametrize("data", [b"NHS No\tName\r\n9434765919\tAnn\r\n", b"\xef\xbb\xbfNHS No,Name\r\n9434765919,Ann\r\n",
+@pytest.mark.parametrize("data", [b"NHS No\tName\r\n9434765919\tAnn\r\n",
+                                  b"\xef\xbb\xbfNHS No,Name\r\n9434765919,Ann\r\n",
                                   "NHS No\tName\r\n9434765919\tAnn\r\n".encode("utf-16")])
 def test_delimited_text_named_xls_is_read_as_csv(tmp_path, data):
     """Case-management systems "export to Excel" as text named .xls; Excel opens it. It was
@@ -467,7 +469,8 @@ def test_delimited_text_named_xls_is_read_as_csv(tmp_path, data):
 @pytest.mark.parametrize(("data", "kind"), [
     (b"<html><body><table><tr><td>NHS No</td></tr></table></body></html>", "a web page (HTML)"),
     (b"\r\n<!DOCTYPE html>\n<html>", "a web page (HTML)"),
-    (b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">', "an Excel 2003 XML spreadsheet"),
+    (b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+     "an Excel 2003 XML spreadsheet"),
 ])
 def test_a_web_page_or_xml_named_xls_is_refused_with_what_to_do(tmp_path, data, kind):
     path = tmp_path / "export.xls"

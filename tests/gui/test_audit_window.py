@@ -138,7 +138,7 @@ def test_filter_by_event_text_operator_and_agreement(qtbot, store, bridge, monke
 def test_date_filters_are_the_report_filter(qtbot, store, bridge, monkeypatch):
     seven_entries(store, monkeypatch)
     window = open_window(qtbot, store, bridge)
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     window.from_check.setChecked(True)
     assert window.from_date.isEnabled() and window.from_date.date() == QDate(today.year, today.month, today.day)
     assert window.proxy.rowCount() == 7 and window.selection.since == today
