@@ -40,7 +40,7 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
     from pseudodesk.core.package.signing import Signer
     from pseudodesk.core.read.dispatch import read_table
     from pseudodesk.core.resources import DEMO_CERTIFICATE, EXAMPLE_PROFILE, resource_path
-    from pseudodesk.core.run.export import run
+    from pseudodesk.core.run.export import ExportOptions, run
     from pseudodesk.core.transform.pseudonym import ProjectKey
 
     profile = replace(load_profile(resource_path(*EXAMPLE_PROFILE)), key=KeyRef())
@@ -50,8 +50,9 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
         profile = replace(profile, recipient=Recipient("certificate", (resource_path(*DEMO_CERTIFICATE),)))
     table = read_table(source)
     mapping = suggest_mapping(profile, table.header, table.preview(200))
-    result = run(profile, table, mapping, ProjectKey("bench", KEY), out, signer=Signer(Ed25519PrivateKey.generate()),
-                 name="pseudodesk-" + mode, overwrite=True, accept_expired=True, allow_demo_recipient=True)
+    options = ExportOptions(name="pseudodesk-" + mode, overwrite=True, accept_expired=True, allow_demo_recipient=True)
+    result = run(profile, table, mapping, ProjectKey("bench", KEY), out, options,
+                 signer=Signer(Ed25519PrivateKey.generate()))
     return result.rows_written
 
 

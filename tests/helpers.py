@@ -122,11 +122,16 @@ TEST_SIGNER = _test_signer()
 
 
 def run(*args, **kwargs):
-    """pseudodesk.core.run.export.run, signing manifests with a fixed test installation key."""
+    """pseudodesk.core.run.export.run, signing manifests with a fixed test installation key; the
+    keyword arguments that are ExportOptions fields become the options."""
+    import dataclasses
+
     from pseudodesk.core.run import export
 
+    names = {f.name for f in dataclasses.fields(export.ExportOptions)}
+    options = export.ExportOptions(**{k: kwargs.pop(k) for k in list(kwargs) if k in names})
     kwargs.setdefault("signer", TEST_SIGNER)
-    return export.run(*args, **kwargs)
+    return export.run(*args, options, **kwargs)
 
 
 # --- the re-identification risk fixture (tests/core/test_disclosure.py and its users) --------

@@ -27,8 +27,7 @@ from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.conventions.base import STATUS_CODES
 from pseudodesk.core.conventions.identifiers import check_nhs_number, check_nhs_numbers
 from pseudodesk.core.conventions.places import check_postcode, check_postcodes
-from pseudodesk.core.package.columns import OutputColumn, csv_bytes
-from pseudodesk.core.package.export import CsvEncoder
+from pseudodesk.core.package.csv_output import CsvEncoder, OutputColumn, csv_bytes
 from pseudodesk.core.read import csv_arrow
 from pseudodesk.core.read.cells import cell_text
 from pseudodesk.core.read.dispatch import read_table

@@ -14,7 +14,7 @@ from pseudodesk.core.files import atomic_output
 from pseudodesk.core.package.crypto import cms, sevenzip
 from pseudodesk.core.package.crypto.cms import encrypt_cms, write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
-from pseudodesk.core.package.export import CsvEncoder, neutralise
+from pseudodesk.core.package.csv_output import CsvEncoder, neutralise
 from tests.helpers import require_tool
 
 PAYLOAD = (b'PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'
@@ -130,11 +130,8 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     exactly as long as the builder's either way."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    from pseudodesk.core.package.crypto import cms
 
     openssl = require_tool("openssl")
-    monkeypatch.setattr(cms, "CMS_SPOOL_BYTES", spool)
-    monkeypatch.setattr(cms, "_COPY_BLOCK", 1000)
     cert, key, path = second_recipient
     certs = load_certificates([demo_paths["certificate"], path])
     data = bytes(range(256)) * 400 + PAYLOAD  # 102,400+ bytes
@@ -142,7 +139,8 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     out = tmp_path / "out.p7m"
     with out.open("w+b") as f:
         f.write(b"before")  # the envelope need not start at the file's beginning
-        write_cms(f, (data[i:i + step] for i in range(0, len(data), step)), certs)
+        write_cms(f, (data[i:i + step] for i in range(0, len(data), step)), certs, spool_bytes=spool,
+                  copy_block=1000)
         f.write(b"after")  # and the file is left positioned at its end
     written = out.read_bytes()
     assert written[:6] == b"before" and written[-5:] == b"after"
@@ -160,13 +158,12 @@ def test_moving_bytes_forward_in_place_keeps_them_in_order(tmp_path, monkeypatch
     """The move an envelope past 4 GiB needs, for overlaps shorter and longer than a block."""
     from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(cms, "_COPY_BLOCK", 7)
     data = bytes(range(256)) * 3
     for by in (1, 5, 7, 30):
         path = tmp_path / f"move{by}"
         path.write_bytes(b"head" + data)
         with path.open("r+b") as f:
-            cms._move_forward(f, 4, len(data), by)
+            cms._move_forward(f, 4, len(data), by, 7)
         assert path.read_bytes()[4 + by:] == data
 
 
@@ -225,9 +222,7 @@ def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch
     ciphertext is moved along too): Python's peak stays a few chunks, not the data."""
     import tracemalloc
 
-    from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(cms, "CMS_SPOOL_BYTES", 1 << 20)
     certs = load_certificates([demo_paths["certificate"]])
 
     class Sink(io.RawIOBase):
@@ -257,7 +252,7 @@ def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch
     sink = Sink()
     tracemalloc.start()
     try:
-        write_cms(sink, (bytes([n]) * (1 << 20) for n in range(48)), certs)
+        write_cms(sink, (bytes([n]) * (1 << 20) for n in range(48)), certs, spool_bytes=1 << 20)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -485,7 +480,6 @@ def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, 
     envelope as well as ours."""
     from pseudodesk.core.package.crypto import cms
 
-    monkeypatch.setattr(cms, "READ_BLOCK", 1000)
     cert, key, path = second_recipient
     certs = load_certificates([demo_paths["certificate"], path])
     data = (PAYLOAD * (size // len(PAYLOAD) + 1))[:size]
@@ -495,11 +489,11 @@ def test_read_cms_streams_the_plaintext_back(tmp_path, monkeypatch, demo_paths, 
     _no_whole_file_parse(monkeypatch)
     demo_cert, demo_key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     for package in (ours, builders):
-        blocks = list(cms.read_cms(package, cert, key))
+        blocks = list(cms.read_cms(package, cert, key, read_block=1000))
         assert b"".join(blocks) == data
         assert all(len(b) <= 1000 + 32 for b in blocks) and (size < 2000 or len(blocks) > 2)
         with package.open("rb") as f:  # a file object as well as a path
-            assert b"".join(cms.read_cms(f, demo_cert, demo_key)) == data
+            assert b"".join(cms.read_cms(f, demo_cert, demo_key, read_block=1000)) == data
 
 
 def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):

@@ -285,7 +285,7 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
     from pseudodesk.core.package.crypto import cms
 
     monkeypatch.setattr(cms, "CMS_SPOOL_BYTES", 2048)
-    monkeypatch.setattr(cms, "_COPY_BLOCK", 512)
+    monkeypatch.setattr(cms, "COPY_BLOCK", 512)
     profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
     mapping = load_mapping(demo_paths["mapping"])
     table = read_table(demo_paths["spreadsheet"])

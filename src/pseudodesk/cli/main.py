@@ -269,7 +269,7 @@ def _cmd_risk(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from pseudodesk.core.run.export import run
+    from pseudodesk.core.run.export import ExportOptions, run
 
     if args.batch_size < 1:
         print("pseudodesk: --batch-size must be at least 1", file=sys.stderr)
@@ -299,9 +299,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pseudodesk.core.keys.installation import AuditTrail
 
     trail = AuditTrail(store)
-    result = run(profile, table, mapping, key, args.out, signer=trail.signer, audit=trail,
-                 name=args.name, overwrite=args.overwrite,
-                 accept_expired=args.accept_expired_agreement, batch_size=args.batch_size, salt=salt,
+    options = ExportOptions(name=args.name, overwrite=args.overwrite, accept_expired=args.accept_expired_agreement,
+                            batch_size=args.batch_size, salt=salt)
+    result = run(profile, table, mapping, key, args.out, options, signer=trail.signer, audit=trail,
                  progress=ProgressLine(), cancel=cancel)
     _print_result(result)
     return EXIT_OK

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
-from pseudodesk.core.run.export import RunResult, run
+from pseudodesk.core.run.export import ExportOptions, RunResult, run
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.map_step import describe_recipient
@@ -273,8 +273,9 @@ class ExportStep(QWidget):
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)
                 audit = AuditTrail(store)
                 signer = audit.signer
-            return run(profile, table, mapping, key, out_dir, signer=signer, audit=audit,
-                       accept_expired=accept_expired, allow_demo_recipient=demo, progress=progress, cancel=cancel)
+            options = ExportOptions(accept_expired=accept_expired, allow_demo_recipient=demo)
+            return run(profile, table, mapping, key, out_dir, options, signer=signer, audit=audit,
+                       progress=progress, cancel=cancel)
 
         self.ready_label.setText("Exporting…")
         self.bridge.start(f"exporting {table.path.name}", work, on_done=self._done, on_error=self._failed,

@@ -33,13 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from pseudodesk.core.agreement.profile import (
+    DisclosureRules,
     Profile,
 )
 from pseudodesk.core.agreement.suggest import VALUE_THRESHOLD, squash, value_convention
 from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.conventions.base import OptionSpec
 from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.agreement.profile import DisclosureRules
 
 __all__ = [
     "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft", "convention_choices", "convention_label", "describe_field", "draft_from_columns", "draft_from_profile", "field_id_from_label", "option_choice_label", "output_option",

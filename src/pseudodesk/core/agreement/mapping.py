@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pseudodesk.core.agreement.profile import Profile
-from pseudodesk.core.errors import MappingError
 from pseudodesk.core.agreement.suggest import suggest_columns
+from pseudodesk.core.errors import MappingError
 
 MAPPING_FORMAT = "pseudodesk-mapping/1"
 

@@ -5,17 +5,25 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePath
 from typing import Any
+
+from pseudodesk.core.agreement.authoring import (
+    _OPTION_NAME,
+    DRAFT_SOURCE,
+    ON_INVALID_EXPLANATIONS,
+    DraftSource,
+    ProfileDraft,
+    describe_field,
+)
 from pseudodesk.core.agreement.profile import (
     PROFILE_FORMAT,
     Profile,
     load_profile,
     parse_profile,
 )
-from pseudodesk.core.errors import ProfileError
-from pseudodesk.core.fingerprint import normalise_fingerprint
-from pseudodesk.core.files import atomic_output
-from pseudodesk.core.agreement.authoring import DRAFT_SOURCE, DraftSource, ON_INVALID_EXPLANATIONS, ProfileDraft, _OPTION_NAME, describe_field
 from pseudodesk.core.agreement.validate import validate_draft
+from pseudodesk.core.errors import ProfileError
+from pseudodesk.core.files import atomic_output
+from pseudodesk.core.fingerprint import normalise_fingerprint
 
 
 def profile_toml(draft: ProfileDraft, destination: Path | str | None = None) -> str:

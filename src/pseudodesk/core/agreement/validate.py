@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
+from pseudodesk.core.agreement.authoring import (
+    _FIELD_ID,
+    DRAFT_ROLES,
+    DRAFT_SOURCE,
+    DraftSource,
+    ProfileDraft,
+    convention_label,
+)
 from pseudodesk.core.agreement.profile import (
     IDENTIFIER_KINDS,
     ON_INVALID,
 )
+from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 from pseudodesk.core.conventions import CONVENTIONS, Convention
 from pseudodesk.core.errors import ExportError, ProfileError
 from pseudodesk.core.fingerprint import normalise_fingerprint
-from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 from pseudodesk.core.resources import demo_certificate_fingerprint
-from pseudodesk.core.agreement.authoring import DRAFT_ROLES, DRAFT_SOURCE, DraftSource, ProfileDraft, _FIELD_ID, convention_label
 
 
 def validate_draft(draft: ProfileDraft, *, source: str = DRAFT_SOURCE) -> None:

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pseudodesk import __version__
 from pseudodesk.core.errors import PseudodeskError
 from pseudodesk.core.files import canonical_json
 from pseudodesk.core.fingerprint import public_fingerprint
 from pseudodesk.core.host import machine_name, os_user
 from pseudodesk.core.package.signing import Signer
-from pseudodesk import __version__
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

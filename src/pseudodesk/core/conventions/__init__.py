@@ -29,7 +29,6 @@ from pseudodesk.core.conventions.base import (
 from pseudodesk.core.conventions.codes import ETHNICITY_OPTIONS, GENDER_OPTIONS, EthnicityRule, GenderRule
 from pseudodesk.core.conventions.dates import OPTIONS as DATE_OPTIONS
 from pseudodesk.core.conventions.dates import BirthDateRule, DateRule
-from pseudodesk.core.conventions.op_date import check_op_date
 from pseudodesk.core.conventions.identifiers import (
     check_nhs_number,
     check_nhs_numbers,
@@ -38,6 +37,7 @@ from pseudodesk.core.conventions.identifiers import (
     check_uprn,
     nhs_check_digit,
 )
+from pseudodesk.core.conventions.op_date import check_op_date
 from pseudodesk.core.conventions.places import (
     check_postcode,
     check_postcodes,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
 
+from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
 
 _ROUND_DOWN_FORMS = (
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), (1, 2, 3)),

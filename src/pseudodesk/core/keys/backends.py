@@ -8,9 +8,9 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
+
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
 from pseudodesk.core.files import atomic_json
-
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1  # ~128 MiB, a fraction of a second per derivation
 

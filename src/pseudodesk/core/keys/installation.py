@@ -10,14 +10,15 @@ import base64
 import datetime as dt
 import json
 from typing import TYPE_CHECKING, Any
+
 from pseudodesk.core.files import atomic_json
 from pseudodesk.core.host import machine_name, os_user
 from pseudodesk.core.package.signing import Signer
+
 if TYPE_CHECKING:
 
     from pseudodesk.core.keys.store import KeyStore
-from pseudodesk.core.audit.log import AuditError, AuditLog, INSTALLATION_FILE, LOG_NAME, read_entries
-
+from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, AuditError, AuditLog, read_entries
 
 INSTALLATION_KEY_NAME = "installation-signing-key"  # the entry holding the signing key's seed
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+from pseudodesk import __version__
+from pseudodesk.core.certificates import certificate_fingerprint, read_recipient_identity
 from pseudodesk.core.errors import KeyProblem
 from pseudodesk.core.files import canonical_json
-from pseudodesk.core.transform.pseudonym import KEY_BYTES, key_fingerprint
-from pseudodesk import __version__
-from pseudodesk.core.certificates import certificate_fingerprint
-from pseudodesk.core.certificates import read_recipient_identity
 from pseudodesk.core.keys.backends import _scrypt, _unb64
 from pseudodesk.core.keys.info import KeyInfo, _now
-
+from pseudodesk.core.transform.pseudonym import KEY_BYTES, key_fingerprint
 
 KEYFILE_FORMAT = "pseudodesk-key/1"
 

@@ -31,17 +31,28 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
-from pseudodesk.core.keys.installation import record
 from pseudodesk.core.files import atomic_json, canonical_json
 from pseudodesk.core.fingerprint import normalise_fingerprint
-from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
-from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
-from pseudodesk.core.package.crypto.cms import encrypt_cms
-from pseudodesk.core.keys.backends import KeyringSecrets, LocalVault, MAX_SECRET_BYTES, NO_KEYRING_MESSAGE, SecretBackend, _b64, _scrypt, keyring_available
-from pseudodesk.core.keys.keyfile import _file_metadata, _keyfile_bytes, read_keyfile
-from pseudodesk.core.keys.backends import SCRYPT_N, SCRYPT_P, SCRYPT_R
+from pseudodesk.core.keys.backends import (
+    MAX_SECRET_BYTES,
+    NO_KEYRING_MESSAGE,
+    SCRYPT_N,
+    SCRYPT_P,
+    SCRYPT_R,
+    KeyringSecrets,
+    LocalVault,
+    SecretBackend,
+    _b64,
+    _scrypt,
+    keyring_available,
+)
 from pseudodesk.core.keys.info import KeyInfo, _now
+from pseudodesk.core.keys.installation import record
+from pseudodesk.core.keys.keyfile import _file_metadata, _keyfile_bytes, read_keyfile
+from pseudodesk.core.package.crypto.cms import encrypt_cms
+from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
 
 
 def data_dir() -> Path:

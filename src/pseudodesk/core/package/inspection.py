@@ -10,6 +10,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
 from pseudodesk.core.certificates import read_recipient_identity
 from pseudodesk.core.check.scan import find_identifiers
 from pseudodesk.core.errors import Cancelled, PackageError
@@ -17,9 +18,15 @@ from pseudodesk.core.files import file_sha256
 from pseudodesk.core.package.crypto.cms import read_cms
 from pseudodesk.core.package.crypto.sevenzip import read_7z
 from pseudodesk.core.read.csv_text import csv_reader, text_lines
+
 if TYPE_CHECKING:
     pass
-from pseudodesk.core.package.manifest import ENCRYPTED_SUFFIXES, MANIFEST_FORMAT, manifest_path_for, verify_manifest_signature
+from pseudodesk.core.package.manifest import (
+    ENCRYPTED_SUFFIXES,
+    MANIFEST_FORMAT,
+    manifest_path_for,
+    verify_manifest_signature,
+)
 
 
 @dataclass(frozen=True)

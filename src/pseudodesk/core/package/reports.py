@@ -6,11 +6,11 @@ import csv
 import html
 import io
 from typing import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from pseudodesk.core.check.risk import RiskReport
 from pseudodesk.core.check.report import ACTIONS, CheckReport
-from pseudodesk.core.package.export import neutralise
-
+from pseudodesk.core.package.csv_output import neutralise
 
 LOCAL_ONLY = ("This report contains values from the source spreadsheet. Keep it on this computer "
               "with the source; never send it with the export.")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pseudodesk.core.read.encoding import _CHUNK
-
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from pseudodesk.core.read.encoding import _CHUNK
 from pseudodesk.core.read.table import (
     ColumnBatch,
     ColumnSource,
     blank_rows,
 )
-
 
 # Arrow reads the file in blocks of this size (about 9,000 rows of a dozen columns) and the
 # run's column batches are put together from several. Measured (docs/performance.md): with

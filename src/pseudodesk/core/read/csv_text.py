@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pseudodesk.core.read.encoding import PREVIEW_BYTES
-
 import codecs
 import csv
 import io
@@ -11,12 +9,15 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
 from pseudodesk.core.errors import (
     EmptyFile,
     EncodingProblem,
     NoHeader,
     NotASpreadsheet,
 )
+from pseudodesk.core.read import csv_arrow
+from pseudodesk.core.read.encoding import PREVIEW_BYTES, detect_encoding
 from pseudodesk.core.read.table import (
     ShapeScan,
     SourceIssue,
@@ -24,9 +25,6 @@ from pseudodesk.core.read.table import (
     name_columns,
     trim_trailing_blanks,
 )
-from pseudodesk.core.read.encoding import detect_encoding
-from pseudodesk.core.read import csv_arrow
-
 
 DELIMITERS = (",", ";", "\t", "|")
 

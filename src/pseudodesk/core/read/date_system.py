@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
-
 import io
 from typing import IO, Any
+
+from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
 
 BIFF_DATEMODE, BIFF_EOF = 0x0022, 0x000A
 

@@ -24,15 +24,15 @@ from pseudodesk.core.errors import (
     SourceNotFound,
     UnsupportedFormat,
 )
+from pseudodesk.core.read.cells import cell_text
+from pseudodesk.core.read.csv_text import read_csv, sniff_delimiter
+from pseudodesk.core.read.encoding import detect_encoding
+from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
 from pseudodesk.core.read.table import (
     SourceIssue,
     SourceTable,
 )
-from pseudodesk.core.read.cells import cell_text
-from pseudodesk.core.read.encoding import detect_encoding
-from pseudodesk.core.read.csv_text import read_csv, sniff_delimiter
 from pseudodesk.core.read.workbook import open_workbook, read_workbook
-from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
 
 CSV_SUFFIXES = {".csv", ".tsv", ".txt"}
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+
 from pseudodesk.core.errors import (
     EncodingProblem,
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-
-
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from pseudodesk.core.read import xlsx_arrow
-from pseudodesk.core.threads import in_background
-
-from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
-
 import gc
 import io
 import re
@@ -15,6 +10,7 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
 from pseudodesk.core.errors import (
     EmptyFile,
     NoHeader,
@@ -23,6 +19,10 @@ from pseudodesk.core.errors import (
     SheetNotFound,
     WrongPassword,
 )
+from pseudodesk.core.read import xlsx_arrow
+from pseudodesk.core.read.cells import cell_text
+from pseudodesk.core.read.date_system import workbook_date_system
+from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
 from pseudodesk.core.read.table import (
     ColumnBatch,
     ColumnSource,
@@ -33,8 +33,7 @@ from pseudodesk.core.read.table import (
     name_columns,
     trim_trailing_blanks,
 )
-from pseudodesk.core.read.cells import cell_text
-from pseudodesk.core.read.date_system import workbook_date_system
+from pseudodesk.core.threads import in_background
 
 _collector_lock = threading.Lock()
 

@@ -46,8 +46,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pseudodesk.core.read.table import ColumnBatch, ShapeScan, blank_rows, excel_column_letter
 from pseudodesk.core.read.cells import cell_text
+from pseudodesk.core.read.table import ColumnBatch, ShapeScan, blank_rows, excel_column_letter
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"

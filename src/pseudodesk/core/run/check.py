@@ -25,7 +25,7 @@ from pseudodesk.core.errors import (
 )
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
-from pseudodesk.core.run.plan import Plan
+from pseudodesk.core.run.plan import Plan, Suppression
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 
@@ -78,8 +78,8 @@ def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
 _CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
 
 
-def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
-                 progress: Progress, cancel: Cancel) -> tuple[list[int], dict[tuple[str, ...], tuple[str, ...]]]:
+def suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
+                 progress: Progress, cancel: Cancel) -> Suppression:
     """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
 
     counts: Counter[tuple[str, ...]] = Counter()
@@ -100,7 +100,7 @@ def _suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, b
             f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
             f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
             "values blanked. Send more records together, or ask the IG lead to lower k."])
-    return positions, masks
+    return Suppression(positions, masks)
 
 
 def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: int | None = None,

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from pseudodesk.core.agreement.mapping import load_mapping
 from pseudodesk.core.agreement.profile import KeyRef, Profile, load_profile
-from pseudodesk.core.keys.installation import AuditTrail
-from pseudodesk.core.package.signing import Signer
-from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.keys.backends import keyring_available
+from pseudodesk.core.keys.installation import AuditTrail
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.package.signing import Signer
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import (
@@ -25,7 +25,7 @@ from pseudodesk.core.resources import (
     EXAMPLE_PROFILE,
     resource_path,
 )
-from pseudodesk.core.run.export import RunResult, run
+from pseudodesk.core.run.export import ExportOptions, RunResult, run
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 
@@ -55,7 +55,7 @@ def run_demo(out_dir: Path, *, overwrite: bool = False, progress: Progress = no_
     table = read_table(resource_path(*DEMO_SPREADSHEET), sheet=mapping.sheet, header_row=mapping.header_row or 1)
     signer, audit = demo_signer_and_audit()
     return run(
-        demo_profile(), table, mapping, ephemeral_demo_key(), out_dir, signer=signer, audit=audit,
-        name="pseudodesk-demo", overwrite=overwrite, accept_expired=True,
-        allow_demo_recipient=True, progress=progress, cancel=cancel,
+        demo_profile(), table, mapping, ephemeral_demo_key(), out_dir,
+        ExportOptions(name="pseudodesk-demo", overwrite=overwrite, accept_expired=True, allow_demo_recipient=True),
+        signer=signer, audit=audit, progress=progress, cancel=cancel,
     )

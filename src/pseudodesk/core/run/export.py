@@ -25,11 +25,11 @@ from pseudodesk.core.files import atomic_output, slug
 from pseudodesk.core.host import machine_name, os_user
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
-from pseudodesk.core.package.export import CsvEncoder
+from pseudodesk.core.package.csv_output import CsvEncoder
 from pseudodesk.core.package.manifest import MANIFEST_FORMAT
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
-from pseudodesk.core.run.check import _suppression, check_key, check_review_date
+from pseudodesk.core.run.check import suppression, check_key, check_review_date
 from pseudodesk.core.threads import in_background, made_ahead
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
@@ -66,6 +66,19 @@ class RunResult:
     aggregate: PublishedTable | None = None  # [aggregate] profiles: the counts table that was sent
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """How one export is written: everything about it but the data, the key and who signs."""
+
+    name: str | None = None  # the files' stem; by default the agreement's name and the time
+    overwrite: bool = False  # replace an export of the same name (never without being asked)
+    passphrase: str | None = field(default=None, repr=False)  # 7z: by default one is generated
+    accept_expired: bool = False  # the review date has passed and the partner confirmed it is in force
+    allow_demo_recipient: bool = False  # the DEMO certificate, whose private key is public (demo only)
+    salt: str | None = field(default=None, repr=False)  # OpenPseudonymiser fields: the imported salt
+    batch_size: int = COLUMN_BATCH_ROWS
+
+
 def output_stem(profile: Profile, when: dt.datetime) -> str:
     return f"{slug(profile.name, fallback='export')}_{when:%Y%m%d-%H%M%S}"
 
@@ -76,16 +89,10 @@ def run(
     mapping: SourceMapping,
     key: ProjectKey,
     out_dir: Path,
+    options: ExportOptions | None = None,
     *,
     signer: Signer,
     audit: AuditTrail | None = None,
-    name: str | None = None,
-    overwrite: bool = False,
-    passphrase: str | None = None,
-    accept_expired: bool = False,
-    allow_demo_recipient: bool = False,
-    salt: str | None = None,
-    batch_size: int = COLUMN_BATCH_ROWS,
     progress: Progress = no_progress,
     cancel: Cancel = never,
 ) -> RunResult:
@@ -102,9 +109,7 @@ def run(
             audit.record("profile.changed", {"agreement": profile.name, "previous_sha256": previous,
                                              "profile_sha256": profile.sha256})
     try:
-        result = _run(profile, table, mapping, key, Path(out_dir), signer=signer, name=name, overwrite=overwrite,
-                      passphrase=passphrase, accept_expired=accept_expired,
-                      allow_demo_recipient=allow_demo_recipient, salt=salt, batch_size=batch_size,
+        result = _run(profile, table, mapping, key, Path(out_dir), options or ExportOptions(), signer=signer,
                       progress=progress, cancel=cancel)
     except Cancelled:
         if audit is not None:
@@ -132,35 +137,30 @@ def _run(
     mapping: SourceMapping,
     key: ProjectKey,
     out_dir: Path,
+    options: ExportOptions,
     *,
     signer: Signer,
-    name: str | None,
-    overwrite: bool,
-    passphrase: str | None,
-    accept_expired: bool,
-    allow_demo_recipient: bool,
-    salt: str | None,
-    batch_size: int,
     progress: Progress,
     cancel: Cancel,
 ) -> RunResult:
 
     started = time.monotonic()
-    check_review_date(profile, accept_expired=accept_expired)
+    batch_size, overwrite, passphrase = options.batch_size, options.overwrite, options.passphrase
+    check_review_date(profile, accept_expired=options.accept_expired)
     check_key(profile, key)
-    plan = Plan(profile, table, mapping, key, salt=salt)
+    plan = Plan(profile, table, mapping, key, salt=options.salt)
     if profile.disclosure.enforce:
-        plan.suppress = _suppression(profile, table, mapping, batch_size, progress, cancel)
+        plan.suppress = suppression(profile, table, mapping, batch_size, progress, cancel)
     certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)
-        if not allow_demo_recipient:
+        if not options.allow_demo_recipient:
             _refuse_demo_certificate(certificates)
         method, suffix = "cms", ".csv.p7m"
     else:
         passphrase = passphrase or generate_passphrase()
         method, suffix = "7z", ".7z"
-    stem = name or output_stem(profile, dt.datetime.now())
+    stem = options.name or output_stem(profile, dt.datetime.now())
     output = out_dir / (stem + suffix)
     manifest_file = manifest_path_for(output)
     for path in (output, manifest_file):

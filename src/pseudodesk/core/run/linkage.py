@@ -23,7 +23,7 @@ from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
 from pseudodesk.core.agreement.profile import Checks, Profile, load_profile
 from pseudodesk.core.errors import ChecksBlockExport, MappingError
 from pseudodesk.core.fingerprint import grouped
-from pseudodesk.core.package.export import CsvEncoder
+from pseudodesk.core.package.csv_output import CsvEncoder
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.read.table import SourceTable

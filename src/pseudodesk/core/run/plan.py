@@ -3,7 +3,7 @@
 Data flows one way, in row batches from the start::
 
     SourceTable.iter_column_batches -> Plan.encode (check + normalise + pseudonymise + strip,
-      column by column: pseudodesk.core.package.columns) -> CSV lines -> encryptor -> atomic_output
+      column by column: pseudodesk.core.package.csv_output) -> CSV lines -> encryptor -> atomic_output
 
 Every source row gives exactly one output row (nothing is dropped); invalid values
 are reported and written blank. The CLI and the GUI both call :func:`run` (and
@@ -15,6 +15,8 @@ which nothing is left on disk.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ from pseudodesk.core.errors import (
     ReaderError,
     SourceChanged,
 )
-from pseudodesk.core.package.columns import OutputColumn, csv_bytes
+from pseudodesk.core.package.csv_output import OutputColumn, csv_bytes
 from pseudodesk.core.progress import Cancel, Progress
 from pseudodesk.core.read.table import ColumnBatch, RowBatch, SourceTable, columns_from_rows
 from pseudodesk.core.transform.derive import Derive, OpDerive, PseudonymDerive, ValidNhsDerive, coarsener
@@ -61,6 +63,23 @@ class _Column:
 _ACTION_WORDS = {"blank": "blanked", "exclude": "excluded", "block": "blocked"}
 
 
+class OutputPlan(NamedTuple):
+    """How one output field is made: from which checked inputs, derived how, scanned for what."""
+
+    name: str
+    slots: list[int]  # positions in Plan.inputs of the source fields it reads
+    derive: Derive | None  # None: a kept value
+    scan_skip: frozenset[str] | None  # identifier kinds the scan allows; None: not scanned
+
+
+class Suppression(NamedTuple):
+    """[disclosure] enforce: the output positions of the quasi-identifiers, and what each
+    combination of their values that is shared by fewer than k records sends instead."""
+
+    positions: list[int]
+    masks: dict[tuple[str, ...], tuple[str, ...]]
+
+
 class Plan:
     """The column transforms for one profile over one file, and the report they fill."""
 
@@ -84,7 +103,7 @@ class Plan:
             self.report.fields[fid] = stats
             self.inputs.append(_Column(fid, idx, header[idx], sf.rule(context), stats))
         slot = {c.field_id: i for i, c in enumerate(self.inputs)}
-        self.outputs: list[tuple[str, list[int], Derive | None, frozenset[str] | None]] = []
+        self.outputs: list[OutputPlan] = []
         for of in profile.output_fields:
             slots = [slot[s] for s in of.sources if s in slot]
             pseudonymiser: Derive | None = None
@@ -104,13 +123,12 @@ class Plan:
                 base = profile.source_field(of.sources[0]).base_convention.name
                 if base in FREE_TEXT_CONVENTIONS:
                     scan_skip = frozenset(of.allow_identifiers) | ({base} if base == "person_name" else set())
-            self.outputs.append((of.name, slots, pseudonymiser, scan_skip))
+            self.outputs.append(OutputPlan(of.name, slots, pseudonymiser, scan_skip))
             self.report.blank_outputs[of.name] = 0
         self.always_derived = {of.name for of in profile.output_fields if of.role == "valid_nhs"}
         self.coarsen = {of.name: coarsener(of, profile.disclosure, context.today)
                         for of in profile.output_fields if of.generalise or of.categories}
-        # [disclosure] enforce: output positions of the quasi-identifiers and what each small class sends instead
-        self.suppress: tuple[list[int], dict[tuple[str, ...], tuple[str, ...]]] | None = None
+        self.suppress: Suppression | None = None  # set by the export when [disclosure] enforce
         name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
         self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
         self.needs_survey = any(c.rule.needs_survey for c in self.inputs)

@@ -45,11 +45,12 @@ def encrypt_cms(data: bytes, certificates: Sequence[Certificate]) -> bytes:
 CMS_SPOOL_BYTES = 32 * 1024 * 1024  # ciphertext kept in memory up to this size, then written in place
 
 
-_COPY_BLOCK = 1024 * 1024
+COPY_BLOCK = 1024 * 1024
 
 
 def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Sequence[Certificate], *,
-              cancel: Callable[[], bool] | None = None) -> None:
+              cancel: Callable[[], bool] | None = None, spool_bytes: int | None = None,
+              copy_block: int | None = None) -> None:
     """Write CMS EnvelopedData (DER) of ``data`` to ``target``, encrypting chunk by chunk.
 
     The same envelope :func:`encrypt_cms` makes (a test compares the two field by field):
@@ -70,8 +71,11 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     place (:func:`_move_forward`). Indefinite-length BER, which OpenSSL writes when it
     streams, would need no room, but ``cryptography``'s strict DER parser refuses it.
     ``cancel`` is polled before each chunk and before the header is written (raising
-    :class:`Cancelled`).
+    :class:`Cancelled`). ``spool_bytes`` and ``copy_block`` default to :data:`CMS_SPOOL_BYTES`
+    and :data:`COPY_BLOCK` (tests set them small to take the in-place path with little data).
     """
+    spool = CMS_SPOOL_BYTES if spool_bytes is None else spool_bytes
+    moved_in = COPY_BLOCK if copy_block is None else copy_block
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.asymmetric import padding as asymmetric
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -93,7 +97,7 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     padder = padding.PKCS7(128).padder()
     if isinstance(data, (bytes, bytearray, memoryview)):  # in blocks, so that it passes the spool as chunks do
         whole = memoryview(data)
-        chunks: Iterable[bytes | memoryview] = (whole[i:i + _COPY_BLOCK] for i in range(0, len(whole), _COPY_BLOCK))
+        chunks: Iterable[bytes | memoryview] = (whole[i:i + moved_in] for i in range(0, len(whole), moved_in))
     else:
         chunks = data
     held = bytearray()  # the ciphertext until it passes CMS_SPOOL_BYTES
@@ -106,7 +110,7 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
             target.write(block)
             continue
         held += block
-        if len(held) > CMS_SPOOL_BYTES:
+        if len(held) > spool:
             if not target.seekable():
                 raise ValueError("write_cms needs a seekable target for an envelope this large")
             start, room = target.tell(), len(_envelope_header(recipient_set, iv, len(held)))
@@ -122,18 +126,18 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     target.write(block)
     head = _envelope_header(recipient_set, iv, size)
     if len(head) > room:  # past 4 GiB (or a spool size set small by a test)
-        _move_forward(target, start + room, size, len(head) - room)
+        _move_forward(target, start + room, size, len(head) - room, moved_in)
     end = start + len(head) + size
     target.seek(start)
     target.write(head)
     target.seek(end)
 
 
-def _move_forward(f: IO[bytes], position: int, size: int, by: int) -> None:
+def _move_forward(f: IO[bytes], position: int, size: int, by: int, step_size: int = COPY_BLOCK) -> None:
     """Move ``size`` bytes at ``position`` in ``f`` ``by`` bytes towards its end, last block first."""
     end = position + size
     while end > position:
-        step = min(_COPY_BLOCK, end - position)
+        step = min(step_size, end - position)
         end -= step
         f.seek(end)
         block = f.read(step)
@@ -185,7 +189,7 @@ READ_BLOCK = 1024 * 1024
 
 
 def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: Any, *,
-             name: str = "The package") -> Iterator[bytes]:
+             name: str = "The package", read_block: int | None = None) -> Iterator[bytes]:
     """The plaintext inside CMS EnvelopedData, a block at a time: memory does not grow with it.
 
     Streams the envelope :func:`write_cms` writes, which ``cryptography``'s builder and
@@ -200,8 +204,10 @@ def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: An
     get, and the last block it gives must be the one the key found here gives. The recipient
     is the one whose issuer and serial are the certificate's, byte for byte. Raises
     :class:`PackageError` when this key cannot open the envelope or it is damaged (damage in a
-    middle block cannot be seen by CBC at all: the manifest's hashes find it).
+    middle block cannot be seen by CBC at all: the manifest's hashes find it). Blocks are
+    ``read_block`` bytes (by default :data:`READ_BLOCK`) and one cipher block more at most.
     """
+    size_of_block = READ_BLOCK if read_block is None else read_block
     from cryptography.hazmat.primitives import padding
     from cryptography.hazmat.primitives.asymmetric import padding as asymmetric
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -260,7 +266,7 @@ def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: An
         f.seek(start)
         remaining = size
         while remaining:
-            block = f.read(min(READ_BLOCK, remaining))
+            block = f.read(min(size_of_block, remaining))
             if not block:
                 raise refused
             remaining -= len(block)

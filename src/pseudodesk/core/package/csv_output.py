@@ -1,19 +1,20 @@
-"""Column-at-a-time building blocks of the pipeline (docs/performance.md has the why and the numbers).
+"""The CSV that leaves: RFC 4180 (UTF-8, CRLF, minimal quoting), formulas neutralised (docs/csv-output.md).
 
-Extracts repeat themselves: a gender column has a handful of spellings, a date column a
-few thousand dates, and even an NHS-number column repeats people. So a batch column is
-*dictionary-encoded* in Arrow's C++ kernels: its distinct values (first-seen order) and,
-for each row, the position of its value among them. Checks, pseudonyms and CSV quoting
-then run once per distinct value in Python, and the rows are put back together with
-``take`` and joined into CSV lines in C++. No Python code runs per cell on this path.
+- :class:`CsvEncoder` turns row batches into CSV bytes, the header first; :func:`neutralise`
+  prefixes a cell a spreadsheet would run as a formula with an apostrophe.
+- :func:`csv_bytes` writes the same bytes from whole output columns. A batch column is
+  dictionary-encoded in Arrow's C++ kernels (its distinct values and, per row, which one),
+  so quoting runs once per distinct value in Python and the rows are joined into CSV lines
+  in C++; no Python code runs per cell. The cells are exactly what :class:`CsvEncoder`
+  writes for the same values (tests compare the two on generated text).
 
-Everything here is exact: the CSV cells are what :class:`~pseudodesk.core.package.export.CsvEncoder`
-writes for the same values (tests compare the two on generated text), and a column of
-results is the same list a cell-by-cell pass would give.
+The CSV is only ever handed to the encryption (package/crypto); it never reaches the disk.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,40 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pseudodesk.core.package.export import FORMULA_TRIGGERS
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula with an apostrophe."""
+    if value and value[0] in FORMULA_TRIGGERS:
+        return "'" + value
+    return value
+
+
+class CsvEncoder:
+    """Encodes rows to CSV bytes batch by batch; the header comes first."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        self._writer.writerow([neutralise(h) for h in header])
+
+    def encode(self, rows: Sequence[Sequence[str]], plain: Sequence[Sequence[bool]] | None = None) -> bytes:
+        """CSV bytes for the rows (and the header, on the first call).
+
+        ``plain[i][j]`` true means the cell was validated by a convention as a plain
+        number or date and is written as it is.
+        """
+        for i, row in enumerate(rows):
+            flags = plain[i] if plain is not None else None
+            self._writer.writerow(
+                [v if flags is not None and flags[j] else neutralise(v) for j, v in enumerate(row)]
+            )
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        return text.encode("utf-8")
+
 
 _TRIGGER_PATTERN = "^[" + "".join("\\" + t if t in "-^]\\" else t for t in FORMULA_TRIGGERS) + "]"
 _QUOTE_PATTERN = '[",\r\n]'  # what the csv module's QUOTE_MINIMAL quotes with delimiter ',' and CRLF
