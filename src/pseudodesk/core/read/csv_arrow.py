@@ -14,9 +14,9 @@ from pseudodesk.core.read.table import (
 )
 
 # Arrow reads the file in blocks of this size (about 9,000 rows of a dozen columns) and the
-# run's column batches are put together from several. Measured (docs/performance.md): with
-# 8 MiB blocks the streaming reader's memory grew with the file (144 MB at 1M rows, 341 MB at
-# 10M); with 1 MiB blocks it stays at about 40 MB whatever the file, and reads as fast.
+# run's column batches are put together from several. With larger blocks the streaming
+# reader's memory grows with the file; with 1 MiB blocks it stays flat whatever the file, and
+# reads as fast (docs/performance.md has the measurements).
 ARROW_BLOCK_BYTES = 1 << 20
 
 

@@ -254,9 +254,8 @@ def text_lines(f: IO[str], chunk_chars: int = 1 << 20) -> Iterator[str]:
     """The lines of a text file opened with ``newline=""``, exactly as iterating it gives them.
 
     Read in 1 MiB chunks and split in memory. Iterating the file object directly starves
-    other threads of the GIL: measured with a million-row CSV read on a worker thread, the
-    GUI thread's 10 ms timer stalled for 100-250 ms at a time; with chunks, no stall over
-    40 ms (docs/performance.md). ``StringIO(newline="")`` splits on the same line endings
+    other threads of the GIL: the window stalls while a worker reads a large CSV that way,
+    and not with chunks (docs/performance.md). ``StringIO(newline="")`` splits on the same line endings
     (LF, CRLF, CR) as the file would, and keeps them for the csv module.
     """
     tail = ""

@@ -219,7 +219,7 @@ def _collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a sheet becomes millions of objects.
 
     python-calamine returns a list per row; every few hundred new lists the collector runs,
-    and its full passes walk all the rows made so far: 0.4 s of a 200,000-row sheet's 2.2 s
+    and its full passes walk all the rows made so far, a sixth of a large sheet's read
     (docs/performance.md). Rows of cells form no reference cycles, so nothing is left for
     the collector to find. Held across threads by count: the collector comes back on when
     the last holder leaves, and only if it was on when the first came.

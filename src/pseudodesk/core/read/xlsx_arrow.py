@@ -1,10 +1,9 @@
 """XLSX/XLSM sheets straight to Arrow text columns (fastexcel), when that gives exactly the text.
 
 python-calamine's ``to_python`` makes a Python object for every cell and a list for every
-row; on a 200,000 x 10 sheet that is 1.9 s, the collector walking those lists another
-0.3 s, and turning the cells into Arrow columns 0.35 s. fastexcel runs the same Rust
-calamine parse and builds Arrow columns in Rust: 1.3 s, with no Python object per cell
-(docs/performance.md has the measurements).
+row, which the garbage collector then walks and the run turns into Arrow columns.
+fastexcel runs the same Rust calamine parse and builds Arrow columns in Rust, with no
+Python object per cell (docs/performance.md has the measurements).
 
 The text must be what :func:`pseudodesk.core.read.dispatch.cell_text` gives for each cell, so
 this path is taken only where that is certain, and :func:`read_columns` returns None
@@ -210,9 +209,9 @@ def header_kinds(data: bytes, sheet: str, header_row: int,
 
 # calamine (both python-calamine and fastexcel) first makes a grid from the sheet's first to
 # its last cell that holds a value, 32 bytes a cell whatever the cell. One stray value far from
-# the data (a space typed in XFD2, say) makes that grid billions of cells: measured, a 2 KB file
-# with a space in XFD1048576 aborted the process (a failed allocation of 512 GiB is not a Python
-# exception), and 20,000 rows with a space in XFD2 took 13 GB and a minute. So sheets whose
+# the data (a space typed in XFD2, say) makes that grid billions of cells: a failed allocation
+# aborts the process (it is not a Python exception), and a smaller spread takes gigabytes and
+# minutes (docs/readers.md). So sheets whose
 # grid would pass this many cells are refused first, naming the far cells. A full sheet of
 # 1,048,576 rows by 47 columns still fits.
 MAX_GRID_CELLS = 50_000_000
@@ -296,8 +295,8 @@ _CELL_START = re.compile(rb'c r="([A-Z]{1,3}\d+)"')
 
 
 # How much of a sheet's XML is searched for formulas: the first 4 MiB (some 7,000 rows of a dozen
-# columns). Searching it all cost 0.3 s of a 200,000-row sheet's 2 s read; the workbooks this
-# is about (written by a program that writes formulas) have them from the first rows.
+# columns). Searching it all would add a sixth to a large sheet's read; the workbooks this is
+# about (written by a program that writes formulas) have them from the first rows.
 FORMULA_SAMPLE_BYTES = 1 << 22
 
 

@@ -58,7 +58,7 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
     the AES key under RSA PKCS #1 v1.5, as ``cryptography``'s builder does), then
     EncryptedContentInfo with id-data, AES-256-CBC and its IV, and the ciphertext as a
     primitive [0]. ``cryptography``'s builder takes the plaintext as one bytes object and
-    returns the envelope as another (3.8 GB held at ten million rows); this one holds a chunk.
+    returns the envelope as another (gigabytes held for a large export); this one holds a chunk.
 
     DER puts every length before its content, and the ciphertext's length is known only
     after the last chunk. Up to :data:`CMS_SPOOL_BYTES` of ciphertext is kept in memory and

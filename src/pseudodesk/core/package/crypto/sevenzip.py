@@ -33,13 +33,11 @@ def write_7z(target: IO[bytes], data: bytes | Iterable[bytes], member_name: str,
     """A .7z archive holding one file, Deflate (level 1) + AES-256, headers encrypted.
 
     Deflate, not py7zr's default LZMA2: an export is mostly 64-hex-digit pseudonyms, which
-    compress to about half whatever the method, and LZMA2 spends its time for little more.
-    Measured on 90 MB of CSV (docs/performance.md): LZMA2 preset 1 5.2 s -> 21 MB, Deflate
-    2.6 s -> 21 MB (earlier, on a 17.9 MB export, LZMA2's default preset took 24.5 s for
-    7.8 MB). Deflate is one of 7-Zip's standard methods: 7-Zip, p7zip and libarchive open it.
+    compress to about half whatever the method, and LZMA2 takes about twice as long for the
+    same size. Deflate is one of 7-Zip's standard methods: 7-Zip, p7zip and libarchive open it.
     Level 1, not zlib's default 6 (py7zr has no setting for it; :func:`_use_fast_deflate`):
-    on a million-row export, 1.1 s instead of 3.5 s for a member 6% larger; the level is not
-    recorded in the archive and every Deflate reader reads it.
+    a third of the time for a member a few per cent larger; the level is not recorded in the
+    archive and every Deflate reader reads it. docs/performance.md has the measurements.
 
     ``data`` is the member's bytes, or chunks of them made while py7zr reads (the run's CSV,
     batch by batch, so memory does not grow with the file). py7zr reads in blocks;
