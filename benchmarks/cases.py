@@ -36,7 +36,8 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from pseudodesk.core.agreement.mapping import suggest_mapping
-    from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
+    from pseudodesk.core.agreement.model import KeyRef, Recipient
+    from pseudodesk.core.agreement.profile import load_profile
     from pseudodesk.core.package.signing import Signer
     from pseudodesk.core.read.dispatch import read_table
     from pseudodesk.core.resources import DEMO_CERTIFICATE, EXAMPLE_PROFILE, resource_path
@@ -51,8 +52,9 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
     table = read_table(source)
     mapping = suggest_mapping(profile, table.header, table.preview(200))
     options = ExportOptions(name="pseudodesk-" + mode, overwrite=True, accept_expired=True, allow_demo_recipient=True)
-    result = run(profile, table, mapping, ProjectKey("bench", KEY), out, options,
-                 signer=Signer(Ed25519PrivateKey.generate()))
+    result = run(
+        profile, table, mapping, ProjectKey("bench", KEY), out, options, signer=Signer(Ed25519PrivateKey.generate())
+    )
     return result.rows_written
 
 
@@ -60,8 +62,9 @@ def inspect_cms(package: Path) -> int:
     from pseudodesk.core.package.inspection import inspect_package
     from pseudodesk.core.resources import DEMO_CERTIFICATE, DEMO_PRIVATE_KEY, resource_path
 
-    result = inspect_package(package, certificate=resource_path(*DEMO_CERTIFICATE),
-                             private_key=resource_path(*DEMO_PRIVATE_KEY))
+    result = inspect_package(
+        package, certificate=resource_path(*DEMO_CERTIFICATE), private_key=resource_path(*DEMO_PRIVATE_KEY)
+    )
     if not (result.ok and result.decrypted):
         raise SystemExit(f"{package.name} did not verify: {result.checks}")
     rows: int = result.manifest["output"]["rows"]
@@ -112,15 +115,20 @@ def baseline(source: Path, out: Path) -> int:
         return hmac.new(KEY, value.encode(), hashlib.sha256).hexdigest().upper() if value else ""
 
     nhs = df["NHS No"].apply(nhs_ok)
-    out_df = pd.DataFrame({
-        "PERSON_ID": nhs.apply(person_id),
-        "DOB": pd.to_datetime(df["Date of Birth"], format="mixed", dayfirst=True, errors="coerce")
-        .dt.strftime("%d/%m/%Y").fillna(""),
-        "GENDER": df["Sex"].str.strip().str.upper().str[0].map({"M": "M", "F": "F", "B": "M", "G": "F"}).fillna(""),
-        "POST CODE": df["Postcode"].str.upper().str.replace(" ", "", regex=False)
-        .str.replace(r"^(.+)(\d[A-Z]{2})$", r"\1 \2", regex=True),
-        "ETHNICITY": df["Ethnicity"].str.strip(),
-    })
+    out_df = pd.DataFrame(
+        {
+            "PERSON_ID": nhs.apply(person_id),
+            "DOB": pd.to_datetime(df["Date of Birth"], format="mixed", dayfirst=True, errors="coerce")
+            .dt.strftime("%d/%m/%Y")
+            .fillna(""),
+            "GENDER": df["Sex"].str.strip().str.upper().str[0].map({"M": "M", "F": "F", "B": "M", "G": "F"}).fillna(""),
+            "POST CODE": df["Postcode"]
+            .str.upper()
+            .str.replace(" ", "", regex=False)
+            .str.replace(r"^(.+)(\d[A-Z]{2})$", r"\1 \2", regex=True),
+            "ETHNICITY": df["Ethnicity"].str.strip(),
+        }
+    )
     data = out_df.to_csv(index=False).encode("utf-8")
     (out / "baseline.csv.p7m").write_bytes(encrypt_cms(data, load_certificates([resource_path(*DEMO_CERTIFICATE)])))
     return len(out_df)

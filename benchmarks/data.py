@@ -13,12 +13,64 @@ import datetime as dt
 import random
 from pathlib import Path
 
-HEADER = ["Forename", "Surname", "Address 1", "Address 2", "Postcode", "Date of Birth", "Sex", "Ethnicity",
-          "NHS No", "School", "Service", "Referral Reason"]
-FORENAMES = ["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "Mia", "Arthur", "Ivy", "Leo", "Freya",
-             "Harry", "Lily", "Oscar", "Sophia", "Jack", "Grace", "Muhammad", "Evie", "Theo"]
-SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
-            "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Khan"]
+HEADER = [
+    "Forename",
+    "Surname",
+    "Address 1",
+    "Address 2",
+    "Postcode",
+    "Date of Birth",
+    "Sex",
+    "Ethnicity",
+    "NHS No",
+    "School",
+    "Service",
+    "Referral Reason",
+]
+FORENAMES = [
+    "Amelia",
+    "Oliver",
+    "Isla",
+    "George",
+    "Ava",
+    "Noah",
+    "Mia",
+    "Arthur",
+    "Ivy",
+    "Leo",
+    "Freya",
+    "Harry",
+    "Lily",
+    "Oscar",
+    "Sophia",
+    "Jack",
+    "Grace",
+    "Muhammad",
+    "Evie",
+    "Theo",
+]
+SURNAMES = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Khan",
+]
 STREETS = ["High Street", "Station Road", "Church Lane", "Mill Road", "Victoria Road", "Green Lane", "Park Avenue"]
 AREAS = ["LN", "PE", "NG", "DN", "B", "M", "SW", "E", "G", "CF"]
 SEXES = ["M", "F", "Male", "Female", "m", "f", "Boy", "Girl"]
@@ -59,10 +111,20 @@ def birth_date(rng: random.Random) -> str:
 
 
 def row(rng: random.Random) -> list[str]:
-    values = [rng.choice(FORENAMES), rng.choice(SURNAMES), f"{rng.randrange(1, 200)} {rng.choice(STREETS)}",
-              "" if rng.random() < 0.7 else "Flat " + str(rng.randrange(1, 20)), postcode(rng), birth_date(rng),
-              rng.choice(SEXES), rng.choice(ETHNICITIES), nhs_number(rng), rng.choice(SCHOOLS),
-              rng.choice(SERVICES), rng.choice(REASONS)]
+    values = [
+        rng.choice(FORENAMES),
+        rng.choice(SURNAMES),
+        f"{rng.randrange(1, 200)} {rng.choice(STREETS)}",
+        "" if rng.random() < 0.7 else "Flat " + str(rng.randrange(1, 20)),
+        postcode(rng),
+        birth_date(rng),
+        rng.choice(SEXES),
+        rng.choice(ETHNICITIES),
+        nhs_number(rng),
+        rng.choice(SCHOOLS),
+        rng.choice(SERVICES),
+        rng.choice(REASONS),
+    ]
     if rng.random() < 0.005:
         values[8] = values[8][:-1] + str((int(values[8][-1]) + 1) % 10)  # wrong check digit
     return values

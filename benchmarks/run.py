@@ -35,8 +35,11 @@ def measure(case: str, source: Path) -> dict[str, float]:
     """Run one case in a child process: wall seconds, peak RSS in MiB, rows."""
     out = DATA / "out" / case
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, str(HERE / "cases.py"), case, str(source), str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "cases.py"), case, str(source), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     peak = 0.0
     if hasattr(os, "wait4"):
         _, status, usage = os.wait4(process.pid, 0)
@@ -72,7 +75,7 @@ def dataset(kind: str, rows: int) -> Path:
 
 
 def row_line(name: str, case: str, r: dict[str, float]) -> str:
-    return (f"| {name} | {case} | {r['seconds']:.2f} | {r['rows'] / r['seconds']:,.0f} | {r['peak_mib']:.0f} |")
+    return f"| {name} | {case} | {r['seconds']:.2f} | {r['rows'] / r['seconds']:,.0f} | {r['peak_mib']:.0f} |"
 
 
 def main() -> int:
@@ -102,11 +105,11 @@ def main() -> int:
     if not args.quick:
         for rows in (10_000, 100_000):
             source = dataset("csv", rows)
-            sweep[rows] = {case: measure(case, source)["seconds"] for case in ("floor-csv", "pseudodesk-cms",
-                                                                              "baseline-csv")}
+            sweep[rows] = {
+                case: measure(case, source)["seconds"] for case in ("floor-csv", "pseudodesk-cms", "baseline-csv")
+            }
         csv_1m = results["csv-1m"]
-        sweep[1_000_000] = {case: csv_1m[case]["seconds"] for case in ("floor-csv", "pseudodesk-cms",
-                                                                     "baseline-csv")}
+        sweep[1_000_000] = {case: csv_1m[case]["seconds"] for case in ("floor-csv", "pseudodesk-cms", "baseline-csv")}
 
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     lines = [f"Machine: {machine}", "", "| set | case | seconds | rows/s | peak MiB |", "|---|---|---|---|---|"]
@@ -117,26 +120,33 @@ def main() -> int:
     c = results[csv_name]
     for mode in ("cms", "7z"):
         ours = c[f"pseudodesk-{mode}"]["seconds"]
-        lines.append(f"{csv_name} {mode}: pseudodesk/floor = {ours / c['floor-csv']['seconds']:.2f} (target <= 3), "
-                     f"baseline/pseudodesk = {c['baseline-csv']['seconds'] / ours:.2f} (target >= 3)")
+        lines.append(
+            f"{csv_name} {mode}: pseudodesk/floor = {ours / c['floor-csv']['seconds']:.2f} (target <= 3), "
+            f"baseline/pseudodesk = {c['baseline-csv']['seconds'] / ours:.2f} (target >= 3)"
+        )
     x_name = next(n for n in results if n.startswith("xlsx"))
     x = results[x_name]
-    lines.append(f"{x_name}: pseudodesk/calamine read = "
-                 f"{x['pseudodesk-cms']['seconds'] / x['floor-xlsx']['seconds']:.2f} (target <= 1.5)")
+    lines.append(
+        f"{x_name}: pseudodesk/calamine read = "
+        f"{x['pseudodesk-cms']['seconds'] / x['floor-xlsx']['seconds']:.2f} (target <= 1.5)"
+    )
     if "csv-10m" in results:
         ten, one = results["csv-10m"], results.get("csv-1m")
         for mode in ("7z", "cms", "inspect") if one else ():
             case = "inspect-cms" if mode == "inspect" else f"pseudodesk-{mode}"
             if case in ten and case in one:
-                lines.append(f"csv-10m / csv-1m peak memory, {mode}: "
-                             f"{ten[case]['peak_mib'] / one[case]['peak_mib']:.2f}"
-                             + (" (target <= 1.3)" if mode != "inspect" else ""))
+                lines.append(
+                    f"csv-10m / csv-1m peak memory, {mode}: "
+                    f"{ten[case]['peak_mib'] / one[case]['peak_mib']:.2f}"
+                    + (" (target <= 1.3)" if mode != "inspect" else "")
+                )
     report = "\n".join(lines)
     print("\n" + report)
     RESULTS.mkdir(exist_ok=True)
     stem = "quick" if args.quick else "latest"
-    (RESULTS / f"{stem}.json").write_text(json.dumps({"machine": machine, "results": results,
-                                                       "sweep": {str(k): v for k, v in sweep.items()}}, indent=2))
+    (RESULTS / f"{stem}.json").write_text(
+        json.dumps({"machine": machine, "results": results, "sweep": {str(k): v for k, v in sweep.items()}}, indent=2)
+    )
     (RESULTS / f"{stem}.md").write_text(report + "\n")
     if sweep and not args.no_plot:
         plot(sweep, HERE.parent / "docs" / "screenshots" / "performance.png", machine)
@@ -151,8 +161,11 @@ def plot(sweep: dict[int, dict[str, float]], target: Path, machine: str) -> None
 
     rows = sorted(sweep)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for case, label in (("baseline-csv", "analyst baseline (pandas + hmac)"),
-                        ("pseudodesk-cms", "pseudodesk (CMS)"), ("floor-csv", "floor (pyarrow read + write)")):
+    for case, label in (
+        ("baseline-csv", "analyst baseline (pandas + hmac)"),
+        ("pseudodesk-cms", "pseudodesk (CMS)"),
+        ("floor-csv", "floor (pyarrow read + write)"),
+    ):
         ax.plot(rows, [sweep[n][case] for n in rows], marker="o", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -66,8 +66,11 @@ def _lock_without_qt() -> str:
 
 def _lock_pins(text: str) -> set[str]:
     """The entries' first lines (name, version and environment marker) of a lock file."""
-    return {line.rstrip(" \\") for line in text.splitlines()
-            if line and not line[0].isspace() and not line.startswith("#") and "==" in line}
+    return {
+        line.rstrip(" \\")
+        for line in text.splitlines()
+        if line and not line[0].isspace() and not line.startswith("#") and "==" in line
+    }
 
 
 def _extra_entries(lock: Path, base: str) -> str:
@@ -96,9 +99,7 @@ def _ensure_env(env: Path, *, with_qt: bool, lock_text: str | None = None, proje
     """Create or refresh a virtual environment; returns its Python."""
     if lock_text is None:
         lock_text = LOCK.read_text(encoding="utf-8") if with_qt else _lock_without_qt()
-    stamp_value = hashlib.sha256(
-        lock_text.encode() + (ROOT / "pyproject.toml").read_bytes()
-    ).hexdigest()
+    stamp_value = hashlib.sha256(lock_text.encode() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()
     stamp = env / "pseudodesk-lock.sha256"
     python = _bin(env, "python")
     if python.exists() and stamp.exists() and stamp.read_text().strip() == stamp_value:
@@ -113,9 +114,7 @@ def _ensure_env(env: Path, *, with_qt: bool, lock_text: str | None = None, proje
     # The project itself: editable, no dependency resolution (everything is pinned above),
     # no build isolation (hatchling comes from the lock, so no unpinned download).
     if project:
-        subprocess.run(
-            [*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True
-        )
+        subprocess.run([*pip, "install", "--no-deps", "--no-build-isolation", "-e", str(ROOT)], check=True)
     if not with_qt:
         # Belt and braces: prove the environment really has no Qt.
         probe = subprocess.run(
@@ -154,30 +153,49 @@ def run_tests(extra: list[str]) -> int:
     if sys.version_info < (3, 13):
         # The k-anonymity cross-check against pycanon (tests/core/test_pycanon_agreement.py). pycanon
         # pins numpy 2.0.2, which has wheels only up to Python 3.12; newer Pythons skip that test.
-        _ensure_env(ROOT / ".venv-pycanon", with_qt=False, project=False,
-                    lock_text=(ROOT / "tests" / "pycanon" / "requirements.lock").read_text(encoding="utf-8"))
+        _ensure_env(
+            ROOT / ".venv-pycanon",
+            with_qt=False,
+            project=False,
+            lock_text=(ROOT / "tests" / "pycanon" / "requirements.lock").read_text(encoding="utf-8"),
+        )
     headless = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUTF8="1")
     results = {
-        "import contracts": _step("import contracts (core and cli are Qt-free; the core is layered one way)",
-                                  [str(_bin(ROOT / ".venv", "lint-imports"))]),
+        "import contracts": _step(
+            "import contracts (core and cli are Qt-free; the core is layered one way)",
+            [str(_bin(ROOT / ".venv", "lint-imports"))],
+        ),
         "mypy": _step("mypy on pseudodesk.core", [str(python), "-m", "mypy"]),
         "ruff check": _step("ruff check (lint)", [str(_bin(ROOT / ".venv", "ruff")), "check", *LINTED]),
-        "ruff format --check": _step("ruff format --check (layout)",
-                                     [str(_bin(ROOT / ".venv", "ruff")), "format", "--check", *LINTED]),
-        "pytest": _step("pytest: whole suite, Qt offscreen",
-                        [str(python), "-m", "pytest", *extra], env=headless),
+        "ruff format --check": _step(
+            "ruff format --check (layout)", [str(_bin(ROOT / ".venv", "ruff")), "format", "--check", *LINTED]
+        ),
+        "pytest": _step("pytest: whole suite, Qt offscreen", [str(python), "-m", "pytest", *extra], env=headless),
     }
     noqt_python = _ensure_env(ROOT / ".venv-noqt", with_qt=False)
     results["pytest without Qt"] = _step(
         "pytest: tests/core and tests/cli in an environment without PySide6",
-        [str(noqt_python), "-m", "pytest", "-p", "no:pytestqt", "-W", "ignore::pytest.PytestConfigWarning",
-         "tests/core", "tests/cli", *extra],
+        [
+            str(noqt_python),
+            "-m",
+            "pytest",
+            "-p",
+            "no:pytestqt",
+            "-W",
+            "ignore::pytest.PytestConfigWarning",
+            "tests/core",
+            "tests/cli",
+            *extra,
+        ],
         env=headless,
     )
     # Wall-clock limits depend on the machine and its load: a slow run is worth a warning,
     # not a failed test command.
-    performance = _warning_step("pytest -m performance: wall-clock limits (a failure only warns)",
-                                [str(python), "-m", "pytest", "-m", "performance", *extra], env=headless)
+    performance = _warning_step(
+        "pytest -m performance: wall-clock limits (a failure only warns)",
+        [str(python), "-m", "pytest", "-m", "performance", *extra],
+        env=headless,
+    )
     print("\n[bootstrap] summary:")
     for name, ok in results.items():
         print(f"  {'ok    ' if ok else 'FAILED'} {name}")
@@ -212,8 +230,9 @@ def take_screenshots(extra: list[str]) -> int:
             return 1
         prefix = [xvfb, "-a", "-s", "-screen 0 1280x900x24"]
     first = subprocess.run([*prefix, *script], cwd=ROOT).returncode
-    scaled = subprocess.run([*prefix, *script, "--only-scaled"], cwd=ROOT,
-                            env=dict(os.environ, QT_SCALE_FACTOR="1.5")).returncode
+    scaled = subprocess.run(
+        [*prefix, *script, "--only-scaled"], cwd=ROOT, env=dict(os.environ, QT_SCALE_FACTOR="1.5")
+    ).returncode
     return first or scaled
 
 
@@ -230,12 +249,28 @@ def _version() -> str:
 
 def build(extra: list[str]) -> int:
     """The onedir folder from installer/pseudodesk.spec, then the frozen self-test and demo."""
-    lock = LOCK.read_text(encoding="utf-8") + "\n" + _extra_entries(ROOT / "installer" / "requirements-build.lock",
-                                                                     LOCK.read_text(encoding="utf-8"))
+    lock = (
+        LOCK.read_text(encoding="utf-8")
+        + "\n"
+        + _extra_entries(ROOT / "installer" / "requirements-build.lock", LOCK.read_text(encoding="utf-8"))
+    )
     python = _ensure_env(ROOT / ".venv-build", with_qt=True, lock_text=lock)
-    done = subprocess.run([str(python), "-m", "PyInstaller", "--noconfirm", "--clean", "--distpath",
-                           str(ROOT / "dist"), "--workpath", str(ROOT / "build"),
-                           str(ROOT / "installer" / "pseudodesk.spec"), *extra], cwd=ROOT)
+    done = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--distpath",
+            str(ROOT / "dist"),
+            "--workpath",
+            str(ROOT / "build"),
+            str(ROOT / "installer" / "pseudodesk.spec"),
+            *extra,
+        ],
+        cwd=ROOT,
+    )
     if done.returncode:
         return done.returncode
     folder = ROOT / "dist" / "pseudodesk"
@@ -244,10 +279,12 @@ def build(extra: list[str]) -> int:
     smoke_env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     results = {
         "frozen selftest": _step("frozen pseudodesk-cli selftest", [str(cli), "selftest"]),
-        "frozen demo": _step("frozen pseudodesk-cli demo", [str(cli), "demo", "--out",
-                                                           str(ROOT / "build" / "frozen-demo")]),
-        "frozen window": _step("frozen window, --demo --smoke offscreen", [str(gui), "--demo", "--smoke"],
-                               env=smoke_env),
+        "frozen demo": _step(
+            "frozen pseudodesk-cli demo", [str(cli), "demo", "--out", str(ROOT / "build" / "frozen-demo")]
+        ),
+        "frozen window": _step(
+            "frozen window, --demo --smoke offscreen", [str(gui), "--demo", "--smoke"], env=smoke_env
+        ),
     }
     wixl = shutil.which("wixl")
     if wixl is not None:
@@ -255,10 +292,23 @@ def build(extra: list[str]) -> int:
         results["MSI source compiles (wixl)"] = (
             _step("WiX file list", [str(python), str(ROOT / "installer" / "wix_files.py"), str(folder)])
             # wixl wants source paths relative to where it runs (the repository)
-            and _step("wixl", [wixl, "-a", "x64", "-D", f"Version={_version()}", "-D",
-                               f"SourceDir={folder.relative_to(ROOT).as_posix()}",
-                               "-o", str(msi), str(ROOT / "installer" / "pseudodesk.wxs")])
-            and _step("msiinfo: the MSI's tables", ["msiinfo", "tables", str(msi)]))
+            and _step(
+                "wixl",
+                [
+                    wixl,
+                    "-a",
+                    "x64",
+                    "-D",
+                    f"Version={_version()}",
+                    "-D",
+                    f"SourceDir={folder.relative_to(ROOT).as_posix()}",
+                    "-o",
+                    str(msi),
+                    str(ROOT / "installer" / "pseudodesk.wxs"),
+                ],
+            )
+            and _step("msiinfo: the MSI's tables", ["msiinfo", "tables", str(msi)])
+        )
     elif os.environ.get("CI"):
         results["MSI source compiles (wixl)"] = False
         print("[bootstrap] wixl is missing (apt-get install wixl msitools); CI must check the MSI source", flush=True)

@@ -38,9 +38,11 @@ def wxi(folder: Path) -> tuple[str, str]:
                 component = _id("c", relative)
                 guid = str(uuid.uuid5(NAMESPACE, relative)).upper()
                 source = f"$(var.SourceDir)/{relative}"
-                lines.append(f"{indent}<Component Id={quoteattr(component)} Guid={quoteattr(guid)} Win64=\"yes\">")
-                lines.append(f"{indent}  <File Id={quoteattr(_id('f', relative))} Name={quoteattr(item.name)} "
-                             f"Source={quoteattr(source)} KeyPath=\"yes\" />")
+                lines.append(f'{indent}<Component Id={quoteattr(component)} Guid={quoteattr(guid)} Win64="yes">')
+                lines.append(
+                    f"{indent}  <File Id={quoteattr(_id('f', relative))} Name={quoteattr(item.name)} "
+                    f'Source={quoteattr(source)} KeyPath="yes" />'
+                )
                 lines.append(f"{indent}</Component>")
                 components.append(component)
 

@@ -85,8 +85,11 @@ def require_tool(*names: str) -> str:
 
 def decrypt_cms(path: Path, private_key: Path) -> bytes:
     openssl = require_tool("openssl")
-    return subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(path),
-                           "-inkey", str(private_key)], check=True, capture_output=True).stdout
+    return subprocess.run(
+        [openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(path), "-inkey", str(private_key)],
+        check=True,
+        capture_output=True,
+    ).stdout
 
 
 def extract_7z(path: Path, passphrase: str, out: Path) -> bytes:
@@ -186,11 +189,11 @@ from = "postcode"
 # Classes on (DOB, SEX, POSTCODE) as written: A x4, B x3, C x2, D x1, E x1 (11 records).
 # A and D share the district LN1; C and E share LN2: by district, A+D = 5 and C+E = 3.
 ROWS = (
-    [("01/02/2010", "F", "LN1 1AA")] * 4      # A
-    + [("05/06/2012", "M", "PE1 1AA")] * 3    # B
-    + [("07/08/2014", "F", "LN2 2BB")] * 2    # C
-    + [("01/02/2010", "F", "LN1 9ZZ")]        # D: same DOB and sex as A, another sector
-    + [("07/08/2014", "F", "LN2 3DD")]        # E: same DOB and sex as C, another sector
+    [("01/02/2010", "F", "LN1 1AA")] * 4  # A
+    + [("05/06/2012", "M", "PE1 1AA")] * 3  # B
+    + [("07/08/2014", "F", "LN2 2BB")] * 2  # C
+    + [("01/02/2010", "F", "LN1 9ZZ")]  # D: same DOB and sex as A, another sector
+    + [("07/08/2014", "F", "LN2 3DD")]  # E: same DOB and sex as C, another sector
 )
 
 
@@ -198,8 +201,10 @@ def fixture(tmp_path, rows=ROWS, policy="blank", extra=""):
     """people.csv of ``rows`` in ``tmp_path`` with PROFILE: (profile, table, mapping)."""
     path = tmp_path / "people.csv"
     nhs = ["9434765919", "4505577104", "9434765870", "4010232137"]
-    path.write_text("NHS No,DOB,Sex,Postcode\n" + "".join(
-        f"{nhs[i % 4]},{d},{s},{p}\n" for i, (d, s, p) in enumerate(rows)), encoding="utf-8")
+    path.write_text(
+        "NHS No,DOB,Sex,Postcode\n" + "".join(f"{nhs[i % 4]},{d},{s},{p}\n" for i, (d, s, p) in enumerate(rows)),
+        encoding="utf-8",
+    )
     profile = parse_profile(PROFILE.format(policy=policy, extra=extra).encode())
     table = read_table(path)
     return profile, table, suggest_mapping(profile, table.header)

@@ -58,8 +58,19 @@ def test_keys_create_prints_the_id_and_list_shows_it(memory_keyring, capsys):
 
 def test_run_writes_a_7z_and_prints_the_passphrase_once(workspace, capsys):
     tmp, key_id, fingerprint = workspace
-    code = main(["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
-                 "--out", str(tmp / "out"), "--name", "pilot"])
+    code = main(
+        [
+            "run",
+            "--profile",
+            str(tmp / "profile.toml"),
+            "--input",
+            str(tmp / "people.csv"),
+            "--out",
+            str(tmp / "out"),
+            "--name",
+            "pilot",
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert (tmp / "out" / "pilot.7z").exists()
@@ -70,8 +81,9 @@ def test_run_writes_a_7z_and_prints_the_passphrase_once(workspace, capsys):
     assert len(phrase.replace("-", "")) == 24
     assert phrase not in out.err  # never on the progress/log stream
     seven = require_tool("7z", "7zz", "7za")
-    subprocess.run([seven, "x", f"-p{phrase}", f"-o{tmp / 'x'}", str(tmp / "out" / "pilot.7z")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [seven, "x", f"-p{phrase}", f"-o{tmp / 'x'}", str(tmp / "out" / "pilot.7z")], check=True, capture_output=True
+    )
     assert (tmp / "x" / "pilot.csv").read_bytes().startswith(b"PERSON_ID\r\n")
 
 
@@ -85,12 +97,15 @@ def test_saved_mapping_is_reused(workspace, capsys):
     assert "suggested from the header" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["--input", "missing.csv"], 3, "missing.csv: the file does not exist"),
-    (["--input", "junk.xlsx"], 3, "junk.xlsx: this is not a valid .xlsx workbook"),
-    (["--profile", "bad.toml"], 3, "Agreement profile bad.toml at 'format'"),
-    (["--key", "pdk-unknown"], 4, "Key pdk-unknown is not in this computer's key list"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--input", "missing.csv"], 3, "missing.csv: the file does not exist"),
+        (["--input", "junk.xlsx"], 3, "junk.xlsx: this is not a valid .xlsx workbook"),
+        (["--profile", "bad.toml"], 3, "Agreement profile bad.toml at 'format'"),
+        (["--key", "pdk-unknown"], 4, "Key pdk-unknown is not in this computer's key list"),
+    ],
+)
 def test_exit_codes_for_bad_input_and_keys(workspace, capsys, args, code, message):
     tmp, _, _ = workspace
     (tmp / "junk.xlsx").write_bytes(b"not a workbook")
@@ -105,8 +120,17 @@ def test_exit_codes_for_bad_input_and_keys(workspace, capsys, args, code, messag
 
 def test_output_exists_is_an_export_error(workspace, capsys):
     tmp, _, _ = workspace
-    args = ["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
-            "--out", str(tmp / "o"), "--name", "same"]
+    args = [
+        "run",
+        "--profile",
+        str(tmp / "profile.toml"),
+        "--input",
+        str(tmp / "people.csv"),
+        "--out",
+        str(tmp / "o"),
+        "--name",
+        "same",
+    ]
     assert main(args) == 0
     assert main(args) == 5
     assert "same.7z already exists" in capsys.readouterr().err
@@ -118,8 +142,9 @@ def test_no_keyring_backend_is_a_key_problem(workspace, capsys):
 
     tmp, _, _ = workspace
     keyring.set_keyring(fail.Keyring())
-    code = main(["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
-                 "--out", str(tmp / "o")])
+    code = main(
+        ["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"), "--out", str(tmp / "o")]
+    )
     assert code == 4
     assert "No OS keyring is available" in capsys.readouterr().err
 
@@ -139,8 +164,19 @@ def test_ctrl_c_cancels_cleanly(workspace, capsys, monkeypatch):
     monkeypatch.setattr(cli.ProgressLine, "__call__", progress_then_ctrl_c)
     previous = signal.getsignal(signal.SIGINT)
     try:
-        code = main(["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"),
-                     "--out", str(tmp / "o"), "--batch-size", "5"])
+        code = main(
+            [
+                "run",
+                "--profile",
+                str(tmp / "profile.toml"),
+                "--input",
+                str(tmp / "people.csv"),
+                "--out",
+                str(tmp / "o"),
+                "--batch-size",
+                "5",
+            ]
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     assert code == 130
@@ -158,21 +194,45 @@ def test_check_command_reports_without_output(workspace, capsys):
 
 def test_demo_command_in_a_fresh_process(tmp_path, demo_paths):
     """The real console script, as a user types it; then the README's openssl command."""
-    result = subprocess.run([sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "openssl cms -decrypt -binary -inform DER" in result.stdout
     output = tmp_path / "demo" / "pseudodesk-demo.csv.p7m"
     openssl = require_tool("openssl")
-    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(output),
-                            "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
+    plain = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(output),
+            "-inkey",
+            str(demo_paths["private_key"]),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     assert plain.splitlines()[0] == b"PERSON_ID,DOB,GENDER,POST CODE,ETHNICITY"
     # running the demo again replaces its own previous output
-    again = subprocess.run([sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
-                           capture_output=True, text=True, cwd=tmp_path)
+    again = subprocess.run(
+        [sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert again.returncode == 0
-    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["pseudodesk-demo.csv.p7m",
-                                                                      "pseudodesk-demo.manifest.json"]
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == [
+        "pseudodesk-demo.csv.p7m",
+        "pseudodesk-demo.manifest.json",
+    ]
 
 
 def test_usage_error_is_exit_2(capsys):
@@ -212,8 +272,17 @@ from = "notes"
 def test_check_writes_html_and_csv_reports(tmp_path, capsys):
     (tmp_path / "p.toml").write_text(BLOCK_PROFILE)
     (tmp_path / "in.csv").write_text("NHS Number,Notes\n9434765919,ok\n123,fine\n4505577104,mail jo@example.org\n")
-    code = main(["check", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"),
-                 "--report-dir", str(tmp_path / "reports")])
+    code = main(
+        [
+            "check",
+            "--profile",
+            str(tmp_path / "p.toml"),
+            "--input",
+            str(tmp_path / "in.csv"),
+            "--report-dir",
+            str(tmp_path / "reports"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 6
     assert "row 3: not 10 digits" in out.out
@@ -232,8 +301,19 @@ def test_run_refuses_when_the_policy_blocks(tmp_path, capsys, memory_keyring):
     key_id = capsys.readouterr().out.strip()
     (tmp_path / "p.toml").write_text(BLOCK_PROFILE)
     (tmp_path / "in.csv").write_text("NHS Number,Notes\n9434765919,ok\n123,fine\n")
-    code = main(["run", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"),
-                 "--out", str(tmp_path / "out"), "--key", key_id])
+    code = main(
+        [
+            "run",
+            "--profile",
+            str(tmp_path / "p.toml"),
+            "--input",
+            str(tmp_path / "in.csv"),
+            "--out",
+            str(tmp_path / "out"),
+            "--key",
+            key_id,
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 6
     assert "Nothing was exported: 1 invalid value(s) and the agreement's policy is 'block'" in err
@@ -244,15 +324,27 @@ def test_run_refuses_when_the_policy_blocks(tmp_path, capsys, memory_keyring):
 def test_check_passes_and_says_so(tmp_path, capsys):
     (tmp_path / "p.toml").write_text(BLOCK_PROFILE)
     (tmp_path / "in.csv").write_text("NHS Number,Notes\n9434765919,ok\n")
-    assert main(["check", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"),
-                 "--no-report"]) == 0
+    assert (
+        main(["check", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "in.csv"), "--no-report"]) == 0
+    )
     assert "the export may go ahead: 1 of 1 rows would be written" in capsys.readouterr().out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "p.toml"]
 
 
 def test_risk_prints_the_classes_and_the_previews(tmp_path, capsys, demo_paths):
-    code = main(["risk", "--profile", str(demo_paths["profile"]), "--input", str(demo_paths["spreadsheet"]),
-                 "--mapping", str(demo_paths["mapping"]), "--k", "2"])
+    code = main(
+        [
+            "risk",
+            "--profile",
+            str(demo_paths["profile"]),
+            "--input",
+            str(demo_paths["spreadsheet"]),
+            "--mapping",
+            str(demo_paths["mapping"]),
+            "--k",
+            "2",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0] == "quasi-identifiers: DOB, GENDER, POST CODE, ETHNICITY; k = 2"  # --k over the 11
@@ -261,14 +353,22 @@ def test_risk_prints_the_classes_and_the_previews(tmp_path, capsys, demo_paths):
 
 
 def test_risk_refuses_k_below_two(demo_paths, capsys):
-    assert main(["risk", "--profile", str(demo_paths["profile"]), "--input", str(demo_paths["spreadsheet"]),
-                 "--k", "1"]) == 2
+    assert (
+        main(["risk", "--profile", str(demo_paths["profile"]), "--input", str(demo_paths["spreadsheet"]), "--k", "1"])
+        == 2
+    )
 
 
 def test_selftest_command_passes_and_names_each_check(capsys):
     assert main(["selftest"]) == 0
     out = capsys.readouterr().out
-    for name in ("HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256", "7z AES-256", "Workbook readers",
-                 "OS keyring"):
+    for name in (
+        "HMAC-SHA256",
+        "OpenPseudonymiser digest",
+        "CMS AES-256",
+        "7z AES-256",
+        "Workbook readers",
+        "OS keyring",
+    ):
         assert name in out
     assert "self-test passed" in out

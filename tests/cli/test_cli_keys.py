@@ -89,8 +89,22 @@ role = "pseudonym"
 from = "nhs"
 ''')
     (tmp_path / "src.csv").write_text("Name,NHS Number\nAnn,9434765919\nBob,4505577104\n")
-    assert main(["run", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "src.csv"),
-                 "--out", str(tmp_path / "out"), "--name", "x"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--profile",
+                str(tmp_path / "p.toml"),
+                "--input",
+                str(tmp_path / "src.csv"),
+                "--out",
+                str(tmp_path / "out"),
+                "--name",
+                "x",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     phrase = out.split("by phone):\n")[1].split("\n")[0].strip()
     import py7zr
@@ -100,8 +114,24 @@ from = "nhs"
     exported = list(csv.reader((tmp_path / "x" / "x.csv").open(newline="")))
     flagged = tmp_path / "flagged.txt"
     flagged.write_text(exported[2][0] + "\n")  # the platform flags Bob's pseudonym
-    assert main(["reidentify", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "src.csv"),
-                 "--pseudonyms", str(flagged), "--field", "PERSON_ID", "--out", str(tmp_path / "matches.csv")]) == 0
+    assert (
+        main(
+            [
+                "reidentify",
+                "--profile",
+                str(tmp_path / "p.toml"),
+                "--input",
+                str(tmp_path / "src.csv"),
+                "--pseudonyms",
+                str(flagged),
+                "--field",
+                "PERSON_ID",
+                "--out",
+                str(tmp_path / "matches.csv"),
+            ]
+        )
+        == 0
+    )
     assert "1 of 1 pseudonyms matched 1 row(s)" in capsys.readouterr().out
     rows = list(csv.reader((tmp_path / "matches.csv").open(encoding="utf-8-sig", newline="")))
     assert rows[0] == ["pseudonym", "key_id", "source_row", "Name", "NHS Number"]

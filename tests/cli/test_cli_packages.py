@@ -12,8 +12,12 @@ from pseudodesk.cli.main import main
 
 
 def demo(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "pseudodesk.cli", "demo", "--out", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     return tmp_path / "demo" / "pseudodesk-demo.csv.p7m"
 
@@ -69,11 +73,38 @@ from = "nhs"
 ''')
     (tmp_path / "src.csv").write_text("NHS\n9434765919\n")
     for name in ("jan", "feb"):
-        assert main(["run", "--profile", str(tmp_path / "p.toml"), "--input", str(tmp_path / "src.csv"),
-                     "--out", str(tmp_path / "out"), "--name", name]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    "--profile",
+                    str(tmp_path / "p.toml"),
+                    "--input",
+                    str(tmp_path / "src.csv"),
+                    "--out",
+                    str(tmp_path / "out"),
+                    "--name",
+                    name,
+                ]
+            )
+            == 0
+        )
     capsys.readouterr()
-    assert main(["audit", "report", "--agreement", "Pilot", "--csv", str(tmp_path / "r.csv"),
-                 "--html", str(tmp_path / "r.html")]) == 0
+    assert (
+        main(
+            [
+                "audit",
+                "report",
+                "--agreement",
+                "Pilot",
+                "--csv",
+                str(tmp_path / "r.csv"),
+                "--html",
+                str(tmp_path / "r.html"),
+            ]
+        )
+        == 0
+    )
     assert "2 entries (2 exports) for agreement 'Pilot'; log verified" in capsys.readouterr().out
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     assert rows[0][:3] == ["seq", "time (UTC)", "event"] and [r[2] for r in rows[1:]] == ["export", "export"]

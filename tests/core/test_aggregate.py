@@ -29,9 +29,17 @@ def test_threshold_hides_one_to_ten_and_shows_zero_and_eleven():
 def test_secondary_suppression_leaves_nothing_to_subtract():
     """A 3 x 3 table with one small cell: its row and its column each get a second hidden cell,
     and the cell hidden for the row needs a partner in its own column, and so on."""
-    grid = {("A", "x"): 5, ("A", "y"): 20, ("A", "z"): 30,
-            ("B", "x"): 40, ("B", "y"): 50, ("B", "z"): 60,
-            ("C", "x"): 70, ("C", "y"): 80, ("C", "z"): 90}
+    grid = {
+        ("A", "x"): 5,
+        ("A", "y"): 20,
+        ("A", "z"): 30,
+        ("B", "x"): 40,
+        ("B", "y"): 50,
+        ("B", "z"): 60,
+        ("C", "x"): 70,
+        ("C", "y"): 80,
+        ("C", "z"): 90,
+    }
     table = publish(table_of(grid), ["ward", "age"], "threshold")
     assert table.cells[("A", ("x",))] == SUPPRESSED
     assert table.primary == 1 and table.secondary >= 3
@@ -47,14 +55,19 @@ def test_without_secondary_suppression_the_check_finds_the_leak():
     """The check itself can fail: a table with only the primary cell hidden gives it away."""
     grid = {("A", "x"): 5, ("A", "y"): 20, ("B", "x"): 40, ("B", "y"): 50}
     table = publish(table_of(grid), ["ward", "age"], "threshold")
-    table.cells = {key: (SUPPRESSED if key == ("A", ("x",)) else value if value != SUPPRESSED else "20")
-                   for key, value in table.cells.items()}
+    table.cells = {
+        key: (SUPPRESSED if key == ("A", ("x",)) else value if value != SUPPRESSED else "20")
+        for key, value in table.cells.items()
+    }
     assert derivable_cells(table) == [("A", ("x",))]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=5), min_size=1, max_size=5)
-       .filter(lambda rows: len({len(r) for r in rows}) == 1))
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=1, max_size=5), min_size=1, max_size=5).filter(
+        lambda rows: len({len(r) for r in rows}) == 1
+    )
+)
 def test_no_suppressed_cell_can_ever_be_derived(rows):
     grid = {(f"r{i}", f"c{j}"): n for i, row in enumerate(rows) for j, n in enumerate(row)}
     counts = table_of(grid)
@@ -98,8 +111,9 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
     aggregate = '[aggregate]\ndimensions = ["SEX", "POSTCODE"]\nrule = "threshold"\nthreshold = 3\n'
     profile = parse_profile((PROFILE.format(policy="blank", extra="") + aggregate).encode())
     result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="counts")
-    rows = list(csv.reader(io.StringIO(extract_7z(result.output, result.passphrase, tmp_path / "x").decode(),
-                                       newline="")))
+    rows = list(
+        csv.reader(io.StringIO(extract_7z(result.output, result.passphrase, tmp_path / "x").decode(), newline=""))
+    )
     # Doubled fixture: F at LN1 1AA 8, LN1 9ZZ 2, LN2 2BB 4, LN2 3DD 2; M at PE1 1AA 6.
     assert rows[0] == ["SEX", "LN1 1AA", "LN1 9ZZ", "LN2 2BB", "LN2 3DD", "PE1 1AA", "Total"]
     assert rows[1][0] == "F" and rows[1][1] == "8" and rows[1][2] == "*" and rows[1][-1] == "16"
@@ -108,18 +122,21 @@ def test_aggregate_export_is_counts_suppressed_encrypted_and_manifested(tmp_path
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))["manifest"]
     assert manifest["output"]["kind"] == "aggregate"
     assert manifest["aggregate"]["rule"] == "threshold" and manifest["aggregate"]["cells_suppressed"] >= 2
-    inspection = inspect_package(result.output, pinned_fingerprint=TEST_SIGNER.fingerprint,
-                                 passphrase=result.passphrase)
+    inspection = inspect_package(
+        result.output, pinned_fingerprint=TEST_SIGNER.fingerprint, passphrase=result.passphrase
+    )
     assert inspection.ok, [c for c in inspection.checks if not c.ok]
 
 
-
-@pytest.mark.parametrize(("section", "message"), [
-    ('[aggregate]\ndimensions = ["PERSON_ID"]\n', "not a kept output field"),
-    ('[aggregate]\ndimensions = []\n', "must list the output fields"),
-    ('[aggregate]\ndimensions = ["SEX"]\nrule = "round"\n', "must be \"threshold\" or \"nhs_digital\""),
-    ('[aggregate]\ndimensions = ["SEX"]\nthreshold = 0\n', "1 or more"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ('[aggregate]\ndimensions = ["PERSON_ID"]\n', "not a kept output field"),
+        ("[aggregate]\ndimensions = []\n", "must list the output fields"),
+        ('[aggregate]\ndimensions = ["SEX"]\nrule = "round"\n', 'must be "threshold" or "nhs_digital"'),
+        ('[aggregate]\ndimensions = ["SEX"]\nthreshold = 0\n', "1 or more"),
+    ],
+)
 def test_aggregate_section_is_checked(section, message):
     from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.errors import ProfileError

@@ -127,8 +127,9 @@ def test_two_processes_appending_concurrently(tmp_path, memory_keyring):
 
     store = KeyStore(tmp_path)
     signer = installation_signer(store)
-    seed = signer.private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                        serialization.NoEncryption()).hex()
+    seed = signer.private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    ).hex()
     path = tmp_path / "audit.jsonl"
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(path), seed, "500", name]) for name in "AB"]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]

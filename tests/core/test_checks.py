@@ -146,8 +146,14 @@ def read_7z(result) -> list[list[str]]:
 def test_messy_workbook_comes_out_fully_normalised(tmp_path, messy):
     profile, table, mapping = messy
     assert table.date_system == 1904
-    assert mapping.columns == {"nhs_number": "NHS No", "dob": "D.O.B.", "referral": "Referral Date",
-                               "gender": "Sex", "postcode": "Post Code", "ethnicity": "Ethnic Origin"}
+    assert mapping.columns == {
+        "nhs_number": "NHS No",
+        "dob": "D.O.B.",
+        "referral": "Referral Date",
+        "gender": "Sex",
+        "postcode": "Post Code",
+        "ethnicity": "Ethnic Origin",
+    }
     result = run(profile, table, mapping, KEY, tmp_path / "out")
     rows = read_7z(result)
     assert rows[0] == ["PERSON_ID", "DOB", "REFERRAL", "GENDER", "POST CODE", "ETHNICITY"]
@@ -286,8 +292,15 @@ def _notes(tmp_path, notes, allow=None):
 
 
 def test_identifier_in_a_kept_column_blocks_with_row_and_column(tmp_path):
-    profile, table, mapping = _notes(tmp_path, [("Ann", "fine"), ("Bob", "email jo@example.org please"),
-                                                ("Cat", "old NHS no 450 557 7104"), ("Dan", "no problems")])
+    profile, table, mapping = _notes(
+        tmp_path,
+        [
+            ("Ann", "fine"),
+            ("Bob", "email jo@example.org please"),
+            ("Cat", "old NHS no 450 557 7104"),
+            ("Dan", "no problems"),
+        ],
+    )
     with pytest.raises(ChecksBlockExport) as info:
         run(profile, table, mapping, KEY, tmp_path / "o")
     message = str(info.value)
@@ -308,17 +321,25 @@ def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkey
     assert "Identifiers in kept columns (7; the first 3 listed)" in report_to_html(report, title="t")
 
 
-@pytest.mark.parametrize(("note", "kind"), [
-    ("call 07700 900123", "uk_phone"), ("lives at LN1 1YL now", "postcode"), ("pupil B801200005001", "upn"),
-    ("learner 9276308686", "uln"), ("Ann came with her mum", "person_name"), ("+44 (0)1522 552222", "uk_phone"),
-])
+@pytest.mark.parametrize(
+    ("note", "kind"),
+    [
+        ("call 07700 900123", "uk_phone"),
+        ("lives at LN1 1YL now", "postcode"),
+        ("pupil B801200005001", "upn"),
+        ("learner 9276308686", "uln"),
+        ("Ann came with her mum", "person_name"),
+        ("+44 (0)1522 552222", "uk_phone"),
+    ],
+)
 def test_each_identifier_kind_is_found(tmp_path, note, kind):
     profile, table, mapping = _notes(tmp_path, [("Ann", note)])
     assert [f.kind for f in check(profile, table, mapping).findings] == [kind]
 
 
-@pytest.mark.parametrize("note", ["ten digits 1234567890 fail the check", "seen 29/11/1973", "code AB12 3",
-                                  "Annual review", "Bob's dog"])
+@pytest.mark.parametrize(
+    "note", ["ten digits 1234567890 fail the check", "seen 29/11/1973", "code AB12 3", "Annual review", "Bob's dog"]
+)
 def test_lookalikes_are_not_findings(tmp_path, note):
     profile, table, mapping = _notes(tmp_path, [("Ann", note)])
     assert check(profile, table, mapping).findings == []
@@ -334,7 +355,7 @@ def test_scan_can_be_switched_off_by_the_profile(tmp_path):
     profile, table, mapping = _notes(tmp_path, [("Ann", "jo@example.org")])
     from dataclasses import replace
 
-    from pseudodesk.core.agreement.profile import Checks
+    from pseudodesk.core.agreement.model import Checks
 
     quiet = replace(profile, checks=Checks(scan_identifiers=False))
     assert check(quiet, table, mapping).findings == []
@@ -363,7 +384,8 @@ def test_suggestions_from_headers(tmp_path, messy):
 def test_pack_is_data_not_code(tmp_path):
     (tmp_path / "pack.toml").write_text(
         'pack_format = "pseudodesk-pack/1"\nname = "iso"\n'
-        '[conventions.iso_date]\nbase = "date"\noptions = { output = "YYYY-MM-DD" }\n')
+        '[conventions.iso_date]\nbase = "date"\noptions = { output = "YYYY-MM-DD" }\n'
+    )
     text = MESSY_PROFILE.replace('packs = ["lcp-scorecard"]', 'packs = ["lcp-scorecard", "pack.toml"]')
     text = text.replace('convention = "date"', 'convention = "iso_date"')
     (tmp_path / "p.toml").write_text(text)
@@ -376,8 +398,9 @@ def test_pack_is_data_not_code(tmp_path):
 
 
 def test_bad_packs_name_the_problem(tmp_path):
-    (tmp_path / "bad.toml").write_text('pack_format = "pseudodesk-pack/1"\n[conventions.x]\nbase = "date"\n'
-                                       'options = { output = "MM/DD/YYYY" }\n')
+    (tmp_path / "bad.toml").write_text(
+        'pack_format = "pseudodesk-pack/1"\n[conventions.x]\nbase = "date"\noptions = { output = "MM/DD/YYYY" }\n'
+    )
     text = MESSY_PROFILE.replace('packs = ["lcp-scorecard"]', 'packs = ["bad.toml"]')
     with pytest.raises(ProfileError, match=r"at 'packs\[0\]'.*option 'output' must be one of"):
         parse_profile(text.encode(), base_dir=tmp_path)
@@ -388,15 +411,23 @@ def test_bad_packs_name_the_problem(tmp_path):
 
 
 def test_reports_as_csv_and_html(tmp_path):
-    profile, table, mapping = _small(tmp_path, "blank", ["9434765919,<b>29/11/1973</b>", "=cmd|'/c calc',01/02/2003",
-                                                         "9990000018,13/01/2001"])
+    profile, table, mapping = _small(
+        tmp_path, "blank", ["9434765919,<b>29/11/1973</b>", "=cmd|'/c calc',01/02/2003", "9990000018,13/01/2001"]
+    )
     report = check(profile, table, mapping)
     text = report_to_csv(report)
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["# " + LOCAL_ONLY]
     assert rows[1] == ["row", "column", "field", "kind", "raw value", "reason", "action"]
-    assert ["2", "DOB", "dob", "invalid", "<b>29/11/1973</b>", "not a date in any accepted form",
-            "value blanked, row kept"] in rows
+    assert [
+        "2",
+        "DOB",
+        "dob",
+        "invalid",
+        "<b>29/11/1973</b>",
+        "not a date in any accepted form",
+        "value blanked, row kept",
+    ] in rows
     assert any(len(r) > 4 and r[4] == "'=cmd|'/c calc'" for r in rows)  # formula neutralised in the local CSV too
     assert any(len(r) > 5 and r[3] == "assumption" and "test" in r[5] for r in rows)  # the 999 test-range NHS number
     page = report_to_html(report, "Check")

@@ -22,7 +22,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pseudodesk.core.agreement.mapping import suggest_mapping
-from pseudodesk.core.agreement.profile import KeyRef, Recipient, load_profile
+from pseudodesk.core.agreement.model import KeyRef, Recipient
+from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.conventions.base import STATUS_CODES
 from pseudodesk.core.conventions.identifiers import check_nhs_number, check_nhs_numbers
@@ -82,8 +83,12 @@ def test_arrow_reads_clean_files_exactly_as_the_csv_module(tmp_path, monkeypatch
     fast = read_table(path)
     reference = csv_module_table(path, monkeypatch)
     assert fast._column_source is not None, "expected the Arrow path"
-    assert (fast.header, fast.row_count, fast.encoding, fast.issues) == \
-        (reference.header, reference.row_count, reference.encoding, reference.issues)
+    assert (fast.header, fast.row_count, fast.encoding, fast.issues) == (
+        reference.header,
+        reference.row_count,
+        reference.encoding,
+        reference.issues,
+    )
     assert column_rows(fast) == list(reference.iter_rows()) == list(fast.iter_rows())
 
 
@@ -155,9 +160,12 @@ def verdict_rows(kernel, values):
     verdicts = kernel(pa.array(values, pa.string()))
     codes = {code: status for status, code in STATUS_CODES.items()}
     handled = [v for v, ok in zip(values, verdicts.handled.tolist()) if ok]
-    return {v: (value, codes[int(s)], reason, bool(p)) for v, value, s, reason, p in
-            zip(handled, list(verdicts.values), verdicts.status.tolist(), list(verdicts.reasons),
-                verdicts.plain.tolist())}
+    return {
+        v: (value, codes[int(s)], reason, bool(p))
+        for v, value, s, reason, p in zip(
+            handled, list(verdicts.values), verdicts.status.tolist(), list(verdicts.reasons), verdicts.plain.tolist()
+        )
+    }
 
 
 def as_row(checked):
@@ -173,8 +181,10 @@ NHS_TEXT = st.one_of(
 
 
 def test_the_nhs_number_kernel_handles_the_usual_spellings_and_leaves_the_rest():
-    found = verdict_rows(check_nhs_numbers, ["9434765919", "943 476 5919", "943-476-5919", "9434765918",
-                                             "1111111111", " 9434765919", "94347659", ""])
+    found = verdict_rows(
+        check_nhs_numbers,
+        ["9434765919", "943 476 5919", "943-476-5919", "9434765918", "1111111111", " 9434765919", "94347659", ""],
+    )
     assert set(found) == {"9434765919", "943 476 5919", "943-476-5919", "9434765918", "1111111111"}
     assert found["943 476 5919"][:2] == ("9434765919", CONVENTIONS["nhs_number"].rule().check("943 476 5919").status)
     assert found["9434765918"][1].value == "invalid"
@@ -188,9 +198,11 @@ POSTCODE_TEXT = st.one_of(
 )
 
 
-@pytest.mark.parametrize("kernel, rule_check, text", [(check_nhs_numbers, check_nhs_number, NHS_TEXT),
-                                                       (check_postcodes, check_postcode, POSTCODE_TEXT)],
-                         ids=["nhs_number", "postcode"])
+@pytest.mark.parametrize(
+    "kernel, rule_check, text",
+    [(check_nhs_numbers, check_nhs_number, NHS_TEXT), (check_postcodes, check_postcode, POSTCODE_TEXT)],
+    ids=["nhs_number", "postcode"],
+)
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_each_kernel_gives_what_its_rule_check_gives(kernel, rule_check, text, data):
@@ -213,8 +225,11 @@ CELL = st.one_of(st.text(max_size=8), st.sampled_from(["", "=1+1", "-5", "@x", '
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(1, 4).flatmap(lambda width: st.lists(
-    st.lists(st.tuples(CELL, st.booleans()), min_size=width, max_size=width), max_size=12)))
+@given(
+    st.integers(1, 4).flatmap(
+        lambda width: st.lists(st.lists(st.tuples(CELL, st.booleans()), min_size=width, max_size=width), max_size=12)
+    )
+)
 def test_csv_joined_by_column_is_what_csv_encoder_writes(rows):
     width = len(rows[0]) if rows else 1
     columns = [OutputColumn([row[j][0] for row in rows], [row[j][1] for row in rows], None) for j in range(width)]
@@ -233,8 +248,11 @@ TEXT_CHARACTERS = st.characters(blacklist_characters="\x1f", blacklist_categorie
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet=TEXT_CHARACTERS, max_size=6), min_size=1, max_size=3),
-                max_size=10).filter(lambda xs: len({len(x) for x in xs}) <= 1))
+@given(
+    st.lists(st.lists(st.text(alphabet=TEXT_CHARACTERS, max_size=6), min_size=1, max_size=3), max_size=10).filter(
+        lambda xs: len({len(x) for x in xs}) <= 1
+    )
+)
 def test_batch_pseudonyms_equal_one_hmac_per_value(items):
     pseudonymiser = Pseudonymiser(KEY, "PERSON_ID")
     assert pseudonymiser.many(items) == [pseudonymiser(values) for values in items]
@@ -267,8 +285,14 @@ def lcp_profile(mode: str = "cms"):
 
 
 def report_facts(report):
-    return (report.rows, report.rows_written, report.truncated, report.blank_outputs, report.rejects,
-            {f: (s.counts, s.decision, s.problems, s.notices) for f, s in report.fields.items()})
+    return (
+        report.rows,
+        report.rows_written,
+        report.truncated,
+        report.blank_outputs,
+        report.rejects,
+        {f: (s.counts, s.decision, s.problems, s.notices) for f, s in report.fields.items()},
+    )
 
 
 def test_batched_export_equals_the_single_batch_export_byte_for_byte(tmp_path, extract, monkeypatch):

@@ -32,9 +32,24 @@ def column(name, values, context=None, **options):
 
 # --- catalogue ----------------------------------------------------------------------------
 
+
 def test_catalogue_entries_are_complete():
-    required = {"text", "dob", "date", "gender", "postcode", "ethnicity", "nhs_number", "upn", "uln", "uprn",
-                "email", "uk_phone", "person_name", "address_line"}
+    required = {
+        "text",
+        "dob",
+        "date",
+        "gender",
+        "postcode",
+        "ethnicity",
+        "nhs_number",
+        "upn",
+        "uln",
+        "uprn",
+        "email",
+        "uk_phone",
+        "person_name",
+        "address_line",
+    }
     assert required <= set(CONVENTIONS)
     for conv in CONVENTIONS.values():
         assert conv.description and conv.output_format and conv.inputs, conv.name
@@ -49,8 +64,25 @@ def test_unknown_convention_and_bad_options():
 
 # --- postcode -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("code", ["SW1A 2AA", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT", "W1A 0AX", "EC1A 1BB",
-                                  "N1P 1AA", "GX11 1AA", "GIR 0AA", "BFPO 1234", "ASCN 1ZZ", "TKCA 1ZZ"])
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "SW1A 2AA",
+        "M1 1AE",
+        "B33 8TH",
+        "CR2 6XH",
+        "DN55 1PT",
+        "W1A 0AX",
+        "EC1A 1BB",
+        "N1P 1AA",
+        "GX11 1AA",
+        "GIR 0AA",
+        "BFPO 1234",
+        "ASCN 1ZZ",
+        "TKCA 1ZZ",
+    ],
+)
 def test_valid_postcodes(code):
     result = check("postcode", code)
     assert (result.value, result.status) == (code, Status.VALID)
@@ -70,7 +102,10 @@ def test_invalid_postcodes(code):
 
 def test_postcode_generalisation():
     assert (postcode_area("SW1A 2AA"), postcode_district("SW1A 2AA"), postcode_sector("SW1A 2AA")) == (
-        "SW", "SW1A", "SW1A 2")
+        "SW",
+        "SW1A",
+        "SW1A 2",
+    )
     assert check("postcode", "m1 1ae", output="sector").value == "M1 1"
     assert check("postcode", "M1 1AE", output="district").value == "M1"
     assert check("postcode", "CR2 6XH", output="area").value == "CR"
@@ -79,16 +114,31 @@ def test_postcode_generalisation():
 
 # --- NHS number, UPN, ULN, UPRN -------------------------------------------------------------
 
-@pytest.mark.parametrize(("raw", "value"), [("9434765919", "9434765919"), ("4505577104", "4505577104"),
-                                            ("450 557 7104", "4505577104"), ("450-557-7104", "4505577104")])
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("9434765919", "9434765919"),
+        ("4505577104", "4505577104"),
+        ("450 557 7104", "4505577104"),
+        ("450-557-7104", "4505577104"),
+    ],
+)
 def test_valid_nhs_numbers(raw, value):
     result = check("nhs_number", raw)
     assert result.value == value and result.status in (Status.VALID, Status.NORMALISED) and result.plain
 
 
-@pytest.mark.parametrize(("raw", "reason"), [("9876544321", "check digit"), ("1", "not 10 digits"),
-                                             ("fish", "not 10 digits"), ("1267716276817687612", "not 10 digits"),
-                                             ("1111111111", "repeated")])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("9876544321", "check digit"),
+        ("1", "not 10 digits"),
+        ("fish", "not 10 digits"),
+        ("1267716276817687612", "not 10 digits"),
+        ("1111111111", "repeated"),
+    ],
+)
 def test_invalid_nhs_numbers(raw, reason):
     result = check("nhs_number", raw)
     assert result.status is Status.INVALID and reason in result.reason
@@ -99,8 +149,10 @@ def test_nhs_test_range_is_accepted_with_a_warning():
     assert result.status is Status.VALID and "test" in result.reason
 
 
-@pytest.mark.parametrize(("raw", "reason"), [("B801200005001", ""), ("X00180001701A", "temporary UPN"),
-                                             ("P207000016049", ""), ("p207000016049", "")])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [("B801200005001", ""), ("X00180001701A", "temporary UPN"), ("P207000016049", ""), ("p207000016049", "")],
+)
 def test_valid_upns(raw, reason):
     result = check("upn", raw)
     assert result.value == raw.upper() and result.status is not Status.INVALID and result.reason == reason
@@ -127,8 +179,20 @@ def test_uprn_is_text_and_never_scientific():
 
 # --- gender ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("raw", "value"), [("m", "M"), ("Male", "M"), ("MAN", "M"), (" boy ", "M"),
-                                            ("f", "F"), ("female", "F"), ("Woman", "F"), ("girl", "F")])
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("m", "M"),
+        ("Male", "M"),
+        ("MAN", "M"),
+        (" boy ", "M"),
+        ("f", "F"),
+        ("female", "F"),
+        ("Woman", "F"),
+        ("girl", "F"),
+    ],
+)
 def test_gender_spellings_to_mf(raw, value):
     assert check("gender", raw).value == value
 
@@ -145,10 +209,18 @@ def test_numeric_codes_only_when_declared():
     assert check("gender", "x", coded="nhs_stated", target="nhs_stated").value == "X"
 
 
-@pytest.mark.parametrize(("target", "raw", "value"), [
-    ("MFU", "unknown", "U"), ("MFU", "girl", "F"), ("iso5218", "male", "1"), ("iso5218", "not known", "0"),
-    ("nhs_stated", "female", "2"), ("nhs_stated", "indeterminate", "9"), ("nhs_stated", "unknown", "X"),
-])
+@pytest.mark.parametrize(
+    ("target", "raw", "value"),
+    [
+        ("MFU", "unknown", "U"),
+        ("MFU", "girl", "F"),
+        ("iso5218", "male", "1"),
+        ("iso5218", "not known", "0"),
+        ("nhs_stated", "female", "2"),
+        ("nhs_stated", "indeterminate", "9"),
+        ("nhs_stated", "unknown", "X"),
+    ],
+)
 def test_gender_targets(target, raw, value):
     assert check("gender", raw, target=target).value == value
 
@@ -160,13 +232,26 @@ def test_gender_category_missing_from_target():
 # --- ethnicity ------------------------------------------------------------------------------
 
 LCP_TABLE = [  # LCP, DfE, NHS 2001 (None: lossy C), ONS 2021 label (None: none or ambiguous)
-    (1, "WBRI", "A", "White: English, Welsh, Scottish, Northern Irish or British"), (2, "WIRI", "B", "White: Irish"),
-    (3, "WIRT", None, None), (4, "WROM", None, "Roma"), (5, "WOTH", "C", "Any other White"),
-    (6, "MWBC", "D", "White and Black Caribbean"), (7, "MWBA", "E", "White and Black African"),
-    (8, "MWAS", "F", "White and Asian"), (9, "MOTH", "G", "Any other Mixed"), (10, "AIND", "H", "Indian"),
-    (11, "APKN", "J", "Pakistani"), (12, "ABAN", "K", "Bangladeshi"), (13, "AOTH", "L", "Any other Asian"),
-    (14, "BCRB", "M", "Caribbean"), (15, "BAFR", "N", "African"), (16, "BOTH", "P", "Any other Black"),
-    (17, "CHNE", "R", "Chinese"), (18, "OOTH", "S", "Arab"), (19, "REFU", "Z", None), (20, "NOBT", "99", None),
+    (1, "WBRI", "A", "White: English, Welsh, Scottish, Northern Irish or British"),
+    (2, "WIRI", "B", "White: Irish"),
+    (3, "WIRT", None, None),
+    (4, "WROM", None, "Roma"),
+    (5, "WOTH", "C", "Any other White"),
+    (6, "MWBC", "D", "White and Black Caribbean"),
+    (7, "MWBA", "E", "White and Black African"),
+    (8, "MWAS", "F", "White and Asian"),
+    (9, "MOTH", "G", "Any other Mixed"),
+    (10, "AIND", "H", "Indian"),
+    (11, "APKN", "J", "Pakistani"),
+    (12, "ABAN", "K", "Bangladeshi"),
+    (13, "AOTH", "L", "Any other Asian"),
+    (14, "BCRB", "M", "Caribbean"),
+    (15, "BAFR", "N", "African"),
+    (16, "BOTH", "P", "Any other Black"),
+    (17, "CHNE", "R", "Chinese"),
+    (18, "OOTH", "S", "Arab"),
+    (19, "REFU", "Z", None),
+    (20, "NOBT", "99", None),
 ]
 
 
@@ -196,9 +281,23 @@ def test_lossy_and_ambiguous_ethnicity_are_reported_never_guessed():
     assert check("ethnicity", "Martian").status is Status.INVALID
 
 
-@pytest.mark.parametrize(("extended", "lcp"), [("WENG", "1"), ("WSCO", "1"), ("WWEL", "1"), ("WNIR", "1"),
-                                               ("WCOR", "1"), ("WOWB", "1"), ("WROG", "4"), ("WROR", "4"),
-                                               ("WROO", "4"), ("MWAP", "8"), ("MWAI", "8"), ("MWAO", "8")])
+@pytest.mark.parametrize(
+    ("extended", "lcp"),
+    [
+        ("WENG", "1"),
+        ("WSCO", "1"),
+        ("WWEL", "1"),
+        ("WNIR", "1"),
+        ("WCOR", "1"),
+        ("WOWB", "1"),
+        ("WROG", "4"),
+        ("WROR", "4"),
+        ("WROO", "4"),
+        ("MWAP", "8"),
+        ("MWAI", "8"),
+        ("MWAO", "8"),
+    ],
+)
 def test_dfe_extended_codes_roll_up(extended, lcp):
     assert check("ethnicity", extended).value == lcp
     assert check("ethnicity", extended.lower()).value == lcp
@@ -212,9 +311,24 @@ def test_free_text_descriptions(raw):
 
 # --- dates ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw", ["29/11/1973", "1973-11-29", "19731129", "29.11.1973", "29-Nov-1973",
-                                 "29 November 1973", "Nov 29, 1973", "29-11-1973", "1973/11/29", "29/11/73",
-                                 "1973-11-29 00:00:00", "26997"])
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "29/11/1973",
+        "1973-11-29",
+        "19731129",
+        "29.11.1973",
+        "29-Nov-1973",
+        "29 November 1973",
+        "Nov 29, 1973",
+        "29-11-1973",
+        "1973/11/29",
+        "29/11/73",
+        "1973-11-29 00:00:00",
+        "26997",
+    ],
+)
 def test_every_date_form(raw):
     r, results = column("dob", [raw])
     assert results[0].value == "29/11/1973", (raw, results[0])
@@ -275,12 +389,21 @@ def test_two_digit_birth_years_go_back_a_century_when_in_the_future():
     assert "two-digit birth year" in r.decision()
 
 
-@pytest.mark.parametrize(("raw", "reason"), [
-    ("01/01/1900", "placeholder"), ("00/00/0000", "placeholder"), ("31/12/9999", "placeholder"),
-    ("0", "placeholder"), ("30/02/2001", "does not exist"), ("29/02/2001", "does not exist"),
-    ("29/11/2030", "in the future"), ("12/05/1850", "more than 125 years"), ("not a date", "not a date"),
-    ("29 Brumaire 1973", "not an English month"),
-])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("01/01/1900", "placeholder"),
+        ("00/00/0000", "placeholder"),
+        ("31/12/9999", "placeholder"),
+        ("0", "placeholder"),
+        ("30/02/2001", "does not exist"),
+        ("29/02/2001", "does not exist"),
+        ("29/11/2030", "in the future"),
+        ("12/05/1850", "more than 125 years"),
+        ("not a date", "not a date"),
+        ("29 Brumaire 1973", "not an English month"),
+    ],
+)
 def test_dates_of_birth_that_are_reported(raw, reason):
     result = column("dob", [raw])[1][0]
     assert result.status is Status.INVALID and reason in result.reason, result
@@ -294,8 +417,10 @@ def test_leap_day_and_a_time_of_day():
 
 # --- contact details and text --------------------------------------------------------------
 
-@pytest.mark.parametrize(("raw", "value"), [("Jo.Bloggs@Example.ORG", "Jo.Bloggs@example.org"),
-                                            ("mailto:jo@example.org", "jo@example.org")])
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("Jo.Bloggs@Example.ORG", "Jo.Bloggs@example.org"), ("mailto:jo@example.org", "jo@example.org")]
+)
 def test_email(raw, value):
     assert check("email", raw).value == value
 
@@ -305,9 +430,17 @@ def test_invalid_email(raw):
     assert check("email", raw).status is Status.INVALID
 
 
-@pytest.mark.parametrize(("raw", "value"), [("07700 900123", "07700900123"), ("+44 7700 900123", "07700900123"),
-                                            ("+44 (0)1522 552222", "01522552222"), ("0044 1522 552222", "01522552222"),
-                                            ("(01522) 552222", "01522552222"), ("0800 1111", None)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("07700 900123", "07700900123"),
+        ("+44 7700 900123", "07700900123"),
+        ("+44 (0)1522 552222", "01522552222"),
+        ("0044 1522 552222", "01522552222"),
+        ("(01522) 552222", "01522552222"),
+        ("0800 1111", None),
+    ],
+)
 def test_uk_phone(raw, value):
     result = check("uk_phone", raw)
     if value is None:

@@ -26,8 +26,26 @@ shaped = st.one_of(
     st.from_regex(r"\A[A-Z]\d{11}[0-9A-Z]\Z"),
     st.from_regex(r"\A(\+44 ?|0)[1-9][\d ]{8,11}\Z"),
     st.from_regex(r"\A[a-z.]{1,8}@[A-Za-z]{1,8}\.(org|co\.uk)\Z"),
-    st.sampled_from(["M", "f", "Male", "girl", "1", "2", "WBRI", "White British", "A", "C", "99", "X", "12",
-                     "Gypsy or Irish Traveller", "WENG", " 01 "]),
+    st.sampled_from(
+        [
+            "M",
+            "f",
+            "Male",
+            "girl",
+            "1",
+            "2",
+            "WBRI",
+            "White British",
+            "A",
+            "C",
+            "99",
+            "X",
+            "12",
+            "Gypsy or Irish Traveller",
+            "WENG",
+            " 01 ",
+        ]
+    ),
 )
 
 OPTION_SETS = [

@@ -27,11 +27,11 @@ def test_known_equivalence_classes_are_counted_exactly(tmp_path):
     assert risk.share_at_risk == pytest.approx(4 / 11)
     assert report.rows == 11
     previews = {(p.field, p.level): (p.records_at_risk, p.classes) for p in risk.previews}
-    assert previews[("POSTCODE", "sector")] == (4, 5)     # LN1 1 / LN1 9 and LN2 2 / LN2 3: still apart
-    assert previews[("POSTCODE", "district")] == (0, 3)   # A+D = 5, B = 3, C+E = 3
-    assert previews[("POSTCODE", "area")] == (0, 3)       # the same classes: the DOBs keep them apart
-    assert previews[("DOB", "year")] == (4, 5)            # years keep the same classes apart
-    assert previews[("DOB", "age_band")] == (4, 5)        # 16, 14 and 12 on 1 Sep 2026: bands 16-19, 11-15, 11-15
+    assert previews[("POSTCODE", "sector")] == (4, 5)  # LN1 1 / LN1 9 and LN2 2 / LN2 3: still apart
+    assert previews[("POSTCODE", "district")] == (0, 3)  # A+D = 5, B = 3, C+E = 3
+    assert previews[("POSTCODE", "area")] == (0, 3)  # the same classes: the DOBs keep them apart
+    assert previews[("DOB", "year")] == (4, 5)  # years keep the same classes apart
+    assert previews[("DOB", "age_band")] == (4, 5)  # 16, 14 and 12 on 1 Sep 2026: bands 16-19, 11-15, 11-15
 
 
 def test_area_preview_counts(tmp_path):
@@ -68,9 +68,15 @@ def test_analyse_on_counts_alone():
         analyse(counts, ["X"], 1)
 
 
-@pytest.mark.parametrize(("level", "expected"), [
-    ("month_year", "02/2010"), ("year", "2010"), ("age", "16"), ("age_band", "16-19"),
-])
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ("month_year", "02/2010"),
+        ("year", "2010"),
+        ("age", "16"),
+        ("age_band", "16-19"),
+    ],
+)
 def test_date_of_birth_generalisations(level, expected):
     assert generalise_dob("01/02/2010", level, reference=dt.date(2026, 9, 1)) == expected
     assert generalise_dob("2010-02-01", level, reference=dt.date(2026, 9, 1)) == expected
@@ -96,12 +102,15 @@ def test_disclosure_rules_read_from_the_profile(tmp_path):
     assert profile.disclosure.reference_date == dt.date(2026, 9, 1)
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ('quasi_identifiers = ["NOPE"]', "'NOPE' is not an output field"),
-    ('quasi_identifiers = ["PERSON_ID"]', "only kept values are quasi-identifiers"),
-    ('age_bands = ["0-4", "3-9"]', "must not overlap"),
-    ('age_bands = ["ten-twenty"]', 'must be a list like'),
-])
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('quasi_identifiers = ["NOPE"]', "'NOPE' is not an output field"),
+        ('quasi_identifiers = ["PERSON_ID"]', "only kept values are quasi-identifiers"),
+        ('age_bands = ["0-4", "3-9"]', "must not overlap"),
+        ('age_bands = ["ten-twenty"]', "must be a list like"),
+    ],
+)
 def test_bad_disclosure_rules_are_refused(tmp_path, extra, message):
     with pytest.raises(ProfileError, match=message):
         fixture(tmp_path, extra=extra)
@@ -121,17 +130,22 @@ def test_check_report_html_carries_the_risk_without_full_values(tmp_path):
     page = report_to_html(report, "t", risk)
     assert "Re-identification risk (k = 3)" in page and "4 of 11 records (36.4%)" in page
     assert "POSTCODE to district" in page and "4 -&gt; 0" in page
-    risk_part = page[page.index("Re-identification risk"):]
+    risk_part = page[page.index("Re-identification risk") :]
     assert "LN1 9ZZ" not in risk_part and "01/02/2010" not in risk_part
 
 
 def generalised_fixture(tmp_path, dob="", postcode="", categories=""):
     text = PROFILE.format(policy="blank", extra="")
-    text = text.replace('name = "DOB"\nrole = "keep"\nfrom = "dob"',
-                        'name = "DOB"\nrole = "keep"\nfrom = "dob"\n' + (f'generalise = "{dob}"' if dob else ""))
-    text = text.replace('name = "POSTCODE"\nrole = "keep"\nfrom = "postcode"',
-                        'name = "POSTCODE"\nrole = "keep"\nfrom = "postcode"\n'
-                        + (f'generalise = "{postcode}"' if postcode else "") + categories)
+    text = text.replace(
+        'name = "DOB"\nrole = "keep"\nfrom = "dob"',
+        'name = "DOB"\nrole = "keep"\nfrom = "dob"\n' + (f'generalise = "{dob}"' if dob else ""),
+    )
+    text = text.replace(
+        'name = "POSTCODE"\nrole = "keep"\nfrom = "postcode"',
+        'name = "POSTCODE"\nrole = "keep"\nfrom = "postcode"\n'
+        + (f'generalise = "{postcode}"' if postcode else "")
+        + categories,
+    )
     path = tmp_path / "people.csv"
     if not path.exists():
         fixture(tmp_path)
@@ -153,17 +167,22 @@ def test_generalised_fields_leave_coarse_and_the_risk_falls(tmp_path):
 
 def test_categories_group_values_and_the_rest_become_other(tmp_path):
     profile, table, mapping = generalised_fixture(
-        tmp_path, categories='\ncategories = { "LN1 1AA" = "Lincoln north", "LN2 2BB" = "Lincoln south", '
-                             '"LN2 3DD" = "Lincoln south" }')
+        tmp_path,
+        categories='\ncategories = { "LN1 1AA" = "Lincoln north", "LN2 2BB" = "Lincoln south", '
+        '"LN2 3DD" = "Lincoln south" }',
+    )
     risk, _ = assess(profile, table, mapping)
     assert risk.class_sizes == {1: 1, 3: 2, 4: 1}  # C and E merge as Lincoln south; D alone as Other
     assert risk.worst == [(("16-19", "F", "Other"), 1)]
 
 
-@pytest.mark.parametrize(("dob", "postcode", "message"), [
-    ("district", "", "must be one of month_year"),
-    ("", "age_band", "must be one of sector"),
-])
+@pytest.mark.parametrize(
+    ("dob", "postcode", "message"),
+    [
+        ("district", "", "must be one of month_year"),
+        ("", "age_band", "must be one of sector"),
+    ],
+)
 def test_generalisation_must_fit_the_convention(tmp_path, dob, postcode, message):
     with pytest.raises(ProfileError, match=message):
         generalised_fixture(tmp_path, dob=dob, postcode=postcode)

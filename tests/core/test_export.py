@@ -17,25 +17,42 @@ from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7
 from pseudodesk.core.package.csv_output import CsvEncoder, neutralise
 from tests.helpers import require_tool
 
-PAYLOAD = (b'PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'
-           + "Zoë\r\n".encode() + bytes(range(32, 127)))
+PAYLOAD = (
+    b'PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'
+    + "Zoë\r\n".encode()
+    + bytes(range(32, 127))
+)
 
 
-@pytest.mark.parametrize(("value", "written"), [
-    ("=1+1", "'=1+1"), ("+44 7700", "'+44 7700"), ("-5", "'-5"), ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tx", "'\tx"), ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), ("SW1A 2AA", "SW1A 2AA"),
-])
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 7700", "'+44 7700"),
+        ("-5", "'-5"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("", ""),
+        ("SW1A 2AA", "SW1A 2AA"),
+    ],
+)
 def test_formula_neutralising(value, written):
     assert neutralise(value) == written
 
 
 def test_csv_is_rfc4180_and_plain_values_are_left_alone():
     enc = CsvEncoder(["ID", "NOTE", "N"])
-    data = enc.encode([["1", 'say "hi", then\nleave', "-3"], ["2", "=cmd", "-3"]],
-                      [[True, False, True], [True, False, False]])
+    data = enc.encode(
+        [["1", 'say "hi", then\nleave', "-3"], ["2", "=cmd", "-3"]], [[True, False, True], [True, False, False]]
+    )
     assert data.decode() == 'ID,NOTE,N\r\n1,"say ""hi"", then\nleave",-3\r\n2,\'=cmd,\'-3\r\n'
     assert list(csv.reader(io.StringIO(data.decode(), newline=""))) == [
-        ["ID", "NOTE", "N"], ["1", 'say "hi", then\nleave', "-3"], ["2", "'=cmd", "'-3"]]
+        ["ID", "NOTE", "N"],
+        ["1", 'say "hi", then\nleave', "-3"],
+        ["2", "'=cmd", "'-3"],
+    ]
 
 
 def test_header_only_once_across_batches():
@@ -47,9 +64,24 @@ def test_cms_output_opens_with_openssl(tmp_path, demo_paths):
     openssl = require_tool("openssl")
     certs = load_certificates([demo_paths["certificate"]])
     (tmp_path / "out.p7m").write_bytes(encrypt_cms(PAYLOAD, certs))
-    subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(tmp_path / "out.p7m"),
-                    "-inkey", str(demo_paths["private_key"]), "-out", str(tmp_path / "plain.csv")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "out.p7m"),
+            "-inkey",
+            str(demo_paths["private_key"]),
+            "-out",
+            str(tmp_path / "plain.csv"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert (tmp_path / "plain.csv").read_bytes() == PAYLOAD  # byte for byte: no CRLF rewriting
 
 
@@ -57,8 +89,12 @@ def test_cms_uses_aes256(tmp_path, demo_paths):
     openssl = require_tool("openssl")
     der = encrypt_cms(b"x", load_certificates([demo_paths["certificate"]]))
     (tmp_path / "x.p7m").write_bytes(der)
-    dump = subprocess.run([openssl, "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "x.p7m")],
-                          check=True, capture_output=True, text=True).stdout
+    dump = subprocess.run(
+        [openssl, "cms", "-cmsout", "-print", "-inform", "DER", "-in", str(tmp_path / "x.p7m")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "aes-256-cbc" in dump
 
 
@@ -74,9 +110,16 @@ def second_recipient(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "second")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     path = tmp_path / "second.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key, path
@@ -99,15 +142,16 @@ def _asn1_shape(openssl: str, der: bytes, tmp_path) -> list[str]:
 
     path = tmp_path / "shape.der"
     path.write_bytes(der)
-    dump = subprocess.run([openssl, "asn1parse", "-inform", "DER", "-i", "-in", str(path)],
-                          check=True, capture_output=True, text=True).stdout
+    dump = subprocess.run(
+        [openssl, "asn1parse", "-inform", "DER", "-i", "-in", str(path)], check=True, capture_output=True, text=True
+    ).stdout
     return [re.sub(r"\[HEX DUMP\]:[0-9A-F]*", "", line) for line in dump.splitlines()]
 
 
 def _streamed(data: bytes, certs, pieces: int = 3, **options) -> bytes:
     step = max(len(data) // pieces, 1)
     out = io.BytesIO()
-    write_cms(out, (data[i:i + step] for i in range(0, len(data), step)), certs, **options)
+    write_cms(out, (data[i : i + step] for i in range(0, len(data), step)), certs, **options)
     return out.getvalue()
 
 
@@ -130,7 +174,6 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     exactly as long as the builder's either way."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-
     openssl = require_tool("openssl")
     cert, key, path = second_recipient
     certs = load_certificates([demo_paths["certificate"], path])
@@ -139,8 +182,7 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     out = tmp_path / "out.p7m"
     with out.open("w+b") as f:
         f.write(b"before")  # the envelope need not start at the file's beginning
-        write_cms(f, (data[i:i + step] for i in range(0, len(data), step)), certs, spool_bytes=spool,
-                  copy_block=1000)
+        write_cms(f, (data[i : i + step] for i in range(0, len(data), step)), certs, spool_bytes=spool, copy_block=1000)
         f.write(b"after")  # and the file is left positioned at its end
     written = out.read_bytes()
     assert written[:6] == b"before" and written[-5:] == b"after"
@@ -149,8 +191,22 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     assert len(der) == len(encrypt_cms(data, certs))
     assert data[:64] not in der
     assert pkcs7.pkcs7_decrypt_der(der, cert, key, []) == data  # strict DER parser
-    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(out),
-                            "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
+    plain = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(out),
+            "-inkey",
+            str(demo_paths["private_key"]),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     assert plain == data
 
 
@@ -164,7 +220,7 @@ def test_moving_bytes_forward_in_place_keeps_them_in_order(tmp_path, monkeypatch
         path.write_bytes(b"head" + data)
         with path.open("r+b") as f:
             cms._move_forward(f, 4, len(data), by, 7)
-        assert path.read_bytes()[4 + by:] == data
+        assert path.read_bytes()[4 + by :] == data
 
 
 def test_streamed_cms_copies_the_issuer_as_the_certificate_encodes_it(tmp_path, second_recipient):
@@ -182,9 +238,16 @@ def test_streamed_cms_copies_the_issuer_as_the_certificate_encodes_it(tmp_path, 
     _, key, _ = second_recipient
     name = x509.Name([x509.NameAttribute(x509.NameOID.ORGANIZATION_NAME, "Stadt K\u00f6ln", _type=_ASN1Type.T61String)])
     now = dt.datetime.now(dt.UTC)
-    made = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(2**150 + 7).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    made = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(2**150 + 7)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     der = made.public_bytes(serialization.Encoding.DER)
     latin1 = der.replace("K\u00f6".encode(), b"K\xf6!")  # same length; the signature no longer matters here
     assert latin1 != der
@@ -197,11 +260,27 @@ def test_streamed_cms_copies_the_issuer_as_the_certificate_encodes_it(tmp_path, 
     assert b"Stadt K\xf6!" in envelope
     assert pkcs7.pkcs7_decrypt_der(envelope, cert, key, []) == PAYLOAD
     (tmp_path / "out.p7m").write_bytes(envelope)
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
-    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(tmp_path / "out.p7m"),
-                            "-recip", str(path), "-inkey", str(tmp_path / "key.pem")],
-                           check=True, capture_output=True).stdout
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    plain = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(tmp_path / "out.p7m"),
+            "-recip",
+            str(path),
+            "-inkey",
+            str(tmp_path / "key.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     assert plain == PAYLOAD
 
 
@@ -222,11 +301,11 @@ def test_streamed_cms_memory_does_not_grow_with_the_data(demo_paths, monkeypatch
     ciphertext is moved along too): Python's peak stays a few chunks, not the data."""
     import tracemalloc
 
-
     certs = load_certificates([demo_paths["certificate"]])
 
     class Sink(io.RawIOBase):
         """A seekable file that keeps only its length (and reads back zeros)."""
+
         size = position = 0
 
         def seekable(self) -> bool:
@@ -286,29 +365,55 @@ def test_streamed_cms_refuses_non_rsa_and_no_recipient(tmp_path):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "ec")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(7).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     with pytest.raises(ExportError, match="Only RSA"):
         write_cms(io.BytesIO(), b"x", [cert])
     with pytest.raises(ExportError, match="No recipient"):
         write_cms(io.BytesIO(), b"x", [])
 
 
-@pytest.mark.parametrize(("value", "der"), [
-    (0, "020100"), (1, "020101"), (127, "02017f"), (128, "02020080"), (255, "020200ff"), (256, "02020100"),
-    (-1, "0201ff"), (-128, "020180"), (-129, "0202ff7f"), (2**159, "021500" + "80" + "00" * 19),
-])
+@pytest.mark.parametrize(
+    ("value", "der"),
+    [
+        (0, "020100"),
+        (1, "020101"),
+        (127, "02017f"),
+        (128, "02020080"),
+        (255, "020200ff"),
+        (256, "02020100"),
+        (-1, "0201ff"),
+        (-128, "020180"),
+        (-129, "0202ff7f"),
+        (2**159, "021500" + "80" + "00" * 19),
+    ],
+)
 def test_der_integer_known_answers(value, der):
     from pseudodesk.core.package.crypto.der import der_integer as _der_integer
 
     assert _der_integer(value).hex() == der
 
 
-@pytest.mark.parametrize(("length", "der"), [
-    (0, "0400"), (127, "047f"), (128, "048180"), (255, "0481ff"), (256, "04820100"), (70_000, "0483011170"),
-    (2**32, "04850100000000"),
-])
+@pytest.mark.parametrize(
+    ("length", "der"),
+    [
+        (0, "0400"),
+        (127, "047f"),
+        (128, "048180"),
+        (255, "0481ff"),
+        (256, "04820100"),
+        (70_000, "0483011170"),
+        (2**32, "04850100000000"),
+    ],
+)
 def test_der_length_known_answers(length, der):
     from pseudodesk.core.package.crypto.der import der_head as _der_head
 
@@ -326,7 +431,6 @@ def test_expired_and_junk_certificates_are_refused(tmp_path):
 
 def test_passphrase_has_at_least_100_bits():
     import math
-
 
     phrase = generate_passphrase()
     symbols = phrase.replace("-", "")
@@ -408,8 +512,14 @@ def test_7z_compression_stops_between_blocks_when_cancelled(tmp_path):
     reads: list[float] = []
     target = tmp_path / "x.7z"
     with pytest.raises(Cancelled), atomic_output(target) as f:
-        write_7z(f, data, "export.csv", "RIGHT-PASS-PHRA-SE12-3456-7890",
-                 cancel=lambda: len(reads) >= 2, progress=reads.append)
+        write_7z(
+            f,
+            data,
+            "export.csv",
+            "RIGHT-PASS-PHRA-SE12-3456-7890",
+            cancel=lambda: len(reads) >= 2,
+            progress=reads.append,
+        )
     assert len(reads) == 2 and reads[-1] < 0.5  # stopped early, after two blocks
     assert list(tmp_path.iterdir()) == []
 
@@ -428,13 +538,15 @@ def test_7z_member_is_deflate_level_1(tmp_path):
     from pseudodesk.core.package.crypto.sevenzip import DEFLATE_LEVEL
 
     seven = require_tool("7z", "7zz", "7za")
-    data = b"".join(f"{i * 7919 % 100_003:064x},{i % 28 + 1:02d}/03/19{i % 90 + 10},F\r\n".encode()
-                    for i in range(40_000))
+    data = b"".join(
+        f"{i * 7919 % 100_003:064x},{i % 28 + 1:02d}/03/19{i % 90 + 10},F\r\n".encode() for i in range(40_000)
+    )
     archive = tmp_path / "out.7z"
     with archive.open("wb") as f:
         write_7z(f, data, "export.csv", "RIGHT")
-    info = subprocess.run([seven, "l", "-slt", "-pRIGHT", str(archive)], capture_output=True, text=True,
-                          check=True).stdout
+    info = subprocess.run(
+        [seven, "l", "-slt", "-pRIGHT", str(archive)], capture_output=True, text=True, check=True
+    ).stdout
     assert "Method = Deflate 7zAES" in info
     packed = int(info.split("Packed Size = ")[1].split()[0])
 
@@ -506,9 +618,24 @@ def test_read_cms_opens_what_openssl_makes(tmp_path, monkeypatch, demo_paths):
     data = bytes(range(256)) * 300
     (tmp_path / "plain").write_bytes(data)
     for form in ("der", "ber"):
-        subprocess.run([openssl, "cms", "-encrypt", "-binary", "-aes256", "-outform", "DER",
-                        *(["-stream"] if form == "ber" else []), "-in", str(tmp_path / "plain"),
-                        "-out", str(tmp_path / form), str(demo_paths["certificate"])], check=True)
+        subprocess.run(
+            [
+                openssl,
+                "cms",
+                "-encrypt",
+                "-binary",
+                "-aes256",
+                "-outform",
+                "DER",
+                *(["-stream"] if form == "ber" else []),
+                "-in",
+                str(tmp_path / "plain"),
+                "-out",
+                str(tmp_path / form),
+                str(demo_paths["certificate"]),
+            ],
+            check=True,
+        )
     cert, key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
     with monkeypatch.context() as patched:
         _no_whole_file_parse(patched)
@@ -526,8 +653,13 @@ def test_read_cms_gives_other_envelopes_to_cryptography_whole(tmp_path, monkeypa
     from pseudodesk.core.package.crypto import cms
 
     cert, key = read_recipient_identity(demo_paths["certificate"], demo_paths["private_key"])
-    envelope = (pkcs7.PKCS7EnvelopeBuilder().set_data(PAYLOAD).set_content_encryption_algorithm(algorithms.AES128)
-                .add_recipient(cert).encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    envelope = (
+        pkcs7.PKCS7EnvelopeBuilder()
+        .set_data(PAYLOAD)
+        .set_content_encryption_algorithm(algorithms.AES128)
+        .add_recipient(cert)
+        .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary])
+    )
     real, given = pkcs7.pkcs7_decrypt_der, []
     monkeypatch.setattr(pkcs7, "pkcs7_decrypt_der", lambda data, *args: given.append(data) or real(data, *args))
     assert b"".join(cms.read_cms(io.BytesIO(envelope), cert, key)) == PAYLOAD
@@ -621,7 +753,7 @@ def test_read_7z_streams_from_a_worker_and_refuses_wrong_passphrases_and_extra_f
         b"".join(sevenzip.read_7z(two, "RIGHT-PASS"))
     damaged = tmp_path / "damaged.7z"
     whole = archive.read_bytes()
-    damaged.write_bytes(whole[:len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1:])
+    damaged.write_bytes(whole[: len(whole) // 2] + bytes([whole[len(whole) // 2] ^ 1]) + whole[len(whole) // 2 + 1 :])
     with pytest.raises(PackageError):
         b"".join(sevenzip.read_7z(damaged, "RIGHT-PASS"))
 
@@ -635,14 +767,21 @@ def _mutated_envelopes(good: bytes) -> dict[str, bytes]:
         changed[position] = value
         return bytes(changed)
 
-    cases = {"EnvelopedData version 7": setb(25, 7), "recipient version tag": setb(34, 0x04),
-             "recipient version 5": setb(36, 5), "key algorithm tag": setb(134, 0x31),
-             "NULL parameters tag": setb(147, 0x04), "content algorithm OID tag": setb(553, 0x04),
-             "two-byte tag": setb(134, 0x1F)}
+    cases = {
+        "EnvelopedData version 7": setb(25, 7),
+        "recipient version tag": setb(34, 0x04),
+        "recipient version 5": setb(36, 5),
+        "key algorithm tag": setb(134, 0x31),
+        "NULL parameters tag": setb(147, 0x04),
+        "content algorithm OID tag": setb(553, 0x04),
+        "two-byte tag": setb(134, 0x1F),
+    }
     longer = bytearray(good)
     longer[23:26] = b"\x02\x81\x01\x00"  # a version INTEGER with a long-form length: BER, not DER
     for position in (2, 17, 21):  # and the three enclosing lengths one longer
-        longer[position:position + 2] = (int.from_bytes(longer[position:position + 2], "big") + 1).to_bytes(2, "big")
+        longer[position : position + 2] = (int.from_bytes(longer[position : position + 2], "big") + 1).to_bytes(
+            2, "big"
+        )
     cases["non-minimal length"] = bytes(longer)
     return cases
 

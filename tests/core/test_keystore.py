@@ -104,13 +104,21 @@ def _certificate(tmp_path: Path, name: str):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -195,9 +203,11 @@ def test_no_secret_in_files_logs_exceptions_or_reprs(memory_keyring, private_dat
     new = store.rotate(info.id)
     new_secret = store.load(new.id).secret
     messages = []
-    for attempt in (lambda: read_keyfile(data, passphrase="wrong passphrase!"),
-                    lambda: KeyStore(tmp_path / "p").import_file(data, passphrase=PASS, confirm_fingerprint="0000"),
-                    lambda: store.load("pdk-missing")):
+    for attempt in (
+        lambda: read_keyfile(data, passphrase="wrong passphrase!"),
+        lambda: KeyStore(tmp_path / "p").import_file(data, passphrase=PASS, confirm_fingerprint="0000"),
+        lambda: store.load("pdk-missing"),
+    ):
         with pytest.raises(KeyProblem) as excinfo:
             attempt()
         messages.append(str(excinfo.value) + repr(excinfo.value))

@@ -35,10 +35,12 @@ def test_selftest_differs_with_another_key():
 
 def test_multi_field_linkage_key_normalises_each_input_first(tmp_path):
     profile = load_profile(resource_path("linkage", "linkage-selftest.toml"))
-    (tmp_path / "a.csv").write_text("Surname,Date of Birth,Postcode,NHS Number\n"
-                                    "O'Brien,29/11/2010,ln1 1yl,9434765919\n"
-                                    " o'brien ,2010-11-29,LN11YL,943 476 5919\n"
-                                    "OBRIEN,29.11.2010,LN1 1YL,943-476-5919\n")
+    (tmp_path / "a.csv").write_text(
+        "Surname,Date of Birth,Postcode,NHS Number\n"
+        "O'Brien,29/11/2010,ln1 1yl,9434765919\n"
+        " o'brien ,2010-11-29,LN11YL,943 476 5919\n"
+        "OBRIEN,29.11.2010,LN1 1YL,943-476-5919\n"
+    )
     table = read_table(tmp_path / "a.csv")
     plan = Plan(profile, table, suggest_mapping(profile, table.header), ZERO_KEY)
     plan.survey(table, 100, lambda f, m: None, lambda: False, 0.0)
@@ -50,7 +52,7 @@ def test_multi_field_linkage_key_normalises_each_input_first(tmp_path):
 def _source(tmp_path):
     path = tmp_path / "source.csv"
     path.write_text("Name,NHS Number\nAnn,9434765919\nBob,4505577104\nCat,9434765919\nDan,\n")
-    profile = parse_profile(b'''
+    profile = parse_profile(b"""
 format = "pseudodesk-profile/1"
 [agreement]
 name = "Families"
@@ -65,7 +67,7 @@ aliases = ["NHS Number"]
 name = "PERSON_ID"
 role = "pseudonym"
 from = "nhs"
-''')
+""")
     table = read_table(path)
     return profile, table, suggest_mapping(profile, table.header)
 
@@ -79,8 +81,9 @@ def test_reidentify_finds_local_rows_with_current_or_retired_keys(tmp_path, memo
     new = store.rotate(old.id)
     flagged_under_new = pseudonym(store.load(new.id), "PERSON_ID", ["4505577104"])
     keys = [store.load(k.id, purpose="reidentify") for k in store.lineage(new.id)]
-    result = reidentify(profile, table, mapping, keys, "PERSON_ID",
-                        [flagged_under_old.lower(), flagged_under_new, "F" * 64])
+    result = reidentify(
+        profile, table, mapping, keys, "PERSON_ID", [flagged_under_old.lower(), flagged_under_new, "F" * 64]
+    )
     assert sorted((m.line, m.key_id) for m in result.matches) == [(2, old.id), (3, new.id), (4, old.id)]
     assert result.asked == 3 and result.matched_pseudonyms == 2 and result.unmatched == {"F" * 64}
     assert result.matches[0].row[0] in ("Ann", "Bob", "Cat")

@@ -57,8 +57,10 @@ next_refresh = "2026-12-07"
 
 
 def pilot(tmp_path, notes=("first visit", "second visit"), scan="true"):
-    (tmp_path / "src.csv").write_text("Name,NHS,Notes\n" + "".join(
-        f"Person {i},{n},{note}\n" for i, (n, note) in enumerate(zip(["9434765919", "4505577104"], notes))))
+    (tmp_path / "src.csv").write_text(
+        "Name,NHS,Notes\n"
+        + "".join(f"Person {i},{n},{note}\n" for i, (n, note) in enumerate(zip(["9434765919", "4505577104"], notes)))
+    )
     profile = parse_profile(PROFILE.format(scan=scan).encode())
     table = read_table(tmp_path / "src.csv")
     return profile, table, suggest_mapping(profile, table.header)
@@ -98,8 +100,14 @@ def test_demo_package_passes_inspect(demo_package):
     assert quick.ok and [c.name for c in quick.checks] == ["manifest signature", "encrypted file"]
     full = inspect_package(result.output, certificate=paths["certificate"], private_key=paths["private_key"])
     assert full.ok, full.checks
-    assert [c.name for c in full.checks] == ["manifest signature", "encrypted file", "plaintext", "columns", "rows",
-                                              "identifier scan"]
+    assert [c.name for c in full.checks] == [
+        "manifest signature",
+        "encrypted file",
+        "plaintext",
+        "columns",
+        "rows",
+        "identifier scan",
+    ]
     assert inspect_package(result.manifest).ok  # either file names the package
 
 
@@ -142,8 +150,22 @@ def test_pinned_signer(demo_package):
 def test_decrypt_matches_openssl(demo_package):
     result, paths = demo_package
     openssl = require_tool("openssl")
-    expected = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(result.output),
-                               "-inkey", str(paths["private_key"])], check=True, capture_output=True).stdout
+    expected = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(result.output),
+            "-inkey",
+            str(paths["private_key"]),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     assert decrypt_bytes(result.output, certificate=paths["certificate"], private_key=paths["private_key"]) == expected
 
 
@@ -179,8 +201,17 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
     profile, table, mapping = pilot(tmp_path)
     run(profile, table, mapping, KEY, tmp_path / "out", name="a", signer=trail.signer, audit=trail)
     with pytest.raises(Cancelled):
-        run(profile, table, mapping, KEY, tmp_path / "out", name="b", signer=trail.signer, audit=trail,
-            cancel=lambda: True)
+        run(
+            profile,
+            table,
+            mapping,
+            KEY,
+            tmp_path / "out",
+            name="b",
+            signer=trail.signer,
+            audit=trail,
+            cancel=lambda: True,
+        )
     (tmp_path / "x").mkdir()
     blocked, btable, bmapping = pilot(tmp_path / "x", notes=("jo@example.org", "ok"))
     with pytest.raises(ChecksBlockExport):
@@ -188,8 +219,13 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
     changed = replace(profile, sha256="0" * 64)
     run(changed, table, mapping, KEY, tmp_path / "out", name="d", signer=trail.signer, audit=trail)
     events = [(e["event"], e["details"].get("output")) for _, e, _ in read_entries(private_data_dir / "audit.jsonl")]
-    assert events == [("export", "a.7z"), ("export.cancelled", None), ("export.failed", None),
-                      ("profile.changed", None), ("export", "d.7z")]
+    assert events == [
+        ("export", "a.7z"),
+        ("export.cancelled", None),
+        ("export.failed", None),
+        ("profile.changed", None),
+        ("export", "d.7z"),
+    ]
     failed = [e for _, e, _ in read_entries(private_data_dir / "audit.jsonl")][2]
     assert failed["details"]["error"] == "ChecksBlockExport" and "jo@example.org" not in json.dumps(failed)
 
@@ -201,8 +237,10 @@ def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeyp
 
     monkeypatch.setattr(inspection, "SCAN_MEMO_LIMIT", memo)
     notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07700 900123"']
-    (tmp_path / "src.csv").write_text("Name,NHS,Notes\n" + "".join(
-        f"P{i},{['9434765919', '4505577104'][i % 2]},{note}\n" for i, note in enumerate(notes)))
+    (tmp_path / "src.csv").write_text(
+        "Name,NHS,Notes\n"
+        + "".join(f"P{i},{['9434765919', '4505577104'][i % 2]},{note}\n" for i, note in enumerate(notes))
+    )
     profile = parse_profile(PROFILE.format(scan="false").encode())
     table = read_table(tmp_path / "src.csv")
     result = run(profile, table, suggest_mapping(profile, table.header), KEY, tmp_path / "out", name="p")
@@ -211,9 +249,11 @@ def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeyp
     monkeypatch.setattr(inspection, "find_identifiers", lambda value, *a: scanned.append(value) or real(value, *a))
     inspection = inspect_package(result.output, passphrase=result.passphrase)
     failed = {c.name: c.detail for c in inspection.checks if not c.ok}
-    assert failed == {"identifier scan": "row 2, column 'NOTES': email; row 4, column 'NOTES': email; "
-                                         "row 5, column 'NOTES': email; row 6, column 'NOTES': email; "
-                                         "row 7, column 'NOTES': email and 2 more"}
+    assert failed == {
+        "identifier scan": "row 2, column 'NOTES': email; row 4, column 'NOTES': email; "
+        "row 5, column 'NOTES': email; row 6, column 'NOTES': email; "
+        "row 7, column 'NOTES': email and 2 more"
+    }
     assert {c.name: c.detail for c in inspection.checks}["rows"].startswith("8 data rows")
     email, multiline = "email jo@example.org", "two lines, 07700 900123"  # the text convention joins lines
     if memo > 1:
@@ -238,8 +278,12 @@ def test_content_check_reads_a_large_package_a_block_at_a_time():
     whole = hashlib.sha256(header)
     for _ in range(count):
         whole.update(block)
-    output = {"csv_sha256": whole.hexdigest(), "columns": ["ID", "N"], "rows": 64 * count,
-              "fields": [{"name": "ID", "role": "pseudonym"}, {"name": "N", "role": "keep", "convention": "text"}]}
+    output = {
+        "csv_sha256": whole.hexdigest(),
+        "columns": ["ID", "N"],
+        "rows": 64 * count,
+        "fields": [{"name": "ID", "role": "pseudonym"}, {"name": "N", "role": "keep", "convention": "text"}],
+    }
 
     class Sink(io.RawIOBase):
         size = 0
@@ -251,20 +295,34 @@ def test_content_check_reads_a_large_package_a_block_at_a_time():
     sink, heard = Sink(), []
     tracemalloc.start()
     try:
-        checks = _check_content(iter([header] + [block] * count), output, sink,
-                                lambda fraction, message: heard.append(fraction), lambda: False)
+        checks = _check_content(
+            iter([header] + [block] * count),
+            output,
+            sink,
+            lambda fraction, message: heard.append(fraction),
+            lambda: False,
+        )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert [(c.name, c.ok) for c in checks] == [("plaintext", True), ("columns", True), ("rows", True),
-                                                ("identifier scan", True)]
+    assert [(c.name, c.ok) for c in checks] == [
+        ("plaintext", True),
+        ("columns", True),
+        ("rows", True),
+        ("identifier scan", True),
+    ]
     assert sink.size == len(header) + count * len(block)
     assert peak < 10 << 20, f"peak {peak:,} bytes"
     assert len(heard) == count + 1 and heard == sorted(heard) and 0.9 < heard[-1] <= 1.0  # lags the buffers
     polled = []
     with pytest.raises(Cancelled):
-        _check_content(iter([header] + [block] * count), output, None, lambda *a: None,
-                       lambda: polled.append(1) or len(polled) > 10)
+        _check_content(
+            iter([header] + [block] * count),
+            output,
+            None,
+            lambda *a: None,
+            lambda: polled.append(1) or len(polled) > 10,
+        )
     assert len(polled) == 11
 
 
@@ -287,8 +345,11 @@ def test_damage_at_the_end_of_a_package_fails_decryption_and_counts_nothing_seen
     data[-1] ^= 0x01
     result.output.write_bytes(bytes(data))
     inspection = inspect_package(result.output, certificate=paths["certificate"], private_key=paths["private_key"])
-    assert [(c.name, c.ok) for c in inspection.checks] == [("manifest signature", True), ("encrypted file", False),
-                                                           ("decryption", False)]
+    assert [(c.name, c.ok) for c in inspection.checks] == [
+        ("manifest signature", True),
+        ("encrypted file", False),
+        ("decryption", False),
+    ]
     assert not inspection.decrypted and "cannot be opened" in inspection.checks[-1].detail
 
 
@@ -307,9 +368,14 @@ def test_nothing_is_written_to_the_sink_of_a_package_that_is_not_the_senders(dem
     result.manifest.write_text(json.dumps(doc))
     sink = io.BytesIO()
     forged = inspect_package(result.output, sink=sink, **means)
-    assert {c.name: c.ok for c in forged.checks} == {"manifest signature": False, "encrypted file": True,
-                                                     "plaintext": True, "columns": True, "rows": True,
-                                                     "identifier scan": True}
+    assert {c.name: c.ok for c in forged.checks} == {
+        "manifest signature": False,
+        "encrypted file": True,
+        "plaintext": True,
+        "columns": True,
+        "rows": True,
+        "identifier scan": True,
+    }
     assert sink.getvalue() == b""
 
 
@@ -324,8 +390,9 @@ def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
     from pseudodesk.core.package import inspection
 
     letters = random.Random(7).choices("abcdefghijklmnopqrstuvwxyz ", k=40_000)
-    profile, table, mapping = pilot(tmp_path, notes=["".join(letters[:20_000]), "".join(letters[20_000:])],
-                                    scan="false")
+    profile, table, mapping = pilot(
+        tmp_path, notes=["".join(letters[:20_000]), "".join(letters[20_000:])], scan="false"
+    )
     result = run(profile, table, mapping, KEY, tmp_path / "out", name="p")
     # py7zr reads the archive 256 bytes at a time: about a hundred blocks, more than the two
     # the hand-over holds, so its thread is still extracting when the inspection is cancelled

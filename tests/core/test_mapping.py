@@ -18,8 +18,13 @@ def profile(demo_paths):
 
 def test_suggestion_from_headers_and_aliases(profile):
     mapping = suggest_mapping(profile, HEADER)
-    assert mapping.columns == {"nhs_number": "NHS No.", "dob": "Date of Birth", "gender": "sex",
-                               "postcode": "Post Code", "ethnicity": "Ethnic Origin"}
+    assert mapping.columns == {
+        "nhs_number": "NHS No.",
+        "dob": "Date of Birth",
+        "gender": "sex",
+        "postcode": "Post Code",
+        "ethnicity": "Ethnic Origin",
+    }
     assert mapping.suggested == frozenset(mapping.columns)
 
 
@@ -44,7 +49,11 @@ def test_saved_mapping_round_trips(profile, tmp_path):
     save_mapping(mapping, tmp_path / "m.toml")
     loaded = load_mapping(tmp_path / "m.toml")
     assert (loaded.columns, loaded.profile_name, loaded.sheet, loaded.header_row) == (
-        mapping.columns, mapping.profile_name, "People", 3)
+        mapping.columns,
+        mapping.profile_name,
+        "People",
+        3,
+    )
 
 
 def test_bad_mapping_files(tmp_path):

@@ -25,6 +25,7 @@ def no_network(monkeypatch):
         def blocked(*args, **kwargs):  # noqa: ANN002, ANN003
             attempts.append(f"{name} {args[:1]}")
             raise OSError("network use is forbidden in this test")
+
         return blocked
 
     monkeypatch.setattr(socket.socket, "connect", connect)

@@ -18,19 +18,27 @@ SALT_FILE = Path(__file__).resolve().parents[1] / "data" / "mackerel.EncryptedSa
 
 
 def test_known_answers():
-    assert op.digest({"NHSNumber": op.nhs_digits("943 476 5919"), "DOB": "29.11.1973"}, "mackerel") == \
-        "ED72F814B7905F3D3958749FA90FE657C101EC657402783DB68CBE3513E76087"
-    assert op.digest({"NHSNumber": "9434765919"}, "mackerel") == \
-        "643574A0AEFDA8DAC01EEBE45F7E8CFE814B15BBC3F654AC934518A34A53D575"
-    assert op.digest({"anything": "123456789"}, "hello") == \
-        "A4455E6581B78D69E569895C2B615DFA90A6CD56938E40CA91EDD26E44DEEDFE"
+    assert (
+        op.digest({"NHSNumber": op.nhs_digits("943 476 5919"), "DOB": "29.11.1973"}, "mackerel")
+        == "ED72F814B7905F3D3958749FA90FE657C101EC657402783DB68CBE3513E76087"
+    )
+    assert (
+        op.digest({"NHSNumber": "9434765919"}, "mackerel")
+        == "643574A0AEFDA8DAC01EEBE45F7E8CFE814B15BBC3F654AC934518A34A53D575"
+    )
+    assert (
+        op.digest({"anything": "123456789"}, "hello")
+        == "A4455E6581B78D69E569895C2B615DFA90A6CD56938E40CA91EDD26E44DEEDFE"
+    )
 
 
 def test_encrypted_salt_file():
     salt = op.salt_from_encrypted_file(SALT_FILE.read_bytes())
     assert salt == "mackerel"
-    assert op.digest({"NHSNumber": "9434765919", "DOB": "29.11.1973"}, salt) == \
-        "ED72F814B7905F3D3958749FA90FE657C101EC657402783DB68CBE3513E76087"
+    assert (
+        op.digest({"NHSNumber": "9434765919", "DOB": "29.11.1973"}, salt)
+        == "ED72F814B7905F3D3958749FA90FE657C101EC657402783DB68CBE3513E76087"
+    )
     with pytest.raises(ValueError, match="128 bytes"):
         op.salt_from_encrypted_file(b"short")
 
@@ -57,9 +65,19 @@ def test_round_down_refuses_other_forms():
     assert round_down_date("31/02/2008") is None
 
 
-@pytest.mark.parametrize(("raw", "flag"), [("4505577104", "1"), ("450 557 7104", "1"), ("450-557-7104", "1"),
-                                           ("1", "0"), ("fish", "0"), ("1267716276817687612", "0"), ("", "-1"),
-                                           ("   ", "-1")])
+@pytest.mark.parametrize(
+    ("raw", "flag"),
+    [
+        ("4505577104", "1"),
+        ("450 557 7104", "1"),
+        ("450-557-7104", "1"),
+        ("1", "0"),
+        ("fish", "0"),
+        ("1267716276817687612", "0"),
+        ("", "-1"),
+        ("   ", "-1"),
+    ],
+)
 def test_valid_nhs(raw, flag):
     assert op.valid_nhs(raw) == flag
 
@@ -101,8 +119,9 @@ from = "nhs"
 
 
 def test_profile_fields_reproduce_openpseudonymiser_output(tmp_path):
-    (tmp_path / "in.csv").write_text("NHS Number,Date of birth,Birth\n943 476 5919,29.11.1973,29.11.1973\n"
-                                     "450-557-7104,05.03.1979,05/03/79\n")
+    (tmp_path / "in.csv").write_text(
+        "NHS Number,Date of birth,Birth\n943 476 5919,29.11.1973,29.11.1973\n450-557-7104,05.03.1979,05/03/79\n"
+    )
     profile = parse_profile(PROFILE.encode())
     table = read_table(tmp_path / "in.csv")
     plan = Plan(profile, table, suggest_mapping(profile, table.header), ProjectKey("x", bytes(32)), salt="mackerel")

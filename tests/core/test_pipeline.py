@@ -8,7 +8,8 @@ from dataclasses import replace
 import pytest
 
 from pseudodesk.core.agreement.mapping import load_mapping, suggest_mapping
-from pseudodesk.core.agreement.profile import KeyRef, load_profile, parse_profile
+from pseudodesk.core.agreement.model import KeyRef
+from pseudodesk.core.agreement.profile import load_profile, parse_profile
 from pseudodesk.core.errors import Cancelled, ExportError, KeyProblem, ProfileError
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.check import check
@@ -55,8 +56,8 @@ PEOPLE_CSV = (
     "Name,NHS Number,Postcode,Sex,Phone\n"
     "Ann Smith,943 476 5919,sw1a2aa,female,07700 900123\n"
     "Bob Jones,4505577104,M1 1AE,M,07700 900456\n"
-    "Cat Brown,9876544321,B33 8TH,f,07700 900789\n"   # wrong check digit
-    "Dan Green,,QA1 1AA,boy,=HYPERLINK(\"x\")\n"       # no NHS number, invalid postcode
+    "Cat Brown,9876544321,B33 8TH,f,07700 900789\n"  # wrong check digit
+    'Dan Green,,QA1 1AA,boy,=HYPERLINK("x")\n'  # no NHS number, invalid postcode
 )
 
 
@@ -90,8 +91,18 @@ def test_demo_output_opens_and_holds_only_the_profile_columns(tmp_path, demo_pat
         if nhs_digits:
             assert nhs_digits not in text
     assert all(len(r[0]) in (0, 64) for r in rows[1:])
-    assert result.report.stripped_columns == ["Client Ref", "Forename", "Surname", "Address 1", "Address 2",
-                                              "Town", "Phone", "Email", "School", "Notes"]
+    assert result.report.stripped_columns == [
+        "Client Ref",
+        "Forename",
+        "Surname",
+        "Address 1",
+        "Address 2",
+        "Town",
+        "Phone",
+        "Email",
+        "School",
+        "Notes",
+    ]
 
 
 def test_same_key_same_pseudonyms_different_key_none_match(tmp_path, pilot):
@@ -99,8 +110,10 @@ def test_same_key_same_pseudonyms_different_key_none_match(tmp_path, pilot):
     first = run(profile, table, mapping, KEY_A, tmp_path / "1")
     second = run(profile, table, mapping, KEY_A, tmp_path / "2")
     other = run(profile, table, mapping, KEY_B, tmp_path / "3")
-    ids = [[r[0] for r in parse_csv(extract_7z(res.output, res.passphrase, tmp_path / f"x{i}"))[1:]]
-           for i, res in enumerate((first, second, other))]
+    ids = [
+        [r[0] for r in parse_csv(extract_7z(res.output, res.passphrase, tmp_path / f"x{i}"))[1:]]
+        for i, res in enumerate((first, second, other))
+    ]
     assert ids[0] == ids[1]
     assert first.csv_sha256 == second.csv_sha256
     assert first.passphrase != second.passphrase  # each export gets its own passphrase
@@ -136,8 +149,17 @@ def test_batch_size_does_not_change_a_byte(tmp_path, demo_paths):
     hashes = set()
     plains = []
     for size in (1, 7, 256, 1_000_000):
-        res = run(profile, table, mapping, KEY_A, tmp_path / str(size), allow_demo_recipient=True,
-                  accept_expired=True, batch_size=size, name="x")
+        res = run(
+            profile,
+            table,
+            mapping,
+            KEY_A,
+            tmp_path / str(size),
+            allow_demo_recipient=True,
+            accept_expired=True,
+            batch_size=size,
+            name="x",
+        )
         hashes.add(res.csv_sha256)
         plains.append(decrypt_cms(res.output, demo_paths["private_key"]))
     assert len(hashes) == 1
@@ -237,17 +259,23 @@ def test_remembered_checks_change_neither_a_byte_nor_the_report(tmp_path, demo_p
     profile = replace(load_profile(demo_paths["profile"]), key=KeyRef())
     mapping = load_mapping(demo_paths["mapping"])
     table = read_table(demo_paths["spreadsheet"])
-    remembered = run(profile, table, mapping, KEY_A, tmp_path / "memo", allow_demo_recipient=True,
-                     accept_expired=True, name="x")
+    remembered = run(
+        profile, table, mapping, KEY_A, tmp_path / "memo", allow_demo_recipient=True, accept_expired=True, name="x"
+    )
     original_init = MemoCheck.__init__
     monkeypatch.setattr(MemoCheck, "__init__", lambda self, rule, limit=0: original_init(self, rule, 0))
-    every_cell = run(profile, table, mapping, KEY_A, tmp_path / "plain", allow_demo_recipient=True,
-                     accept_expired=True, name="x")
+    every_cell = run(
+        profile, table, mapping, KEY_A, tmp_path / "plain", allow_demo_recipient=True, accept_expired=True, name="x"
+    )
     assert remembered.csv_sha256 == every_cell.csv_sha256
     for fid, stats in remembered.report.fields.items():
         other = every_cell.report.fields[fid]
-        assert (stats.counts, stats.decision, stats.problems, stats.notices) == \
-            (other.counts, other.decision, other.problems, other.notices)
+        assert (stats.counts, stats.decision, stats.problems, stats.notices) == (
+            other.counts,
+            other.decision,
+            other.problems,
+            other.notices,
+        )
 
 
 def test_memory_replays_the_assumptions_a_check_counts():
@@ -300,14 +328,29 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
         state["writing"] = state["writing"] or message == "Writing the encrypted file"
 
     with pytest.raises(Cancelled):
-        run(profile, table, mapping, KEY_A, tmp_path / "cancelled", progress=progress,
-            cancel=lambda: state["writing"], **options)
+        run(
+            profile,
+            table,
+            mapping,
+            KEY_A,
+            tmp_path / "cancelled",
+            progress=progress,
+            cancel=lambda: state["writing"],
+            **options,
+        )
     assert list((tmp_path / "cancelled").iterdir()) == []
 
 
-@pytest.mark.parametrize(("arrow", "change"), [
-    (True, "short row"),  # Arrow's path skipped a row that had become short (the csv module's pads it)
-    (True, "row added"), (True, "row removed"), (False, "row added"), (False, "row removed")])
+@pytest.mark.parametrize(
+    ("arrow", "change"),
+    [
+        (True, "short row"),  # Arrow's path skipped a row that had become short (the csv module's pads it)
+        (True, "row added"),
+        (True, "row removed"),
+        (False, "row added"),
+        (False, "row removed"),
+    ],
+)
 def test_a_file_saved_again_after_loading_exports_nothing(tmp_path, pilot, monkeypatch, arrow, change):
     """The run reads the CSV again, and no path compared the rows it read with the rows the
     user loaded and checked."""

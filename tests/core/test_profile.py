@@ -60,21 +60,28 @@ def test_good_profile_parses():
     assert profile.used_source_ids() == ["nhs_number", "dob"]
 
 
-@pytest.mark.parametrize(("change", "where", "problem"), [
-    (('format = "pseudodesk-profile/1"', 'format = "v2"'), "format", 'must be "pseudodesk-profile/1"'),
-    (('name = "Test agreement"\n', ""), "agreement.name", "is required"),
-    (("review_date = 2030-01-31", 'review_date = "31/01/2030"'), "agreement.review_date", "must be a date"),
-    (('fingerprint = "5358-bbf7-ef8b-316e"', 'fingerprint = "abc"'), "key.fingerprint", "must look like"),
-    (('mode = "passphrase"', 'mode = "email"'), "recipient.mode", 'must be "certificate" or "passphrase"'),
-    (('mode = "passphrase"', 'mode = "certificate"'), "recipient.certificates", "one or more certificate"),
-    (('convention = "dob"', 'convention = "birthday"'), "source_fields[1].convention", "unknown convention 'birthday'"),
-    (('role = "keep"', 'role = "hash"'), "output_fields[1].role", "must be one of pseudonym, keep"),
-    (('from = "dob"', 'from = "date_of_birth"'), "output_fields[1].from", "'date_of_birth' is not a declared"),
-    (('from = "dob"', 'from = ["dob", "nhs_number"]'), "output_fields[1].from", "exactly one source field"),
-    (('name = "DOB"', 'name = "pid"'), "output_fields[1].name", "'pid' is used twice"),
-    (('id = "pdk-1"', 'id = "pdk-1"\nsalt = "x"'), "key.salt", "is not a known setting"),
-    (('required = false', 'required = "no"'), "source_fields[1].required", "must be true or false"),
-])
+@pytest.mark.parametrize(
+    ("change", "where", "problem"),
+    [
+        (('format = "pseudodesk-profile/1"', 'format = "v2"'), "format", 'must be "pseudodesk-profile/1"'),
+        (('name = "Test agreement"\n', ""), "agreement.name", "is required"),
+        (("review_date = 2030-01-31", 'review_date = "31/01/2030"'), "agreement.review_date", "must be a date"),
+        (('fingerprint = "5358-bbf7-ef8b-316e"', 'fingerprint = "abc"'), "key.fingerprint", "must look like"),
+        (('mode = "passphrase"', 'mode = "email"'), "recipient.mode", 'must be "certificate" or "passphrase"'),
+        (('mode = "passphrase"', 'mode = "certificate"'), "recipient.certificates", "one or more certificate"),
+        (
+            ('convention = "dob"', 'convention = "birthday"'),
+            "source_fields[1].convention",
+            "unknown convention 'birthday'",
+        ),
+        (('role = "keep"', 'role = "hash"'), "output_fields[1].role", "must be one of pseudonym, keep"),
+        (('from = "dob"', 'from = "date_of_birth"'), "output_fields[1].from", "'date_of_birth' is not a declared"),
+        (('from = "dob"', 'from = ["dob", "nhs_number"]'), "output_fields[1].from", "exactly one source field"),
+        (('name = "DOB"', 'name = "pid"'), "output_fields[1].name", "'pid' is used twice"),
+        (('id = "pdk-1"', 'id = "pdk-1"\nsalt = "x"'), "key.salt", "is not a known setting"),
+        (("required = false", 'required = "no"'), "source_fields[1].required", "must be true or false"),
+    ],
+)
 def test_mistakes_name_the_key_and_the_problem(change, where, problem):
     text = GOOD.replace(*change, 1)
     assert text != GOOD

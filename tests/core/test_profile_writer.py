@@ -48,8 +48,8 @@ def pilot_draft(**changes: object) -> ProfileDraft:
         scan_identifiers=False,
         key_fingerprint="7f3a 91c2 5b0e 11d4",
         fields=[
-            DraftField("PERSON_ID", "pseudonym", [nhs, dob]),          # one pseudonym over two sources
-            DraftField("DOB", "keep", [dob]),                           # the same source kept as well
+            DraftField("PERSON_ID", "pseudonym", [nhs, dob]),  # one pseudonym over two sources
+            DraftField("DOB", "keep", [dob]),  # the same source kept as well
             DraftField("SEX", "keep", [DraftSource("Gender", "gender", ["Sex"], {"target": "MFU"})]),
             DraftField("AREA", "keep", [DraftSource("Postcode", "postcode", [], {"output": "district"})]),
             DraftField("NOTES", "keep", [DraftSource("Notes", "text")], include=False),  # stripped
@@ -118,27 +118,44 @@ def test_profiles_the_window_cannot_hold_are_refused_when_read_back(demo_paths):
     [
         (lambda d: setattr(d, "name", "  "), "agreement name", "is empty"),
         (lambda d: setattr(d, "version", ""), "agreement version", "is empty"),
-        (lambda d: setattr(d.fields[2], "name", "dob"), "output field 3 (dob)",
-         "also used by output field 2"),
+        (lambda d: setattr(d.fields[2], "name", "dob"), "output field 3 (dob)", "also used by output field 2"),
         (lambda d: setattr(d.fields[1], "name", ""), "output field 2", "needs an output name"),
         (lambda d: [setattr(f, "include", False) for f in d.fields], "output fields", "no field is included"),
-        (lambda d: setattr(d.fields[2].source, "convention", "shoe_size"), "output field 3 (SEX)",
-         "unknown convention 'shoe_size'"),
-        (lambda d: setattr(d.fields[3].source, "options", {"output": "street"}), "output field 4 (AREA)",
-         "option 'output' must be one of full, sector, district, area"),
-        (lambda d: setattr(d.fields[2].source, "options", {"colour": "red"}), "output field 3 (SEX)",
-         "'colour' is not an option of the gender convention"),
-        (lambda d: setattr(d.fields[1], "sources", d.fields[0].sources), "output field 2 (DOB)",
-         "a kept field takes exactly one source field"),
+        (
+            lambda d: setattr(d.fields[2].source, "convention", "shoe_size"),
+            "output field 3 (SEX)",
+            "unknown convention 'shoe_size'",
+        ),
+        (
+            lambda d: setattr(d.fields[3].source, "options", {"output": "street"}),
+            "output field 4 (AREA)",
+            "option 'output' must be one of full, sector, district, area",
+        ),
+        (
+            lambda d: setattr(d.fields[2].source, "options", {"colour": "red"}),
+            "output field 3 (SEX)",
+            "'colour' is not an option of the gender convention",
+        ),
+        (
+            lambda d: setattr(d.fields[1], "sources", d.fields[0].sources),
+            "output field 2 (DOB)",
+            "a kept field takes exactly one source field",
+        ),
         (lambda d: setattr(d.fields[2], "role", "publish"), "output field 3 (SEX)", "role must be pseudonym or keep"),
         (lambda d: setattr(d.fields[2].source, "id", "2nd"), "output field 3 (SEX)", "letters, digits"),
-        (lambda d: setattr(d.fields[2].source, "label", "Postcode"), "output field 4 (AREA)",
-         "would both get the id 'postcode' but differ"),
+        (
+            lambda d: setattr(d.fields[2].source, "label", "Postcode"),
+            "output field 4 (AREA)",
+            "would both get the id 'postcode' but differ",
+        ),
         (lambda d: setattr(d, "on_invalid", "ignore"), "on invalid values", "must be one of blank, exclude, block"),
         (lambda d: setattr(d, "key_fingerprint", "123"), "key fingerprint", "must look like"),
         (lambda d: setattr(d, "recipient_mode", "certificate"), "recipient certificate", "choose the recipient's"),
-        (lambda d: (setattr(d, "recipient_mode", "certificate"), setattr(d, "certificates", [Path("nope.crt")])),
-         "recipient certificate", "nope.crt does not exist"),
+        (
+            lambda d: (setattr(d, "recipient_mode", "certificate"), setattr(d, "certificates", [Path("nope.crt")])),
+            "recipient certificate",
+            "nope.crt does not exist",
+        ),
         (lambda d: setattr(d, "parties", ["Essex Police", "line\nbreak"]), "party 2", "must be one line"),
     ],
 )
@@ -188,11 +205,19 @@ def test_an_existing_file_is_replaced_only_when_asked(tmp_path):
     assert write_profile(pilot_draft(), path, overwrite=True).name == "Essex pilot extract"
 
 
-@pytest.mark.parametrize(("label", "expected"), [
-    ("Date of Birth", "date_of_birth"), ("NHS No.", "nhs_no"), ("  Post-Code ", "post_code"),
-    ("1st contact", "field_1st_contact"), ("Ethnicité", "ethnicite"), ("%%", "field"), ("", "field"),
-    ("_private", "private"),
-])
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Date of Birth", "date_of_birth"),
+        ("NHS No.", "nhs_no"),
+        ("  Post-Code ", "post_code"),
+        ("1st contact", "field_1st_contact"),
+        ("Ethnicité", "ethnicite"),
+        ("%%", "field"),
+        ("", "field"),
+        ("_private", "private"),
+    ],
+)
 def test_source_field_ids_are_identifiers_made_from_labels(label, expected):
     assert field_id_from_label(label) == expected
 
@@ -204,8 +229,18 @@ NHS = ["9434765919", "4505577104", "9990000018", "9999999999", "9434765870", "40
 def sample_rows() -> list[list[str]]:
     rows = []
     for i, nhs in enumerate(NHS):
-        rows.append([nhs if nhs != "9999999999" else "943 476 5919", f"Person{i}", f"0{i + 1}/02/2010",
-                     "F" if i % 2 else "M", "SW1A 2AA", "called mum", "01/01/2024", "02/02/2024"])
+        rows.append(
+            [
+                nhs if nhs != "9999999999" else "943 476 5919",
+                f"Person{i}",
+                f"0{i + 1}/02/2010",
+                "F" if i % 2 else "M",
+                "SW1A 2AA",
+                "called mum",
+                "01/01/2024",
+                "02/02/2024",
+            ]
+        )
     return rows
 
 
@@ -214,9 +249,16 @@ def test_columns_are_proposed_from_their_values_and_headers():
     by_column = {f.column: f for f in draft.fields}
     person = by_column["Ref Number"]  # recognised from its values, whatever its header
     assert (person.include, person.role, person.name, person.source.convention) == (
-        True, "pseudonym", "PERSON_ID", "nhs_number")
+        True,
+        "pseudonym",
+        "PERSON_ID",
+        "nhs_number",
+    )
     assert (person.source.label, person.source.field_id, person.source.aliases) == (
-        "NHS number", "nhs_number", ["Ref Number"])
+        "NHS number",
+        "nhs_number",
+        ["Ref Number"],
+    )
     dob = by_column["D.O.B."]
     assert (dob.include, dob.role, dob.name, dob.source.convention) == (True, "keep", "DOB", "dob")
     assert (by_column["Gender Code"].role, by_column["Gender Code"].source.convention) == ("keep", "gender")
@@ -228,13 +270,22 @@ def test_columns_are_proposed_from_their_values_and_headers():
     assert not by_column["Notes"].include and by_column["Notes"].source.convention == "text"
     # other dates are dates, not dates of birth, whether the header is a known one or not;
     # each is labelled by its own header, with an output name made from it
-    assert [(by_column[c].name, by_column[c].source.label, by_column[c].source.convention)
-            for c in ("Start Date", "Visit Date")] == [
-        ("START_DATE", "Start Date", "date"), ("VISIT_DATE", "Visit Date", "date")]
+    assert [
+        (by_column[c].name, by_column[c].source.label, by_column[c].source.convention)
+        for c in ("Start Date", "Visit Date")
+    ] == [("START_DATE", "Start Date", "date"), ("VISIT_DATE", "Visit Date", "date")]
     assert by_column["Ref Number"].samples == ["9434765919", "4505577104", "9990000018"]
     # the export's usual order: pseudonyms, kept fields, then what is left out
-    assert [f.column for f in draft.fields] == ["Ref Number", "D.O.B.", "Gender Code", "Post Code", "Start Date",
-                                                "Visit Date", "Forename", "Notes"]
+    assert [f.column for f in draft.fields] == [
+        "Ref Number",
+        "D.O.B.",
+        "Gender Code",
+        "Post Code",
+        "Start Date",
+        "Visit Date",
+        "Forename",
+        "Notes",
+    ]
     assert draft.review_date == dt.date(2025, 2, 28)  # a year on (no 29 February in 2025)
     assert draft.recipient_mode == "passphrase" and draft.name == ""
 
@@ -259,8 +310,13 @@ def test_a_proposed_draft_runs_end_to_end(tmp_path, demo_paths):
     draft.name = "Pilot from the demo spreadsheet"
     profile = write_profile(draft, tmp_path / "pilot.toml")
     mapping = suggest_mapping(profile, table.header, table.preview(200))
-    assert mapping.columns == {"nhs_number": "NHS No", "postcode": "Postcode", "date_of_birth": "Date of Birth",
-                               "gender": "Sex", "ethnicity": "Ethnicity"}
+    assert mapping.columns == {
+        "nhs_number": "NHS No",
+        "postcode": "Postcode",
+        "date_of_birth": "Date of Birth",
+        "gender": "Sex",
+        "ethnicity": "Ethnicity",
+    }
     result = run(profile, table, mapping, KEY, tmp_path / "out")
     assert result.method == "7z" and result.rows_written == 600
     rows = read_7z(result.output, result.passphrase)
@@ -301,17 +357,21 @@ def test_words_for_the_window():
     assert output_option("gender").name == "target" and output_option("nhs_number") is None
 
 
-@pytest.mark.parametrize(("addition", "where"), [
-    ("[disclosure]\nk = 7\n", "disclosure"),
-    ('[aggregate]\ndimensions = ["DOB"]\n', "aggregate"),
-    ('[[output_fields]]\nname = "BAND"\nrole = "keep"\nfrom = "dob"\ngeneralise = "age_band"\n', "BAND"),
-])
+@pytest.mark.parametrize(
+    ("addition", "where"),
+    [
+        ("[disclosure]\nk = 7\n", "disclosure"),
+        ('[aggregate]\ndimensions = ["DOB"]\n', "aggregate"),
+        ('[[output_fields]]\nname = "BAND"\nrole = "keep"\nfrom = "dob"\ngeneralise = "age_band"\n', "BAND"),
+    ],
+)
 def test_rules_the_window_cannot_edit_are_refused_not_dropped(addition, where):
     from pseudodesk.core.agreement.authoring import draft_from_profile
     from pseudodesk.core.agreement.profile import parse_profile
     from pseudodesk.core.errors import ProfileError
 
-    text = """format = "pseudodesk-profile/1"
+    text = (
+        """format = "pseudodesk-profile/1"
 [agreement]
 name = "P"
 version = "1"
@@ -324,6 +384,8 @@ convention = "dob"
 name = "DOB"
 role = "keep"
 from = "dob"
-""" + addition
+"""
+        + addition
+    )
     with pytest.raises(ProfileError, match=where):
         draft_from_profile(parse_profile(text.encode()))

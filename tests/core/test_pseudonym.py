@@ -38,7 +38,9 @@ def test_openssl_command_line_agrees():
     openssl = require_tool("openssl")
     out = subprocess.run(
         [openssl, "dgst", "-sha256", "-mac", "HMAC", "-macopt", f"hexkey:{KEY_HEX}"],
-        input=b"PERSON_ID\x1f4505577104", capture_output=True, check=True,
+        input=b"PERSON_ID\x1f4505577104",
+        capture_output=True,
+        check=True,
     ).stdout.decode()
     assert out.strip().split("= ")[-1].upper() == pseudonym(KEY, "PERSON_ID", ["4505577104"])
 
@@ -59,7 +61,9 @@ def test_separator_inside_a_value_is_refused():
 def test_reused_pseudonymiser_gives_the_same_as_one_shot():
     p = Pseudonymiser(KEY, "PERSON_ID")
     assert [p(["9434765919"]), p(["4505577104"])] == [
-        pseudonym(KEY, "PERSON_ID", ["9434765919"]), pseudonym(KEY, "PERSON_ID", ["4505577104"])]
+        pseudonym(KEY, "PERSON_ID", ["9434765919"]),
+        pseudonym(KEY, "PERSON_ID", ["4505577104"]),
+    ]
 
 
 def test_different_key_gives_different_pseudonym():

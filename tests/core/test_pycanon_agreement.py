@@ -51,8 +51,9 @@ def pycanon_k(rows: list[tuple[str, ...]], names: list[str], folder: Path) -> in
         writer = csv.writer(f)
         writer.writerow(names)
         writer.writerows(rows)
-    done = subprocess.run([str(pycanon_python()), "-c", PYCANON_SCRIPT, str(path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(pycanon_python()), "-c", PYCANON_SCRIPT, str(path)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     return int(done.stdout.strip().splitlines()[-1])
 

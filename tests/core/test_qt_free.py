@@ -38,8 +38,11 @@ def all_modules() -> list[str]:
     names = []
     for package in (pseudodesk.core, pseudodesk.cli):
         names.append(package.__name__)
-        names += [m.name for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-                  if not m.name.endswith("__main__")]
+        names += [
+            m.name
+            for m in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+            if not m.name.endswith("__main__")
+        ]
     return names
 
 
@@ -52,6 +55,5 @@ def test_core_and_cli_import_without_qt():
 
 
 def test_probe_would_catch_a_qt_import():
-    result = subprocess.run([sys.executable, "-c", PROBE, "pseudodesk.core", "PySide6"],
-                            capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", PROBE, "pseudodesk.core", "PySide6"], capture_output=True, text=True)
     assert result.returncode != 0 and "Qt import attempted: PySide6" in result.stderr

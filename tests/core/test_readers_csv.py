@@ -70,11 +70,14 @@ def test_delimiters_are_sniffed(tmp_path, delimiter):
     assert rows(table) == [["9434765919", "29/11/1973", "a, b; c | d"], ["4505577104", "01/02/2003", "plain"]]
 
 
-@pytest.mark.parametrize(("data", "header_row", "delimiter"), [
-    (b"Patient list, November\nName;NHS;DOB\nSmith;1;2\nJones;3;4\n", 2, ";"),
-    (b"Patient list\n\nName;NHS;DOB\nSmith;1;2\n", 3, ";"),
-    (b"Export, all sites\nName\tNHS\tDOB\nSmith, J\t1\t2\n", 2, "\t"),
-])
+@pytest.mark.parametrize(
+    ("data", "header_row", "delimiter"),
+    [
+        (b"Patient list, November\nName;NHS;DOB\nSmith;1;2\nJones;3;4\n", 2, ";"),
+        (b"Patient list\n\nName;NHS;DOB\nSmith;1;2\n", 3, ";"),
+        (b"Export, all sites\nName\tNHS\tDOB\nSmith, J\t1\t2\n", 2, "\t"),
+    ],
+)
 def test_the_delimiter_is_sniffed_from_the_header_row_down(tmp_path, data, header_row, delimiter):
     """A title line above the header decided it: 'Patient list' split on commas and the file
     came out one column wide."""
@@ -199,8 +202,16 @@ def test_unsupported_extension(tmp_path):
 
 
 def test_errors_are_distinct_reader_errors():
-    kinds = [errors.SourceNotFound, errors.EmptyFile, errors.NoHeader, errors.NotASpreadsheet,
-             errors.PasswordRequired, errors.WrongPassword, errors.RaggedRows, errors.EncodingProblem]
+    kinds = [
+        errors.SourceNotFound,
+        errors.EmptyFile,
+        errors.NoHeader,
+        errors.NotASpreadsheet,
+        errors.PasswordRequired,
+        errors.WrongPassword,
+        errors.RaggedRows,
+        errors.EncodingProblem,
+    ]
     assert len(set(kinds)) == len(kinds)
     assert all(issubclass(k, errors.ReaderError) for k in kinds)
 
@@ -265,14 +276,17 @@ from = "nhs_number"
 
 
 @pytest.mark.parametrize("preview_only", [False, True])
-@pytest.mark.parametrize(("data", "line"), [
-    # a quote opens "Flat 3 and is never closed: every later line would become part of that value
-    (b'id,address,town\n1,Mill Lane,Bath\n2,"Flat 3,Hull\n3,High St,York\n4,Low Rd,Ely\n', 3),
-    (b'id,address,town\r\n1,Mill Lane,Bath\r\n2,"Flat 3,Hull\r\n', 3),   # on the last line
-    (b'id,address,town\n1,Mill Lane,Bath\n2,"Flat 3,Hull', 3),           # and no final line break
-    (b'"id,address,town\n1,Mill Lane,Bath\n', 1),                       # in the header row
-    (b'id,address,town\n1,"a ""quoted"" word,Bath\n2,x,y\n', 2),         # doubled quotes, still open
-])
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        # a quote opens "Flat 3 and is never closed: every later line would become part of that value
+        (b'id,address,town\n1,Mill Lane,Bath\n2,"Flat 3,Hull\n3,High St,York\n4,Low Rd,Ely\n', 3),
+        (b'id,address,town\r\n1,Mill Lane,Bath\r\n2,"Flat 3,Hull\r\n', 3),  # on the last line
+        (b'id,address,town\n1,Mill Lane,Bath\n2,"Flat 3,Hull', 3),  # and no final line break
+        (b'"id,address,town\n1,Mill Lane,Bath\n', 1),  # in the header row
+        (b'id,address,town\n1,"a ""quoted"" word,Bath\n2,x,y\n', 2),  # doubled quotes, still open
+    ],
+)
 def test_a_quote_that_is_never_closed_is_refused_not_swallowing_the_rows_after_it(tmp_path, data, line, preview_only):
     """With the csv module's non-strict reading, a value whose opening quote is never closed runs
     to the end of the file: the rows after it silently became one cell of a short row."""
@@ -331,12 +345,15 @@ def test_blank_and_short_rows_past_the_listed_thousand_are_all_counted(tmp_path)
 
 
 @pytest.mark.parametrize("preview_only", [False, True])
-@pytest.mark.parametrize(("data", "line"), [
-    (b"\xef\xbb\xbfa,b\n1,caf\xe9\n", 2),                  # a UTF-8 mark, then Windows-1252 text
-    (b"\xef\xbb\xbfPr\xe9nom,NHS\n1,2\n", 1),              # ... in the header row only
-    ("a,b\r\n1,2\r\n".encode("utf-16") + b"x", 3),          # UTF-16 with an odd byte at the end
-    ("a,b\r\n1,".encode("utf-16") + b"\x00\xd8" + "\r\n3,4\r\n".encode("utf-16-le"), 2),  # a lone surrogate
-])
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"\xef\xbb\xbfa,b\n1,caf\xe9\n", 2),  # a UTF-8 mark, then Windows-1252 text
+        (b"\xef\xbb\xbfPr\xe9nom,NHS\n1,2\n", 1),  # ... in the header row only
+        ("a,b\r\n1,2\r\n".encode("utf-16") + b"x", 3),  # UTF-16 with an odd byte at the end
+        ("a,b\r\n1,".encode("utf-16") + b"\x00\xd8" + "\r\n3,4\r\n".encode("utf-16-le"), 2),  # a lone surrogate
+    ],
+)
 def test_text_that_is_not_what_its_byte_order_mark_says_is_refused_with_its_line(tmp_path, data, line, preview_only):
     """These raised UnicodeDecodeError (a traceback), or read a header with a replacement character."""
     with pytest.raises(errors.EncodingProblem) as info:
@@ -380,25 +397,31 @@ def test_a_line_break_in_a_value_gives_the_line_numbers_the_file_has_with_or_wit
     assert [int(n) for b in batches for n in b.lines] == [2, 4]
 
 
-@pytest.mark.parametrize(("header", "names"), [
-    ("a,a,a (2)", ("a", "a (3)", "a (2)")),            # 'a (2)' was given twice: a mapping took the last
-    ("A,a,b", ("A", "a (2)", "b")),
-    ("x,,Column 2", ("x", "Column 2", "Column 2 (2)")),  # a blank cell's name that a header already has
-    ("n,n,n", ("n", "n (2)", "n (3)")),
-])
+@pytest.mark.parametrize(
+    ("header", "names"),
+    [
+        ("a,a,a (2)", ("a", "a (3)", "a (2)")),  # 'a (2)' was given twice: a mapping took the last
+        ("A,a,b", ("A", "a (2)", "b")),
+        ("x,,Column 2", ("x", "Column 2", "Column 2 (2)")),  # a blank cell's name that a header already has
+        ("n,n,n", ("n", "n (2)", "n (3)")),
+    ],
+)
 def test_renamed_headers_never_repeat_a_name(tmp_path, header, names):
     table = read_table(write(tmp_path, "h.csv", f"{header}\n1,2,3\n".encode()))
     assert table.header == names
     assert len({n.casefold() for n in table.header}) == 3
 
 
-@pytest.mark.parametrize(("data", "lines"), [
-    # closed by the next quoted value: text after the closing quote ("W) is not valid CSV
-    (b'name,nhs,town,sex\n"Jones,1,Hull,F\nBrown,2,York,M\n"White",3,Ely,F\nGreen,4,Bath,M\n', "lines 2 to 4"),
-    # closed cleanly further down: the lines inside the value are whole rows (3 delimiters each)
-    (b'name,nhs,town,sex\n"Jones,1,Hull,F\nBrown,2,York,M\nWhite 12",3,Ely,F\nGreen,4,Bath,M\n', "lines 2 to 4"),
-    (b'name,nhs,town,sex\nAnn,0,Leeds,F\n"Jones,1,Hull,F\nBrown",2,York,M\n', "lines 3 to 4"),
-])
+@pytest.mark.parametrize(
+    ("data", "lines"),
+    [
+        # closed by the next quoted value: text after the closing quote ("W) is not valid CSV
+        (b'name,nhs,town,sex\n"Jones,1,Hull,F\nBrown,2,York,M\n"White",3,Ely,F\nGreen,4,Bath,M\n', "lines 2 to 4"),
+        # closed cleanly further down: the lines inside the value are whole rows (3 delimiters each)
+        (b'name,nhs,town,sex\n"Jones,1,Hull,F\nBrown,2,York,M\nWhite 12",3,Ely,F\nGreen,4,Bath,M\n', "lines 2 to 4"),
+        (b'name,nhs,town,sex\nAnn,0,Leeds,F\n"Jones,1,Hull,F\nBrown",2,York,M\n', "lines 3 to 4"),
+    ],
+)
 def test_a_stray_quote_closed_further_down_is_refused_not_merging_the_rows(tmp_path, data, lines):
     """The people on the swallowed lines silently vanished and the merged row carried the
     next person's NHS number."""
@@ -408,10 +431,14 @@ def test_a_stray_quote_closed_further_down_is_refused_not_merging_the_rows(tmp_p
 
 
 def test_values_over_several_lines_that_do_not_look_like_rows_are_read(tmp_path):
-    data = (b'id,address,town,note\n1,"Flat 2, Mill Lane\r\nBracebridge",Lincoln,"said ""hi""\nthen left"\n'
-            b'2,"x\ny",York,ok\n')
+    data = (
+        b'id,address,town,note\n1,"Flat 2, Mill Lane\r\nBracebridge",Lincoln,"said ""hi""\nthen left"\n'
+        b'2,"x\ny",York,ok\n'
+    )
     assert rows(read_table(write(tmp_path, "ok.csv", data))) == [
-        ["1", "Flat 2, Mill Lane\r\nBracebridge", "Lincoln", 'said "hi"\nthen left'], ["2", "x\ny", "York", "ok"]]
+        ["1", "Flat 2, Mill Lane\r\nBracebridge", "Lincoln", 'said "hi"\nthen left'],
+        ["2", "x\ny", "York", "ok"],
+    ]
 
 
 @pytest.mark.parametrize("arrow", [True, False])
@@ -459,7 +486,11 @@ def test_blank_text_is_exactly_what_str_strip_removes():
     matched = pc.match_substring_regex(pa.array(chars), BLANK_TEXT).to_pylist()
     assert [c for c, m in zip(chars, matched) if m != (not c.strip())] == []
     assert pc.match_substring_regex(pa.array(["", " \u3000\t", " x ", "x"]), BLANK_TEXT).to_pylist() == [
-        True, True, False, False]
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_blank_rows_of_arrow_columns_agree_with_is_blank():
@@ -497,9 +528,10 @@ def test_values_under_a_trailing_blank_header_cell_get_a_named_column(tmp_path, 
     assert info.value.lines == [2]
 
 
-@pytest.mark.parametrize(("encoding", "prefix"), [("utf-32-le", codecs.BOM_UTF32_LE),
-                                                  ("utf-32-be", codecs.BOM_UTF32_BE),
-                                                  ("utf-16-be", codecs.BOM_UTF16_BE)])
+@pytest.mark.parametrize(
+    ("encoding", "prefix"),
+    [("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE), ("utf-16-be", codecs.BOM_UTF16_BE)],
+)
 def test_utf32_and_big_endian_marks_are_read_as_marked(tmp_path, encoding, prefix):
     """UTF-32 little-endian starts with UTF-16's mark and was read as UTF-16 (every other
     character a NUL); big-endian was refused as binary data."""

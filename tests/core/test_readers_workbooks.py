@@ -241,8 +241,9 @@ def test_the_far_cells_are_named_and_formatting_alone_does_not_count(tmp_path, m
     strip = (lambda xml: xml) if dimension else (lambda xml: re.sub(rb"<dimension[^>]*/>", b"", xml))
     spread = _people_with(tmp_path, "XFD2")
     _rewrite_sheet(spread, strip)
-    with pytest.raises(errors.NotASpreadsheet,
-                       match=r"21 rows by 16,384 columns.*furthest right: XFD2; furthest down: A21\)"):
+    with pytest.raises(
+        errors.NotASpreadsheet, match=r"21 rows by 16,384 columns.*furthest right: XFD2; furthest down: A21\)"
+    ):
         read_table(spread)
     styled = _people_with(tmp_path, None, styled="XFD5000")  # a grid of 80 million by its dimension
     _rewrite_sheet(styled, strip)
@@ -297,9 +298,16 @@ def test_a_workbook_without_formulas_gets_no_formula_warning(tmp_path):
     assert not [i for i in table.issues if "formula" in i.message]
 
 
-@pytest.mark.parametrize(("attribute", "system"), [
-    (b'date1904="1"', 1904), (b"date1904='1'", 1904), (b'date1904 = "true"', 1904),
-    (b'date1904="0"', 1900), (b'dateCompatibility="1"', 1900)])
+@pytest.mark.parametrize(
+    ("attribute", "system"),
+    [
+        (b'date1904="1"', 1904),
+        (b"date1904='1'", 1904),
+        (b'date1904 = "true"', 1904),
+        (b'date1904="0"', 1900),
+        (b'dateCompatibility="1"', 1900),
+    ],
+)
 @pytest.mark.parametrize("utf16", [False, True])
 def test_the_1904_date_system_is_found_however_the_xml_is_written(attribute, system, utf16):
     """A regex looked for date1904="1" only: other spellings gave dates 1,462 days early."""
@@ -308,8 +316,10 @@ def test_the_1904_date_system_is_found_however_the_xml_is_written(attribute, sys
 
     from pseudodesk.core.read.date_system import workbook_date_system
 
-    xml = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
-           b'spreadsheetml/2006/main"><workbookPr ' + attribute + b'/></workbook>')
+    xml = (
+        b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><workbookPr ' + attribute + b"/></workbook>"
+    )
     if utf16:
         xml = xml.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode().encode("utf-16")
     package = io.BytesIO()
@@ -332,8 +342,8 @@ def _people_xls_in_1904(tmp_path: Path) -> Path:
         at = 0
         while struct.unpack_from("<H", stream, at)[0] != 0x0022:
             at += 4 + struct.unpack_from("<H", stream, at + 2)[0]
-        assert stream[at + 4:at + 6] == b"\x00\x00"
-        stream[at + 4:at + 6] = b"\x01\x00"
+        assert stream[at + 4 : at + 6] == b"\x00\x00"
+        stream[at + 4 : at + 6] = b"\x01\x00"
         ole.write_stream("Workbook", bytes(stream))
     return path
 
@@ -345,8 +355,10 @@ def test_an_xls_in_the_1904_date_system_is_known_as_one(tmp_path):
     table = read_table(_people_xls_in_1904(tmp_path), header_row=3)
     assert table.date_system == 1904
     # calamine reads the same cell serials from 1904 too: the two agree on every date cell
-    later = [str(dt.date.fromisoformat(row[2]) + dt.timedelta(days=1462)) if row[2][:4].isdigit() else row[2]
-             for _, row in EXPECTED_ROWS]
+    later = [
+        str(dt.date.fromisoformat(row[2]) + dt.timedelta(days=1462)) if row[2][:4].isdigit() else row[2]
+        for _, row in EXPECTED_ROWS
+    ]
     assert [row[2] for _, row in table.iter_rows()] == later
 
 
@@ -394,8 +406,11 @@ def test_an_xlsb_in_the_1904_date_system_is_known_as_one(flags, system):
 
     name = "Book".encode("utf-16-le")
     # BrtBeginBook, BrtFileVersion (a body long enough to need a two-byte size), BrtWbProp
-    book = (_xlsb_record(0x83, b"") + _xlsb_record(0x80, bytes(200))
-            + _xlsb_record(0x99, struct.pack("<II", flags, 0) + struct.pack("<I", len(name) // 2) + name))
+    book = (
+        _xlsb_record(0x83, b"")
+        + _xlsb_record(0x80, bytes(200))
+        + _xlsb_record(0x99, struct.pack("<II", flags, 0) + struct.pack("<I", len(name) // 2) + name)
+    )
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as z:
         z.writestr("xl/workbook.bin", book)
@@ -412,10 +427,20 @@ def test_a_damaged_workbook_counts_as_1900_and_is_left_to_the_reader(data):
 @pytest.mark.parametrize("fast", [True, False])  # fastexcel's columns, python-calamine's rows
 def test_workbook_rows_of_only_whitespace_are_blank_rows(tmp_path, monkeypatch, fast):
     """A row of cells holding only spaces looks blank and was kept as an all-empty record."""
-    table = read_table(_sheet(tmp_path, monkeypatch, fast, {
-        0: ["id", "name", "n"], 1: ["1", "Ann", 5], 2: [" ", "\u00a0\u3000"],
-        3: ["\t", "", 0],  # a number is a value, even 0
-        4: ["  ", " Bob"]}))
+    table = read_table(
+        _sheet(
+            tmp_path,
+            monkeypatch,
+            fast,
+            {
+                0: ["id", "name", "n"],
+                1: ["1", "Ann", 5],
+                2: [" ", "\u00a0\u3000"],
+                3: ["\t", "", 0],  # a number is a value, even 0
+                4: ["  ", " Bob"],
+            },
+        )
+    )
     assert list(table.iter_rows()) == [(2, ["1", "Ann", "5"]), (4, ["\t", "", "0"]), (5, ["  ", " Bob", ""])]
     assert table.row_count == 3
     (blank,) = [i for i in table.issues if i.kind == "blank_rows"]
@@ -448,9 +473,14 @@ def test_a_hidden_worksheet_behind_a_chart_sheet_is_the_default(tmp_path):
         read_table(path, sheet="Chart1")  # chosen by name, it is still read (and is empty)
 
 
-@pytest.mark.parametrize("data", [b"NHS No\tName\r\n9434765919\tAnn\r\n",
-                                  b"\xef\xbb\xbfNHS No,Name\r\n9434765919,Ann\r\n",
-                                  "NHS No\tName\r\n9434765919\tAnn\r\n".encode("utf-16")])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"NHS No\tName\r\n9434765919\tAnn\r\n",
+        b"\xef\xbb\xbfNHS No,Name\r\n9434765919,Ann\r\n",
+        "NHS No\tName\r\n9434765919\tAnn\r\n".encode("utf-16"),
+    ],
+)
 def test_delimited_text_named_xls_is_read_as_csv(tmp_path, data):
     """Case-management systems "export to Excel" as text named .xls; Excel opens it. It was
     refused with calamine's "Cannot detect file format"."""
@@ -466,12 +496,17 @@ def test_delimited_text_named_xls_is_read_as_csv(tmp_path, data):
     assert list_sheets(path) == []
 
 
-@pytest.mark.parametrize(("data", "kind"), [
-    (b"<html><body><table><tr><td>NHS No</td></tr></table></body></html>", "a web page (HTML)"),
-    (b"\r\n<!DOCTYPE html>\n<html>", "a web page (HTML)"),
-    (b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
-     "an Excel 2003 XML spreadsheet"),
-])
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"<html><body><table><tr><td>NHS No</td></tr></table></body></html>", "a web page (HTML)"),
+        (b"\r\n<!DOCTYPE html>\n<html>", "a web page (HTML)"),
+        (
+            b'<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">',
+            "an Excel 2003 XML spreadsheet",
+        ),
+    ],
+)
 def test_a_web_page_or_xml_named_xls_is_refused_with_what_to_do(tmp_path, data, kind):
     path = tmp_path / "export.xls"
     path.write_bytes(data)
@@ -491,7 +526,7 @@ def test_an_error_value_calamine_does_not_know_is_named_with_its_cell(tmp_path, 
     ws = wb.add_worksheet("S")
     ws.write_row(0, 0, ["NHS No", "n"])
     ws.write_row(1, 0, ["9434765919", 1])
-    ws.write_formula(2, 1, "=FILTER(A1:A2,A1:A2<>\"\")", None, value)
+    ws.write_formula(2, 1, '=FILTER(A1:A2,A1:A2<>"")', None, value)
     wb.close()
 
     def with_error_cell(xml: bytes) -> bytes:  # as Excel saves an error result: t="e"
@@ -505,13 +540,16 @@ def test_an_error_value_calamine_does_not_know_is_named_with_its_cell(tmp_path, 
     assert f"cell B3 holds Excel's error value {value}" in message and "paste the sheet as values" in message
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (dt.timedelta(minutes=-30), "-0:30:00"),
-    (dt.timedelta(hours=-25, seconds=-5), "-25:00:05"),
-    (dt.timedelta(seconds=59.6), "0:01:00"),
-    (dt.timedelta(seconds=3599.4), "0:59:59"),
-    (dt.timedelta(days=1, hours=2), "26:00:00"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (dt.timedelta(minutes=-30), "-0:30:00"),
+        (dt.timedelta(hours=-25, seconds=-5), "-25:00:05"),
+        (dt.timedelta(seconds=59.6), "0:01:00"),
+        (dt.timedelta(seconds=3599.4), "0:59:59"),
+        (dt.timedelta(days=1, hours=2), "26:00:00"),
+    ],
+)
 def test_durations_read_as_hours_minutes_seconds(value, text):
     """A negative duration was an hour out (-0:30 read -1:30:00) and seconds were truncated."""
     assert cell_text(value) == text

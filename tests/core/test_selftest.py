@@ -9,8 +9,14 @@ from pseudodesk.core.run import selftest
 
 def test_everything_essential_passes_here():
     result = selftest.run_selftest()
-    assert [c.name for c in result.checks] == ["HMAC-SHA256", "OpenPseudonymiser digest", "CMS AES-256",
-                                               "7z AES-256", "Workbook readers", "OS keyring"]
+    assert [c.name for c in result.checks] == [
+        "HMAC-SHA256",
+        "OpenPseudonymiser digest",
+        "CMS AES-256",
+        "7z AES-256",
+        "Workbook readers",
+        "OS keyring",
+    ]
     assert result.ok, result.failures()
 
 

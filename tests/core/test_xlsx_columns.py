@@ -35,7 +35,8 @@ def everything(table):
 def fast_and_reference(path, monkeypatch, sheet="S", header_row=1):
     ArrowSheet(path.read_bytes(), sheet, header_row)  # raises Refused if the fast path is not taken
     return everything(read_table(path, header_row=header_row)), everything(
-        calamine_table(path, monkeypatch, header_row=header_row))
+        calamine_table(path, monkeypatch, header_row=header_row)
+    )
 
 
 def refused(path, sheet="S", header_row=1) -> str:
@@ -58,8 +59,17 @@ def typed_sheet(workbook, sheet):
     hours = workbook.add_format({"num_format": "[h]:mm:ss"})
     sheet.write_row(2, 2, ["Name", "Score", "Born", "Seen", "Flag", "Waited", "", "Note", " Padded "])
     rows = [
-        ["O'Brien, Se\u00e1n", 9434765919, dt.date(1973, 11, 29), dt.datetime(2024, 5, 6, 7, 8, 9), True, 1.25,
-         None, "=HYPERLINK(\"x\")", "  "],
+        [
+            "O'Brien, Se\u00e1n",
+            9434765919,
+            dt.date(1973, 11, 29),
+            dt.datetime(2024, 5, 6, 7, 8, 9),
+            True,
+            1.25,
+            None,
+            '=HYPERLINK("x")',
+            "  ",
+        ],
         ["  lead", 0.1 + 0.2, dt.date(2000, 2, 29), dt.datetime(2024, 5, 6), False, 0.5, None, "", "x"],
         [None] * 9,
         ["Zo\u00eb\ttab", 1e15, None, None, None, None, None, None, None],
@@ -93,10 +103,32 @@ def test_typed_columns_read_as_the_calamine_path_reads_them(tmp_path, monkeypatc
     assert fast == reference
     header, rows, issues, lines, _ = fast
     assert header[:3] == ("Column A", "Column B", "Name")  # data from column C: A and B are there, blank
-    assert lines[0] == (4, ["", "", "O'Brien, Se\u00e1n", "9434765919", "1973-11-29", "2024-05-06 07:08:09",
-                            "TRUE", "30:00:00", "", '=HYPERLINK("x")', "  "])
-    assert [row[3] for _, row in lines[:8]] == ["9434765919", "0.3", "1E+15", "1E+16", "0", "1234.25",
-                                                 "-3.5E-07", "123456789012346"]
+    assert lines[0] == (
+        4,
+        [
+            "",
+            "",
+            "O'Brien, Se\u00e1n",
+            "9434765919",
+            "1973-11-29",
+            "2024-05-06 07:08:09",
+            "TRUE",
+            "30:00:00",
+            "",
+            '=HYPERLINK("x")',
+            "  ",
+        ],
+    )
+    assert [row[3] for _, row in lines[:8]] == [
+        "9434765919",
+        "0.3",
+        "1E+15",
+        "1E+16",
+        "0",
+        "1234.25",
+        "-3.5E-07",
+        "123456789012346",
+    ]
     assert [row[4] for _, row in lines[:4]] == ["1973-11-29", "2000-02-29", "", "1900-03-01"]
     assert ("blank_rows", (6, 13, 14)) in [(issue.kind, issue.lines) for issue in issues]
 
@@ -109,6 +141,7 @@ def test_text_sheet_with_blank_rows_and_a_late_header(tmp_path, monkeypatch):
             if r % 7:
                 sheet.write_row(r, 0, [f"943 476 {r:04d}", f"n{r}", "", "", ""])
         sheet.write(45, 1, "last")
+
     path = book(tmp_path / "text.xlsx", write)
     fast, reference = fast_and_reference(path, monkeypatch, header_row=3)
     assert fast == reference
@@ -122,6 +155,7 @@ def test_cells_beyond_the_header_are_ragged_rows_on_both_paths(tmp_path, monkeyp
         sheet.write_row(1, 0, ["1", "2"])
         sheet.write_row(2, 0, ["3", "4", "5"])
         sheet.write_row(3, 0, ["5", "6", "\u3000 "])  # blank to str.strip: not ragged
+
     path = book(tmp_path / "ragged.xlsx", write)
     ArrowSheet(path.read_bytes(), "S", 1)
     with pytest.raises(errors.RaggedRows) as fast:
@@ -131,24 +165,31 @@ def test_cells_beyond_the_header_are_ragged_rows_on_both_paths(tmp_path, monkeyp
     assert fast.value.lines == reference.value.lines == [3]
 
 
-@pytest.mark.parametrize("case, why", [
-    ("mixed", "mix text and other cells"),
-    ("mixed after the sample", "column contains"),
-    ("number header", "header cell is not text"),
-    ("date header", "header cell is not text"),
-    ("duplicate header", "duplicate"),
-    ("time of day", "before 1 March 1900"),
-    ("fraction of a second", "fraction of a second"),
-    ("blank header row", "header row is blank"),
-    ("whitespace header row", "header row is blank"),
-    ("date past 9999", "past 31 December 9999"),
-    ("serial fastexcel cannot convert", "could not convert 1 cell"),
-])
+@pytest.mark.parametrize(
+    "case, why",
+    [
+        ("mixed", "mix text and other cells"),
+        ("mixed after the sample", "column contains"),
+        ("number header", "header cell is not text"),
+        ("date header", "header cell is not text"),
+        ("duplicate header", "duplicate"),
+        ("time of day", "before 1 March 1900"),
+        ("fraction of a second", "fraction of a second"),
+        ("blank header row", "header row is blank"),
+        ("whitespace header row", "header row is blank"),
+        ("date past 9999", "past 31 December 9999"),
+        ("serial fastexcel cannot convert", "could not convert 1 cell"),
+    ],
+)
 def test_what_the_fast_path_refuses_the_calamine_path_reads(tmp_path, monkeypatch, case, why):
     def write(workbook, sheet):
         stamps = workbook.add_format({"num_format": "hh:mm:ss.000"})
-        header = {"number header": ["a", 2024], "duplicate header": ["a", "a"],
-                  "blank header row": [], "whitespace header row": ["  ", ""]}.get(case, ["a", "b"])
+        header = {
+            "number header": ["a", 2024],
+            "duplicate header": ["a", "a"],
+            "blank header row": [],
+            "whitespace header row": ["  ", ""],
+        }.get(case, ["a", "b"])
         sheet.write_row(1, 0, header)
         if case == "date header":
             sheet.write_datetime(1, 1, dt.datetime(2024, 1, 1), stamps)
@@ -166,6 +207,7 @@ def test_what_the_fast_path_refuses_the_calamine_path_reads(tmp_path, monkeypatc
             sheet.write_datetime(2, 1, dt.datetime(2024, 1, 1), stamps)
             sheet.write_datetime(3, 1, dt.datetime(2024, 1, 1, 1, 2, 3, 500_000), stamps)
         sheet.write(0, 0, "title")
+
     path = book(tmp_path / "refused.xlsx", write)
     assert why in refused(path, header_row=2)
     if case in ("blank header row", "whitespace header row"):
@@ -183,6 +225,7 @@ def test_header_kinds_reads_the_header_row_and_samples_the_rows_below(tmp_path):
         sheet.write_formula(3, 5, '="y"', None, "y")
         sheet.write_row(4, 1, ["y", "text", 2, None, None, "=1/0"])
         sheet.write_row(5, 1, [1, "text", 3])
+
     path = book(tmp_path / "kinds.xlsx", write)
     assert header_kinds(path.read_bytes(), "S", 4) == ({1: "s", 2: "n", 3: "b", 5: "str"}, {1})
     assert header_kinds(path.read_bytes(), "S", 4, sample_rows=2) == ({1: "s", 2: "n", 3: "b", 5: "str"}, set())
@@ -193,22 +236,26 @@ def test_header_kinds_reads_the_header_row_and_samples_the_rows_below(tmp_path):
 
 
 KINDS = {
-    "text": st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from("\t\r\n"),
-                    max_size=12).filter(lambda s: not s.startswith("=")),
+    "text": st.text(
+        alphabet=st.characters(blacklist_categories=["Cs", "Cc"]) | st.sampled_from("\t\r\n"), max_size=12
+    ).filter(lambda s: not s.startswith("=")),
     "number": st.floats(allow_nan=False, allow_infinity=False, min_value=-1e20, max_value=1e20)
-    | st.integers(-10**16, 10**16).map(float),
+    | st.integers(-(10**16), 10**16).map(float),
     "bool": st.booleans(),
-    "date": st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31))
-    .map(lambda d: d.replace(microsecond=0)),
+    "date": st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
 }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(sorted(KINDS)), st.integers(0, 2**32)), min_size=1, max_size=4),
-       st.integers(1, 12), st.data())
+@given(
+    st.lists(st.tuples(st.sampled_from(sorted(KINDS)), st.integers(0, 2**32)), min_size=1, max_size=4),
+    st.integers(1, 12),
+    st.data(),
+)
 def test_generated_columns_of_one_kind_match_the_calamine_path(tmp_path, monkeypatch, kinds, rows, data):
-    columns = [(kind, data.draw(st.lists(st.none() | KINDS[kind], min_size=rows, max_size=rows)))
-               for kind, _ in kinds]
+    columns = [(kind, data.draw(st.lists(st.none() | KINDS[kind], min_size=rows, max_size=rows))) for kind, _ in kinds]
 
     def write(workbook, sheet):
         stamps = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
@@ -223,6 +270,7 @@ def test_generated_columns_of_one_kind_match_the_calamine_path(tmp_path, monkeyp
                     sheet.write_string(r, c, value)
                 else:
                     sheet.write(r, c, value)
+
     path = book(tmp_path / "generated.xlsx", write)
     ArrowSheet(path.read_bytes(), "S", 1)  # one kind per column: the fast path is taken
     try:

@@ -18,8 +18,11 @@ def add_parser(sub: Any) -> None:
     audit = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     v = audit.add_parser("verify", help="check every signature and the hash chain")
     v.add_argument("--log", type=Path, help="the log to verify (default: this user's)")
-    v.add_argument("--public-key", type=Path,
-                   help="installation-key.json pinned earlier by the IG lead (default: the one beside the log)")
+    v.add_argument(
+        "--public-key",
+        type=Path,
+        help="installation-key.json pinned earlier by the IG lead (default: the one beside the log)",
+    )
     audit.add_parser("public-key", help="print this installation's public signing key, to pin it elsewhere")
     r = audit.add_parser("report", help="the audit report for IG leads, as CSV and printable HTML")
     r.add_argument("--from", dest="since", type=_date, help="first day (YYYY-MM-DD)")
@@ -62,16 +65,21 @@ def run(args: argparse.Namespace) -> int:
         raise AuditError(f"There is no audit log at {log}.")
     result = verify_log(log, public, fingerprint)
     if result.ok:
-        print(f"audit log OK: {result.entries:,} entries, every signature valid (installation key {fingerprint}), "
-              "chain unbroken")
+        print(
+            f"audit log OK: {result.entries:,} entries, every signature valid (installation key {fingerprint}), "
+            "chain unbroken"
+        )
     else:
         first = result.problems[0]
         print(f"audit log BROKEN at line {first.line}: {first.kind}: {first.detail}")
         for problem in result.problems[1:]:
             print(f"  also {problem}")
     if args.log is None:
-        record(keys, "audit.verified", {"entries": result.entries, "ok": result.ok,
-                                        "problems": [str(p) for p in result.problems[:20]]})
+        record(
+            keys,
+            "audit.verified",
+            {"entries": result.entries, "ok": result.ok, "problems": [str(p) for p in result.problems[:20]]},
+        )
     return EXIT_OK if result.ok else EXIT_AUDIT_BROKEN
 
 
@@ -90,6 +98,8 @@ def _report(args: argparse.Namespace, log: Path) -> int:
     if args.html:
         args.html.write_text(listing_to_html(entries, verification, selection), encoding="utf-8")
     exports = sum(1 for e in entries if e["event"] == "export")
-    print(f"{len(entries):,} entries ({exports:,} exports) for {selection.describe()}; log "
-          + ("verified" if verification.ok else f"BROKEN at line {verification.problems[0].line}"))
+    print(
+        f"{len(entries):,} entries ({exports:,} exports) for {selection.describe()}; log "
+        + ("verified" if verification.ok else f"BROKEN at line {verification.problems[0].line}")
+    )
     return EXIT_OK if verification.ok else EXIT_AUDIT_BROKEN

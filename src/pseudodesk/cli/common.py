@@ -86,8 +86,6 @@ class CancelFlag:
         signal.signal(signal.SIGINT, handler)
 
 
-
-
 def ask_secret(prompt: str, env: str) -> str:
     """A passphrase from the environment variable ``env`` (for scripts) or typed at the terminal."""
     value = os.environ.get(env)

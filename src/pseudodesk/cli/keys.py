@@ -14,16 +14,17 @@ from typing import Any
 
 from pseudodesk.cli.common import EXIT_OK, EXIT_USAGE, ask_secret, ask_text
 from pseudodesk.core.errors import KeyProblem
-from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.keys.info import KeyInfo
+from pseudodesk.core.keys.store import KeyStore
 
 STORE_ENV = "PSEUDODESK_STORE_PASSPHRASE"
 KEYFILE_ENV = "PSEUDODESK_KEYFILE_PASSPHRASE"
 
 
 def store(*, local: bool = False) -> KeyStore:
-    return KeyStore(vault_passphrase=lambda: ask_secret("Passphrase of the local key store", STORE_ENV),
-                    prefer_local=local)
+    return KeyStore(
+        vault_passphrase=lambda: ask_secret("Passphrase of the local key store", STORE_ENV), prefer_local=local
+    )
 
 
 def _date(text: str) -> dt.date:
@@ -40,16 +41,23 @@ def add_parser(sub: Any) -> None:
     c.add_argument("--name", required=True, help="a name, e.g. the agreement it serves")
     c.add_argument("--agreement", default="", help="the agreement's name")
     c.add_argument("--expires", type=_date, help="expiry, the agreement's review date (YYYY-MM-DD)")
-    c.add_argument("--local-store", action="store_true",
-                   help=f"keep it in the passphrase-protected local key store, not the OS keyring ({STORE_ENV})")
+    c.add_argument(
+        "--local-store",
+        action="store_true",
+        help=f"keep it in the passphrase-protected local key store, not the OS keyring ({STORE_ENV})",
+    )
     keys.add_parser("list", help="the keys on this computer (metadata only)")
     for name, text in (("show", "a key's details"), ("fingerprint", "a key's fingerprint only (for scripts)")):
         keys.add_parser(name, help=text).add_argument("key_id")
     e = keys.add_parser("export", help="write a .pdkey file for a partner")
     e.add_argument("key_id")
     e.add_argument("--out", required=True, type=Path, help="the .pdkey file to write")
-    e.add_argument("--certificate", type=Path, action="append",
-                   help="wrap to this partner certificate (repeatable); default: a generated passphrase")
+    e.add_argument(
+        "--certificate",
+        type=Path,
+        action="append",
+        help="wrap to this partner certificate (repeatable); default: a generated passphrase",
+    )
     e.add_argument("--ask-passphrase", action="store_true", help="type the passphrase instead of generating one")
     i = keys.add_parser("import", help="import a .pdkey file from the key custodian")
     i.add_argument("file", type=Path)
@@ -70,8 +78,13 @@ def add_parser(sub: Any) -> None:
 
 
 def _describe(k: KeyInfo) -> list[str]:
-    lines = [f"id:          {k.id}", f"name:        {k.name}", f"fingerprint: {k.fingerprint}",
-             f"kind:        {k.kind}", f"status:      {k.status}"]
+    lines = [
+        f"id:          {k.id}",
+        f"name:        {k.name}",
+        f"fingerprint: {k.fingerprint}",
+        f"kind:        {k.kind}",
+        f"status:      {k.status}",
+    ]
     if k.agreement:
         lines.append(f"agreement:   {k.agreement}")
     lines.append(f"created:     {k.created}")
@@ -92,8 +105,10 @@ def run(args: argparse.Namespace) -> int:
         info = store(local=args.local_store).create(args.name, agreement=args.agreement, expires=args.expires)
         print(info.id)
         print(f"fingerprint: {info.fingerprint}", file=sys.stderr)
-        print("Stored on this computer only. Put the id and fingerprint in the agreement profile's [key] table.",
-              file=sys.stderr)
+        print(
+            "Stored on this computer only. Put the id and fingerprint in the agreement profile's [key] table.",
+            file=sys.stderr,
+        )
         return EXIT_OK
     keys = store()
     if command == "list":
@@ -117,8 +132,11 @@ def run(args: argparse.Namespace) -> int:
     if command == "rotate":
         new = keys.rotate(args.key_id, expires=args.expires)
         print(new.id)
-        print(f"fingerprint: {new.fingerprint}\n{args.key_id} is retired: it still serves re-identification, "
-              "not new exports. Export the new key to each partner and update the profile.", file=sys.stderr)
+        print(
+            f"fingerprint: {new.fingerprint}\n{args.key_id} is retired: it still serves re-identification, "
+            "not new exports. Export the new key to each partner and update the profile.",
+            file=sys.stderr,
+        )
         return EXIT_OK
     if command == "delete":
         info = keys.info(args.key_id)
@@ -168,11 +186,19 @@ def _import(keys: KeyStore, args: argparse.Namespace) -> int:
     fingerprint = args.fingerprint or ask_text("Fingerprint read out by the key custodian (XXXX-XXXX-XXXX-XXXX)")
     if not fingerprint:
         raise KeyProblem("Importing a key needs the fingerprint the custodian read out (--fingerprint).")
-    info = keys.import_file(data, confirm_fingerprint=fingerprint, passphrase=passphrase,
-                            certificate=args.certificate, private_key=args.private_key, source=args.file.name)
+    info = keys.import_file(
+        data,
+        confirm_fingerprint=fingerprint,
+        passphrase=passphrase,
+        certificate=args.certificate,
+        private_key=args.private_key,
+        source=args.file.name,
+    )
     print(info.id)
-    print(f"imported {info.id} ({info.name}), fingerprint {info.fingerprint}: it matches the one you were given",
-          file=sys.stderr)
+    print(
+        f"imported {info.id} ({info.name}), fingerprint {info.fingerprint}: it matches the one you were given",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 

@@ -38,10 +38,14 @@ def run(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], An
         key = keys.load(args.key, purpose="reidentify")
         result = linkage_selftest(key)
         print(f"linkage check value: {result.check_value}")
-        print(f"key {key.id}, fingerprint {result.key_fingerprint}; {result.rows} synthetic people; "
-              f"fields {', '.join(result.fields)}", file=sys.stderr)
-        print("Read the check value to your partners: equal values mean the same key and the same rules.",
-              file=sys.stderr)
+        print(
+            f"key {key.id}, fingerprint {result.key_fingerprint}; {result.rows} synthetic people; "
+            f"fields {', '.join(result.fields)}",
+            file=sys.stderr,
+        )
+        print(
+            "Read the check value to your partners: equal values mean the same key and the same rules.", file=sys.stderr
+        )
         return EXIT_OK
     return _reidentify(args, open_source, keys)
 
@@ -61,21 +65,32 @@ def _reidentify(args: argparse.Namespace, open_source: Callable[[argparse.Namesp
     pseudonyms = read_pseudonym_list(args.pseudonyms, args.column)
     cancel = CancelFlag()
     cancel.install()
-    result = reidentify(profile, table, mapping, project_keys, args.field, pseudonyms,
-                        progress=ProgressLine(), cancel=cancel)
+    result = reidentify(
+        profile, table, mapping, project_keys, args.field, pseudonyms, progress=ProgressLine(), cancel=cancel
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.writer(f)
         writer.writerow(["pseudonym", "key_id", "source_row", *result.header])
         for m in result.matches:
             writer.writerow([m.pseudonym, m.key_id, m.line, *m.row])
-    record(keys, "reidentify", {
-        "agreement": profile.name, "profile_sha256": profile.sha256, "field": args.field,
-        "source_file": table.path.name, "pseudonyms_asked": result.asked,
-        "pseudonyms_matched": result.matched_pseudonyms, "rows_matched": len(result.matches),
-        "keys": [k.id for k in lineage],
-    })
-    print(f"{result.matched_pseudonyms:,} of {result.asked:,} pseudonyms matched {len(result.matches):,} row(s) "
-          f"of {table.path.name}; {len(result.unmatched):,} not found")
+    record(
+        keys,
+        "reidentify",
+        {
+            "agreement": profile.name,
+            "profile_sha256": profile.sha256,
+            "field": args.field,
+            "source_file": table.path.name,
+            "pseudonyms_asked": result.asked,
+            "pseudonyms_matched": result.matched_pseudonyms,
+            "rows_matched": len(result.matches),
+            "keys": [k.id for k in lineage],
+        },
+    )
+    print(
+        f"{result.matched_pseudonyms:,} of {result.asked:,} pseudonyms matched {len(result.matches):,} row(s) "
+        f"of {table.path.name}; {len(result.unmatched):,} not found"
+    )
     print(f"matches written to {args.out}: they identify people, keep them inside your organisation")
     return EXIT_OK

@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="pseudodesk-cli",
         description="Pseudonymise a spreadsheet under an information-sharing agreement and export it encrypted.",
         epilog="Exit codes: 0 ok, 2 usage, 3 bad input, 4 key problem, 5 export problem, "
-               "6 a check failed (export blocked, package or audit log does not verify), 130 cancelled.",
+        "6 a check failed (export blocked, package or audit log does not verify), 130 cancelled.",
     )
     parser.add_argument("--version", action="version", version=f"pseudodesk {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -62,8 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--header-row", type=int, help="row holding the column names, 1-based (default 1)")
         p.add_argument("--mapping", type=Path, help="source mapping file (.toml); default: suggest from the headers")
         p.add_argument("--save-mapping", type=Path, metavar="FILE", help="save the mapping used, for next time")
-        p.add_argument("--ask-password", action="store_true",
-                       help=f"prompt for the workbook password (or set {PASSWORD_ENV})")
+        p.add_argument(
+            "--ask-password", action="store_true", help=f"prompt for the workbook password (or set {PASSWORD_ENV})"
+        )
 
     p_run = sub.add_parser("run", help="run a profile over a spreadsheet and write the encrypted export")
     source_args(p_run)
@@ -71,29 +72,40 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--key", help="project key id (default: the profile's key.id)")
     p_run.add_argument("--name", help="output file name without extension (default: <agreement>_<date-time>)")
     p_run.add_argument("--overwrite", action="store_true", help="replace an existing output file of the same name")
-    p_run.add_argument("--accept-expired-agreement", action="store_true",
-                       help="run although the agreement's review date has passed")
-    p_run.add_argument("--accept-expired-key", action="store_true",
-                       help="use the key although its expiry (the agreement's review date) has passed")
+    p_run.add_argument(
+        "--accept-expired-agreement", action="store_true", help="run although the agreement's review date has passed"
+    )
+    p_run.add_argument(
+        "--accept-expired-key",
+        action="store_true",
+        help="use the key although its expiry (the agreement's review date) has passed",
+    )
     p_run.add_argument("--salt", help="OpenPseudonymiser salt id (default: the profile's key.salt_id)")
     p_run.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
 
     p_check = sub.add_parser("check", help="check every value against the profile without exporting anything")
     source_args(p_check)
-    p_check.add_argument("--report-dir", type=Path,
-                         help="folder for the HTML and CSV check reports (default: beside the spreadsheet)")
+    p_check.add_argument(
+        "--report-dir", type=Path, help="folder for the HTML and CSV check reports (default: beside the spreadsheet)"
+    )
     p_check.add_argument("--no-report", action="store_true", help="print the summary only; write no report files")
 
-    p_risk = sub.add_parser("risk", help="re-identification risk: equivalence classes over the quasi-identifiers "
-                                         "of what the export would send")
+    p_risk = sub.add_parser(
+        "risk",
+        help="re-identification risk: equivalence classes over the quasi-identifiers of what the export would send",
+    )
     source_args(p_risk)
     p_risk.add_argument("--k", type=int, help="smallest class allowed (default: the profile's [disclosure] k, else 5)")
 
     sub.add_parser("selftest", help="prove this installation's cryptography works (known answers, in memory)")
 
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
-    p_demo.add_argument("--out", type=Path, default=Path("pseudodesk-demo-output"),
-                        help="folder for the demo output (default: ./pseudodesk-demo-output)")
+    p_demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("pseudodesk-demo-output"),
+        help="folder for the demo output (default: ./pseudodesk-demo-output)",
+    )
 
     keys_cli.add_parser(sub)
     audit_cli.add_parser(sub)
@@ -181,8 +193,11 @@ def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no
     print(f"rows checked: {report.rows:,}", file=out)
     for stats in report.fields.values():
         c = stats.counts
-        print(f"  {stats.label} ('{stats.column}', {stats.convention}): {c['valid']:,} valid, "
-              f"{c['normalised']:,} normalised, {c['invalid']:,} invalid, {c['empty']:,} empty", file=out)
+        print(
+            f"  {stats.label} ('{stats.column}', {stats.convention}): {c['valid']:,} valid, "
+            f"{c['normalised']:,} normalised, {c['invalid']:,} invalid, {c['empty']:,} empty",
+            file=out,
+        )
         if stats.decision:
             print(f"      decision: {stats.decision}", file=out)
         for p in stats.problems[:5]:
@@ -195,8 +210,11 @@ def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no
         print(f"  ... and {report.identifiers_found - 10:,} more identifier(s)", file=out)
     blanks = {k: v for k, v in report.blank_outputs.items() if v}
     if blanks:
-        print("  output cells left blank (missing or invalid source value): "
-              + ", ".join(f"{k} {v:,}" for k, v in blanks.items()), file=out)
+        print(
+            "  output cells left blank (missing or invalid source value): "
+            + ", ".join(f"{k} {v:,}" for k, v in blanks.items()),
+            file=out,
+        )
     if report.rows_excluded:
         print(f"  rows excluded by the policy: {report.rows_excluded:,}", file=out)
     if report.stripped_columns:
@@ -219,16 +237,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
         report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     _print_report(report)
     if risk is not None:
-        print(f"re-identification risk: {risk.records_at_risk:,} of {risk.records:,} records in classes smaller "
-              f"than k = {risk.k} (details in the HTML report and 'pseudodesk-cli risk')", file=sys.stdout)
+        print(
+            f"re-identification risk: {risk.records_at_risk:,} of {risk.records:,} records in classes smaller "
+            f"than k = {risk.k} (details in the HTML report and 'pseudodesk-cli risk')",
+            file=sys.stdout,
+        )
     if not args.no_report:
         folder = args.report_dir or table.path.parent
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"{table.path.stem}.check-report"
         html_path, csv_path = folder / f"{stem}.html", folder / f"{stem}.csv"
         title = f"pseudodesk check: {table.path.name} under {profile.name}"
-        html_path.write_text(report_to_html(report, title, risk),
-                             encoding="utf-8")
+        html_path.write_text(report_to_html(report, title, risk), encoding="utf-8")
         csv_path.write_text(report_to_csv(report), encoding="utf-8-sig")
         print(f"report: {html_path}\nproblems: {csv_path}", file=sys.stdout)
         print(f"note: {LOCAL_ONLY}", file=sys.stderr)
@@ -248,8 +268,10 @@ def _cmd_selftest() -> int:
     for c in result.checks:
         status = "ok    " if c.ok else ("FAILED" if c.essential else "note  ")
         print(f"{status} {c.name} ({c.seconds * 1000:.0f} ms): {c.detail}")
-    print(f"self-test {'passed' if result.ok else 'FAILED: do not export with this installation'} "
-          f"in {result.seconds:.2f} s")
+    print(
+        f"self-test {'passed' if result.ok else 'FAILED: do not export with this installation'} "
+        f"in {result.seconds:.2f} s"
+    )
     return EXIT_OK if result.ok else EXIT_INTERNAL
 
 
@@ -277,13 +299,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     profile, table, mapping = _open_source(args)
     key_id = args.key or profile.key.id
     if not key_id:
-        raise KeyProblem(f"The profile {profile.path.name if profile.path else profile.name} names no key; "
-                         "pass --key KEY_ID (see 'pseudodesk-cli keys list').")
+        raise KeyProblem(
+            f"The profile {profile.path.name if profile.path else profile.name} names no key; "
+            "pass --key KEY_ID (see 'pseudodesk-cli keys list')."
+        )
     store = keys_cli.store()
     info = store.info(key_id)
     if info.expired() and args.accept_expired_key:
-        print(f"warning: key {key_id} expired on {info.expires}; used because you confirmed the agreement "
-              "is still in force (--accept-expired-key)", file=sys.stderr)
+        print(
+            f"warning: key {key_id} expired on {info.expires}; used because you confirmed the agreement "
+            "is still in force (--accept-expired-key)",
+            file=sys.stderr,
+        )
     key = store.load(key_id, purpose="export", accept_expired=args.accept_expired_key)
     salt = None
     if any(f.role == "openpseudonymiser" for f in profile.output_fields):
@@ -299,10 +326,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from pseudodesk.core.keys.installation import AuditTrail
 
     trail = AuditTrail(store)
-    options = ExportOptions(name=args.name, overwrite=args.overwrite, accept_expired=args.accept_expired_agreement,
-                            batch_size=args.batch_size, salt=salt)
-    result = run(profile, table, mapping, key, args.out, options, signer=trail.signer, audit=trail,
-                 progress=ProgressLine(), cancel=cancel)
+    options = ExportOptions(
+        name=args.name,
+        overwrite=args.overwrite,
+        accept_expired=args.accept_expired_agreement,
+        batch_size=args.batch_size,
+        salt=salt,
+    )
+    result = run(
+        profile,
+        table,
+        mapping,
+        key,
+        args.out,
+        options,
+        signer=trail.signer,
+        audit=trail,
+        progress=ProgressLine(),
+        cancel=cancel,
+    )
     _print_result(result)
     return EXIT_OK
 
@@ -313,18 +355,26 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
     print(f"columns: {', '.join(result.columns)}", file=out)
     if result.aggregate is not None:
         table = result.aggregate
-        print(f"counts sent instead of rows: {len(table.row_keys):,} x {len(table.column_keys):,} cells with totals, "
-              f"from {result.report.rows_written:,} rows; {table.primary:,} small count(s) suppressed, "
-              f"{table.secondary:,} more so they cannot be worked out", file=out)
+        print(
+            f"counts sent instead of rows: {len(table.row_keys):,} x {len(table.column_keys):,} cells with totals, "
+            f"from {result.report.rows_written:,} rows; {table.primary:,} small count(s) suppressed, "
+            f"{table.secondary:,} more so they cannot be worked out",
+            file=out,
+        )
     else:
         excluded = result.rows_read - result.rows_written
-        note = f"{excluded:,} excluded by the agreement's policy, listed in the check report" if excluded else \
-            "every source row; none dropped"
+        note = (
+            f"{excluded:,} excluded by the agreement's policy, listed in the check report"
+            if excluded
+            else "every source row; none dropped"
+        )
         print(f"rows written: {result.rows_written:,} ({note})", file=out)
     if result.report.suppressed:
         blanked = ", ".join(f"{name} {n:,}" for name, n in result.report.suppressed.items())
-        print(f"values blanked so every combination of quasi-identifiers is shared by at least k records: {blanked}",
-              file=out)
+        print(
+            f"values blanked so every combination of quasi-identifiers is shared by at least k records: {blanked}",
+            file=out,
+        )
     print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)
     print(f"encrypted file: {result.output}", file=out)
     print(f"  SHA-256 {result.output_sha256}", file=out)
@@ -350,8 +400,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     key_path = resource_path(*DEMO_PRIVATE_KEY)
     print("\nThis is a DEMO: the key was ephemeral and the demo recipient's private key is public.")
     print("Open the demo output with:")
-    print(f"  openssl cms -decrypt -binary -inform DER -in {result.output} \\\n"
-          f"      -inkey {key_path} -out demo-output.csv")
+    print(
+        f"  openssl cms -decrypt -binary -inform DER -in {result.output} \\\n"
+        f"      -inkey {key_path} -out demo-output.csv"
+    )
     return EXIT_OK
 
 

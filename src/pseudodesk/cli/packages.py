@@ -15,8 +15,10 @@ PASSPHRASE_ENV = "PSEUDODESK_PACKAGE_PASSPHRASE"
 
 
 def add_parsers(sub: Any) -> None:
-    for name, text in (("inspect", "verify an exported package (manifest signature, hashes, content)"),
-                       ("decrypt", "open a package you are the recipient of, after verifying its manifest")):
+    for name, text in (
+        ("inspect", "verify an exported package (manifest signature, hashes, content)"),
+        ("decrypt", "open a package you are the recipient of, after verifying its manifest"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("package", type=Path, help="the .csv.p7m or .7z file, or its .manifest.json")
         p.add_argument("--signer", help="the sender's installation key fingerprint, to pin it")
@@ -35,8 +37,12 @@ def run(args: argparse.Namespace) -> int:
     passphrase = None
     if args.package.name.endswith(".7z") and (args.ask_passphrase or args.command == "decrypt"):
         passphrase = ask_secret(f"Passphrase for {args.package.name}", PASSPHRASE_ENV)
-    means: dict[str, Any] = dict(pinned_fingerprint=args.signer, certificate=args.certificate,
-                                 private_key=args.private_key, passphrase=passphrase)
+    means: dict[str, Any] = dict(
+        pinned_fingerprint=args.signer,
+        certificate=args.certificate,
+        private_key=args.private_key,
+        passphrase=passphrase,
+    )
     result: Inspection | None = None
     if args.command == "decrypt":
         if args.out.exists() and not args.overwrite:
@@ -62,9 +68,11 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "inspect":
         if result.manifest:
             m = result.manifest
-            print(f"{m['agreement']['name']}: {m['output']['rows']:,} rows, columns {', '.join(m['output']['columns'])}; "
-                  f"key {m['key']['fingerprint']}; made by {m['operator']['user']} on {m['operator']['machine']} "
-                  f"at {m['created']['local']}")
+            print(
+                f"{m['agreement']['name']}: {m['output']['rows']:,} rows, columns {', '.join(m['output']['columns'])}; "
+                f"key {m['key']['fingerprint']}; made by {m['operator']['user']} on {m['operator']['machine']} "
+                f"at {m['created']['local']}"
+            )
         print("package verified" if result.ok else "package NOT verified")
         return EXIT_OK if result.ok else EXIT_BLOCKED
     if not (result.ok and result.decrypted):

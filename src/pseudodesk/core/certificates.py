@@ -1,4 +1,6 @@
-"""Recipient certificates: read, checked for use, fingerprinted (below every stage: profiles name them, packages encrypt to them, key files are wrapped to them)."""
+"""Recipient certificates: read, checked for use, fingerprinted (below every stage: profiles
+name them, packages encrypt to them, key files are wrapped to them).
+"""
 
 from __future__ import annotations
 
@@ -18,15 +20,16 @@ def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     certs: list[Certificate] = []
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     for path in paths:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise ExportError(f"Recipient certificate {Path(path).name}: cannot be read ({exc.strerror}).") from None
         try:
-            cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
-                    else x509.load_der_x509_certificate(data))
+            cert = (
+                x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+            )
         except ValueError:
             raise ExportError(f"Recipient certificate {Path(path).name}: not a PEM or DER X.509 certificate.") from None
         if not isinstance(cert.public_key(), rsa.RSAPublicKey):
@@ -34,18 +37,21 @@ def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
         if cert.not_valid_after_utc < now:
             raise ExportError(
                 f"Recipient certificate {Path(path).name} expired on {cert.not_valid_after_utc:%d/%m/%Y}; "
-                "ask the recipient for their current certificate.")
+                "ask the recipient for their current certificate."
+            )
         if cert.not_valid_before_utc > now:
-            raise ExportError(f"Recipient certificate {Path(path).name} is not valid until "
-                              f"{cert.not_valid_before_utc:%d/%m/%Y}.")
+            raise ExportError(
+                f"Recipient certificate {Path(path).name} is not valid until {cert.not_valid_before_utc:%d/%m/%Y}."
+            )
         certs.append(cert)
     if not certs:
         raise ExportError("No recipient certificate was given.")
     return certs
 
 
-def read_recipient_identity(certificate: Path, private_key: Path,
-                            password: str | None = None) -> tuple[Certificate, Any]:
+def read_recipient_identity(
+    certificate: Path, private_key: Path, password: str | None = None
+) -> tuple[Certificate, Any]:
     """A recipient's certificate (PEM or DER) and its PEM private key; ValueError/OSError when unreadable."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization

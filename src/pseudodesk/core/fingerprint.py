@@ -11,7 +11,7 @@ import hashlib
 
 def grouped(text: str) -> str:
     """'7F3A91C2' -> '7F3A-91C2'."""
-    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
 def normalise_fingerprint(text: str) -> str:

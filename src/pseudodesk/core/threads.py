@@ -54,8 +54,9 @@ class _ConsumerGone(BaseException):
     library calling ``emit`` back does not take it for its own error)."""
 
 
-def pushed(produce: Callable[[Callable[[T], None]], None], depth: int = 2,
-           name: str = "pseudodesk-pushed") -> Iterator[T]:
+def pushed(
+    produce: Callable[[Callable[[T], None]], None], depth: int = 2, name: str = "pseudodesk-pushed"
+) -> Iterator[T]:
     """The items ``produce(emit)`` hands to ``emit`` on a worker thread, as an iterator here.
 
     For libraries that push their output into a callback or a file-like object (py7zr's

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
-from pseudodesk.core.agreement.profile import Profile, load_profile
+from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.errors import MappingError
 from pseudodesk.core.resources import resource_path
 from pseudodesk.gui.errors import show_error

@@ -18,7 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 
 from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import ColumnSuggestion
 from pseudodesk.core.check.report import CheckReport, FieldStats, Problem
 from pseudodesk.core.read.table import SourceTable

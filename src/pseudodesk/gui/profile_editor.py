@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 from pseudodesk.core.agreement.authoring import ON_INVALID_EXPLANATIONS, DraftField, ProfileDraft, convention_choices, convention_label, draft_from_columns, option_choice_label, output_option
 from pseudodesk.core.agreement.validate import draft_warnings, validate_draft
 from pseudodesk.core.agreement.profile_text import write_profile
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import ProfileError
 from pseudodesk.gui.errors import show_error

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import ColumnSuggestion, suggest_columns
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.errors import MappingError

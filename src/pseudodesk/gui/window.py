@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from pseudodesk import __version__
 from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.run.selftest import SelfTestResult
 from pseudodesk.gui.check_step import CheckStep
 from pseudodesk.gui.export_step import ExportStep

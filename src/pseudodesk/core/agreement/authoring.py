@@ -11,11 +11,14 @@ it; ``pseudodesk.gui.profile_editor``):
   of its rows (NHS number column -> a pseudonym, date of birth -> kept under ``dob``...);
   columns it does not recognise, and direct identifiers such as names, are proposed
   but not included: everything not ticked is stripped;
-- :func:`~pseudodesk.core.agreement.validate.validate_draft` refuses a draft that would not make a sound profile, with a
-  :class:`~pseudodesk.core.errors.ProfileError` naming the field at fault;
-- :func:`~pseudodesk.core.agreement.profile_text.profile_toml` writes the draft as profile TOML (docs/profile.md), checked by
-  reading it back with :func:`~pseudodesk.core.agreement.profile.parse_profile` before it is
-  returned; :func:`~pseudodesk.core.agreement.profile_text.write_profile` writes it atomically beside nothing half-made.
+- :func:`~pseudodesk.core.agreement.validate.validate_draft` refuses a draft that would not
+  make a sound profile, with a :class:`~pseudodesk.core.errors.ProfileError` naming the field
+  at fault;
+- :func:`~pseudodesk.core.agreement.profile_text.profile_toml` writes the draft as profile
+  TOML (docs/profile.md), checked by reading it back with
+  :func:`~pseudodesk.core.agreement.profile.parse_profile` before it is returned;
+  :func:`~pseudodesk.core.agreement.profile_text.write_profile` writes it atomically beside
+  nothing half-made.
 
 Writing is deterministic: the same draft gives the same bytes (so the same profile
 SHA-256, which runs and audit entries record), whatever the day or the version.
@@ -32,17 +35,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.core.agreement.profile import (
-    DisclosureRules,
-    Profile,
-)
+from pseudodesk.core.agreement.model import DisclosureRules, Profile
 from pseudodesk.core.agreement.suggest import VALUE_THRESHOLD, squash, value_convention
 from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.conventions.base import OptionSpec
 from pseudodesk.core.errors import ProfileError
 
 __all__ = [
-    "CONVENTION_LABELS", "DRAFT_ROLES", "ON_INVALID_EXPLANATIONS", "DraftField", "DraftSource", "ProfileDraft", "convention_choices", "convention_label", "describe_field", "draft_from_columns", "draft_from_profile", "field_id_from_label", "option_choice_label", "output_option",
+    "CONVENTION_LABELS",
+    "DRAFT_ROLES",
+    "ON_INVALID_EXPLANATIONS",
+    "DraftField",
+    "DraftSource",
+    "ProfileDraft",
+    "convention_choices",
+    "convention_label",
+    "describe_field",
+    "draft_from_columns",
+    "draft_from_profile",
+    "field_id_from_label",
+    "option_choice_label",
+    "output_option",
 ]
 
 DRAFT_ROLES = ("pseudonym", "keep")
@@ -125,11 +138,11 @@ SAMPLES_SHOWN = 3
 class DraftSource:
     """An item the agreement needs from the spreadsheet (a profile's ``[[source_fields]]`` entry)."""
 
-    label: str                 # what a partner reads ("NHS number")
-    convention: str            # a catalogue convention name
-    aliases: list[str] = field(default_factory=list)   # column headers that mean it ("NHS No")
+    label: str  # what a partner reads ("NHS number")
+    convention: str  # a catalogue convention name
+    aliases: list[str] = field(default_factory=list)  # column headers that mean it ("NHS No")
     options: dict[str, str] = field(default_factory=dict)  # the convention's options
-    id: str = ""               # the source field id; derived from the label when empty
+    id: str = ""  # the source field id; derived from the label when empty
     required: bool = True
 
     @property
@@ -141,13 +154,13 @@ class DraftSource:
 class DraftField:
     """A column of the export (a profile's ``[[output_fields]]`` entry) and what feeds it."""
 
-    name: str                  # the column header in the export
-    role: str                  # "pseudonym" or "keep"
+    name: str  # the column header in the export
+    role: str  # "pseudonym" or "keep"
     sources: list[DraftSource]  # exactly one for "keep"; one or more for "pseudonym" (order matters)
-    include: bool = True       # False: proposed but left out (stripped); not written
-    description: str = ""      # written as given, or describe_field() when empty
+    include: bool = True  # False: proposed but left out (stripped); not written
+    description: str = ""  # written as given, or describe_field() when empty
     allow_identifiers: list[str] = field(default_factory=list)  # kept free text: identifier kinds allowed
-    column: str = ""           # the spreadsheet column it was proposed from (not written)
+    column: str = ""  # the spreadsheet column it was proposed from (not written)
     samples: list[str] = field(default_factory=list)  # a few of that column's values (not written)
 
     @property
@@ -241,8 +254,9 @@ def describe_field(draft_field: DraftField) -> str:
 # --- proposing a draft from a spreadsheet ----------------------------------------------------
 
 
-def draft_from_columns(header: Sequence[str], sample_rows: Sequence[Sequence[str]], *,
-                       today: dt.date | None = None) -> ProfileDraft:
+def draft_from_columns(
+    header: Sequence[str], sample_rows: Sequence[Sequence[str]], *, today: dt.date | None = None
+) -> ProfileDraft:
     """A proposed draft: one field per spreadsheet column.
 
     Each column's convention comes from its sampled values (a column of valid NHS
@@ -288,11 +302,16 @@ def _column_convention(column: str, values: list[str]) -> str | None:
     of valid dates is a date, not a date of birth. Dates are dates of birth only when the
     header says so."""
     key = squash(column)
-    by_header = next((name for name, conv in CONVENTIONS.items()
-                      if name not in _NOT_OFFERED and any(squash(h) == key for h in conv.headers)), None)
+    by_header = next(
+        (
+            name
+            for name, conv in CONVENTIONS.items()
+            if name not in _NOT_OFFERED and any(squash(h) == key for h in conv.headers)
+        ),
+        None,
+    )
     by_values = value_convention(values)
-    if by_values and by_values[0] == "dob" and by_header != "dob" and not any(
-            word in key for word in ("birth", "dob")):
+    if by_values and by_values[0] == "dob" and by_header != "dob" and not any(word in key for word in ("birth", "dob")):
         by_values = ("date", by_values[1])  # dates alone do not say whose birthday they are
     if by_values is None or by_header is None or by_header == by_values[0]:
         return by_values[0] if by_values else by_header
@@ -353,32 +372,51 @@ def draft_from_profile(profile: Profile) -> ProfileDraft:
         raise ProfileError(source, "packs", "uses convention packs, which the window cannot edit yet; edit the file")
 
     if profile.disclosure != DisclosureRules():
-        raise ProfileError(source, "disclosure", "has [disclosure] rules, which the window cannot edit yet; edit the file")
+        raise ProfileError(
+            source, "disclosure", "has [disclosure] rules, which the window cannot edit yet; edit the file"
+        )
     if profile.aggregate is not None:
-        raise ProfileError(source, "aggregate", "sends counts ([aggregate]), which the window cannot edit yet; "
-                           "edit the file")
+        raise ProfileError(
+            source, "aggregate", "sends counts ([aggregate]), which the window cannot edit yet; edit the file"
+        )
     coarse = [of.name for of in profile.output_fields if of.generalise or of.categories]
     if coarse:
-        raise ProfileError(source, f"output field {coarse[0]}",
-                           "is generalised, which the window cannot edit yet; edit the file")
+        raise ProfileError(
+            source, f"output field {coarse[0]}", "is generalised, which the window cannot edit yet; edit the file"
+        )
     sources: dict[str, DraftSource] = {}
     for sf in profile.source_fields:
         if sf.convention not in CONVENTIONS:
             raise ProfileError(source, f"source field {sf.id}", f"convention '{sf.convention}' is not in the catalogue")
-        sources[sf.id] = DraftSource(sf.label, sf.convention, list(sf.aliases),
-                                     {k: str(v) for k, v in sf.options.items()}, sf.id, sf.required)
+        sources[sf.id] = DraftSource(
+            sf.label, sf.convention, list(sf.aliases), {k: str(v) for k, v in sf.options.items()}, sf.id, sf.required
+        )
     fields: list[DraftField] = []
     for of in profile.output_fields:
         if of.role not in DRAFT_ROLES:
-            raise ProfileError(source, f"output field {of.name}",
-                               f"role '{of.role}' cannot be edited in the window; edit the file")
-        fields.append(DraftField(of.name, of.role, [sources[s] for s in of.sources], True, of.description,
-                                 list(of.allow_identifiers)))
-    return ProfileDraft(profile.name, profile.version, list(profile.parties), profile.review_date,
-                        _agreement_description(profile.path),
-                        profile.recipient.mode, list(profile.recipient.certificates), profile.checks.on_invalid,
-                        profile.checks.scan_identifiers, profile.key.id, profile.key.fingerprint,
-                        dict(profile.metadata), fields)
+            raise ProfileError(
+                source, f"output field {of.name}", f"role '{of.role}' cannot be edited in the window; edit the file"
+            )
+        fields.append(
+            DraftField(
+                of.name, of.role, [sources[s] for s in of.sources], True, of.description, list(of.allow_identifiers)
+            )
+        )
+    return ProfileDraft(
+        profile.name,
+        profile.version,
+        list(profile.parties),
+        profile.review_date,
+        _agreement_description(profile.path),
+        profile.recipient.mode,
+        list(profile.recipient.certificates),
+        profile.checks.on_invalid,
+        profile.checks.scan_identifiers,
+        profile.key.id,
+        profile.key.fingerprint,
+        dict(profile.metadata),
+        fields,
+    )
 
 
 def _agreement_description(path: Path | None) -> str:

@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import suggest_columns
 from pseudodesk.core.errors import MappingError
 
@@ -60,7 +60,8 @@ class SourceMapping:
         if problems:
             columns = ", ".join(f"'{h}'" for h in header)
             raise MappingError(
-                "The source mapping does not fit this file:\n  - " + "\n  - ".join(problems)
+                "The source mapping does not fit this file:\n  - "
+                + "\n  - ".join(problems)
                 + f"\nThe file's columns are: {columns}"
             )
         return resolved
@@ -71,8 +72,7 @@ class SourceMapping:
         return [h for h in header if h not in used]
 
 
-def suggest_mapping(profile: Profile, header: tuple[str, ...],
-                    sample: list[list[str]] | None = None) -> SourceMapping:
+def suggest_mapping(profile: Profile, header: tuple[str, ...], sample: list[list[str]] | None = None) -> SourceMapping:
     """The most likely column for each source field, from headers and (when given) values.
 
     Each column feeds at most one field; for each field the most confident column wins.

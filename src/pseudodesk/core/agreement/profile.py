@@ -13,151 +13,33 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pseudodesk.core.agreement.model import (
+    IDENTIFIER_KINDS,
+    ON_INVALID,
+    PROFILE_FORMAT,
+    ROLES,
+    AggregateOutput,
+    Checks,
+    DisclosureRules,
+    KeyRef,
+    OutputField,
+    Profile,
+    Recipient,
+    SourceField,
+)
 from pseudodesk.core.conventions import (
     CONVENTIONS,
-    ColumnContext,
-    ColumnRule,
-    Convention,
     PackConvention,
     PackError,
     load_pack,
 )
 from pseudodesk.core.errors import ProfileError
 
-PROFILE_FORMAT = "pseudodesk-profile/1"
-ROLES = ("pseudonym", "keep", "openpseudonymiser", "valid_nhs")
-ON_INVALID = ("blank", "exclude", "block")
-IDENTIFIER_KINDS = ("nhs_number", "email", "uk_phone", "postcode", "upn", "uln", "person_name")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FINGERPRINT = re.compile(r"^[0-9A-F]{4}(?:-[0-9A-F]{4}){3}$")
-
-
-@dataclass(frozen=True)
-class SourceField:
-    """An item of the agreement that a source column supplies (e.g. the NHS number)."""
-
-    id: str
-    label: str
-    convention: str  # as named in the profile: a catalogue name or a pack's name
-    required: bool = True
-    aliases: tuple[str, ...] = ()
-    base: Convention | None = field(default=None, repr=False, compare=False)
-    options: dict[str, Any] = field(default_factory=dict)  # pack options overlaid with the field's own
-
-    @property
-    def base_convention(self) -> Convention:
-        assert self.base is not None
-        return self.base
-
-    def rule(self, context: ColumnContext | None = None) -> ColumnRule:
-        """A fresh column rule for this field (one per column per run)."""
-        return self.base_convention.rule(self.options, context)
-
-
-@dataclass(frozen=True)
-class OutputField:
-    """A column of the exported CSV, in profile order."""
-
-    name: str
-    role: str  # "pseudonym" or "keep"
-    sources: tuple[str, ...]  # source field ids; exactly one for "keep"
-    description: str = ""
-    allow_identifiers: tuple[str, ...] = ()  # identifier kinds this kept field may contain
-    labels: dict[str, str] = field(default_factory=dict)  # openpseudonymiser: source id -> column label hashed under
-    nhs_source: str = ""  # openpseudonymiser: the source field reduced to its digits
-    generalise: str = ""  # keep fields: dob/date to month_year, year, age, age_band; postcode to sector...
-    categories: dict[str, str] = field(default_factory=dict)  # keep fields: value -> coarser group
-
-
-@dataclass(frozen=True)
-class Recipient:
-    mode: str  # "certificate" or "passphrase"
-    certificates: tuple[Path, ...] = ()
-
-
-@dataclass(frozen=True)
-class KeyRef:
-    id: str = ""
-    fingerprint: str = ""
-    salt_id: str = ""  # an OpenPseudonymiser salt in the key store, for openpseudonymiser fields
-
-
-@dataclass(frozen=True)
-class Checks:
-    on_invalid: str = "blank"  # "blank", "exclude" or "block"
-    scan_identifiers: bool = True
-
-
-@dataclass(frozen=True)
-class DisclosureRules:
-    """[disclosure]: which output fields a motivated intruder could know, and the smallest class allowed."""
-
-    quasi_identifiers: tuple[str, ...] = ()  # output field names; empty: chosen by convention
-    k: int = 5
-    reference_date: dt.date | None = None  # for ages and age bands; None: the day of the run
-    age_bands: tuple[tuple[int, int], ...] = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
-    enforce: bool = False  # the export blanks quasi-identifier values until every class has k records
-
-
-@dataclass(frozen=True)
-class AggregateOutput:
-    """[aggregate]: send counts by these output fields instead of rows, with small numbers suppressed."""
-
-    dimensions: tuple[str, ...]
-    rule: str = "threshold"  # or "nhs_digital"
-    threshold: int = 10  # threshold rule: counts from 1 to this are suppressed
-
-
-QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    version: str
-    parties: tuple[str, ...]
-    review_date: dt.date | None
-    key: KeyRef
-    recipient: Recipient
-    source_fields: tuple[SourceField, ...]
-    output_fields: tuple[OutputField, ...]
-    metadata: dict[str, Any] = field(default_factory=dict)
-    checks: Checks = field(default_factory=Checks)
-    disclosure: DisclosureRules = field(default_factory=DisclosureRules)
-    aggregate: AggregateOutput | None = None
-    packs: tuple[str, ...] = ()
-    sha256: str = ""
-    path: Path | None = None
-
-    def source_field(self, field_id: str) -> SourceField:
-        for f in self.source_fields:
-            if f.id == field_id:
-                return f
-        raise KeyError(field_id)
-
-    @property
-    def output_names(self) -> list[str]:
-        return [f.name for f in self.output_fields]
-
-    def quasi_identifiers(self) -> list[str]:
-        """The output fields the risk report groups records by: the profile's [disclosure] list,
-        else every kept field whose convention is a date of birth, date, gender, postcode or ethnicity."""
-        if self.disclosure.quasi_identifiers:
-            return list(self.disclosure.quasi_identifiers)
-        return [o.name for o in self.output_fields if o.role == "keep"
-                and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS]
-
-    def used_source_ids(self) -> list[str]:
-        """Source field ids that feed at least one output field, in first-use order."""
-        seen: dict[str, None] = {}
-        for f in self.output_fields:
-            for s in f.sources:
-                seen.setdefault(s, None)
-        return list(seen)
 
 
 def load_profile(path: Path | str) -> Profile:
@@ -171,8 +53,9 @@ def load_profile(path: Path | str) -> Profile:
     return parse_profile(data, source=path.name, base_dir=path.parent, path=path)
 
 
-def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | None = None,
-                  path: Path | None = None) -> Profile:
+def parse_profile(
+    data: bytes, *, source: str = "<profile>", base_dir: Path | None = None, path: Path | None = None
+) -> Profile:
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
@@ -182,9 +65,24 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     r = _Reader(source)
     fmt = r.text(doc, "format")
     if fmt != PROFILE_FORMAT:
-        raise ProfileError(source, "format", f"must be \"{PROFILE_FORMAT}\" (found \"{fmt}\")")
-    r.only(doc, "", {"format", "agreement", "key", "recipient", "source_fields", "output_fields", "metadata",
-                     "checks", "packs", "disclosure", "aggregate"})
+        raise ProfileError(source, "format", f'must be "{PROFILE_FORMAT}" (found "{fmt}")')
+    r.only(
+        doc,
+        "",
+        {
+            "format",
+            "agreement",
+            "key",
+            "recipient",
+            "source_fields",
+            "output_fields",
+            "metadata",
+            "checks",
+            "packs",
+            "disclosure",
+            "aggregate",
+        },
+    )
     packs = doc.get("packs", [])
     if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
         raise ProfileError(source, "packs", "must be a list of convention pack names or .toml paths")
@@ -200,7 +98,9 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     r.only(checks_doc, "checks", {"on_invalid", "scan_identifiers"})
     on_invalid = checks_doc.get("on_invalid", "blank")
     if on_invalid not in ON_INVALID:
-        raise ProfileError(source, "checks.on_invalid", f"must be one of {', '.join(ON_INVALID)} (found \"{on_invalid}\")")
+        raise ProfileError(
+            source, "checks.on_invalid", f'must be one of {", ".join(ON_INVALID)} (found "{on_invalid}")'
+        )
     scan = checks_doc.get("scan_identifiers", True)
     if not isinstance(scan, bool):
         raise ProfileError(source, "checks.scan_identifiers", "must be true or false")
@@ -217,7 +117,9 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     r.only(key_doc, "key", {"id", "fingerprint", "salt_id"})
     fingerprint = str(key_doc.get("fingerprint", "")).upper()
     if fingerprint and not _FINGERPRINT.match(fingerprint):
-        raise ProfileError(source, "key.fingerprint", "must look like 7F3A-91C2-5B0E-11D4 (as printed by 'pseudodesk-cli keys')")
+        raise ProfileError(
+            source, "key.fingerprint", "must look like 7F3A-91C2-5B0E-11D4 (as printed by 'pseudodesk-cli keys')"
+        )
 
     recipient_doc = r.table(doc, "recipient")
     r.only(recipient_doc, "recipient", {"mode", "certificates"})
@@ -230,9 +132,9 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
         certs = tuple((base_dir / c) if base_dir and not Path(c).is_absolute() else Path(c) for c in raw_certs)
     elif mode == "passphrase":
         if "certificates" in recipient_doc:
-            raise ProfileError(source, "recipient.certificates", "is only allowed when mode = \"certificate\"")
+            raise ProfileError(source, "recipient.certificates", 'is only allowed when mode = "certificate"')
     else:
-        raise ProfileError(source, "recipient.mode", f"must be \"certificate\" or \"passphrase\" (found \"{mode}\")")
+        raise ProfileError(source, "recipient.mode", f'must be "certificate" or "passphrase" (found "{mode}")')
 
     sources = _source_fields(r, doc, pack_conventions)
     outputs = _output_fields(r, doc, {s.id: s.base_convention.name for s in sources})
@@ -268,14 +170,14 @@ def parse_profile(data: bytes, *, source: str = "<profile>", base_dir: Path | No
     )
 
 
-def _source_fields(r: _Reader, doc: dict[str, Any],
-                   packs: dict[str, PackConvention]) -> tuple[SourceField, ...]:
+def _source_fields(r: _Reader, doc: dict[str, Any], packs: dict[str, PackConvention]) -> tuple[SourceField, ...]:
     out: list[SourceField] = []
-    for where, item in r.entries(doc, "source_fields",
-                                 {"id", "label", "convention", "required", "aliases", "options"}):
+    for where, item in r.entries(doc, "source_fields", {"id", "label", "convention", "required", "aliases", "options"}):
         fid = r.text(item, "id", where=f"{where}.id")
         if not _NAME.match(fid):
-            raise ProfileError(r.source, f"{where}.id", "must be letters, digits and underscores, starting with a letter")
+            raise ProfileError(
+                r.source, f"{where}.id", "must be letters, digits and underscores, starting with a letter"
+            )
         if any(f.id == fid for f in out):
             raise ProfileError(r.source, f"{where}.id", f"'{fid}' is declared twice")
         convention = r.text(item, "convention", where=f"{where}.convention")
@@ -288,7 +190,9 @@ def _source_fields(r: _Reader, doc: dict[str, Any],
             raise ProfileError(r.source, f"{where}.convention", f"unknown convention '{convention}' (known: {known})")
         own = item.get("options", {})
         if not isinstance(own, dict):
-            raise ProfileError(r.source, f"{where}.options", "must be a table, e.g. options = { output = \"YYYY-MM-DD\" }")
+            raise ProfileError(
+                r.source, f"{where}.options", 'must be a table, e.g. options = { output = "YYYY-MM-DD" }'
+            )
         problem = base.validate_options(own)
         if problem:
             raise ProfileError(r.source, f"{where}.options", problem)
@@ -299,8 +203,7 @@ def _source_fields(r: _Reader, doc: dict[str, Any],
         aliases = item.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise ProfileError(r.source, f"{where}.aliases", "must be a list of column names")
-        out.append(SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases),
-                               base, options))
+        out.append(SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases), base, options))
     return tuple(out)
 
 
@@ -308,8 +211,21 @@ def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str])
     """``conventions``: source field id -> its base convention's name."""
     source_ids = set(conventions)
     out: list[OutputField] = []
-    for where, item in r.entries(doc, "output_fields", {"name", "role", "from", "description", "allow_identifiers",
-                                                        "labels", "nhs_source", "generalise", "categories"}):
+    for where, item in r.entries(
+        doc,
+        "output_fields",
+        {
+            "name",
+            "role",
+            "from",
+            "description",
+            "allow_identifiers",
+            "labels",
+            "nhs_source",
+            "generalise",
+            "categories",
+        },
+    ):
         name = r.text(item, "name", where=f"{where}.name")
         if not name.strip() or any(ord(c) < 32 for c in name):
             raise ProfileError(r.source, f"{where}.name", "must be a non-empty column name without control characters")
@@ -317,7 +233,7 @@ def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str])
             raise ProfileError(r.source, f"{where}.name", f"'{name}' is used twice")
         role = r.text(item, "role", where=f"{where}.role")
         if role not in ROLES:
-            raise ProfileError(r.source, f"{where}.role", f"must be one of {', '.join(ROLES)} (found \"{role}\")")
+            raise ProfileError(r.source, f"{where}.role", f'must be one of {", ".join(ROLES)} (found "{role}")')
         raw_from = item.get("from")
         if isinstance(raw_from, str):
             sources = (raw_from,)
@@ -334,8 +250,11 @@ def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str])
             raise ProfileError(r.source, f"{where}.from", f"a '{role}' field takes exactly one source field")
         labels = item.get("labels", {})
         if not isinstance(labels, dict) or any(k not in sources or not isinstance(v, str) for k, v in labels.items()):
-            raise ProfileError(r.source, f"{where}.labels",
-                               "must map this field's source field ids to the column labels OpenPseudonymiser used")
+            raise ProfileError(
+                r.source,
+                f"{where}.labels",
+                "must map this field's source field ids to the column labels OpenPseudonymiser used",
+            )
         nhs_source = item.get("nhs_source", "")
         if nhs_source and nhs_source not in sources:
             raise ProfileError(r.source, f"{where}.nhs_source", "must be one of this field's source field ids")
@@ -345,20 +264,36 @@ def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str])
         if allow is True:
             allow = list(IDENTIFIER_KINDS)
         if not isinstance(allow, list) or any(a not in IDENTIFIER_KINDS for a in allow):
-            raise ProfileError(r.source, f"{where}.allow_identifiers",
-                               f"must be true or a list of: {', '.join(IDENTIFIER_KINDS)}")
+            raise ProfileError(
+                r.source, f"{where}.allow_identifiers", f"must be true or a list of: {', '.join(IDENTIFIER_KINDS)}"
+            )
         generalise, categories = _coarsening(r, where, item, role, sources, conventions)
-        out.append(OutputField(name, role, sources, str(item.get("description", "")), tuple(allow),
-                               dict(labels), str(nhs_source), generalise, categories))
+        out.append(
+            OutputField(
+                name,
+                role,
+                sources,
+                str(item.get("description", "")),
+                tuple(allow),
+                dict(labels),
+                str(nhs_source),
+                generalise,
+                categories,
+            )
+        )
     return tuple(out)
 
 
-GENERALISE_LEVELS = {"dob": ("month_year", "year", "age", "age_band"), "date": ("month_year", "year", "age", "age_band"),
-                     "postcode": ("sector", "district", "area")}
+GENERALISE_LEVELS = {
+    "dob": ("month_year", "year", "age", "age_band"),
+    "date": ("month_year", "year", "age", "age_band"),
+    "postcode": ("sector", "district", "area"),
+}
 
 
-def _coarsening(r: _Reader, where: str, item: dict[str, Any], role: str, sources: tuple[str, ...],
-                conventions: dict[str, str]) -> tuple[str, dict[str, str]]:
+def _coarsening(
+    r: _Reader, where: str, item: dict[str, Any], role: str, sources: tuple[str, ...], conventions: dict[str, str]
+) -> tuple[str, dict[str, str]]:
     generalise = item.get("generalise", "")
     categories = item.get("categories", {})
     if not generalise and not categories:
@@ -375,8 +310,11 @@ def _coarsening(r: _Reader, where: str, item: dict[str, Any], role: str, sources
         if generalise:
             raise ProfileError(r.source, f"{where}.categories", "use either generalise or categories, not both")
         if not isinstance(categories, dict) or not all(isinstance(v, str) for v in categories.values()):
-            raise ProfileError(r.source, f"{where}.categories",
-                               'must map each value to its group, e.g. categories = { "1" = "White", "2" = "White" }')
+            raise ProfileError(
+                r.source,
+                f"{where}.categories",
+                'must map each value to its group, e.g. categories = { "1" = "White", "2" = "White" }',
+            )
     return str(generalise), {str(k): v for k, v in categories.items()}
 
 
@@ -396,8 +334,11 @@ def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...
         if name not in roles:
             raise ProfileError(r.source, "disclosure.quasi_identifiers", f"'{name}' is not an output field")
         if roles[name] != "keep":
-            raise ProfileError(r.source, "disclosure.quasi_identifiers",
-                               f"'{name}' is a {roles[name]} field; only kept values are quasi-identifiers")
+            raise ProfileError(
+                r.source,
+                "disclosure.quasi_identifiers",
+                f"'{name}' is a {roles[name]} field; only kept values are quasi-identifiers",
+            )
     k = item.get("k", 5)
     if not isinstance(k, int) or isinstance(k, bool) or k < 2:
         raise ProfileError(r.source, "disclosure.k", "must be a whole number, 2 or more")
@@ -428,7 +369,9 @@ def _aggregate(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]
     r.only(item, "aggregate", {"dimensions", "rule", "threshold"})
     names = item.get("dimensions")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ProfileError(r.source, "aggregate.dimensions", 'must list the output fields to count by, e.g. ["POST CODE", "GENDER"]')
+        raise ProfileError(
+            r.source, "aggregate.dimensions", 'must list the output fields to count by, e.g. ["POST CODE", "GENDER"]'
+        )
     roles = {o.name: o.role for o in outputs}
     for name in names:
         if roles.get(name) != "keep":
@@ -478,5 +421,6 @@ class _Reader:
         unknown = sorted(set(doc) - allowed)
         if unknown:
             prefix = f"{where}." if where else ""
-            raise ProfileError(self.source, prefix + unknown[0],
-                               f"is not a known setting (allowed here: {', '.join(sorted(allowed))})")
+            raise ProfileError(
+                self.source, prefix + unknown[0], f"is not a known setting (allowed here: {', '.join(sorted(allowed))})"
+            )

@@ -1,4 +1,6 @@
-"""A draft written as a profile file: commented TOML an IG lead can read, checked by parsing it back before it is saved."""
+"""A draft written as a profile file: commented TOML an IG lead can read, checked by parsing it
+back before it is saved.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +16,8 @@ from pseudodesk.core.agreement.authoring import (
     ProfileDraft,
     describe_field,
 )
-from pseudodesk.core.agreement.profile import (
-    PROFILE_FORMAT,
-    Profile,
-    load_profile,
-    parse_profile,
-)
+from pseudodesk.core.agreement.model import PROFILE_FORMAT, Profile
+from pseudodesk.core.agreement.profile import load_profile, parse_profile
 from pseudodesk.core.agreement.validate import validate_draft
 from pseudodesk.core.errors import ProfileError
 from pseudodesk.core.files import atomic_output
@@ -58,13 +56,18 @@ def profile_toml(draft: ProfileDraft, destination: Path | str | None = None) -> 
     parts = [_header(draft), _table("", {"format": PROFILE_FORMAT})]
     parts.append(_table("[agreement]", agreement))
     if key:
-        parts.append("# The project key: a run with a key of any other fingerprint is refused.\n"
-                     + _table("[key]", key))
+        parts.append(
+            "# The project key: a run with a key of any other fingerprint is refused.\n" + _table("[key]", key)
+        )
     parts.append(_RECIPIENT_COMMENT[draft.recipient_mode] + _table("[recipient]", recipient))
-    parts.append(f"# {ON_INVALID_EXPLANATIONS[draft.on_invalid]}\n"
-                 + _table("[checks]", {"on_invalid": draft.on_invalid, "scan_identifiers": draft.scan_identifiers}))
-    parts.append("# The items the agreement needs from the spreadsheet. Aliases are column headers\n"
-                 "# that mean the same item; they help match another spreadsheet's columns.")
+    parts.append(
+        f"# {ON_INVALID_EXPLANATIONS[draft.on_invalid]}\n"
+        + _table("[checks]", {"on_invalid": draft.on_invalid, "scan_identifiers": draft.scan_identifiers})
+    )
+    parts.append(
+        "# The items the agreement needs from the spreadsheet. Aliases are column headers\n"
+        "# that mean the same item; they help match another spreadsheet's columns."
+    )
     seen: set[str] = set()
     for f in included:
         for s in f.sources:
@@ -74,14 +77,19 @@ def profile_toml(draft: ProfileDraft, destination: Path | str | None = None) -> 
     parts.append("# The columns of the exported CSV, in this order. Everything else is stripped.")
     for f in included:
         ids = [s.field_id for s in f.sources]
-        item: dict[str, Any] = {"name": f.name, "role": f.role, "from": ids if f.role == "pseudonym" else ids[0],
-                                "description": f.description or describe_field(f)}
+        item: dict[str, Any] = {
+            "name": f.name,
+            "role": f.role,
+            "from": ids if f.role == "pseudonym" else ids[0],
+            "description": f.description or describe_field(f),
+        }
         if f.allow_identifiers:
             item["allow_identifiers"] = list(f.allow_identifiers)
         parts.append(_table("[[output_fields]]", item))
     if draft.metadata:
-        parts.append("# The dataset description the agreement asks for.\n" + _dumps({"metadata": draft.metadata},
-                                                                                     source=source))
+        parts.append(
+            "# The dataset description the agreement asks for.\n" + _dumps({"metadata": draft.metadata}, source=source)
+        )
     text = "\n\n".join(p.strip("\n") for p in parts) + "\n"
     parse_profile(text.encode("utf-8"), source=source, base_dir=folder)  # raises ProfileError if it would not load
     return text
@@ -104,16 +112,18 @@ def write_profile(draft: ProfileDraft, path: Path | str, *, overwrite: bool = Fa
 
 _RECIPIENT_COMMENT = {
     "passphrase": "# A 7-Zip AES-256 archive; pseudodesk makes a new passphrase for each export and shows\n"
-                  "# it once. Send the passphrase separately from the file.\n",
+    "# it once. Send the passphrase separately from the file.\n",
     "certificate": "# AES-256 to the recipient's certificate (CMS); paths are relative to this file.\n",
 }
 
 
 def _header(draft: ProfileDraft) -> str:
     name = " ".join(draft.name.split())
-    return (f"# Agreement profile: {name}.\n"
-            "# Made in the pseudodesk window (\"Create profile\"); it can be read and changed as text.\n"
-            "# Field-by-field guide: docs/profile.md.")
+    return (
+        f"# Agreement profile: {name}.\n"
+        '# Made in the pseudodesk window ("Create profile"); it can be read and changed as text.\n'
+        "# Field-by-field guide: docs/profile.md."
+    )
 
 
 def _source_item(s: DraftSource) -> dict[str, Any]:
@@ -147,7 +157,7 @@ def _value(value: Any) -> str:
         if len(inline) <= 80:
             return inline
         return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
-    return _dumps({"v": value})[len("v = "):].rstrip("\n")
+    return _dumps({"v": value})[len("v = ") :].rstrip("\n")
 
 
 def _dumps(doc: dict[str, Any], *, source: str = DRAFT_SOURCE) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.read.table import SourceTable
 
@@ -24,9 +24,9 @@ MIN_VALUES = 5
 @dataclass(frozen=True)
 class ColumnSuggestion:
     column: str
-    field_id: str | None     # the profile source field it should feed, if any
-    convention: str | None   # the catalogue convention its header or values look like
-    confidence: float        # 0..1
+    field_id: str | None  # the profile source field it should feed, if any
+    convention: str | None  # the catalogue convention its header or values look like
+    confidence: float  # 0..1
     reason: str
 
 
@@ -69,8 +69,9 @@ def suggest_for_table(profile: Profile, table: SourceTable, sample_rows: int = 5
     return suggest_columns(profile, table.header, table.preview(sample_rows))
 
 
-def suggest_columns(profile: Profile, header: tuple[str, ...],
-                    sample: list[list[str]] | None = None) -> list[ColumnSuggestion]:
+def suggest_columns(
+    profile: Profile, header: tuple[str, ...], sample: list[list[str]] | None = None
+) -> list[ColumnSuggestion]:
     """One suggestion per source column, from its header and (when given) sampled values."""
     sample = sample or []
     by_alias: dict[str, str] = {}
@@ -99,8 +100,11 @@ def suggest_columns(profile: Profile, header: tuple[str, ...],
             out.append(ColumnSuggestion(column, target, conv, min(share, 0.98), reason))
             continue
         if header_conv:
-            out.append(ColumnSuggestion(column, _field_for(profile, header_conv), header_conv, 0.7,
-                                        f"header looks like {header_conv}"))
+            out.append(
+                ColumnSuggestion(
+                    column, _field_for(profile, header_conv), header_conv, 0.7, f"header looks like {header_conv}"
+                )
+            )
             continue
         out.append(ColumnSuggestion(column, None, None, 0.0, "no match: stripped unless you map it"))
     return out

@@ -78,11 +78,19 @@ class AuditLog:
 
         with self._lock():
             prev, seq, torn = _tail(self.path)
-            now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
             entry: dict[str, Any] = {
-                "v": 1, "seq": seq + 1, "time": now.isoformat(), "local_time": now.astimezone().isoformat(),
-                "event": event, "user": os_user(), "machine": machine_name(), "app": f"pseudodesk {__version__}",
-                "details": details, "prev": prev, "signer": self.signer.fingerprint,
+                "v": 1,
+                "seq": seq + 1,
+                "time": now.isoformat(),
+                "local_time": now.astimezone().isoformat(),
+                "event": event,
+                "user": os_user(),
+                "machine": machine_name(),
+                "app": f"pseudodesk {__version__}",
+                "details": details,
+                "prev": prev,
+                "signer": self.signer.fingerprint,
             }
             entry["sig"] = base64.b64encode(self.signer.sign(canonical_json(entry))).decode("ascii")
             with self.path.open("ab") as f:
@@ -126,8 +134,13 @@ def _parse(line: bytes) -> dict[str, Any] | None:
         entry = json.loads(line)
     except ValueError:
         return None
-    if not (isinstance(entry, dict) and isinstance(entry.get("seq"), int) and isinstance(entry.get("event"), str)
-            and isinstance(entry.get("time"), str) and isinstance(entry.get("details"), dict)):
+    if not (
+        isinstance(entry, dict)
+        and isinstance(entry.get("seq"), int)
+        and isinstance(entry.get("event"), str)
+        and isinstance(entry.get("time"), str)
+        and isinstance(entry.get("details"), dict)
+    ):
         return None  # not an entry pseudodesk wrote: verification reports the line as damaged
     try:
         dt.datetime.fromisoformat(entry["time"])
@@ -184,8 +197,11 @@ def verify_log(path: Path, public_key: Ed25519PublicKey, signer_fingerprint: str
         last = index == len(lines) - 1
         if entry is None:
             if last and not ends_clean:
-                result.problems.append(AuditProblem(number, "truncated", "the last line is incomplete "
-                                                    "(the program stopped while writing it)"))
+                result.problems.append(
+                    AuditProblem(
+                        number, "truncated", "the last line is incomplete (the program stopped while writing it)"
+                    )
+                )
             else:
                 kind = "truncated" if _looks_cut(raw) else "damaged"
                 result.problems.append(AuditProblem(number, kind, "this line is not a complete audit entry"))
@@ -193,8 +209,9 @@ def verify_log(path: Path, public_key: Ed25519PublicKey, signer_fingerprint: str
         seq = entry["seq"]
         body = {k: v for k, v in entry.items() if k != "sig"}
         if entry.get("signer") != signer_fingerprint:
-            result.problems.append(AuditProblem(number, "foreign-signer",
-                                                f"entry {seq} is signed by another key ({entry.get('signer')})"))
+            result.problems.append(
+                AuditProblem(number, "foreign-signer", f"entry {seq} is signed by another key ({entry.get('signer')})")
+            )
         else:
             try:
                 public_key.verify(base64.b64decode(str(entry.get("sig", ""))), canonical_json(body))
@@ -203,14 +220,15 @@ def verify_log(path: Path, public_key: Ed25519PublicKey, signer_fingerprint: str
             except (InvalidSignature, ValueError):
                 result.problems.append(AuditProblem(number, "edited", f"entry {seq} was changed after it was signed"))
         if seq > prev_seq + 1:
-            result.problems.append(AuditProblem(number, "deleted",
-                                                f"entries {prev_seq + 1} to {seq - 1} are missing before entry {seq}"))
+            result.problems.append(
+                AuditProblem(number, "deleted", f"entries {prev_seq + 1} to {seq - 1} are missing before entry {seq}")
+            )
         elif seq <= prev_seq:
-            result.problems.append(AuditProblem(number, "reordered",
-                                                f"entry {seq} comes after entry {prev_seq}"))
+            result.problems.append(AuditProblem(number, "reordered", f"entry {seq} comes after entry {prev_seq}"))
         elif entry.get("prev") != prev_hash:
-            result.problems.append(AuditProblem(number, "edited",
-                                                f"the entry before entry {seq} is not the one it was chained to"))
+            result.problems.append(
+                AuditProblem(number, "edited", f"the entry before entry {seq} is not the one it was chained to")
+            )
         prev_hash, prev_seq = hashlib.sha256(raw).hexdigest(), max(prev_seq, seq)
         result.entries += 1
     return result

@@ -71,8 +71,12 @@ class MemoCheck:
         handled = verdicts.handled if verdicts is not None else np.zeros(size, dtype=bool)
         rest = np.flatnonzero(~handled).tolist()
         if verdicts is not None and not rest:  # the kernel settled every value
-            return _Results(_as_list(verdicts.values), np.asarray(verdicts.status, dtype=np.int8),
-                            _as_list(verdicts.reasons), np.asarray(verdicts.plain, dtype=bool))
+            return _Results(
+                _as_list(verdicts.values),
+                np.asarray(verdicts.status, dtype=np.int8),
+                _as_list(verdicts.reasons),
+                np.asarray(verdicts.plain, dtype=bool),
+            )
         values_a = np.empty(size, dtype=object)
         reasons_a = np.empty(size, dtype=object)
         status = np.empty(size, dtype=np.int8)

@@ -87,7 +87,9 @@ class CheckReport:
     blank_outputs: dict[str, int] = field(default_factory=dict)  # output field -> cells left blank
     stripped_columns: list[str] = field(default_factory=list)
     source_issues: list[SourceIssue] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)      # identifiers not allowed in kept fields (the first MAX_LISTED)
+    findings: list[Finding] = field(
+        default_factory=list
+    )  # identifiers not allowed in kept fields (the first MAX_LISTED)
     identifiers_found: int = 0  # all of them, listed or not
     rejects: list[Reject] = field(default_factory=list)  # the first pipeline.MAX_LISTED rows changed
     rows_excluded: int = 0  # rows the policy left out (all counted, listed or not)
@@ -106,14 +108,16 @@ class CheckReport:
             first = next(p for f in self.fields.values() for p in f.problems)
             reasons.append(
                 f"{self.invalid_values:,} invalid value(s) and the agreement's policy is 'block' "
-                f"(first: row {first.line}, column '{first.column}': {first.reason})")
+                f"(first: row {first.line}, column '{first.column}': {first.reason})"
+            )
         if self.identifiers_found:
-            shown = "; ".join(f"row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}"
-                              for f in self.findings[:5])
+            shown = "; ".join(
+                f"row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}" for f in self.findings[:5]
+            )
             found = self.identifiers_found
             more = f" and {found - 5:,} more" if found > 5 else ""
-            reasons.append(f"{found:,} identifier(s) found in kept columns ({shown}{more}); "
-                           "remove them from the source or ask the IG lead to allow them in the profile")
+            reasons.append(
+                f"{found:,} identifier(s) found in kept columns ({shown}{more}); "
+                "remove them from the source or ask the IG lead to allow them in the profile"
+            )
         return reasons
-
-

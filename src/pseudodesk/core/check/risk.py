@@ -30,7 +30,7 @@ from pseudodesk.core.conventions.generalise import (
 )
 
 if TYPE_CHECKING:
-    from pseudodesk.core.agreement.profile import Profile
+    from pseudodesk.core.agreement.model import Profile
 
 DEFAULT_K = 5
 WORST_LISTED = 10
@@ -70,8 +70,12 @@ class RiskReport:
         return sum(n for size, n in self.class_sizes.items() if size < self.k)
 
 
-def analyse(counts: Counter[tuple[str, ...]], quasi_identifiers: list[str], k: int,
-            generalisers: dict[str, dict[str, Callable[[str], str]]] | None = None) -> RiskReport:
+def analyse(
+    counts: Counter[tuple[str, ...]],
+    quasi_identifiers: list[str],
+    k: int,
+    generalisers: dict[str, dict[str, Callable[[str], str]]] | None = None,
+) -> RiskReport:
     """The report for records counted by their quasi-identifier values (one Counter key per class).
 
     ``generalisers`` maps a quasi-identifier to its available generalisations (level -> function);
@@ -89,12 +93,18 @@ def analyse(counts: Counter[tuple[str, ...]], quasi_identifiers: list[str], k: i
     report.class_sizes = dict(sorted(sizes.items()))
     report.records_at_risk = sum(size * n for size, n in sizes.items() if size < k)
     generalisers = generalisers or {}
-    describe = {quasi_identifiers.index(name): levels[DESCRIBE_LEVELS[kind]]
-                for name, levels in generalisers.items()
-                for kind in DESCRIBE_LEVELS if DESCRIBE_LEVELS[kind] in levels}
+    describe = {
+        quasi_identifiers.index(name): levels[DESCRIBE_LEVELS[kind]]
+        for name, levels in generalisers.items()
+        for kind in DESCRIBE_LEVELS
+        if DESCRIBE_LEVELS[kind] in levels
+    }
     smallest = sorted(counts.items(), key=lambda item: (item[1], item[0]))[:WORST_LISTED]
-    report.worst = [(tuple(describe[i](v) if i in describe else v for i, v in enumerate(values)), size)
-                    for values, size in smallest if size < k]
+    report.worst = [
+        (tuple(describe[i](v) if i in describe else v for i, v in enumerate(values)), size)
+        for values, size in smallest
+        if size < k
+    ]
     for name, levels in generalisers.items():
         position = quasi_identifiers.index(name)
         for level, generalise in levels.items():
@@ -108,8 +118,9 @@ def analyse(counts: Counter[tuple[str, ...]], quasi_identifiers: list[str], k: i
 DESCRIBE_LEVELS = {"dob": "age_band", "postcode": "district"}
 
 
-def _preview(counts: Counter[tuple[str, ...]], change: dict[int, Callable[[str], str]], k: int,
-             name: str, level: str) -> Preview:
+def _preview(
+    counts: Counter[tuple[str, ...]], change: dict[int, Callable[[str], str]], k: int, name: str, level: str
+) -> Preview:
     regrouped: Counter[tuple[str, ...]] = Counter()
     for values, size in counts.items():
         regrouped[tuple(change[i](v) if i in change else v for i, v in enumerate(values))] += size
@@ -117,23 +128,24 @@ def _preview(counts: Counter[tuple[str, ...]], change: dict[int, Callable[[str],
     return Preview(name, level, at_risk, len(regrouped))
 
 
-def default_generalisers(kinds: dict[str, str], *, reference: dt.date,
-                         bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS
-                         ) -> dict[str, dict[str, Callable[[str], str]]]:
+def default_generalisers(
+    kinds: dict[str, str], *, reference: dt.date, bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS
+) -> dict[str, dict[str, Callable[[str], str]]]:
     """The generalisations available for each quasi-identifier, by what kind of value it holds."""
     bands = tuple(bands)
     out: dict[str, dict[str, Callable[[str], str]]] = {}
     for name, kind in kinds.items():
         if kind == "dob":
-            out[name] = {level: partial(generalise_dob, level=level, reference=reference, bands=bands)
-                         for level in DOB_LEVELS}
+            out[name] = {
+                level: partial(generalise_dob, level=level, reference=reference, bands=bands) for level in DOB_LEVELS
+            }
         elif kind == "postcode":
             out[name] = {level: partial(generalise_postcode, level=level) for level in POSTCODE_LEVELS}
     return out
 
 
 def kind_of(profile: Profile, output_name: str) -> str:
-    """"dob", "postcode", "gender", "ethnicity" or "" for an output field, from its convention."""
+    """ "dob", "postcode", "gender", "ethnicity" or "" for an output field, from its convention."""
     field_ = next(o for o in profile.output_fields if o.name == output_name)
     base = profile.source_field(field_.sources[0]).base_convention.name
     return next((kind for kind, names in KINDS.items() if base in names), "")
@@ -141,18 +153,19 @@ def kind_of(profile: Profile, output_name: str) -> str:
 
 def risk_lines(risk: RiskReport) -> list[str]:
     """The report as plain lines (CLI, logs); the values in it are generalised facts, never identifiers."""
-    lines = [f"quasi-identifiers: {', '.join(risk.quasi_identifiers)}; k = {risk.k}",
-             f"{risk.records:,} records in {risk.classes:,} equivalence classes",
-             f"records in classes smaller than {risk.k}: {risk.records_at_risk:,} ({risk.share_at_risk:.1%}) "
-             f"in {risk.classes_below_k:,} classes"]
+    lines = [
+        f"quasi-identifiers: {', '.join(risk.quasi_identifiers)}; k = {risk.k}",
+        f"{risk.records:,} records in {risk.classes:,} equivalence classes",
+        f"records in classes smaller than {risk.k}: {risk.records_at_risk:,} ({risk.share_at_risk:.1%}) "
+        f"in {risk.classes_below_k:,} classes",
+    ]
     lines.append("class size: classes (records)")
     for size, n in risk.class_sizes.items():
         if size < risk.k:
             lines.append(f"  {size}: {n:,} ({size * n:,})")
     larger = {size: n for size, n in risk.class_sizes.items() if size >= risk.k}
     if larger:
-        lines.append(f"  {risk.k} or more: {sum(larger.values()):,} "
-                     f"({sum(size * n for size, n in larger.items()):,})")
+        lines.append(f"  {risk.k} or more: {sum(larger.values()):,} ({sum(size * n for size, n in larger.items()):,})")
     if risk.worst:
         lines.append("smallest classes (dates of birth as age bands, postcodes as districts):")
         for values, size in risk.worst:
@@ -164,8 +177,9 @@ def risk_lines(risk: RiskReport) -> list[str]:
     return lines
 
 
-def suppression_plan(counts: Counter[tuple[str, ...]], k: int, order: list[int]
-                     ) -> tuple[dict[tuple[str, ...], tuple[str, ...]], Counter[int], int]:
+def suppression_plan(
+    counts: Counter[tuple[str, ...]], k: int, order: list[int]
+) -> tuple[dict[tuple[str, ...], tuple[str, ...]], Counter[int], int]:
     """Local suppression to reach k: which quasi-identifier values to blank, class by class.
 
     Greedy and deterministic: for each position in ``order`` (most identifying first), the

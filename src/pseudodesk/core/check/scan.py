@@ -32,8 +32,14 @@ _POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]
 _UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{11}[\dA-Za-z](?![A-Za-z0-9])")
 
 
-_PATTERNS = (("nhs_number", _NHS), ("uln", _ULN), ("email", _EMAIL), ("uk_phone", _PHONE),
-             ("postcode", _POSTCODE), ("upn", _UPN))
+_PATTERNS = (
+    ("nhs_number", _NHS),
+    ("uln", _ULN),
+    ("email", _EMAIL),
+    ("uk_phone", _PHONE),
+    ("postcode", _POSTCODE),
+    ("upn", _UPN),
+)
 _PATTERN_KINDS = frozenset(kind for kind, _ in _PATTERNS)
 
 
@@ -54,12 +60,13 @@ def _any_candidate(skip: frozenset[str]) -> re.Pattern[str] | None:
 class Finding:
     line: int
     field: str  # the output field
-    kind: str   # nhs_number, email, uk_phone, postcode, upn, uln, person_name
-    text: str   # what was found (stays in the local report only)
+    kind: str  # nhs_number, email, uk_phone, postcode, upn, uln, person_name
+    text: str  # what was found (stays in the local report only)
 
 
-def find_identifiers(value: str, skip: frozenset[str] = frozenset(),
-                     names: Iterable[str] = ()) -> list[tuple[str, str]]:
+def find_identifiers(
+    value: str, skip: frozenset[str] = frozenset(), names: Iterable[str] = ()
+) -> list[tuple[str, str]]:
     """(kind, matched text) for every confirmed identifier in ``value``."""
     found: list[tuple[str, str]] = []
     candidates = _any_candidate(skip)
@@ -82,8 +89,11 @@ def find_identifiers(value: str, skip: frozenset[str] = frozenset(),
     if "uk_phone" not in skip:
         found += [("uk_phone", m.group()) for m in _PHONE.finditer(value) if is_uk_phone(phone_digits(m.group()))]
     if "postcode" not in skip:
-        found += [("postcode", m.group()) for m in _POSTCODE.finditer(value)
-                  if is_valid_postcode(normalise_postcode(m.group()))]
+        found += [
+            ("postcode", m.group())
+            for m in _POSTCODE.finditer(value)
+            if is_valid_postcode(normalise_postcode(m.group()))
+        ]
     if "upn" not in skip:
         found += [("upn", m.group()) for m in _UPN.finditer(value) if is_valid_upn(m.group().upper())]
     if "person_name" not in skip:

@@ -56,27 +56,52 @@ from pseudodesk.core.conventions.text import (
 from pseudodesk.core.resources import resource_path
 
 __all__ = [
-    "CONVENTIONS", "Checked", "ColumnContext", "ColumnRule", "Convention", "PackConvention", "Status",
-    "check_email", "check_nhs_number", "check_postcode", "check_text", "check_uk_phone", "check_uln",
-    "check_upn", "check_uprn", "get_convention", "load_pack", "nhs_check_digit",
+    "CONVENTIONS",
+    "Checked",
+    "ColumnContext",
+    "ColumnRule",
+    "Convention",
+    "PackConvention",
+    "Status",
+    "check_email",
+    "check_nhs_number",
+    "check_postcode",
+    "check_text",
+    "check_uk_phone",
+    "check_uln",
+    "check_upn",
+    "check_uprn",
+    "get_convention",
+    "load_pack",
+    "nhs_check_digit",
 ]
 
 
-def _function_rule(function: Callable[[str], Checked], kernel: Callable[[Any], Verdicts | None] | None = None,
-                   ) -> Callable[[Mapping[str, Any], ColumnContext], ColumnRule]:
+def _function_rule(
+    function: Callable[[str], Checked],
+    kernel: Callable[[Any], Verdicts | None] | None = None,
+) -> Callable[[Mapping[str, Any], ColumnContext], ColumnRule]:
     return lambda options, context: FunctionRule(options, context, function, kernel)
 
 
 POSTCODE_OPTIONS = (
-    OptionSpec("output", ("full", "sector", "district", "area"), "full",
-               "full postcode, or generalised: sector (SW1A 2), district (SW1A) or area (SW)"),
+    OptionSpec(
+        "output",
+        ("full", "sector", "district", "area"),
+        "full",
+        "full postcode, or generalised: sector (SW1A 2), district (SW1A) or area (SW)",
+    ),
 )
 _GENERALISE = {"full": lambda p: p, "sector": postcode_sector, "district": postcode_district, "area": postcode_area}
 
 
 NAME_OPTIONS = (
-    OptionSpec("output", ("as_written", "match_key"), "as_written",
-               "as written (spaces tidied), or a match key for linkage: upper-case letters A-Z only"),
+    OptionSpec(
+        "output",
+        ("as_written", "match_key"),
+        "as_written",
+        "as written (spaces tidied), or a match key for linkage: upper-case letters A-Z only",
+    ),
 )
 
 
@@ -107,7 +132,9 @@ class PostcodeRule(ColumnRule):
         return "" if level == "full" else f"postcodes generalised to {level}"
 
 
-_RULES: dict[str, tuple[Callable[[Mapping[str, Any], ColumnContext], ColumnRule], tuple[OptionSpec, ...], bool, bool]] = {
+_RULES: dict[
+    str, tuple[Callable[[Mapping[str, Any], ColumnContext], ColumnRule], tuple[OptionSpec, ...], bool, bool]
+] = {
     # name: (rule factory, options, direct identifier?, distinctive enough to suggest from values?)
     "text": (_function_rule(check_text), (), False, False),
     "dob": (BirthDateRule, DATE_OPTIONS, False, True),
@@ -146,9 +173,18 @@ def _build() -> dict[str, Convention]:
     if missing:
         raise RuntimeError(f"catalogue.toml and the rules disagree about: {sorted(missing)}")
     return {
-        name: Convention(name, words[name]["description"], words[name]["output_format"],
-                         tuple(words[name]["inputs"]), tuple(words[name]["headers"]),
-                         factory, options, identifier, from_values, _READ_BACK.get(name))
+        name: Convention(
+            name,
+            words[name]["description"],
+            words[name]["output_format"],
+            tuple(words[name]["inputs"]),
+            tuple(words[name]["headers"]),
+            factory,
+            options,
+            identifier,
+            from_values,
+            _READ_BACK.get(name),
+        )
         for name, (factory, options, identifier, from_values) in _RULES.items()
     }
 
@@ -211,12 +247,15 @@ def load_pack(reference: str, base_dir: Path | None = None) -> dict[str, PackCon
         if not isinstance(spec, dict) or "base" not in spec:
             raise PackError(f"convention pack '{reference}': conventions.{name} needs a 'base' convention")
         if spec["base"] not in CONVENTIONS:
-            raise PackError(f"convention pack '{reference}': conventions.{name}.base: unknown convention '{spec['base']}'")
+            raise PackError(
+                f"convention pack '{reference}': conventions.{name}.base: unknown convention '{spec['base']}'"
+            )
         base = CONVENTIONS[spec["base"]]
         options = dict(spec.get("options", {}))
         problem = base.validate_options(options)
         if problem:
             raise PackError(f"convention pack '{reference}': conventions.{name}: {problem}")
-        out[name] = PackConvention(name, base, options, str(spec.get("description", base.description)),
-                                   str(doc.get("name", reference)))
+        out[name] = PackConvention(
+            name, base, options, str(spec.get("description", base.description)), str(doc.get("name", reference))
+        )
     return out

@@ -17,18 +17,18 @@ from enum import Enum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(str, Enum):  # noqa: UP042 (a StrEnum would change str() and format() of a status)
     EMPTY = "empty"
-    VALID = "valid"            # already in the output form
+    VALID = "valid"  # already in the output form
     NORMALISED = "normalised"  # changed to the output form, unambiguously
-    INVALID = "invalid"        # cannot be made valid: reported, then the profile's policy applies
+    INVALID = "invalid"  # cannot be made valid: reported, then the profile's policy applies
 
 
 @dataclass(frozen=True)
 class Checked:
     value: str
     status: Status
-    reason: str = ""   # why it is invalid, or what was assumed while normalising
+    reason: str = ""  # why it is invalid, or what was assumed while normalising
     plain: bool = False  # a validated plain number or date: exempt from formula neutralising
 
 
@@ -97,8 +97,13 @@ class ColumnRule:
 class FunctionRule(ColumnRule):
     """A rule that needs no column context: one function per value (and optionally a kernel for many)."""
 
-    def __init__(self, options: Mapping[str, Any], context: ColumnContext,
-                 function: Callable[[str], Checked], kernel: Callable[[Any], Verdicts | None] | None = None) -> None:
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        context: ColumnContext,
+        function: Callable[[str], Checked],
+        kernel: Callable[[Any], Verdicts | None] | None = None,
+    ) -> None:
         super().__init__(options, context)
         self._function = function
         self._kernel = kernel
@@ -135,11 +140,11 @@ class Convention:
     name: str
     description: str
     output_format: str
-    inputs: tuple[str, ...]        # accepted input spellings, as shown to users
-    headers: tuple[str, ...]       # column headers that suggest this convention
+    inputs: tuple[str, ...]  # accepted input spellings, as shown to users
+    headers: tuple[str, ...]  # column headers that suggest this convention
     make_rule: Callable[[Mapping[str, Any], ColumnContext], ColumnRule]
     options: tuple[OptionSpec, ...] = ()
-    identifier: bool = False       # a direct identifier: scanned for in kept columns
+    identifier: bool = False  # a direct identifier: scanned for in kept columns
     suggest_from_values: bool = False  # values alone are distinctive enough to suggest it
     read_back: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # see output_options
 

@@ -30,15 +30,28 @@ def _data(name: str) -> dict[str, Any]:
 # --- gender -------------------------------------------------------------------------------
 
 GENDER_OPTIONS = (
-    OptionSpec("target", ("MF", "MFU", "iso5218", "nhs_stated"), "MF",
-               "output codes: M/F (LCP), M/F/U (DfE), ISO/IEC 5218, or NHS Person Stated Gender"),
-    OptionSpec("coded", ("none", "iso5218", "nhs_stated", "nhs_identity"), "none",
-               "the column holds numeric codes of this scheme (only then are 1 and 2 read)"),
+    OptionSpec(
+        "target",
+        ("MF", "MFU", "iso5218", "nhs_stated"),
+        "MF",
+        "output codes: M/F (LCP), M/F/U (DfE), ISO/IEC 5218, or NHS Person Stated Gender",
+    ),
+    OptionSpec(
+        "coded",
+        ("none", "iso5218", "nhs_stated", "nhs_identity"),
+        "none",
+        "the column holds numeric codes of this scheme (only then are 1 and 2 read)",
+    ),
 )
 
 _CATEGORY_WORDS = {
-    "male": "male", "female": "female", "not_known": "not known", "not_stated": "not stated",
-    "indeterminate": "indeterminate", "not_applicable": "not applicable", "non_binary": "non-binary",
+    "male": "male",
+    "female": "female",
+    "not_known": "not known",
+    "not_stated": "not stated",
+    "indeterminate": "indeterminate",
+    "not_applicable": "not applicable",
+    "non_binary": "non-binary",
     "other": "other",
 }
 
@@ -54,7 +67,11 @@ class GenderRule(ColumnRule):
 
     def decision(self) -> str:
         coded = self.options["coded"]
-        source = f"numeric codes read as {coded}" if coded != "none" else "numeric codes not read (column not declared coded)"
+        source = (
+            f"numeric codes read as {coded}"
+            if coded != "none"
+            else "numeric codes not read (column not declared coded)"
+        )
         return f"output {self.options['target']}; {source}"
 
     def check(self, raw: str) -> Checked:
@@ -64,8 +81,10 @@ class GenderRule(ColumnRule):
         category = self._codes.get(key) or self._spellings.get(key)
         if category is None:
             if key.isdigit():
-                return invalid(f"'{key}' is a numeric code, read only when the column is declared coded "
-                               "(ISO 5218 or NHS); sex is never guessed")
+                return invalid(
+                    f"'{key}' is a numeric code, read only when the column is declared coded "
+                    "(ISO 5218 or NHS); sex is never guessed"
+                )
             return invalid("not a recognised spelling of male or female (sex is never inferred from titles or names)")
         value = self._target.get(category)
         if value is None:
@@ -76,8 +95,12 @@ class GenderRule(ColumnRule):
 # --- ethnicity ----------------------------------------------------------------------------
 
 ETHNICITY_OPTIONS = (
-    OptionSpec("target", ("lcp", "dfe", "nhs"), "lcp",
-               "output codes: LCP Scorecard 1-20, DfE main codes (WBRI...), or NHS 2001 letters"),
+    OptionSpec(
+        "target",
+        ("lcp", "dfe", "nhs"),
+        "lcp",
+        "output codes: LCP Scorecard 1-20, DfE main codes (WBRI...), or NHS 2001 letters",
+    ),
 )
 
 
@@ -112,10 +135,19 @@ def ethnicity_index() -> tuple[dict[int, EthnicCategory], dict[str, int], dict[s
 
     for item in data["category"]:
         code = int(item["lcp"])
-        categories[code] = EthnicCategory(code, item["label"], item["dfe"], item.get("nhs"),
-                                          item.get("nhs_lossy"), bool(item.get("nhs_covers_more")))
-        for spelling in [str(code), f"{code:02d}", item["label"], item["dfe"], *item.get("dfe_extended", []),
-                         *item.get("ons", []), *item.get("also", []), *item.get("nhs_also", [])]:
+        categories[code] = EthnicCategory(
+            code, item["label"], item["dfe"], item.get("nhs"), item.get("nhs_lossy"), bool(item.get("nhs_covers_more"))
+        )
+        for spelling in [
+            str(code),
+            f"{code:02d}",
+            item["label"],
+            item["dfe"],
+            *item.get("dfe_extended", []),
+            *item.get("ons", []),
+            *item.get("also", []),
+            *item.get("nhs_also", []),
+        ]:
             add(spelling, code)
         if item.get("nhs"):
             add(item["nhs"], code)

@@ -33,9 +33,22 @@ from pseudodesk.core.conventions.base import (
 MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")], start=1)
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
     for name in names
 }
 _TIME = re.compile(r"(?:[ T]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
@@ -50,6 +63,8 @@ _ZERO_DATES = re.compile(r"^0{1,2}([/.\-])0{1,2}\1(0{2}|0{4})$")
 SERIAL_MAX = 2958465  # 9999-12-31 in the 1900 system
 EXCEL_1900_EPOCH = dt.date(1899, 12, 30)
 EXCEL_1904_OFFSET = 1462
+
+
 def _uk(d: dt.date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"  # not strftime: it writes year 1 as "1"
 
@@ -65,12 +80,19 @@ OLDEST_PLAUSIBLE_AGE = 125
 
 OPTIONS = (
     OptionSpec("output", tuple(OUTPUT_FORMATS), "DD/MM/YYYY", "how dates are written in the export"),
-    OptionSpec("order", ("auto", "DMY", "MDY"), "auto",
-               "day/month order of 01/02/2003-style dates: decided from the column, or set by a person"),
-    OptionSpec("default_order", ("DMY", "MDY"), "DMY",
-               "the order assumed when a column gives no evidence (UK: DMY)"),
-    OptionSpec("serial_system", ("auto", "1900", "1904"), "auto",
-               "date system of Excel serial numbers: the workbook's own (auto), or as stated"),
+    OptionSpec(
+        "order",
+        ("auto", "DMY", "MDY"),
+        "auto",
+        "day/month order of 01/02/2003-style dates: decided from the column, or set by a person",
+    ),
+    OptionSpec("default_order", ("DMY", "MDY"), "DMY", "the order assumed when a column gives no evidence (UK: DMY)"),
+    OptionSpec(
+        "serial_system",
+        ("auto", "1900", "1904"),
+        "auto",
+        "date system of Excel serial numbers: the workbook's own (auto), or as stated",
+    ),
 )
 
 
@@ -130,15 +152,19 @@ class DateRule(ColumnRule):
         if self.options["order"] != "auto":
             text = f"day/month order set to {order} by the profile or the user"
         elif order == "mixed":
-            text = ("the column mixes day-first and month-first dates (a first part over 12 and a second part "
-                    "over 12 both occur); dates where both parts are 12 or less were not guessed: choose the order")
+            text = (
+                "the column mixes day-first and month-first dates (a first part over 12 and a second part "
+                "over 12 both occur); dates where both parts are 12 or less were not guessed: choose the order"
+            )
         elif order == "DMY":
             text = "day first (DD/MM/YYYY): a first part over 12 occurs in the column"
         elif order == "MDY":
             text = "month first (MM/DD/YYYY, US): a second part over 12 occurs in the column"
         elif self._numeric:
-            text = (f"assumed {self.options['default_order']} (the agreement's default): no value in the column "
-                    "shows the order")
+            text = (
+                f"assumed {self.options['default_order']} (the agreement's default): no value in the column "
+                "shows the order"
+            )
         else:
             text = "no day/month ambiguity in the column"
         notes = [f"{count} {what}" for what, count in sorted(self.notes.items())]

@@ -1,4 +1,6 @@
-"""Coarser forms of a value: a date of birth as month and year, year, age or age band; a postcode as sector, district or area."""
+"""Coarser forms of a value: a date of birth as month and year, year, age or age band; a
+postcode as sector, district or area.
+"""
 
 from __future__ import annotations
 
@@ -46,8 +48,9 @@ def band_of(age: int, bands: Iterable[tuple[int, int]]) -> str:
     return "other"
 
 
-def generalise_dob(value: str, level: str, *, reference: dt.date,
-                   bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS) -> str:
+def generalise_dob(
+    value: str, level: str, *, reference: dt.date, bands: Iterable[tuple[int, int]] = DEFAULT_AGE_BANDS
+) -> str:
     """DD/MM/YYYY (or ISO) to month and year ("03/2011"), year, age in whole years, or age band."""
     born = parse_output_date(value)
     if born is None:

@@ -24,8 +24,12 @@ def nhs_check_digit(first_nine: str) -> int | None:
 
 
 def is_valid_nhs_digits(digits: str) -> bool:
-    return (len(digits) == 10 and digits.isdigit() and len(set(digits)) > 1
-            and nhs_check_digit(digits[:9]) == int(digits[9]))
+    return (
+        len(digits) == 10
+        and digits.isdigit()
+        and len(set(digits)) > 1
+        and nhs_check_digit(digits[:9]) == int(digits[9])
+    )
 
 
 def check_nhs_numbers(values: Any) -> Verdicts:
@@ -47,8 +51,7 @@ def check_nhs_numbers(values: Any) -> Verdicts:
     data = values.buffers()[2]
     text_bytes = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
     lengths = np.diff(offsets)
-    present = (np.ones(count, dtype=bool) if not values.null_count
-               else values.is_valid().to_numpy(zero_copy_only=False))
+    present = np.ones(count, dtype=bool) if not values.null_count else values.is_valid().to_numpy(zero_copy_only=False)
     handled = np.zeros(count, dtype=bool)
     grid = np.zeros((count, 10), dtype=np.uint8)  # the digits (0-9) of each handled value
     for separators in _NHS_LAYOUTS:
@@ -72,7 +75,7 @@ def check_nhs_numbers(values: Any) -> Verdicts:
     wrong = check != grid[:, 9]
     bad = repeated | wrong
     joined = (grid + 48).tobytes().decode("ascii")
-    text = np.array([joined[i:i + 10] for i in range(0, len(joined), 10)], dtype=object)
+    text = np.array([joined[i : i + 10] for i in range(0, len(joined), 10)], dtype=object)
     text[bad] = ""
     status = np.where(bad, 3, np.where(spaced, 2, 1)).astype(np.int8)
     reasons = np.full(len(text), "", dtype=object)
@@ -134,8 +137,11 @@ def check_upn(raw: str) -> Checked:
 
 
 def is_valid_upn(value: str) -> bool:
-    return bool(_UPN.match(value)) and (not value[12].isalpha() or value[12] in UPN_LETTERS) \
+    return (
+        bool(_UPN.match(value))
+        and (not value[12].isalpha() or value[12] in UPN_LETTERS)
         and value[0] == upn_check_letter(value[1:])
+    )
 
 
 def is_valid_uln(digits: str) -> bool:

@@ -1,4 +1,6 @@
-"""OpenPseudonymiser's date convention: a date rounded down as CryptoLib 0.9.7 rounds it, so digests over dates match the original program's."""
+"""OpenPseudonymiser's date convention: a date rounded down as CryptoLib 0.9.7 rounds it, so
+digests over dates match the original program's.
+"""
 
 from __future__ import annotations
 
@@ -38,6 +40,8 @@ def check_op_date(raw: str) -> Checked:
         return EMPTY
     value = round_down_date(raw)
     if value is None:
-        return invalid("not a date OpenPseudonymiser rounds down (yyyyMMdd, dd/MM/yy, dd/MM/yyyy, dd.MM.yy, "
-                       "dd.MM.yyyy); reported instead of passed through")
+        return invalid(
+            "not a date OpenPseudonymiser rounds down (yyyyMMdd, dd/MM/yy, dd/MM/yyyy, dd.MM.yy, "
+            "dd.MM.yyyy); reported instead of passed through"
+        )
     return settled(value, raw, plain=True)

@@ -39,8 +39,9 @@ def check_postcodes(values: Any) -> Verdicts:
     handled = pc.match_substring_regex(values, r"^[A-Za-z0-9]{2,4} ?[0-9][A-Za-z]{2}$")
     raw = values.filter(handled)
     compact = pc.utf8_upper(pc.replace_substring(raw, " ", ""))
-    value = pc.binary_join_element_wise(pc.utf8_slice_codeunits(compact, 0, -3),
-                                        pc.utf8_slice_codeunits(compact, -3), " ")
+    value = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(compact, 0, -3), pc.utf8_slice_codeunits(compact, -3), " "
+    )
     valid = pc.match_substring_regex(value, POSTCODE.pattern).to_numpy(zero_copy_only=False)
     if not valid.all():
         others = np.flatnonzero(~valid)

@@ -1,4 +1,6 @@
-"""Where secrets are kept: the OS keyring (Windows Credential Manager) or, where there is none, a local vault file protected by a passphrase (scrypt + AES-256-GCM)."""
+"""Where secrets are kept: the OS keyring (Windows Credential Manager) or, where there is none,
+a local vault file protected by a passphrase (scrypt + AES-256-GCM).
+"""
 
 from __future__ import annotations
 
@@ -72,7 +74,7 @@ class KeyringSecrets:
         if not stored.startswith(_PREFIX):
             raise KeyProblem(f"{name} in the keyring is not a pseudodesk secret (unknown format).")
         try:
-            return base64.b64decode(stored[len(_PREFIX):], validate=True)
+            return base64.b64decode(stored[len(_PREFIX) :], validate=True)
         except ValueError:
             raise KeyProblem(f"{name} in the keyring is damaged.") from None
 
@@ -149,17 +151,26 @@ class LocalVault:
             salt = secrets.token_bytes(16)
             key = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
             nonce = secrets.token_bytes(12)
-            doc.update({"format": VAULT_FORMAT,
-                        "kdf": {"name": "scrypt", "salt": _b64(salt), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
-                        "check": {"nonce": _b64(nonce), "ciphertext": _b64(AESGCM(key).encrypt(nonce, self._CHECK, None))},
-                        "entries": {}})
+            doc.update(
+                {
+                    "format": VAULT_FORMAT,
+                    "kdf": {"name": "scrypt", "salt": _b64(salt), "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P},
+                    "check": {"nonce": _b64(nonce), "ciphertext": _b64(AESGCM(key).encrypt(nonce, self._CHECK, None))},
+                    "entries": {},
+                }
+            )
             self._key = key
             return key
         kdf = doc["kdf"]
-        key = _scrypt(passphrase, _unb64(kdf["salt"], "The local key store"), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
+        key = _scrypt(
+            passphrase, _unb64(kdf["salt"], "The local key store"), int(kdf["n"]), int(kdf["r"]), int(kdf["p"])
+        )
         try:
-            AESGCM(key).decrypt(_unb64(doc["check"]["nonce"], "The local key store"),
-                                _unb64(doc["check"]["ciphertext"], "The local key store"), None)
+            AESGCM(key).decrypt(
+                _unb64(doc["check"]["nonce"], "The local key store"),
+                _unb64(doc["check"]["ciphertext"], "The local key store"),
+                None,
+            )
         except InvalidTag:
             raise KeyProblem("Wrong passphrase for the local key store.") from None
         self._key = key
@@ -174,8 +185,10 @@ class LocalVault:
         doc = self._doc()
         key = self._unlock(doc)
         nonce = secrets.token_bytes(12)
-        doc["entries"][name] = {"nonce": _b64(nonce),
-                                "ciphertext": _b64(AESGCM(key).encrypt(nonce, secret, name.encode()))}
+        doc["entries"][name] = {
+            "nonce": _b64(nonce),
+            "ciphertext": _b64(AESGCM(key).encrypt(nonce, secret, name.encode())),
+        }
         self._save(doc)
 
     def get(self, name: str) -> bytes | None:

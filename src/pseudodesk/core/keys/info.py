@@ -1,4 +1,6 @@
-"""What is known about a key without its secret: id, name, fingerprint, agreement, expiry, status and where it is kept."""
+"""What is known about a key without its secret: id, name, fingerprint, agreement, expiry,
+status and where it is kept.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ class KeyInfo:
     fingerprint: str
     status: str = "active"  # "active" or "retired"
     agreement: str = ""
-    expires: str = ""       # ISO date: the agreement's review date
+    expires: str = ""  # ISO date: the agreement's review date
     kind: str = "project-key"  # or "op-salt" (an OpenPseudonymiser salt)
     store: str = "keyring"  # "keyring" or "local" (passphrase-protected local key store)
     rotated_from: str = ""
@@ -28,4 +30,4 @@ class KeyInfo:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

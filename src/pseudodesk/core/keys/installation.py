@@ -16,7 +16,6 @@ from pseudodesk.core.host import machine_name, os_user
 from pseudodesk.core.package.signing import Signer
 
 if TYPE_CHECKING:
-
     from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, AuditError, AuditLog, read_entries
 
@@ -33,23 +32,34 @@ def installation_signer(store: KeyStore) -> Signer:
         info = json.loads(info_path.read_text(encoding="utf-8"))
         seed = store.backend(info["store"]).get(INSTALLATION_KEY_NAME)
         if seed is None:
-            raise AuditError("This installation's signing key is missing from its key store; the audit log "
-                             "cannot be signed. Ask IT to restore it, or re-install pseudodesk.")
+            raise AuditError(
+                "This installation's signing key is missing from its key store; the audit log "
+                "cannot be signed. Ask IT to restore it, or re-install pseudodesk."
+            )
         signer = Signer(Ed25519PrivateKey.from_private_bytes(seed))
         if signer.fingerprint != info["fingerprint"]:
             raise AuditError("This installation's signing key does not match its published public key.")
         return signer
     where = store.default_store()
     private = Ed25519PrivateKey.generate()
-    seed = private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                 serialization.NoEncryption())
+    seed = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
     store.backend(where).put(INSTALLATION_KEY_NAME, seed)
     signer = Signer(private)
-    atomic_json(info_path, {"format": "pseudodesk-installation-key/1", "algorithm": "Ed25519",
-                             "public": base64.b64encode(signer.public_raw).decode("ascii"),
-                             "fingerprint": signer.fingerprint, "store": where,
-                             "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),
-                             "user": os_user(), "machine": machine_name()})
+    atomic_json(
+        info_path,
+        {
+            "format": "pseudodesk-installation-key/1",
+            "algorithm": "Ed25519",
+            "public": base64.b64encode(signer.public_raw).decode("ascii"),
+            "fingerprint": signer.fingerprint,
+            "store": where,
+            "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "user": os_user(),
+            "machine": machine_name(),
+        },
+    )
     return signer
 
 

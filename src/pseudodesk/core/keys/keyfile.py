@@ -1,4 +1,6 @@
-"""Key files: a project key exported for a partner, protected by a passphrase (scrypt + AES-256-GCM) or wrapped to the partner's certificate (CMS)."""
+"""Key files: a project key exported for a partner, protected by a passphrase (scrypt +
+AES-256-GCM) or wrapped to the partner's certificate (CMS).
+"""
 
 from __future__ import annotations
 
@@ -19,18 +21,33 @@ KEYFILE_FORMAT = "pseudodesk-key/1"
 
 def _file_metadata(info: KeyInfo, protection: str) -> dict[str, Any]:
 
-    return {"format": KEYFILE_FORMAT, "protection": protection, "key_id": info.id, "name": info.name,
-            "agreement": info.agreement, "created": info.created, "expires": info.expires,
-            "fingerprint": info.fingerprint, "exported": _now(), "app": f"pseudodesk {__version__}"}
+    return {
+        "format": KEYFILE_FORMAT,
+        "protection": protection,
+        "key_id": info.id,
+        "name": info.name,
+        "agreement": info.agreement,
+        "created": info.created,
+        "expires": info.expires,
+        "fingerprint": info.fingerprint,
+        "exported": _now(),
+        "app": f"pseudodesk {__version__}",
+    }
 
 
 def _keyfile_bytes(doc: dict[str, Any]) -> bytes:
     return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def read_keyfile(data: bytes, *, passphrase: str | None = None, certificate: Path | None = None,
-                 private_key: Path | None = None, private_key_password: str | None = None,
-                 source: str = "key file") -> tuple[dict[str, Any], bytes]:
+def read_keyfile(
+    data: bytes,
+    *,
+    passphrase: str | None = None,
+    certificate: Path | None = None,
+    private_key: Path | None = None,
+    private_key_password: str | None = None,
+    source: str = "key file",
+) -> tuple[dict[str, Any], bytes]:
     """Open a .pdkey: (its metadata, the secret). Every failure is a KeyProblem naming the cause."""
     try:
         doc = json.loads(data.decode("utf-8"))
@@ -62,16 +79,25 @@ def _open_passphrase_file(doc: dict[str, Any], passphrase: str | None, source: s
         kdf = doc["kdf"]
         meta = {k: v for k, v in doc.items() if k != "ciphertext"}
         key = _scrypt(passphrase, _unb64(kdf["salt"], source), int(kdf["n"]), int(kdf["r"]), int(kdf["p"]))
-        return AESGCM(key).decrypt(_unb64(doc["nonce"], source), _unb64(doc["ciphertext"], source), canonical_json(meta))
+        return AESGCM(key).decrypt(
+            _unb64(doc["nonce"], source), _unb64(doc["ciphertext"], source), canonical_json(meta)
+        )
     except InvalidTag:
-        raise KeyProblem(f"Wrong passphrase for {source}, or the file has been tampered with "
-                         "(its contents and details are sealed together).") from None
+        raise KeyProblem(
+            f"Wrong passphrase for {source}, or the file has been tampered with "
+            "(its contents and details are sealed together)."
+        ) from None
     except (KeyError, TypeError, ValueError) as exc:
         raise KeyProblem(f"{source} is damaged ({type(exc).__name__}).") from None
 
 
-def _open_certificate_file(doc: dict[str, Any], certificate: Path | None, private_key: Path | None,
-                           private_key_password: str | None, source: str) -> tuple[dict[str, Any], bytes]:
+def _open_certificate_file(
+    doc: dict[str, Any],
+    certificate: Path | None,
+    private_key: Path | None,
+    private_key_password: str | None,
+    source: str,
+) -> tuple[dict[str, Any], bytes]:
     from cryptography.hazmat.primitives.serialization import pkcs7
 
     if certificate is None or private_key is None:

@@ -157,16 +157,25 @@ class KeyStore:
         for k in self.keys():
             if k.id == key_id:
                 return k
-        raise KeyProblem(f"Key {key_id} is not in this computer's key list. Ask your key custodian for the key "
-                         "file and import it, or check the key id in the agreement profile.")
+        raise KeyProblem(
+            f"Key {key_id} is not in this computer's key list. Ask your key custodian for the key "
+            "file and import it, or check the key id in the agreement profile."
+        )
 
     def _audit(self, event: str, details: dict[str, Any]) -> None:
         self.recorder(self, event, details)
 
     # operations ----------------------------------------------------------------------
 
-    def create(self, name: str, *, agreement: str = "", expires: dt.date | None = None,
-               kind: str = "project-key", secret: bytes | None = None) -> KeyInfo:
+    def create(
+        self,
+        name: str,
+        *,
+        agreement: str = "",
+        expires: dt.date | None = None,
+        kind: str = "project-key",
+        secret: bytes | None = None,
+    ) -> KeyInfo:
         """A new 256-bit project key (or, with ``kind="op-salt"``, a stored salt)."""
         name = name.strip()
         if not name:
@@ -176,28 +185,41 @@ class KeyStore:
         elif not secret or len(secret) > MAX_SECRET_BYTES:
             raise KeyProblem(f"A salt must be 1 to {MAX_SECRET_BYTES} bytes.")
         store = self.default_store()
-        info = KeyInfo(id=_new_id(kind), name=name, created=_now(), fingerprint=key_fingerprint(secret),
-                       agreement=agreement, expires=expires.isoformat() if expires else "", kind=kind, store=store)
+        info = KeyInfo(
+            id=_new_id(kind),
+            name=name,
+            created=_now(),
+            fingerprint=key_fingerprint(secret),
+            agreement=agreement,
+            expires=expires.isoformat() if expires else "",
+            kind=kind,
+            store=store,
+        )
         with self._lock():
             self.backend(store).put(info.id, secret)
             self._write([*self.keys(), info])
         self._audit("key.created", _public(info))
         return info
 
-    def load(self, key_id: str, *, purpose: str = "export", accept_expired: bool = False,
-             today: dt.date | None = None) -> ProjectKey:
+    def load(
+        self, key_id: str, *, purpose: str = "export", accept_expired: bool = False, today: dt.date | None = None
+    ) -> ProjectKey:
         """The key for ``purpose`` "export" (active, unexpired or confirmed) or "reidentify" (any)."""
         info = self.info(key_id)
         if info.kind != "project-key":
             raise KeyProblem(f"{key_id} is an OpenPseudonymiser salt, not a project key.")
         if purpose == "export":
             if info.status == "retired":
-                raise KeyProblem(f"Key {key_id} was retired on {info.retired[:10]} and replaced by {info.replaced_by}; "
-                                 "new exports use the new key. (Retired keys still serve re-identification.)")
+                raise KeyProblem(
+                    f"Key {key_id} was retired on {info.retired[:10]} and replaced by {info.replaced_by}; "
+                    "new exports use the new key. (Retired keys still serve re-identification.)"
+                )
             if info.expired(today) and not accept_expired:
-                raise KeyExpired(f"Key {key_id} expired on {info.expires} (the agreement's review date). Confirm "
-                                 "the agreement is still in force to use it (--accept-expired-key), or ask your "
-                                 "key custodian for the new key.")
+                raise KeyExpired(
+                    f"Key {key_id} expired on {info.expires} (the agreement's review date). Confirm "
+                    "the agreement is still in force to use it (--accept-expired-key), or ask your "
+                    "key custodian for the new key."
+                )
         secret = self.backend(info.store).get(key_id)
         if secret is None:
             raise KeyProblem(f"Key {key_id} is listed but its secret is missing from {self.backend(info.store).label}.")
@@ -240,13 +262,22 @@ class KeyStore:
         if old.status == "retired":
             raise KeyProblem(f"Key {key_id} is already retired (replaced by {old.replaced_by}).")
         secret = secrets.token_bytes(KEY_BYTES)
-        new = KeyInfo(id=_new_id("project-key"), name=old.name, created=_now(), fingerprint=key_fingerprint(secret),
-                      agreement=old.agreement, expires=expires.isoformat() if expires else old.expires,
-                      store=self.default_store(), rotated_from=old.id)
+        new = KeyInfo(
+            id=_new_id("project-key"),
+            name=old.name,
+            created=_now(),
+            fingerprint=key_fingerprint(secret),
+            agreement=old.agreement,
+            expires=expires.isoformat() if expires else old.expires,
+            store=self.default_store(),
+            rotated_from=old.id,
+        )
         with self._lock():
             self.backend(new.store).put(new.id, secret)
-            items = [replace(k, status="retired", replaced_by=new.id, retired=_now()) if k.id == old.id else k
-                     for k in self.keys()]
+            items = [
+                replace(k, status="retired", replaced_by=new.id, retired=_now()) if k.id == old.id else k
+                for k in self.keys()
+            ]
             self._write([*items, new])
         self._audit("key.rotated", {"old": _public(old), "new": _public(new)})
         return new
@@ -286,16 +317,32 @@ class KeyStore:
             raise KeyProblem(f"Key {key_id} is listed but its secret is missing.")
         return info, secret
 
-    def import_file(self, data: bytes, *, confirm_fingerprint: str, passphrase: str | None = None,
-                    certificate: Path | None = None, private_key: Path | None = None,
-                    private_key_password: str | None = None, source: str = "key file") -> KeyInfo:
+    def import_file(
+        self,
+        data: bytes,
+        *,
+        confirm_fingerprint: str,
+        passphrase: str | None = None,
+        certificate: Path | None = None,
+        private_key: Path | None = None,
+        private_key_password: str | None = None,
+        source: str = "key file",
+    ) -> KeyInfo:
         """Import a .pdkey; ``confirm_fingerprint`` is the one the custodian read out."""
-        meta, secret = read_keyfile(data, passphrase=passphrase, certificate=certificate, private_key=private_key,
-                                    private_key_password=private_key_password, source=source)
+        meta, secret = read_keyfile(
+            data,
+            passphrase=passphrase,
+            certificate=certificate,
+            private_key=private_key,
+            private_key_password=private_key_password,
+            source=source,
+        )
         fingerprint = key_fingerprint(secret)
         if normalise_fingerprint(confirm_fingerprint) != fingerprint:
-            raise KeyProblem(f"The fingerprint you entered does not match the key in {source} ({fingerprint}). "
-                             "Do not use this file: call the key custodian back.")
+            raise KeyProblem(
+                f"The fingerprint you entered does not match the key in {source} ({fingerprint}). "
+                "Do not use this file: call the key custodian back."
+            )
         existing = {k.id: k for k in self.keys()}
         key_id = str(meta["key_id"])
         if key_id in existing:
@@ -303,9 +350,16 @@ class KeyStore:
                 raise KeyProblem(f"Key {key_id} is already on this computer.")
             raise KeyProblem(f"A different key with the id {key_id} is already on this computer.")
         store = self.default_store()
-        info = KeyInfo(id=key_id, name=str(meta.get("name", key_id)), created=str(meta.get("created", _now())),
-                       fingerprint=fingerprint, agreement=str(meta.get("agreement", "")),
-                       expires=str(meta.get("expires", "")), store=store, status="active")
+        info = KeyInfo(
+            id=key_id,
+            name=str(meta.get("name", key_id)),
+            created=str(meta.get("created", _now())),
+            fingerprint=fingerprint,
+            agreement=str(meta.get("agreement", "")),
+            expires=str(meta.get("expires", "")),
+            store=store,
+            status="active",
+        )
         with self._lock():
             self.backend(store).put(key_id, secret)
             self._write([*self.keys(), info])
@@ -314,8 +368,15 @@ class KeyStore:
 
 
 def _public(info: KeyInfo) -> dict[str, Any]:
-    return {"key_id": info.id, "name": info.name, "fingerprint": info.fingerprint, "agreement": info.agreement,
-            "expires": info.expires, "kind": info.kind, "store": info.store}
+    return {
+        "key_id": info.id,
+        "name": info.name,
+        "fingerprint": info.fingerprint,
+        "agreement": info.agreement,
+        "expires": info.expires,
+        "kind": info.kind,
+        "store": info.store,
+    }
 
 
 # --- the default store, for callers that need no configuration ----------------------------

@@ -49,9 +49,7 @@ class CsvEncoder:
         """
         for i, row in enumerate(rows):
             flags = plain[i] if plain is not None else None
-            self._writer.writerow(
-                [v if flags is not None and flags[j] else neutralise(v) for j, v in enumerate(row)]
-            )
+            self._writer.writerow([v if flags is not None and flags[j] else neutralise(v) for j, v in enumerate(row)])
         text = self._buffer.getvalue()
         self._buffer.seek(0)
         self._buffer.truncate()

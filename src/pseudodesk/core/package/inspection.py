@@ -1,4 +1,6 @@
-"""Inspecting a package as its recipient or an IG lead would: the manifest's signature, the encrypted file's hash, and (with the key) the CSV itself, read back a block at a time."""
+"""Inspecting a package as its recipient or an IG lead would: the manifest's signature, the
+encrypted file's hash, and (with the key) the CSV itself, read back a block at a time.
+"""
 
 from __future__ import annotations
 
@@ -54,10 +56,17 @@ class Inspection:
         return ok
 
 
-def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certificate: Path | None = None,
-                    private_key: Path | None = None, passphrase: str | None = None,
-                    sink: IO[bytes] | None = None, progress: Callable[[float, str], None] | None = None,
-                    cancel: Callable[[], bool] | None = None) -> Inspection:
+def inspect_package(
+    path: Path,
+    *,
+    pinned_fingerprint: str | None = None,
+    certificate: Path | None = None,
+    private_key: Path | None = None,
+    passphrase: str | None = None,
+    sink: IO[bytes] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> Inspection:
     """Verify an exported package; decrypt it to check the content when a means is given.
 
     The decrypted CSV is never held whole: it is hashed, parsed and scanned a block at a time
@@ -65,7 +74,8 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
     bounded memory. ``sink`` (``decrypt``'s temporary output file) receives every decrypted
     byte as well, but only if the manifest's signature and the encrypted file's hash have
     passed (a package that is not the sender's is never written anywhere); whoever passes one
-    must discard it unless the inspection is ``ok`` and ``decrypted``. ``progress`` hears the share of the manifest's rows checked so far;
+    must discard it unless the inspection is ``ok`` and ``decrypted``. ``progress`` hears the
+    share of the manifest's rows checked so far;
     ``cancel`` is polled for each block (raising :class:`Cancelled`).
     """
     encrypted, manifest_file = _package_paths(path)
@@ -84,15 +94,24 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
         result.add("encrypted file", False, f"{encrypted.name} is missing")
         return result
     digest, size = file_sha256(encrypted)
-    result.add("encrypted file", digest == output.get("encrypted_sha256") and size == output.get("encrypted_size"),
-               "SHA-256 matches the manifest" if digest == output.get("encrypted_sha256")
-               else "SHA-256 differs from the manifest: the file was changed, or the manifest belongs to another export")
+    result.add(
+        "encrypted file",
+        digest == output.get("encrypted_sha256") and size == output.get("encrypted_size"),
+        "SHA-256 matches the manifest"
+        if digest == output.get("encrypted_sha256")
+        else "SHA-256 differs from the manifest: the file was changed, or the manifest belongs to another export",
+    )
     if certificate is None and passphrase is None:
         return result
     chunks = package_chunks(encrypted, certificate=certificate, private_key=private_key, passphrase=passphrase)
     try:
-        checks = _check_content(chunks, output, sink if result.ok else None,
-                                progress or (lambda fraction, message: None), cancel or (lambda: False))
+        checks = _check_content(
+            chunks,
+            output,
+            sink if result.ok else None,
+            progress or (lambda fraction, message: None),
+            cancel or (lambda: False),
+        )
     except PackageError as exc:  # possibly only at the end (a 7z's CRC): nothing seen counts
         result.add("decryption", False, str(exc))
         return result
@@ -108,8 +127,13 @@ def inspect_package(path: Path, *, pinned_fingerprint: str | None = None, certif
 SCAN_MEMO_LIMIT = 1_000_000
 
 
-def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[bytes] | None,
-                   progress: Callable[[float, str], None], cancel: Callable[[], bool]) -> list[Check]:
+def _check_content(
+    chunks: Iterator[bytes],
+    output: dict[str, Any],
+    sink: IO[bytes] | None,
+    progress: Callable[[float, str], None],
+    cancel: Callable[[], bool],
+) -> list[Check]:
     """Hash, columns, rows and the identifier scan of the decrypted CSV, as it is decrypted.
 
     The CSV is decoded and parsed a block at a time (readers.text_lines) and each column's
@@ -139,8 +163,7 @@ def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[byt
     found = rows = 0
     header: list[str] = []
     parsed = True
-    with io.TextIOWrapper(io.BufferedReader(_ChunkReader(plaintext), 1 << 20), encoding="utf-8",
-                          newline="") as text:
+    with io.TextIOWrapper(io.BufferedReader(_ChunkReader(plaintext), 1 << 20), encoding="utf-8", newline="") as text:
         reader = csv_reader(text_lines(text))
         try:
             header = next(reader, [])
@@ -154,7 +177,7 @@ def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[byt
             seen: list[dict[str, tuple[str, ...]]] = [{} for _ in header]  # clean values share ()
             for number, row in enumerate(reader, start=2):
                 rows += 1
-                for j, value in enumerate(row[:len(header)]):
+                for j, value in enumerate(row[: len(header)]):
                     skip = skips[j]
                     if skip is None:
                         continue
@@ -171,14 +194,22 @@ def _check_content(chunks: Iterator[bytes], output: dict[str, Any], sink: IO[byt
             parsed = False
         for _ in plaintext:  # the rest, if the parse stopped early
             pass
-    checks = [Check("plaintext", digest.hexdigest() == output.get("csv_sha256"),
-                    "SHA-256 of the decrypted CSV matches the manifest")]
+    checks = [
+        Check(
+            "plaintext",
+            digest.hexdigest() == output.get("csv_sha256"),
+            "SHA-256 of the decrypted CSV matches the manifest",
+        )
+    ]
     if not parsed:
         return checks + [Check("columns", False, "the decrypted content is not UTF-8 CSV")]
     shown = "; ".join(findings) + (f" and {found - 5} more" if found > 5 else "")
     return checks + [
-        Check("columns", header == output.get("columns"),
-              f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest"),
+        Check(
+            "columns",
+            header == output.get("columns"),
+            f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest",
+        ),
         Check("rows", rows == output.get("rows"), f"{rows:,} data rows; the manifest says {output.get('rows')}"),
         Check("identifier scan", not found, "no direct identifiers found" if not found else shown),
     ]
@@ -218,15 +249,34 @@ def _package_paths(path: Path) -> tuple[Path, Path]:
     return path, manifest_path_for(path)
 
 
-def decrypt_bytes(encrypted: Path, *, certificate: Path | None = None, private_key: Path | None = None,
-                  passphrase: str | None = None, private_key_password: str | None = None) -> bytes:
+def decrypt_bytes(
+    encrypted: Path,
+    *,
+    certificate: Path | None = None,
+    private_key: Path | None = None,
+    passphrase: str | None = None,
+    private_key_password: str | None = None,
+) -> bytes:
     """The CSV inside an export, in memory (for small packages; see :func:`package_chunks`)."""
-    return b"".join(package_chunks(encrypted, certificate=certificate, private_key=private_key,
-                                   passphrase=passphrase, private_key_password=private_key_password))
+    return b"".join(
+        package_chunks(
+            encrypted,
+            certificate=certificate,
+            private_key=private_key,
+            passphrase=passphrase,
+            private_key_password=private_key_password,
+        )
+    )
 
 
-def package_chunks(encrypted: Path, *, certificate: Path | None = None, private_key: Path | None = None,
-                   passphrase: str | None = None, private_key_password: str | None = None) -> Generator[bytes, None, None]:
+def package_chunks(
+    encrypted: Path,
+    *,
+    certificate: Path | None = None,
+    private_key: Path | None = None,
+    passphrase: str | None = None,
+    private_key_password: str | None = None,
+) -> Generator[bytes, None, None]:
     """The CSV inside an export, decrypted a block at a time (memory does not grow with it).
 
     Raises :class:`PackageError` when the package cannot be opened, for a 7z possibly only
@@ -235,7 +285,9 @@ def package_chunks(encrypted: Path, *, certificate: Path | None = None, private_
 
     if encrypted.name.endswith(".csv.p7m"):
         if certificate is None or private_key is None:
-            raise PackageError(f"{encrypted.name} is encrypted to a certificate: give the certificate and its private key.")
+            raise PackageError(
+                f"{encrypted.name} is encrypted to a certificate: give the certificate and its private key."
+            )
         try:
             cert, key = read_recipient_identity(certificate, private_key, private_key_password)
         except (OSError, ValueError, TypeError) as exc:

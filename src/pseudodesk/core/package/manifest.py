@@ -62,14 +62,21 @@ def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | Non
     try:
         raw = base64.b64decode(signature["public_key"])
         signer = public_fingerprint(raw)
-        Ed25519PublicKey.from_public_bytes(raw).verify(base64.b64decode(signature["value"]), canonical_json(doc["manifest"]))
+        Ed25519PublicKey.from_public_bytes(raw).verify(
+            base64.b64decode(signature["value"]), canonical_json(doc["manifest"])
+        )
     except (KeyError, ValueError, TypeError, InvalidSignature):
         return False, str(signature.get("signer", "")), "the manifest was changed after it was signed, or is not signed"
     if signature.get("signer") != signer:
         return False, signer, "the signature's stated signer does not match its key"
     if pinned_fingerprint and normalise_fingerprint(pinned_fingerprint) != signer:
-        return False, signer, f"signed by {signer}, not by the pinned installation key {normalise_fingerprint(pinned_fingerprint)}"
-    return True, signer, f"signed by installation key {signer}" + ("" if pinned_fingerprint else
-                                                                     " (compare it with the sender's)")
-
-
+        return (
+            False,
+            signer,
+            f"signed by {signer}, not by the pinned installation key {normalise_fingerprint(pinned_fingerprint)}",
+        )
+    return (
+        True,
+        signer,
+        f"signed by installation key {signer}" + ("" if pinned_fingerprint else " (compare it with the sender's)"),
+    )

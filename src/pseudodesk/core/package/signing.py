@@ -11,7 +11,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
-
 @dataclass
 class Signer:
     private: Ed25519PrivateKey = field(repr=False)

@@ -1,4 +1,6 @@
-"""The text of one workbook cell as Excel shows it: numbers without a spurious .0, dates as YYYY-MM-DD, times and durations as h:mm:ss."""
+"""The text of one workbook cell as Excel shows it: numbers without a spurious .0, dates as
+YYYY-MM-DD, times and durations as h:mm:ss.
+"""
 
 from __future__ import annotations
 

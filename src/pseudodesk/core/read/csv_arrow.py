@@ -46,8 +46,7 @@ def _line_breaks(path: Path) -> int | None:
     return cr + unterminated if lf == 0 else None
 
 
-def arrow_csv(path: Path, encoding: str, delimiter: str, physical: int,
-               width: int) -> tuple[int, ColumnSource] | None:
+def arrow_csv(path: Path, encoding: str, delimiter: str, physical: int, width: int) -> tuple[int, ColumnSource] | None:
     """Read a CSV with Arrow's multi-threaded C++ reader, when that gives exactly what the
     csv module gives: (data rows, a column source), or None to use the csv module instead.
 
@@ -74,12 +73,23 @@ def arrow_csv(path: Path, encoding: str, delimiter: str, physical: int,
         return arrow_csv.open_csv(
             path,
             read_options=arrow_csv.ReadOptions(block_size=block, skip_rows=1, column_names=names, encoding=encoding),
-            parse_options=arrow_csv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                                 escape_char=False, newlines_in_values=True,
-                                                 ignore_empty_lines=False, invalid_row_handler=invalid_row),
-            convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                     strings_can_be_null=False, quoted_strings_can_be_null=False,
-                                                     include_columns=include, check_utf8=True))
+            parse_options=arrow_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=invalid_row,
+            ),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                include_columns=include,
+                check_utf8=True,
+            ),
+        )
 
     from concurrent.futures import ThreadPoolExecutor
 

@@ -1,4 +1,6 @@
-"""CSV and other delimited text: delimiter sniffing, quoting checked for rows swallowed by a stray quote, long values, and the csv module's path for what Arrow cannot read exactly."""
+"""CSV and other delimited text: delimiter sniffing, quoting checked for rows swallowed by a
+stray quote, long values, and the csv module's path for what Arrow cannot read exactly.
+"""
 
 from __future__ import annotations
 
@@ -125,8 +127,11 @@ def read_csv(path: Path, header_row: int, preview_only: bool = False) -> SourceT
                     start = reader.line_num + 1 + skip
             except UnicodeDecodeError:  # the strict read, past what detect_encoding had looked at
                 detect_encoding(path)  # the whole file's check names the line
-                raise EncodingProblem(path, f"text after line {start} is not {encoding.upper().removesuffix('-SIG')}. "
-                                      "Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'.") from None
+                raise EncodingProblem(
+                    path,
+                    f"text after line {start} is not {encoding.upper().removesuffix('-SIG')}. "
+                    "Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'.",
+                ) from None
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise NotASpreadsheet(path, _value_too_long(start)) from None
@@ -146,9 +151,13 @@ def read_csv(path: Path, header_row: int, preview_only: bool = False) -> SourceT
         names, header_issues = name_columns(header_cells, lambda i: str(i + 1))
         header_read = cells
         if directive:
-            header_issues.append(SourceIssue(
-                "assumption", f"line 1 is Excel's delimiter line 'sep={directive}': it was not read as a row, "
-                f"and values are split at each {DELIMITER_NAMES.get(directive, repr(directive))}"))
+            header_issues.append(
+                SourceIssue(
+                    "assumption",
+                    f"line 1 is Excel's delimiter line 'sep={directive}': it was not read as a row, "
+                    f"and values are split at each {DELIMITER_NAMES.get(directive, repr(directive))}",
+                )
+            )
         header, header_line, header_cells_read, raw_rows_from = list(names), line, len(cells), index
         header_on_one_line = not any("\n" in c or "\r" in c for c in cells)
         break
@@ -200,9 +209,16 @@ def read_csv(path: Path, header_row: int, preview_only: bool = False) -> SourceT
                 yield line, cells
 
     return SourceTable(
-        path=path, format="csv", header=tuple(header), row_count=-1 if preview_only else row_count,
-        header_row=header_row, encoding=encoding, delimiter=delimiter,
-        issues=issues, _raw_rows=data_rows, _column_source=column_source,
+        path=path,
+        format="csv",
+        header=tuple(header),
+        row_count=-1 if preview_only else row_count,
+        header_row=header_row,
+        encoding=encoding,
+        delimiter=delimiter,
+        issues=issues,
+        _raw_rows=data_rows,
+        _column_source=column_source,
     )
 
 
@@ -218,26 +234,36 @@ def _swallowed_rows(lines: list[str], cells: list[str], delimiter: str, width: i
         return True
     if width < 4:
         return False
-    return any(part.count(delimiter) >= width - 1
-               for cell in cells if "\n" in cell or "\r" in cell for part in cell.splitlines())
+    return any(
+        part.count(delimiter) >= width - 1
+        for cell in cells
+        if "\n" in cell or "\r" in cell
+        for part in cell.splitlines()
+    )
 
 
 def _stray_quote(start: int, end: int) -> str:
-    return (f"lines {start} to {end}: a quote (\") opens a value on line {start} that runs on to line {end}, "
-            "taking in text that looks like rows of their own. If the quote was typed by mistake, remove it "
-            "(a value that holds a quote must be quoted whole, with the quote doubled) and try again.")
+    return (
+        f'lines {start} to {end}: a quote (") opens a value on line {start} that runs on to line {end}, '
+        "taking in text that looks like rows of their own. If the quote was typed by mistake, remove it "
+        "(a value that holds a quote must be quoted whole, with the quote doubled) and try again."
+    )
 
 
 def _unclosed_quote(start: int, end: int) -> str:
     rest = f"every line after it (to line {end}, the end of the file)" if end > start else "the end of the line"
-    return (f"line {start}: a value opens with a quote (\") that is never closed, so {rest} would be read "
-            f"as part of that one value. Correct the quoting on line {start} and try again.")
+    return (
+        f'line {start}: a value opens with a quote (") that is never closed, so {rest} would be read '
+        f"as part of that one value. Correct the quoting on line {start} and try again."
+    )
 
 
 def _value_too_long(start: int) -> str:
-    return (f"line {start}: a value is longer than {MAX_VALUE_CHARS:,} characters. This usually means a "
-            f"quote (\") on line {start} opens a value and is not closed where it should be, so the lines "
-            "after it are read as part of that value. Correct the quoting and try again.")
+    return (
+        f"line {start}: a value is longer than {MAX_VALUE_CHARS:,} characters. This usually means a "
+        f'quote (") on line {start} opens a value and is not closed where it should be, so the lines '
+        "after it are read as part of that value. Correct the quoting and try again."
+    )
 
 
 def csv_reader(lines: Iterable[str], delimiter: str = ",") -> Any:

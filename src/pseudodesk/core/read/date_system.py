@@ -1,4 +1,6 @@
-"""Which date system a workbook uses (1900 or 1904), read from XLSX, XLS (DATEMODE), XLSB (BrtWbProp) and ODS (null-date)."""
+"""Which date system a workbook uses (1900 or 1904), read from XLSX, XLS (DATEMODE), XLSB
+(BrtWbProp) and ODS (null-date).
+"""
 
 from __future__ import annotations
 

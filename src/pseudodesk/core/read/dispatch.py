@@ -71,12 +71,20 @@ def read_table(
         # after a warning. Delimited text is read as the CSV it is; a web page or an Excel
         # 2003 XML spreadsheet is refused with what to do.
         if kind != "text":
-            raise NotASpreadsheet(path, f"this .xls file is really {kind}, not an Excel workbook, and pseudodesk "
-                                  "cannot read it. Open it in Excel and save it as 'Excel Workbook (*.xlsx)' or "
-                                  "'CSV UTF-8 (Comma delimited)', then load that.")
+            raise NotASpreadsheet(
+                path,
+                f"this .xls file is really {kind}, not an Excel workbook, and pseudodesk "
+                "cannot read it. Open it in Excel and save it as 'Excel Workbook (*.xlsx)' or "
+                "'CSV UTF-8 (Comma delimited)', then load that.",
+            )
         table = read_csv(path, header_row, preview_only)
-        table.issues.insert(0, SourceIssue("assumption", "this .xls file is really delimited text, not an Excel "
-                                           "workbook; it was read as CSV, as Excel opens it"))
+        table.issues.insert(
+            0,
+            SourceIssue(
+                "assumption",
+                "this .xls file is really delimited text, not an Excel workbook; it was read as CSV, as Excel opens it",
+            ),
+        )
         return table
     if suffix in WORKBOOK_SUFFIXES:
         return read_workbook(path, sheet, header_row, password)

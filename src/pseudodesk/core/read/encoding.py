@@ -1,4 +1,6 @@
-"""A text file's encoding: byte-order marks checked against the text, UTF-8 or Windows-1252 otherwise, mixed encodings refused naming the line."""
+"""A text file's encoding: byte-order marks checked against the text, UTF-8 or Windows-1252
+otherwise, mixed encodings refused naming the line.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +35,9 @@ def detect_encoding(path: Path, limit: int | None = None) -> str:
         head = f.read(4)
         if head.startswith(codecs.BOM_UTF8):
             return _check_marked(path, "utf-8-sig", "UTF-8", limit)
-        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16's: FF FE 00 00 starts with FF FE
+        if head.startswith(
+            (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+        ):  # before UTF-16's: FF FE 00 00 starts with FF FE
             return _check_marked(path, "utf-32", "UTF-32", limit)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return _check_marked(path, "utf-16", "UTF-16", limit)
@@ -86,8 +90,9 @@ def _check_marked(path: Path, codec: str, label: str, limit: int | None) -> str:
             try:
                 line += decoder.decode(chunk).count("\n")
             except UnicodeDecodeError as exc:
-                raise EncodingProblem(path, _not_as_marked(
-                    label, line + _decoded_lines(codec, chunk[:max(exc.start, 0)]))) from None
+                raise EncodingProblem(
+                    path, _not_as_marked(label, line + _decoded_lines(codec, chunk[: max(exc.start, 0)]))
+                ) from None
             if limit is not None and seen >= limit:
                 return codec
         try:  # the whole file was read: nothing may be left half a character
@@ -102,8 +107,10 @@ def _decoded_lines(codec: str, data: bytes) -> int:
 
 
 def _not_as_marked(label: str, line: int) -> str:
-    return (f"the file starts with the mark of {label} text, but line {line} is not {label}. "
-            "Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'.")
+    return (
+        f"the file starts with the mark of {label} text, but line {line} is not {label}. "
+        "Re-save the file from Excel as 'CSV UTF-8 (Comma delimited)'."
+    )
 
 
 def _check_cp1252(path: Path) -> str:

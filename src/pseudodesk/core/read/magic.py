@@ -1,4 +1,6 @@
-"""What a file is by its first bytes: an OLE compound file (XLS, or a password-protected workbook) or a ZIP package (XLSX, XLSM, XLSB, ODS)."""
+"""What a file is by its first bytes: an OLE compound file (XLS, or a password-protected
+workbook) or a ZIP package (XLSX, XLSM, XLSB, ODS).
+"""
 
 from __future__ import annotations
 

@@ -73,8 +73,7 @@ class ColumnBatch:
         """The same rows as lists of text (only the columns read; the others empty)."""
         n = self.num_rows
         lists = [c.to_pylist() if c is not None else [""] * n for c in self.columns]
-        return RowBatch([list(row) for row in zip(*lists)] if lists else [[] for _ in range(n)],
-                        self.lines.tolist())
+        return RowBatch([list(row) for row in zip(*lists)] if lists else [[] for _ in range(n)], self.lines.tolist())
 
 
 RawRows = Callable[[], Iterator[tuple[int, list[str]]]]
@@ -132,8 +131,9 @@ class SourceTable:
         if rows:
             yield RowBatch(rows, lines)
 
-    def iter_column_batches(self, batch_size: int = COLUMN_BATCH_ROWS,
-                            columns: Collection[int] | None = None) -> Iterator[ColumnBatch]:
+    def iter_column_batches(
+        self, batch_size: int = COLUMN_BATCH_ROWS, columns: Collection[int] | None = None
+    ) -> Iterator[ColumnBatch]:
         """The same rows as :meth:`iter_batches`, as columns of text (only ``columns`` when given).
 
         Readers that can produce columns directly (a clean CSV through Arrow's reader, a
@@ -155,8 +155,9 @@ class SourceTable:
         return out
 
 
-def columns_from_rows(batches: Iterable[RowBatch], width: int,
-                      columns: Collection[int] | None) -> Iterator[ColumnBatch]:
+def columns_from_rows(
+    batches: Iterable[RowBatch], width: int, columns: Collection[int] | None
+) -> Iterator[ColumnBatch]:
     import numpy as np
     import pyarrow as pa
 
@@ -170,8 +171,10 @@ def columns_from_rows(batches: Iterable[RowBatch], width: int,
 
 # The characters str.strip removes (str.isspace), as an RE2 class, so that Arrow's test of a
 # cell agrees with is_blank's; tests/core/test_readers_csv.py holds it to every code point.
-_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
-           "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_SPACES = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 BLANK_TEXT = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _SPACES) + "]*$"
 
 
@@ -194,8 +197,9 @@ def blank_rows(columns: list[Any], count: int) -> Any:
     if len(candidates):
         kept = np.ones(len(candidates), dtype=bool)
         for column in columns[1:]:
-            kept &= pc.fill_null(pc.match_substring_regex(column.take(candidates), BLANK_TEXT),
-                                 True).to_numpy(zero_copy_only=False)
+            kept &= pc.fill_null(pc.match_substring_regex(column.take(candidates), BLANK_TEXT), True).to_numpy(
+                zero_copy_only=False
+            )
         blank[candidates.to_numpy(zero_copy_only=False)] = kept
     return blank
 
@@ -254,17 +258,23 @@ class ShapeScan:
             raise RaggedRows(path, self.ragged_lines, self.ragged_total)
         issues = []
         if self.short_total:
-            issues.append(SourceIssue(
-                "short_rows",
-                f"{self.short_total:,} row(s) had fewer cells than the header; "
-                f"the missing cells were read as empty{self._listed(self.short_lines, self.short_total)}",
-                tuple(self.short_lines)))
+            issues.append(
+                SourceIssue(
+                    "short_rows",
+                    f"{self.short_total:,} row(s) had fewer cells than the header; "
+                    f"the missing cells were read as empty{self._listed(self.short_lines, self.short_total)}",
+                    tuple(self.short_lines),
+                )
+            )
         if self.blank_total:
-            issues.append(SourceIssue(
-                "blank_rows",
-                f"{self.blank_total:,} completely blank row(s) skipped"
-                f"{self._listed(self.blank_lines, self.blank_total)}",
-                tuple(self.blank_lines)))
+            issues.append(
+                SourceIssue(
+                    "blank_rows",
+                    f"{self.blank_total:,} completely blank row(s) skipped"
+                    f"{self._listed(self.blank_lines, self.blank_total)}",
+                    tuple(self.blank_lines),
+                )
+            )
         return issues
 
     @staticmethod

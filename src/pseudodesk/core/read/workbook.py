@@ -1,4 +1,6 @@
-"""Workbooks (XLSX/XLSM/XLSB, XLS, ODS, password-protected too) read by calamine, or by fastexcel straight to Arrow columns where the text is certain to be the same."""
+"""Workbooks (XLSX/XLSM/XLSB, XLS, ODS, password-protected too) read by calamine, or by
+fastexcel straight to Arrow columns where the text is certain to be the same.
+"""
 
 from __future__ import annotations
 
@@ -93,13 +95,17 @@ def open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int, byt
         encrypted = plain is not data
         data = plain
     elif path.suffix.lower() != ".xls" and not data.startswith(ZIP_MAGIC):
-        raise NotASpreadsheet(path, f"this is not a valid {path.suffix.lower()} workbook (the file is damaged or another kind of file)")
+        raise NotASpreadsheet(
+            path, f"this is not a valid {path.suffix.lower()} workbook (the file is damaged or another kind of file)"
+        )
     try:
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted, workbook_date_system(data), data
     except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...
         if type(exc).__name__ == "PasswordError":
             raise PasswordRequired(path, "the workbook is password-protected; enter its password to open it") from None
-        raise NotASpreadsheet(path, f"the workbook cannot be read: it is damaged or not a spreadsheet ({exc})") from None
+        raise NotASpreadsheet(
+            path, f"the workbook cannot be read: it is damaged or not a spreadsheet ({exc})"
+        ) from None
 
 
 def read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
@@ -115,15 +121,17 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
         visible = [m.name for m in worksheets if str(m.visible).endswith("Visible")]
         sheet = visible[0] if visible else worksheets[0].name if worksheets else names[0]
         if not visible and worksheets:
-            picked.append(SourceIssue("assumption", f"no worksheet is visible in Excel; read the first, '{sheet}', "
-                                      "which is hidden"))
+            picked.append(
+                SourceIssue(
+                    "assumption", f"no worksheet is visible in Excel; read the first, '{sheet}', which is hidden"
+                )
+            )
     elif sheet not in names:
         raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
     # ODS and XLSB are ZIP packages too, without the XML parts the column path reads.
     xml_sheet = path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC)
     formulas = None
     if xml_sheet:
-
         try:
             xlsx_arrow.check_grid(data, sheet)
         except xlsx_arrow.TooSpread as spread:
@@ -142,15 +150,25 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
         return [SourceIssue("assumption", message)]
 
     if xml_sheet and date_system == 1900:
-
         columns = xlsx_arrow.read_columns(data, sheet, header_row)
         formula_issues = formulas_checked()
         if columns is not None:
             del data
             names_, issues = name_columns(columns.header, excel_column_letter)
             issues += columns.scan.finish(path) + formula_issues + picked
-            return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
-                                   columns.scan.rows, columns.rows, columns.column_batches)
+            return _workbook_table(
+                path,
+                sheet,
+                names,
+                header_row,
+                encrypted,
+                date_system,
+                names_,
+                issues,
+                columns.scan.rows,
+                columns.rows,
+                columns.column_batches,
+            )
     del data
     with _collector_paused():
         try:
@@ -168,16 +186,31 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
         if not any(any(v != "" and v is not None for v in row) for row in cells):
             raise EmptyFile(path, f"sheet '{sheet}' is empty")
         if header_row > len(cells):
-            raise NoHeader(path, f"sheet '{sheet}' has no row {header_row} to use as the header (it ends at row {len(cells)})")
+            raise NoHeader(
+                path, f"sheet '{sheet}' has no row {header_row} to use as the header (it ends at row {len(cells)})"
+            )
         header_cells = trim_trailing_blanks([cell_text(v) for v in cells[header_row - 1]])
         if not header_cells:
-            raise NoHeader(path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names")
+            raise NoHeader(
+                path, f"row {header_row} of sheet '{sheet}' is blank; choose the row that holds the column names"
+            )
         names_, issues = name_columns(header_cells, excel_column_letter)
         sheet_text = _SheetText(cells[header_row:], len(names_), header_row + 1)
         del cells
     issues += sheet_text.scan.finish(path) + formula_issues + picked
-    return _workbook_table(path, sheet, names, header_row, encrypted, date_system, names_, issues,
-                           sheet_text.scan.rows, sheet_text.rows, sheet_text.column_batches)
+    return _workbook_table(
+        path,
+        sheet,
+        names,
+        header_row,
+        encrypted,
+        date_system,
+        names_,
+        issues,
+        sheet_text.scan.rows,
+        sheet_text.rows,
+        sheet_text.column_batches,
+    )
 
 
 def _unknown_error_value(path: Path, sheet: str, password: str | None, value: str) -> str:
@@ -185,32 +218,57 @@ def _unknown_error_value(path: Path, sheet: str, password: str | None, value: st
     and the others newer Excel shows); the message names the cell where it can (XLSX/XLSM)."""
     cell = None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-
         cell = xlsx_arrow.error_cell(open_workbook(path, password)[3], sheet, value)
     where = f"cell {cell}" if cell else "a cell"
-    return (f"sheet '{sheet}' cannot be read: {where} holds Excel's error value {value}, which the "
-            "spreadsheet reader does not know (newer Excel shows it for a formula whose result cannot be "
-            "shown). Correct the formula or clear the cell in Excel (or paste the sheet as values), save, "
-            "and try again.")
+    return (
+        f"sheet '{sheet}' cannot be read: {where} holds Excel's error value {value}, which the "
+        "spreadsheet reader does not know (newer Excel shows it for a formula whose result cannot be "
+        "shown). Correct the formula or clear the cell in Excel (or paste the sheet as values), save, "
+        "and try again."
+    )
 
 
 def _too_spread(sheet: str, spread: Any) -> str:
-    far = (f"furthest right and down: {spread.right}" if spread.right == spread.down
-           else f"furthest right: {spread.right}; furthest down: {spread.down}")
+    far = (
+        f"furthest right and down: {spread.right}"
+        if spread.right == spread.down
+        else f"furthest right: {spread.right}; furthest down: {spread.down}"
+    )
     gigabytes = spread.rows * spread.columns * 32 / 1e9
-    return (f"sheet '{sheet}' has values spread over {spread.rows:,} rows by {spread.columns:,} columns, "
-            f"usually because of a cell far from the rest ({far}), perhaps holding only a space. Reading a grid that "
-            f"size would need about {gigabytes:,.0f} GB of memory. Delete those cells in Excel (or the empty-looking "
-            "rows and columns up to them), save, and try again; or save the sheet as 'CSV UTF-8' and load that.")
+    return (
+        f"sheet '{sheet}' has values spread over {spread.rows:,} rows by {spread.columns:,} columns, "
+        f"usually because of a cell far from the rest ({far}), perhaps holding only a space. Reading a grid that "
+        f"size would need about {gigabytes:,.0f} GB of memory. Delete those cells in Excel (or the empty-looking "
+        "rows and columns up to them), save, and try again; or save the sheet as 'CSV UTF-8' and load that."
+    )
 
 
-def _workbook_table(path: Path, sheet: str, sheet_names: tuple[str, ...], header_row: int, encrypted: bool,
-                    date_system: int, header: tuple[str, ...], issues: list[SourceIssue], row_count: int,
-                    rows: Callable[[], Iterator[tuple[int, list[str]]]], column_source: ColumnSource) -> SourceTable:
+def _workbook_table(
+    path: Path,
+    sheet: str,
+    sheet_names: tuple[str, ...],
+    header_row: int,
+    encrypted: bool,
+    date_system: int,
+    header: tuple[str, ...],
+    issues: list[SourceIssue],
+    row_count: int,
+    rows: Callable[[], Iterator[tuple[int, list[str]]]],
+    column_source: ColumnSource,
+) -> SourceTable:
     return SourceTable(
-        path=path, format=path.suffix.lower().lstrip("."), header=header, row_count=row_count,
-        sheet=sheet, sheet_names=sheet_names, header_row=header_row, encrypted=encrypted,
-        date_system=date_system, issues=issues, _raw_rows=rows, _column_source=column_source,
+        path=path,
+        format=path.suffix.lower().lstrip("."),
+        header=header,
+        row_count=row_count,
+        sheet=sheet,
+        sheet_names=sheet_names,
+        header_row=header_row,
+        encrypted=encrypted,
+        date_system=date_system,
+        issues=issues,
+        _raw_rows=rows,
+        _column_source=column_source,
     )
 
 
@@ -255,8 +313,11 @@ class _SheetText:
         count = len(rows)
         self.width = width
         lengths = np.fromiter(map(len, rows), dtype=np.int64, count=count)
-        present = np.fromiter((any(v.strip() if type(v) is str else v is not None for v in row[:width])
-                               for row in rows), dtype=bool, count=count)
+        present = np.fromiter(
+            (any(v.strip() if type(v) is str else v is not None for v in row[:width]) for row in rows),
+            dtype=bool,
+            count=count,
+        )
         ragged = np.zeros(count, dtype=bool)
         for i in np.flatnonzero(lengths > width).tolist():
             ragged[i] = any(cell_text(v).strip() for v in rows[i][width:])
@@ -265,13 +326,13 @@ class _SheetText:
         kept = present & ~ragged
         self.scan = scan = ShapeScan()
         scan.ragged_total = int(ragged.sum())
-        scan.ragged_lines = numbers[ragged][:ShapeScan.MAX_LINES].tolist()
+        scan.ragged_lines = numbers[ragged][: ShapeScan.MAX_LINES].tolist()
         scan.blank_total = int(blank.sum())
-        scan.blank_lines = numbers[blank][:ShapeScan.MAX_LINES].tolist()
+        scan.blank_lines = numbers[blank][: ShapeScan.MAX_LINES].tolist()
         scan.rows = int(kept.sum())
         short = kept & (lengths < width)
         scan.short_total = int(short.sum())
-        scan.short_lines = numbers[short][:ShapeScan.MAX_LINES].tolist()
+        scan.short_lines = numbers[short][: ShapeScan.MAX_LINES].tolist()
         self._rows = rows if kept.all() else [rows[i] for i in np.flatnonzero(kept).tolist()]
         self._full = bool((lengths[kept] >= width).all())
         self.lines = numbers[kept]
@@ -300,11 +361,11 @@ class _SheetText:
             out: list[Any] = [None] * self.width
             for j in chosen:
                 out[j] = columns[j].slice(start, n)
-            yield ColumnBatch(out, lines[start:start + n])
+            yield ColumnBatch(out, lines[start : start + n])
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         step = 10_000
         for start in range(0, len(self.lines), step):
-            lists = [[cell_text(v) for v in row[:self.width]] for row in self._rows[start:start + step]]
-            for line, row in zip(self.lines[start:start + step].tolist(), lists):
+            lists = [[cell_text(v) for v in row[: self.width]] for row in self._rows[start : start + step]]
+            for line, row in zip(self.lines[start : start + step].tolist(), lists):
                 yield line, row + [""] * (self.width - len(row))

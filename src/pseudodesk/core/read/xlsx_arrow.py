@@ -98,7 +98,8 @@ class ArrowSheet:
             raise Refused(f"column(s) {sorted(mixed)} mix text and other cells in the first {SAMPLE_ROWS:,} rows")
         try:
             loaded = fastexcel.read_excel(data).load_sheet(
-                sheet, header_row=header_row - 1, dtype_coercion="strict", schema_sample_rows=None)
+                sheet, header_row=header_row - 1, dtype_coercion="strict", schema_sample_rows=None
+            )
             infos = loaded.selected_columns
             batch, cell_errors = loaded.to_arrow_with_errors()
         except Exception as exc:  # UnsupportedColumnTypeCombinationError and anything unforeseen
@@ -109,8 +110,7 @@ class ArrowSheet:
             raise Refused(f"fastexcel failed: {exc}") from None
         # A cell fastexcel could not convert to its column's kind became null: a date serial past
         # 9999, a t="d" cell that is not an ISO date. Error cells (#N/A...) are empty on both paths.
-        lost = [e for e in (cell_errors.errors if cell_errors is not None else [])
-                if not _ERROR_CELL.search(e.detail)]
+        lost = [e for e in (cell_errors.errors if cell_errors is not None else []) if not _ERROR_CELL.search(e.detail)]
         if lost:
             raise Refused(f"fastexcel could not convert {len(lost)} cell(s): {lost[0].detail}")
         names: dict[int, str] = {}
@@ -145,16 +145,17 @@ class ArrowSheet:
         kept = present & ~ragged
         self.scan = scan = ShapeScan()
         scan.ragged_total = int(ragged.sum())
-        scan.ragged_lines = numbers[ragged][:ShapeScan.MAX_LINES].tolist()
+        scan.ragged_lines = numbers[ragged][: ShapeScan.MAX_LINES].tolist()
         blank = ~present & ~ragged
         scan.blank_total = int(blank.sum())
-        scan.blank_lines = numbers[blank][:ShapeScan.MAX_LINES].tolist()
+        scan.blank_lines = numbers[blank][: ShapeScan.MAX_LINES].tolist()
         scan.rows = int(kept.sum())
         self.lines = numbers[kept]
         mask = None if kept.all() else pa.array(kept)
         empty = pc.fill_null(pa.nulls(scan.rows, pa.string()), "")
         self._columns: list[Any] = [
-            empty if j not in text else text[j] if mask is None else text[j].filter(mask) for j in range(width)]
+            empty if j not in text else text[j] if mask is None else text[j].filter(mask) for j in range(width)
+        ]
 
     def column_batches(self, batch_size: int, wanted: Collection[int] | None) -> Iterator[ColumnBatch]:
         chosen = range(self.width) if wanted is None else [j for j in sorted(set(wanted)) if j < self.width]
@@ -164,16 +165,17 @@ class ArrowSheet:
             out: list[Any] = [None] * self.width
             for j in chosen:
                 out[j] = self._columns[j].slice(start, n)
-            yield ColumnBatch(out, lines[start:start + n])
+            yield ColumnBatch(out, lines[start : start + n])
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         for start in range(0, len(self.lines), _ROWS_STEP):
             columns = [c.slice(start, _ROWS_STEP).to_pylist() for c in self._columns]
-            yield from zip(self.lines[start:start + _ROWS_STEP].tolist(), map(list, zip(*columns)))
+            yield from zip(self.lines[start : start + _ROWS_STEP].tolist(), map(list, zip(*columns)))
 
 
-def header_kinds(data: bytes, sheet: str, header_row: int,
-                 sample_rows: int = SAMPLE_ROWS) -> tuple[dict[int, str], set[int]]:
+def header_kinds(
+    data: bytes, sheet: str, header_row: int, sample_rows: int = SAMPLE_ROWS
+) -> tuple[dict[int, str], set[int]]:
     """The header row's cells that hold a value (column index -> the cell's ``t`` attribute),
     and the columns where the next ``sample_rows`` rows mix text with other cells.
 
@@ -288,7 +290,9 @@ def _scan_grid(package: zipfile.ZipFile, part: str, limit: int) -> None:
 
 # A formula with no cached result: the formula element, then (no value, or an empty one) the
 # cell's end. Excel writes f, then v, inside a c; "</f></c>" is a formula never calculated.
-_UNCACHED = re.compile(rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v></(?:\w+:)?v>)?</(?:\w+:)?c>")
+_UNCACHED = re.compile(
+    rb"(?:</(?:\w+:)?f>|<(?:\w+:)?f\b[^>]*/>)(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v></(?:\w+:)?v>)?</(?:\w+:)?c>"
+)
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _FULL_CALC = re.compile(rb"""fullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 _CELL_START = re.compile(rb'c r="([A-Z]{1,3}\d+)"')
@@ -322,15 +326,19 @@ def formula_problem(data: bytes, sheet: str) -> tuple[bool, str] | None:
                 return None
             found = _UNCACHED.search(text)
             if found:
-                return True, (f"cell {_cell_before(text, found.start())} holds a formula whose result was "
-                              "never saved in the file (it was written by a program, not saved by Excel), so "
-                              "its value cannot be read. Open the workbook in Excel, save it, and load it again.")
+                return True, (
+                    f"cell {_cell_before(text, found.start())} holds a formula whose result was "
+                    "never saved in the file (it was written by a program, not saved by Excel), so "
+                    "its value cannot be read. Open the workbook in Excel, save it, and load it again."
+                )
             formula = _FORMULA.search(text)
             if formula and _FULL_CALC.search(package.read("xl/workbook.xml")):
-                return False, (f"the workbook asks to be recalculated when it is opened, so the results saved "
-                               f"in its formula cells (such as {_cell_before(text, formula.start())}) were read "
-                               "as they are and may not be what Excel shows; if in doubt, open it in Excel, save "
-                               "it, and load it again")
+                return False, (
+                    f"the workbook asks to be recalculated when it is opened, so the results saved "
+                    f"in its formula cells (such as {_cell_before(text, formula.start())}) were read "
+                    "as they are and may not be what Excel shows; if in doubt, open it in Excel, save "
+                    "it, and load it again"
+                )
     except (KeyError, ValueError, zipfile.BadZipFile, ElementTree.ParseError):
         return None  # not a package we can look into: calamine reports what is wrong with it
     return None
@@ -439,8 +447,9 @@ def _date_texts(column: Any) -> Any:
     if (values[known] >= _LATEST).any():
         raise Refused("a date serial past 31 December 9999 (python-calamine gives the number)")
     midnight = pc.equal(pc.floor_temporal(seconds, unit="day"), seconds)
-    texts = pc.if_else(midnight, pc.strftime(seconds, format="%Y-%m-%d"),
-                       pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S"))
+    texts = pc.if_else(
+        midnight, pc.strftime(seconds, format="%Y-%m-%d"), pc.strftime(seconds, format="%Y-%m-%d %H:%M:%S")
+    )
     return pc.fill_null(texts, "")
 
 
@@ -451,16 +460,19 @@ def _duration_texts(column: Any) -> Any:
         raise Refused("a duration with a fraction of a second") from None
     if pc.any(pc.less(seconds, 0)).as_py():
         raise Refused("a negative duration")
-    return pa.array(["" if s is None else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-                     for s in seconds.to_pylist()], pa.string())
+    return pa.array(
+        ["" if s is None else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in seconds.to_pylist()],
+        pa.string(),
+    )
 
 
 def _stripped_nonblank(column: Any) -> np.ndarray:
     """Rows whose text is not blank after Python's ``str.strip`` (cells beyond the header)."""
     uniques = pc.unique(column)
     blank = pa.array([not v.strip() for v in uniques.to_pylist()], pa.bool_())
-    return np.asarray(pc.invert(pc.take(blank, pc.index_in(column, uniques))).to_numpy(zero_copy_only=False),
-                      dtype=bool)
+    return np.asarray(
+        pc.invert(pc.take(blank, pc.index_in(column, uniques))).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 __all__ = ["read_columns", "ArrowSheet", "header_kinds", "cell_texts", "Refused"]

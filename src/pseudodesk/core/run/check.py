@@ -1,4 +1,6 @@
-"""The Check step: every value checked and every kept column scanned, on exactly the export's code path, without writing anything."""
+"""The Check step: every value checked and every kept column scanned, on exactly the export's
+code path, without writing anything.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.check.risk import (
     SUPPRESSION_ORDER,
@@ -41,17 +43,25 @@ def check_review_date(profile: Profile, *, accept_expired: bool, today: dt.date 
     today = today or dt.date.today()
     if profile.review_date and profile.review_date < today and not accept_expired:
         raise ProfileError(
-            profile.path.name if profile.path else profile.name, "agreement.review_date",
+            profile.path.name if profile.path else profile.name,
+            "agreement.review_date",
             f"the agreement was due for review on {profile.review_date:%d/%m/%Y}. Ask your information "
             "governance lead for the reviewed profile, or confirm that the agreement is still in force "
             "(--accept-expired-agreement).",
         )
 
 
-def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
-          batch_size: int = COLUMN_BATCH_ROWS, progress: Progress = no_progress, cancel: Cancel = never,
-          today: dt.date | None = None,
-          on_rows: Callable[[list[list[str]]], None] | None = None) -> CheckReport:
+def check(
+    profile: Profile,
+    table: SourceTable,
+    mapping: SourceMapping,
+    *,
+    batch_size: int = COLUMN_BATCH_ROWS,
+    progress: Progress = no_progress,
+    cancel: Cancel = never,
+    today: dt.date | None = None,
+    on_rows: Callable[[list[list[str]]], None] | None = None,
+) -> CheckReport:
     """Validate every value and scan kept columns without producing output (the Check step).
 
     Pseudonyms are computed with a throwaway key and discarded, so the check follows
@@ -78,8 +88,9 @@ def check(profile: Profile, table: SourceTable, mapping: SourceMapping, *,
 _CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
 
 
-def suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int,
-                 progress: Progress, cancel: Cancel) -> Suppression:
+def suppression(
+    profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int, progress: Progress, cancel: Cancel
+) -> Suppression:
     """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
 
     counts: Counter[tuple[str, ...]] = Counter()
@@ -89,40 +100,75 @@ def suppression(profile: Profile, table: SourceTable, mapping: SourceMapping, ba
     def collect(rows: list[list[str]]) -> None:
         counts.update(tuple(row[p] for p in positions) for row in rows)
 
-    check(profile, table, mapping, batch_size=batch_size, cancel=cancel, on_rows=collect,  # as the risk report counts
-          progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"))
+    check(
+        profile,
+        table,
+        mapping,
+        batch_size=batch_size,
+        cancel=cancel,
+        on_rows=collect,  # as the risk report counts
+        progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"),
+    )
     kinds = [kind_of(profile, n) for n in names]
-    order = sorted(range(len(names)), key=lambda i: (SUPPRESSION_ORDER.index(kinds[i])
-                                                     if kinds[i] in SUPPRESSION_ORDER else len(SUPPRESSION_ORDER), i))
+    order = sorted(
+        range(len(names)),
+        key=lambda i: (
+            SUPPRESSION_ORDER.index(kinds[i]) if kinds[i] in SUPPRESSION_ORDER else len(SUPPRESSION_ORDER),
+            i,
+        ),
+    )
     masks, _, left = suppression_plan(counts, profile.disclosure.k, order)
     if left:
-        raise ChecksBlockExport([
-            f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
-            f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
-            "values blanked. Send more records together, or ask the IG lead to lower k."])
+        raise ChecksBlockExport(
+            [
+                f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
+                f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
+                "values blanked. Send more records together, or ask the IG lead to lower k."
+            ]
+        )
     return Suppression(positions, masks)
 
 
-def assess(profile: Profile, table: SourceTable, mapping: SourceMapping, *, k: int | None = None,
-           batch_size: int = 10_000, progress: Progress | None = None, cancel: Cancel | None = None,
-           today: dt.date | None = None) -> tuple[RiskReport, CheckReport]:
+def assess(
+    profile: Profile,
+    table: SourceTable,
+    mapping: SourceMapping,
+    *,
+    k: int | None = None,
+    batch_size: int = 10_000,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    today: dt.date | None = None,
+) -> tuple[RiskReport, CheckReport]:
     """The risk report over what the export would write, and the check report of the same pass."""
 
     names = profile.quasi_identifiers()
     if not names:
-        raise ProfileError(profile.path.name if profile.path else profile.name, "disclosure.quasi_identifiers",
-                           "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
-                           "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers")
+        raise ProfileError(
+            profile.path.name if profile.path else profile.name,
+            "disclosure.quasi_identifiers",
+            "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
+            "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers",
+        )
     positions = [profile.output_names.index(n) for n in names]
     counts: Counter[tuple[str, ...]] = Counter()
 
     def count(rows: list[list[str]]) -> None:
         counts.update(tuple(row[p] for p in positions) for row in rows)
 
-    report = check(profile, table, mapping, batch_size=batch_size, today=today, on_rows=count,
-                   progress=progress or no_progress, cancel=cancel or never)
+    report = check(
+        profile,
+        table,
+        mapping,
+        batch_size=batch_size,
+        today=today,
+        on_rows=count,
+        progress=progress or no_progress,
+        cancel=cancel or never,
+    )
     rules = profile.disclosure
     reference = rules.reference_date or today or dt.date.today()
-    generalisers = default_generalisers({n: kind_of(profile, n) for n in names}, reference=reference,
-                                        bands=rules.age_bands)
+    generalisers = default_generalisers(
+        {n: kind_of(profile, n) for n in names}, reference=reference, bands=rules.age_bands
+    )
     return analyse(counts, names, k or rules.k, generalisers), report

@@ -12,7 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from pseudodesk.core.agreement.mapping import load_mapping
-from pseudodesk.core.agreement.profile import KeyRef, Profile, load_profile
+from pseudodesk.core.agreement.model import KeyRef, Profile
+from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.keys.backends import keyring_available
 from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.keys.store import KeyStore
@@ -49,13 +50,21 @@ def demo_signer_and_audit() -> tuple[Signer, AuditTrail | None]:
     return Signer(Ed25519PrivateKey.generate()), None
 
 
-def run_demo(out_dir: Path, *, overwrite: bool = False, progress: Progress = no_progress,
-             cancel: Cancel = never) -> RunResult:
+def run_demo(
+    out_dir: Path, *, overwrite: bool = False, progress: Progress = no_progress, cancel: Cancel = never
+) -> RunResult:
     mapping = load_mapping(resource_path(*DEMO_MAPPING))
     table = read_table(resource_path(*DEMO_SPREADSHEET), sheet=mapping.sheet, header_row=mapping.header_row or 1)
     signer, audit = demo_signer_and_audit()
     return run(
-        demo_profile(), table, mapping, ephemeral_demo_key(), out_dir,
+        demo_profile(),
+        table,
+        mapping,
+        ephemeral_demo_key(),
+        out_dir,
         ExportOptions(name="pseudodesk-demo", overwrite=overwrite, accept_expired=True, allow_demo_recipient=True),
-        signer=signer, audit=audit, progress=progress, cancel=cancel,
+        signer=signer,
+        audit=audit,
+        progress=progress,
+        cancel=cancel,
     )

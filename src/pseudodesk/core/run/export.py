@@ -1,4 +1,6 @@
-"""The export: the checked, pseudonymised CSV streamed into its encryption, written atomically beside its signed manifest."""
+"""The export: the checked, pseudonymised CSV streamed into its encryption, written atomically
+beside its signed manifest.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.errors import (
@@ -29,7 +31,7 @@ from pseudodesk.core.package.csv_output import CsvEncoder
 from pseudodesk.core.package.manifest import MANIFEST_FORMAT
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
-from pseudodesk.core.run.check import suppression, check_key, check_review_date
+from pseudodesk.core.run.check import check_key, check_review_date, suppression
 from pseudodesk.core.threads import in_background, made_ahead
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
@@ -101,16 +103,33 @@ def run(
     With ``audit``, the export (or its failure or cancellation) is recorded, and a profile
     that differs from the one last used for the same agreement is recorded as changed.
     """
-    base = {"agreement": profile.name, "agreement_version": profile.version, "profile_sha256": profile.sha256,
-            "source_file": table.path.name, "key_id": key.id, "key_fingerprint": key.fingerprint}
+    base = {
+        "agreement": profile.name,
+        "agreement_version": profile.version,
+        "profile_sha256": profile.sha256,
+        "source_file": table.path.name,
+        "key_id": key.id,
+        "key_fingerprint": key.fingerprint,
+    }
     if audit is not None:
         previous = audit.last_profile_sha256(profile.name)
         if previous and previous != profile.sha256:
-            audit.record("profile.changed", {"agreement": profile.name, "previous_sha256": previous,
-                                             "profile_sha256": profile.sha256})
+            audit.record(
+                "profile.changed",
+                {"agreement": profile.name, "previous_sha256": previous, "profile_sha256": profile.sha256},
+            )
     try:
-        result = _run(profile, table, mapping, key, Path(out_dir), options or ExportOptions(), signer=signer,
-                      progress=progress, cancel=cancel)
+        result = _run(
+            profile,
+            table,
+            mapping,
+            key,
+            Path(out_dir),
+            options or ExportOptions(),
+            signer=signer,
+            progress=progress,
+            cancel=cancel,
+        )
     except Cancelled:
         if audit is not None:
             audit.record("export.cancelled", base)
@@ -121,13 +140,25 @@ def run(
         raise
     if audit is not None:
         report = result.report
-        audit.record("export", {**base, "output": result.output.name, "manifest": result.manifest.name
-                                if result.manifest else "", "rows_read": result.rows_read,
-                                "rows_written": result.rows_written, "rows_excluded": report.rows_excluded,
-                                "invalid_values": report.invalid_values, "columns": result.columns,
-                                "stripped_columns": report.stripped_columns, "method": result.method,
-                                "recipients": result.recipient_fingerprints, "csv_sha256": result.csv_sha256,
-                                "encrypted_sha256": result.output_sha256, "manifest_signer": signer.fingerprint})
+        audit.record(
+            "export",
+            {
+                **base,
+                "output": result.output.name,
+                "manifest": result.manifest.name if result.manifest else "",
+                "rows_read": result.rows_read,
+                "rows_written": result.rows_written,
+                "rows_excluded": report.rows_excluded,
+                "invalid_values": report.invalid_values,
+                "columns": result.columns,
+                "stripped_columns": report.stripped_columns,
+                "method": result.method,
+                "recipients": result.recipient_fingerprints,
+                "csv_sha256": result.csv_sha256,
+                "encrypted_sha256": result.output_sha256,
+                "manifest_signer": signer.fingerprint,
+            },
+        )
     return result
 
 
@@ -190,8 +221,10 @@ def _run(
                 raise Cancelled()
             digest.update(data)
             done = plan.report.rows
-            progress(survey_share + (end_share - survey_share) * min(done / total, 1.0),
-                     f"Processed {done:,} of {table.row_count:,} rows")
+            progress(
+                survey_share + (end_share - survey_share) * min(done / total, 1.0),
+                f"Processed {done:,} of {table.row_count:,} rows",
+            )
             yield data
         progress(end_share, "Encrypting" if method == "7z" else "Writing the encrypted file")
 
@@ -227,8 +260,10 @@ def _run(
             rows, _ = plan.transform(batch)
             counts.update(tuple(row[p] for p in positions) for row in rows)
             done = plan.report.rows
-            progress(survey_share + (0.85 - survey_share) * min(done / total, 1.0),
-                     f"Counted {done:,} of {table.row_count:,} rows")
+            progress(
+                survey_share + (0.85 - survey_share) * min(done / total, 1.0),
+                f"Counted {done:,} of {table.row_count:,} rows",
+            )
         report = finished_report()
         published = publish(counts, list(rule.dimensions), rule.rule, threshold=rule.threshold)
         lines = published.csv_rows()
@@ -287,12 +322,13 @@ def _refuse_demo_certificate(certificates: list[Certificate]) -> None:
         )
 
 
-def build_manifest(profile: Profile, table: SourceTable, result: RunResult,
-                   source_digest: tuple[str, int] | None = None) -> dict[str, Any]:
+def build_manifest(
+    profile: Profile, table: SourceTable, result: RunResult, source_digest: tuple[str, int] | None = None
+) -> dict[str, Any]:
     """The manifest of one export. ``source_digest`` is :func:`file_sha256` of the source file
     when the caller has it already (the pipeline hashes it on a second thread during the run)."""
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     source_sha, source_size = source_digest or file_sha256(table.path)
     encrypted_size = result.output.stat().st_size
     report = result.report
@@ -301,55 +337,98 @@ def build_manifest(profile: Profile, table: SourceTable, result: RunResult,
         "app": {"name": "pseudodesk", "version": __version__},
         "created": {"utc": now.isoformat(), "local": now.astimezone().isoformat()},
         "operator": {"user": os_user(), "machine": machine_name()},
-        "agreement": {"name": profile.name, "version": profile.version, "profile_sha256": profile.sha256,
-                      "profile_file": profile.path.name if profile.path else ""},
-        "source": {"file": table.path.name, "size": source_size, "sha256": source_sha, "format": table.format,
-                   "sheet": table.sheet, "header_row": table.header_row, "rows": report.rows},
-        "output": {"file": result.output.name, "kind": "rows" if result.aggregate is None else "aggregate",
-                   "rows": result.rows_written, "columns": result.columns,
-                   "fields": _fields(profile, result),
-                   "csv_sha256": result.csv_sha256, "encrypted_sha256": result.output_sha256,
-                   "encrypted_size": encrypted_size},
+        "agreement": {
+            "name": profile.name,
+            "version": profile.version,
+            "profile_sha256": profile.sha256,
+            "profile_file": profile.path.name if profile.path else "",
+        },
+        "source": {
+            "file": table.path.name,
+            "size": source_size,
+            "sha256": source_sha,
+            "format": table.format,
+            "sheet": table.sheet,
+            "header_row": table.header_row,
+            "rows": report.rows,
+        },
+        "output": {
+            "file": result.output.name,
+            "kind": "rows" if result.aggregate is None else "aggregate",
+            "rows": result.rows_written,
+            "columns": result.columns,
+            "fields": _fields(profile, result),
+            "csv_sha256": result.csv_sha256,
+            "encrypted_sha256": result.output_sha256,
+            "encrypted_size": encrypted_size,
+        },
         "checks": {
             "policy": report.policy,
             "rows_excluded": report.rows_excluded,
             "rows_blanked": report.rows_blanked,
             "cells_left_blank": dict(report.blank_outputs),
-            "fields": {fid: {"column": s.column, "convention": s.convention, "decision": s.decision,
-                             **{k: v for k, v in s.counts.items()}} for fid, s in report.fields.items()},
+            "fields": {
+                fid: {
+                    "column": s.column,
+                    "convention": s.convention,
+                    "decision": s.decision,
+                    **{k: v for k, v in s.counts.items()},
+                }
+                for fid, s in report.fields.items()
+            },
             "identifier_findings": len(report.findings),
         },
-        "disclosure": {"quasi_identifiers": profile.quasi_identifiers(), "k": profile.disclosure.k,
-                       "enforced": profile.disclosure.enforce, "values_suppressed": dict(report.suppressed),
-                       "generalised": {f.name: f.generalise or "categories" for f in profile.output_fields
-                                       if f.generalise or f.categories}},
+        "disclosure": {
+            "quasi_identifiers": profile.quasi_identifiers(),
+            "k": profile.disclosure.k,
+            "enforced": profile.disclosure.enforce,
+            "values_suppressed": dict(report.suppressed),
+            "generalised": {
+                f.name: f.generalise or "categories" for f in profile.output_fields if f.generalise or f.categories
+            },
+        },
         "aggregate": _aggregate_facts(profile, result),
         "stripped_columns": list(report.stripped_columns),
         "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
-        "encryption": {"method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
-                       "recipients": list(result.recipient_fingerprints)},
+        "encryption": {
+            "method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
+            "recipients": list(result.recipient_fingerprints),
+        },
         "metadata": dict(profile.metadata),
     }
 
 
 def _fields(profile: Profile, result: RunResult) -> list[dict[str, Any]]:
     """What each column of the CSV carries, so inspection knows what it may hold."""
+
     def convention(name: str) -> str:
         f = next(o for o in profile.output_fields if o.name == name)
         return profile.source_field(f.sources[0]).base_convention.name if f.role == "keep" else ""
 
     if result.aggregate is None:
-        return [{"name": f.name, "role": f.role, "convention": convention(f.name),
-                 "allow_identifiers": list(f.allow_identifiers)} for f in profile.output_fields]
+        return [
+            {
+                "name": f.name,
+                "role": f.role,
+                "convention": convention(f.name),
+                "allow_identifiers": list(f.allow_identifiers),
+            }
+            for f in profile.output_fields
+        ]
     first = result.aggregate.dimensions[0]
-    return ([{"name": first, "role": "keep", "convention": convention(first), "allow_identifiers": []}]
-            + [{"name": c, "role": "count", "convention": "", "allow_identifiers": []} for c in result.columns[1:]])
+    return [{"name": first, "role": "keep", "convention": convention(first), "allow_identifiers": []}] + [
+        {"name": c, "role": "count", "convention": "", "allow_identifiers": []} for c in result.columns[1:]
+    ]
 
 
 def _aggregate_facts(profile: Profile, result: RunResult) -> dict[str, Any]:
     if result.aggregate is None or profile.aggregate is None:
         return {}
     table = result.aggregate
-    return {"dimensions": list(profile.aggregate.dimensions), "rule": profile.aggregate.rule,
-            "threshold": profile.aggregate.threshold if profile.aggregate.rule == "threshold" else 7,
-            "cells_suppressed": table.primary, "cells_suppressed_secondary": table.secondary}
+    return {
+        "dimensions": list(profile.aggregate.dimensions),
+        "rule": profile.aggregate.rule,
+        "threshold": profile.aggregate.threshold if profile.aggregate.rule == "threshold" else 7,
+        "cells_suppressed": table.primary,
+        "cells_suppressed_secondary": table.secondary,
+    }

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pseudodesk.core.agreement.mapping import SourceMapping, suggest_mapping
-from pseudodesk.core.agreement.profile import Checks, Profile, load_profile
+from pseudodesk.core.agreement.model import Checks, Profile
+from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.errors import ChecksBlockExport, MappingError
 from pseudodesk.core.fingerprint import grouped
 from pseudodesk.core.package.csv_output import CsvEncoder
@@ -56,11 +57,14 @@ def linkage_selftest(key: ProjectKey) -> LinkageSelfTest:
         digest.update(encoder.encode(rows, plain))
     report = plan.finish()
     if report.invalid_values:
-        raise ChecksBlockExport(["the published self-test data did not check cleanly: this installation's rules "
-                                 "differ from the ones the data was made for"])
+        raise ChecksBlockExport(
+            [
+                "the published self-test data did not check cleanly: this installation's rules "
+                "differ from the ones the data was made for"
+            ]
+        )
     raw = digest.hexdigest().upper()[:16]
-    return LinkageSelfTest(grouped(raw), report.rows,
-                           profile.output_names, key.fingerprint)
+    return LinkageSelfTest(grouped(raw), report.rows, profile.output_names, key.fingerprint)
 
 
 @dataclass(frozen=True)
@@ -84,15 +88,25 @@ class Reidentification:
         return len({m.pseudonym for m in self.matches})
 
 
-def reidentify(profile: Profile, table: SourceTable, mapping: SourceMapping, keys: list[ProjectKey],
-               field_name: str, pseudonyms: Iterable[str], *, progress: Progress = no_progress,
-               cancel: Cancel = never) -> Reidentification:
+def reidentify(
+    profile: Profile,
+    table: SourceTable,
+    mapping: SourceMapping,
+    keys: list[ProjectKey],
+    field_name: str,
+    pseudonyms: Iterable[str],
+    *,
+    progress: Progress = no_progress,
+    cancel: Cancel = never,
+) -> Reidentification:
     """Source rows whose pseudonym for ``field_name`` (under any of ``keys``) is in ``pseudonyms``."""
     wanted = {p.strip().upper() for p in pseudonyms if p.strip()}
     names = [f.name for f in profile.output_fields if f.role in ("pseudonym", "openpseudonymiser")]
     if field_name not in names:
-        raise MappingError(f"'{field_name}' is not a pseudonym field of {profile.name} (its pseudonym fields: "
-                           f"{', '.join(names) or 'none'}).")
+        raise MappingError(
+            f"'{field_name}' is not a pseudonym field of {profile.name} (its pseudonym fields: "
+            f"{', '.join(names) or 'none'})."
+        )
     column = profile.output_names.index(field_name)
     # Every row counts here, whatever the export policy, and nothing leaves: no scan, no blocking.
     lenient = replace(profile, checks=Checks(on_invalid="blank", scan_identifiers=False))
@@ -107,8 +121,10 @@ def reidentify(profile: Profile, table: SourceTable, mapping: SourceMapping, key
                 if out[column] in wanted:
                     result.matches.append(Match(out[column], line, key.id, source_row))
                     found.add(out[column])
-            progress((number + min(plan.report.rows / max(table.row_count, 1), 1.0)) / len(keys),
-                     f"Key {key.id}: {plan.report.rows:,} rows")
+            progress(
+                (number + min(plan.report.rows / max(table.row_count, 1), 1.0)) / len(keys),
+                f"Key {key.id}: {plan.report.rows:,} rows",
+            )
     result.unmatched = wanted - found
     return result
 

@@ -16,15 +16,14 @@ which nothing is left on disk.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import squash
 from pseudodesk.core.check.memo import MemoCheck, _Results, combine, distinct, every_cell
 from pseudodesk.core.check.report import ACTIONS, CheckReport, FieldStats, Notice, Problem, Reject
@@ -83,19 +82,31 @@ class Suppression(NamedTuple):
 class Plan:
     """The column transforms for one profile over one file, and the report they fill."""
 
-    def __init__(self, profile: Profile, table: SourceTable, mapping: SourceMapping,
-                 key: ProjectKey | None, *, salt: str | None = None, today: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        table: SourceTable,
+        mapping: SourceMapping,
+        key: ProjectKey | None,
+        *,
+        salt: str | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         if table.row_count < 0:
-            raise ReaderError(table.path, "only the first rows were read for a preview; read the whole file "
-                              "before checking or exporting")
+            raise ReaderError(
+                table.path,
+                "only the first rows were read for a preview; read the whole file before checking or exporting",
+            )
         self.profile = profile
         self.table = table
         header = table.header
         resolved = mapping.resolve(profile, header)
         context = ColumnContext(today=today or dt.date.today(), date_system=table.date_system)
-        self.report = CheckReport(policy=profile.checks.on_invalid,
-                                  stripped_columns=mapping.stripped_columns(profile, header),
-                                  source_issues=list(table.issues))
+        self.report = CheckReport(
+            policy=profile.checks.on_invalid,
+            stripped_columns=mapping.stripped_columns(profile, header),
+            source_issues=list(table.issues),
+        )
         self.inputs: list[_Column] = []
         for fid, idx in resolved.items():
             sf = profile.source_field(fid)
@@ -114,8 +125,10 @@ class Plan:
                 pseudonymiser = PseudonymDerive(Pseudonymiser(key, of.name))
             elif of.role == "openpseudonymiser":
                 if salt is None:
-                    raise KeyProblem(f"Field {of.name} needs an OpenPseudonymiser salt: import it "
-                                     "('pseudodesk-cli keys import-salt') and name it in the profile's key.salt_id.")
+                    raise KeyProblem(
+                        f"Field {of.name} needs an OpenPseudonymiser salt: import it "
+                        "('pseudodesk-cli keys import-salt') and name it in the profile's key.salt_id."
+                    )
                 pseudonymiser = OpDerive(of, [(self.inputs[i].field_id, self.inputs[i].column) for i in slots], salt)
             elif of.role == "valid_nhs":
                 pseudonymiser = ValidNhsDerive()
@@ -126,8 +139,11 @@ class Plan:
             self.outputs.append(OutputPlan(of.name, slots, pseudonymiser, scan_skip))
             self.report.blank_outputs[of.name] = 0
         self.always_derived = {of.name for of in profile.output_fields if of.role == "valid_nhs"}
-        self.coarsen = {of.name: coarsener(of, profile.disclosure, context.today)
-                        for of in profile.output_fields if of.generalise or of.categories}
+        self.coarsen = {
+            of.name: coarsener(of, profile.disclosure, context.today)
+            for of in profile.output_fields
+            if of.generalise or of.categories
+        }
         self.suppress: Suppression | None = None  # set by the export when [disclosure] enforce
         name_headers = {squash(h) for h in CONVENTIONS["person_name"].headers}
         self.name_columns = [i for i, h in enumerate(header) if squash(h) in name_headers]
@@ -136,8 +152,7 @@ class Plan:
         scanning = any(skip is not None for *_, skip in self.outputs)
         self.columns_needed = sorted({c.index for c in self.inputs} | (set(self.name_columns) if scanning else set()))
 
-    def survey(self, table: SourceTable, batch_size: int, progress: Progress, cancel: Cancel,
-               share: float) -> None:
+    def survey(self, table: SourceTable, batch_size: int, progress: Progress, cancel: Cancel, share: float) -> None:
         """First pass, only for rules that decide per column (dates: day/month order).
 
         Each distinct value is observed once, in first-seen order (rules decide from which
@@ -170,9 +185,12 @@ class Plan:
         """
         table = self.table
         if self.report.rows != table.row_count:
-            raise SourceChanged(table.path, f"{self.report.rows:,} rows were read, but the file had "
-                                f"{table.row_count:,} when it was loaded: it has changed since. Nothing "
-                                "was exported; load the file again.")
+            raise SourceChanged(
+                table.path,
+                f"{self.report.rows:,} rows were read, but the file had "
+                f"{table.row_count:,} when it was loaded: it has changed since. Nothing "
+                "was exported; load the file again.",
+            )
         for c in self.inputs:
             c.stats.decision = c.rule.decision()
         return self.report
@@ -227,7 +245,8 @@ class Plan:
                 report.truncated += max(len(rows_bad) - room, 0)
                 c.stats.problems.extend(
                     Problem(line, c.field_id, c.column, reasons[k], raw[k], action)
-                    for line, k in zip(lines[rows_bad[:room]].tolist(), codes[rows_bad[:room]].tolist()))
+                    for line, k in zip(lines[rows_bad[:room]].tolist(), codes[rows_bad[:room]].tolist())
+                )
             noted = (np.array(reasons, dtype=object) != "") & ~bad if reasons else np.zeros(0, dtype=bool)
             if noted.any():
                 rows_noted = np.flatnonzero(noted[codes])
@@ -235,7 +254,8 @@ class Plan:
                 report.truncated += max(len(rows_noted) - room, 0)
                 c.stats.notices.extend(
                     Notice(line, c.field_id, c.column, raw[k], values[k], reasons[k])
-                    for line, k in zip(lines[rows_noted[:room]].tolist(), codes[rows_noted[:room]].tolist()))
+                    for line, k in zip(lines[rows_noted[:room]].tolist(), codes[rows_noted[:room]].tolist())
+                )
             usable = (status == _VALID) | (status == _NORMALISED)
             checked.append(_Checked(raw, codes, results, usable))
         bad_any = invalid_rows.any(axis=0) if self.inputs else np.zeros(n, dtype=bool)
@@ -251,7 +271,8 @@ class Plan:
             room = max(MAX_LISTED - len(report.rejects), 0)  # every row counted, the first listed
             report.rejects.extend(
                 Reject(int(lines[i]), word, tuple(f for f, bad in zip(ids, invalid_rows[:, i].tolist()) if bad))
-                for i in rows_changed[:room].tolist())
+                for i in rows_changed[:room].tolist()
+            )
             if policy == "exclude":
                 kept = np.flatnonzero(~bad_any)
         written = n if kept is None else len(kept)
@@ -272,16 +293,18 @@ class Plan:
                 column.plain = [False] * len(column.values)  # an IG lead's group names get the formula check
             columns.append(column)
         if scanned:
-            self._scan(scanned, self._name_values(batch, kept), lines.tolist() if kept is None
-                       else lines[kept].tolist())
+            self._scan(
+                scanned, self._name_values(batch, kept), lines.tolist() if kept is None else lines[kept].tolist()
+            )
         if self.suppress is not None and columns:
             self._suppress_columns(columns)
         report.rows += n
         report.rows_written += written
         return columns, written
 
-    def _output(self, name: str, parts: list[_Checked], derive: Derive | None,
-                n: int) -> tuple[OutputColumn, np.ndarray]:
+    def _output(
+        self, name: str, parts: list[_Checked], derive: Derive | None, n: int
+    ) -> tuple[OutputColumn, np.ndarray]:
         """One output column over every row of the batch, and which of its entries are usable."""
         if not parts:  # an output whose sources are not mapped: one entry for every row
             codes = np.zeros(n, dtype=np.int32)
@@ -316,8 +339,9 @@ class Plan:
         return OutputColumn(out, flags, codes), usable
 
     @staticmethod
-    def _derive_inputs(parts: list[_Checked], members: np.ndarray,
-                       wanted: np.ndarray | None) -> tuple[list[list[str]], list[list[str]], int]:
+    def _derive_inputs(
+        parts: list[_Checked], members: np.ndarray, wanted: np.ndarray | None
+    ) -> tuple[list[list[str]], list[list[str]], int]:
         """For each source, its checked value and raw text in each wanted entry; and the entry count."""
         rows = members if wanted is None else members[wanted]
         values: list[list[str]] = []
@@ -359,8 +383,12 @@ class Plan:
                     out_values[p][i] = after
                     self.report.suppressed[names[p]] = self.report.suppressed.get(names[p], 0) + 1
 
-    def _scan(self, scanned: list[tuple[str, list[str], list[bool], frozenset[str]]],
-              name_values: list[list[str]], lines: list[int]) -> None:
+    def _scan(
+        self,
+        scanned: list[tuple[str, list[str], list[bool], frozenset[str]]],
+        name_values: list[list[str]],
+        lines: list[int],
+    ) -> None:
         """Identifiers in kept free-text outputs, row by row (the order the report lists them in)."""
         for position, (row, line) in enumerate(zip(name_values, lines)):
             names: list[str] | None = None
@@ -390,5 +418,3 @@ class _Checked:
 
 _STATUS_NAMES = [Status.EMPTY.value, Status.VALID.value, Status.NORMALISED.value, Status.INVALID.value]
 _VALID, _NORMALISED, _INVALID = 1, 2, 3
-
-

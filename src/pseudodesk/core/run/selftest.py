@@ -100,11 +100,18 @@ def _cms_round_trip() -> str:
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pseudodesk self-test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(minutes=5)).sign(key, hashes.SHA256()))
-    plain = "PERSON_ID,DOB\r\nABC,01/02/2010\r\n".encode() * 3
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(minutes=5))
+        .sign(key, hashes.SHA256())
+    )
+    plain = b"PERSON_ID,DOB\r\nABC,01/02/2010\r\n" * 3
     buffer = io.BytesIO()
     write_cms(buffer, [plain[:20], plain[20:]], [cert])  # the exports' streamed encoder, in two chunks
     envelope = buffer.getvalue()
@@ -117,7 +124,7 @@ def _cms_round_trip() -> str:
 
 def _sevenzip_round_trip() -> str:
 
-    plain = "PERSON_ID,DOB\r\nABC,01/02/2010\r\n".encode() * 50
+    plain = b"PERSON_ID,DOB\r\nABC,01/02/2010\r\n" * 50
     buffer = io.BytesIO()
     write_7z(buffer, plain, "selftest.csv", "SELF-TEST-PASS-PHRA-SE12-3456")
     if plain[:40] in buffer.getvalue():
@@ -135,31 +142,28 @@ _SHEET_XML = (
     '<row r="2"><c r="A2"><v>9434765919</v></c><c r="B2" t="inlineStr"><is><t>01234</t></is></c>'
     '<c r="C2" s="1"><v>27362</v></c></row>'
     '<row r="3"><c r="A3"><v>4505577104</v></c><c r="B3" t="inlineStr"><is><t>00007</t></is></c>'
-    '<c r="C3" s="1"><v>36585.5</v></c></row></sheetData></worksheet>')
+    '<c r="C3" s="1"><v>36585.5</v></c></row></sheetData></worksheet>'
+)
 _WORKBOOK_PARTS = {
-    "[Content_Types].xml":
-        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-        '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main'
-        '+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
-        'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType='
-        '"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
-    "_rels/.rels":
-        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type='
-        '"{off}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-    "xl/workbook.xml":
-        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
-        '<sheet name="Extract" sheetId="1" r:id="rId1"/></sheets></workbook>',
-    "xl/_rels/workbook.xml.rels":
-        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type='
-        '"{off}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{off}/styles" '
-        'Target="styles.xml"/></Relationships>',
-    "xl/styles.xml":
-        '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}"><fonts count="1"><font/></fonts>'
-        '<fills count="1"><fill/></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/>'
-        '</cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="22" applyNumberFormat="1"/></cellXfs>'
-        '</styleSheet>',
+    "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+    '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main'
+    '+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+    'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType='
+    '"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+    "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" Type='
+    '"{off}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+    "xl/workbook.xml": '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+    '<sheet name="Extract" sheetId="1" r:id="rId1"/></sheets></workbook>',
+    "xl/_rels/workbook.xml.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}">'
+    '<Relationship Id="rId1" Type='
+    '"{off}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{off}/styles" '
+    'Target="styles.xml"/></Relationships>',
+    "xl/styles.xml": '<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}"><fonts count="1"><font/></fonts>'
+    '<fills count="1"><fill/></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/>'
+    '</cellStyleXfs><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="22" applyNumberFormat="1"/></cellXfs>'
+    "</styleSheet>",
     "xl/worksheets/sheet1.xml": _SHEET_XML,
 }
 _WORKBOOK_TEXT = [(2, ["9434765919", "01234", "1974-11-29"]), (3, ["4505577104", "00007", "2000-02-29 12:00:00"])]
@@ -168,10 +172,12 @@ _WORKBOOK_TEXT = [(2, ["9434765919", "01234", "1974-11-29"]), (3, ["4505577104",
 def _workbook_readers() -> str:
     import zipfile
 
-    names = {"main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-             "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-             "off": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-             "pkg": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    names = {
+        "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "off": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "pkg": "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
         for part, xml in _WORKBOOK_PARTS.items():

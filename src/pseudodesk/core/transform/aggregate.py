@@ -37,8 +37,8 @@ class PublishedTable:
     row_totals: dict[str, str] = field(default_factory=dict)
     column_totals: dict[tuple[str, ...], str] = field(default_factory=dict)
     grand_total: str = ""
-    primary: int = 0     # cells suppressed for being small
-    secondary: int = 0   # cells suppressed so the small ones cannot be worked out
+    primary: int = 0  # cells suppressed for being small
+    secondary: int = 0  # cells suppressed so the small ones cannot be worked out
 
     def csv_rows(self) -> list[list[str]]:
         """Header row, one row per first-dimension value, and a Total row and column."""
@@ -54,8 +54,9 @@ def count(records: Iterable[Sequence[str]]) -> Counter[tuple[str, ...]]:
     return Counter(tuple(r) for r in records)
 
 
-def _grid(counts: Counter[tuple[str, ...]]
-          ) -> tuple[list[str], list[tuple[str, ...]], dict[tuple[str, tuple[str, ...]], int]]:
+def _grid(
+    counts: Counter[tuple[str, ...]],
+) -> tuple[list[str], list[tuple[str, ...]], dict[tuple[str, tuple[str, ...]], int]]:
     rows = sorted({key[0] for key in counts})
     columns = sorted({tuple(key[1:]) for key in counts})
     grid = {(r, c): 0 for r in rows for c in columns}
@@ -64,8 +65,9 @@ def _grid(counts: Counter[tuple[str, ...]]
     return rows, columns, grid
 
 
-def publish(counts: Counter[tuple[str, ...]], dimensions: list[str], rule: str, *,
-            threshold: int = 10) -> PublishedTable:
+def publish(
+    counts: Counter[tuple[str, ...]], dimensions: list[str], rule: str, *, threshold: int = 10
+) -> PublishedTable:
     """The table as it may be published under ``rule``."""
     if rule not in RULES:
         raise ValueError(f"unknown suppression rule {rule!r}")
@@ -98,7 +100,9 @@ def publish(counts: Counter[tuple[str, ...]], dimensions: list[str], rule: str, 
     return table
 
 
-Item = tuple[str, str, tuple[str, ...]]  # ("cell", row, column), ("row", row, ()), ("column", "", column), ("grand", ...)
+Item = tuple[
+    str, str, tuple[str, ...]
+]  # ("cell", row, column), ("row", row, ()), ("column", "", column), ("grand", ...)
 
 
 def _lines(rows: list[str], columns: list[tuple[str, ...]]) -> list[tuple[list[Item], Item]]:
@@ -149,8 +153,9 @@ def derivable_cells(table: PublishedTable) -> list[tuple[str, tuple[str, ...]]]:
     """Suppressed cells an intruder can work out by subtraction from what is published: any sum
     with exactly one unknown part gives that part away, which may give away the next, and so on.
     The secondary suppression must leave this empty."""
-    known: dict[Item, bool] = {("cell", r, c): table.cells[(r, c)] != SUPPRESSED
-                               for r in table.row_keys for c in table.column_keys}
+    known: dict[Item, bool] = {
+        ("cell", r, c): table.cells[(r, c)] != SUPPRESSED for r in table.row_keys for c in table.column_keys
+    }
     known.update({("row", r, ()): table.row_totals[r] != SUPPRESSED for r in table.row_keys})
     known.update({("column", "", c): table.column_totals[c] != SUPPRESSED for c in table.column_keys})
     known[("grand", "", ())] = table.grand_total != SUPPRESSED
@@ -163,5 +168,9 @@ def derivable_cells(table: PublishedTable) -> list[tuple[str, tuple[str, ...]]]:
             if len(unknown) == 1:
                 known[unknown[0]] = True
                 changed = True
-    return [(r, c) for r in table.row_keys for c in table.column_keys
-            if table.cells[(r, c)] == SUPPRESSED and known[("cell", r, c)]]
+    return [
+        (r, c)
+        for r in table.row_keys
+        for c in table.column_keys
+        if table.cells[(r, c)] == SUPPRESSED and known[("cell", r, c)]
+    ]

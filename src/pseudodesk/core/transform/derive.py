@@ -1,11 +1,13 @@
-"""Outputs computed from their sources: pseudonyms, OpenPseudonymiser digests, validNHS, and the coarsening a profile asks for."""
+"""Outputs computed from their sources: pseudonyms, OpenPseudonymiser digests, validNHS, and
+the coarsening a profile asks for.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from pseudodesk.core.agreement.profile import DisclosureRules, OutputField
+from pseudodesk.core.agreement.model import DisclosureRules, OutputField
 from pseudodesk.core.conventions.generalise import generalise_dob, generalise_postcode
 from pseudodesk.core.transform import openpseudonymiser as op
 from pseudodesk.core.transform.openpseudonymiser import valid_nhs

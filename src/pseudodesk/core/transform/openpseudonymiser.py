@@ -32,9 +32,13 @@ WEAKER_WARNING = (
     "Use it only to link with organisations that still use OpenPseudonymiser."
 )
 # The public key from OpenPseudonymiser's published source (RSA-1024, e = 65537).
-SALT_FILE_MODULUS = int.from_bytes(base64.b64decode(
-    "kcVhdr4DaGLAE2BUEPQSYTJ8JRw9NGsms45r2CEYKcElP4BUGEQnN9R4A8CMM1YZCqu5VbXvPoLZ9i/G8AL6g5YuD7MRTI60Xf930yHj"
-    "CRNX2NiYX/FrKZrA6+T/GHoh9LjuZXBX75kwj53/8yP4uppW5pWRi/diDmPNrH4qnxk="), "big")
+SALT_FILE_MODULUS = int.from_bytes(
+    base64.b64decode(
+        "kcVhdr4DaGLAE2BUEPQSYTJ8JRw9NGsms45r2CEYKcElP4BUGEQnN9R4A8CMM1YZCqu5VbXvPoLZ9i/G8AL6g5YuD7MRTI60Xf930yHj"
+        "CRNX2NiYX/FrKZrA6+T/GHoh9LjuZXBX75kwj53/8yP4uppW5pWRi/diDmPNrH4qnxk="
+    ),
+    "big",
+)
 SALT_FILE_EXPONENT = 65537
 
 
@@ -83,5 +87,3 @@ def valid_nhs(raw: str) -> str:
     if len(digits) != 10:
         return "0"
     return "1" if nhs_check_digit(digits[:9]) == int(digits[9]) else "0"
-
-

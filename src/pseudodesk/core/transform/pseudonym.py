@@ -116,7 +116,7 @@ class Pseudonymiser:
             outer.update(inner.digest())
             append(outer.digest())
         text = b"".join(digests).hex().upper()
-        return [text[i:i + 64] for i in range(0, len(text), 64)]
+        return [text[i : i + 64] for i in range(0, len(text), 64)]
 
 
 def pseudonym(key: ProjectKey, field_name: str, values: Sequence[str]) -> str:

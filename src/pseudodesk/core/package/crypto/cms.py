@@ -48,9 +48,15 @@ CMS_SPOOL_BYTES = 32 * 1024 * 1024  # ciphertext kept in memory up to this size,
 COPY_BLOCK = 1024 * 1024
 
 
-def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Sequence[Certificate], *,
-              cancel: Callable[[], bool] | None = None, spool_bytes: int | None = None,
-              copy_block: int | None = None) -> None:
+def write_cms(
+    target: IO[bytes],
+    data: bytes | Iterable[bytes],
+    certificates: Sequence[Certificate],
+    *,
+    cancel: Callable[[], bool] | None = None,
+    spool_bytes: int | None = None,
+    copy_block: int | None = None,
+) -> None:
     """Write CMS EnvelopedData (DER) of ``data`` to ``target``, encrypting chunk by chunk.
 
     The same envelope :func:`encrypt_cms` makes (a test compares the two field by field):
@@ -89,15 +95,21 @@ def write_cms(target: IO[bytes], data: bytes | Iterable[bytes], certificates: Se
         public = cert.public_key()
         if not isinstance(public, rsa.RSAPublicKey):
             raise ExportError("Only RSA recipient certificates are supported.")
-        recipients.append(der(0x30, der_integer(0) + _issuer_and_serial(cert)
-                               + der(0x30, OID_RSA_ENCRYPTION + DER_NULL)
-                               + der(0x04, public.encrypt(key, asymmetric.PKCS1v15()))))
+        recipients.append(
+            der(
+                0x30,
+                der_integer(0)
+                + _issuer_and_serial(cert)
+                + der(0x30, OID_RSA_ENCRYPTION + DER_NULL)
+                + der(0x04, public.encrypt(key, asymmetric.PKCS1v15())),
+            )
+        )
     recipient_set = der(0x31, b"".join(sorted(recipients)))  # DER: a SET OF in order of the encodings
     encryptor = Cipher(algorithms.AES256(key), modes.CBC(iv)).encryptor()
     padder = padding.PKCS7(128).padder()
     if isinstance(data, (bytes, bytearray, memoryview)):  # in blocks, so that it passes the spool as chunks do
         whole = memoryview(data)
-        chunks: Iterable[bytes | memoryview] = (whole[i:i + moved_in] for i in range(0, len(whole), moved_in))
+        chunks: Iterable[bytes | memoryview] = (whole[i : i + moved_in] for i in range(0, len(whole), moved_in))
     else:
         chunks = data
     held = bytearray()  # the ciphertext until it passes CMS_SPOOL_BYTES
@@ -156,8 +168,18 @@ def _envelope_header(recipient_set: bytes, iv: bytes, size: int) -> bytes:
     explicit_body = len(enveloped_head) + enveloped_body
     explicit_head = der_head(0xA0, explicit_body)
     outer_body = len(OID_ENVELOPED_DATA) + len(explicit_head) + explicit_body
-    return (der_head(0x30, outer_body) + OID_ENVELOPED_DATA + explicit_head + enveloped_head
-            + der_integer(0) + recipient_set + content_info_head + OID_DATA + algorithm + content_head)
+    return (
+        der_head(0x30, outer_body)
+        + OID_ENVELOPED_DATA
+        + explicit_head
+        + enveloped_head
+        + der_integer(0)
+        + recipient_set
+        + content_info_head
+        + OID_DATA
+        + algorithm
+        + content_head
+    )
 
 
 def _issuer_and_serial(cert: Certificate) -> bytes:
@@ -187,9 +209,14 @@ def _issuer_and_serial(cert: Certificate) -> bytes:
 READ_BLOCK = 1024 * 1024
 
 
-
-def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: Any, *,
-             name: str = "The package", read_block: int | None = None) -> Iterator[bytes]:
+def read_cms(
+    source: Path | IO[bytes],
+    certificate: Certificate,
+    private_key: Any,
+    *,
+    name: str = "The package",
+    read_block: int | None = None,
+) -> Iterator[bytes]:
     """The plaintext inside CMS EnvelopedData, a block at a time: memory does not grow with it.
 
     Streams the envelope :func:`write_cms` writes, which ``cryptography``'s builder and
@@ -213,8 +240,9 @@ def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: An
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-    refused = PackageError(f"{name} cannot be opened with this certificate's private key "
-                           "(encrypted to someone else, or damaged).")
+    refused = PackageError(
+        f"{name} cannot be opened with this certificate's private key (encrypted to someone else, or damaged)."
+    )
 
     def whole(envelope: bytes, refusal: PackageError = refused) -> bytes:
         from cryptography.exceptions import UnsupportedAlgorithm
@@ -247,8 +275,10 @@ def read_cms(source: Path | IO[bytes], certificate: Certificate, private_key: An
         f.seek(start + size - 32 if size >= 32 else start)
         before = f.read(16) if size >= 32 else iv
         last = f.read(16)
-        elsewhere = PackageError(f"{name} is not encrypted to this certificate (its issuer and serial number "
-                                 "are not among the recipients), or is damaged.")
+        elsewhere = PackageError(
+            f"{name} is not encrypted to this certificate (its issuer and serial number "
+            "are not among the recipients), or is damaged."
+        )
         expected_tail = whole(_envelope_header(recipient_set, before, 16) + last, refused if sealed else elsewhere)
         if not sealed or not isinstance(private_key, rsa.RSAPrivateKey):
             f.seek(0)  # cryptography found a recipient its own way: let it read the whole

@@ -29,7 +29,7 @@ def der_content(data: bytes, position: int) -> tuple[int, int]:
         if first < 0x80:
             return position + 2, first
         size = first & 0x7F
-        return position + 2 + size, int.from_bytes(data[position + 2:position + 2 + size], "big")
+        return position + 2 + size, int.from_bytes(data[position + 2 : position + 2 + size], "big")
     except IndexError:
         raise ExportError("A recipient certificate's issuer and serial number cannot be read.") from None
 
@@ -74,7 +74,7 @@ def der_elements(data: bytes) -> list[tuple[int, bytes]]:
         start, length = der_content(data, position)
         if start + length > len(data) or der_head(data[position], length) != data[position:start]:
             raise UnusualEnvelope()
-        elements.append((data[position], data[start:start + length]))
+        elements.append((data[position], data[start : start + length]))
         position = start + length
     return elements
 

@@ -22,14 +22,22 @@ PASSPHRASE_GROUP_LEN = 4  # 6 x 4 symbols x 5 bits = 120 bits of entropy
 
 def generate_passphrase() -> str:
     """Six groups of four symbols from a 32-symbol alphabet: 120 bits, easy to read aloud."""
-    groups = ["".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_GROUP_LEN))
-              for _ in range(PASSPHRASE_GROUPS)]
+    groups = [
+        "".join(secrets.choice(PASSPHRASE_ALPHABET) for _ in range(PASSPHRASE_GROUP_LEN))
+        for _ in range(PASSPHRASE_GROUPS)
+    ]
     return "-".join(groups)
 
 
-def write_7z(target: IO[bytes], data: bytes | Iterable[bytes], member_name: str, passphrase: str, *,
-             cancel: Callable[[], bool] | None = None,
-             progress: Callable[[float], None] | None = None) -> None:
+def write_7z(
+    target: IO[bytes],
+    data: bytes | Iterable[bytes],
+    member_name: str,
+    passphrase: str,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> None:
     """A .7z archive holding one file, Deflate (level 1) + AES-256, headers encrypted.
 
     Deflate, not py7zr's default LZMA2: an export is mostly 64-hex-digit pseudonyms, which
@@ -47,8 +55,9 @@ def write_7z(target: IO[bytes], data: bytes | Iterable[bytes], member_name: str,
     import py7zr
 
     _use_fast_deflate()
-    source: io.BytesIO = (_WatchedBytes(data, cancel, progress) if isinstance(data, bytes)
-                          else _StreamedBytes(iter(data), cancel))
+    source: io.BytesIO = (
+        _WatchedBytes(data, cancel, progress) if isinstance(data, bytes) else _StreamedBytes(iter(data), cancel)
+    )
     filters = [{"id": py7zr.FILTER_DEFLATE}, {"id": py7zr.FILTER_CRYPTO_AES256_SHA256}]
     with py7zr.SevenZipFile(target, "w", password=passphrase, header_encryption=True, filters=filters) as archive:
         archive.writef(source, member_name)
@@ -83,8 +92,9 @@ def _use_fast_deflate() -> None:
 class _WatchedBytes(io.BytesIO):
     """The plaintext as py7zr reads it, block by block, with cancel and progress between blocks."""
 
-    def __init__(self, data: bytes, cancel: Callable[[], bool] | None,
-                 progress: Callable[[float], None] | None) -> None:
+    def __init__(
+        self, data: bytes, cancel: Callable[[], bool] | None, progress: Callable[[float], None] | None
+    ) -> None:
         super().__init__(data)
         self._size = max(len(data), 1)
         self._cancel = cancel
@@ -175,6 +185,8 @@ def read_7z(source: Path | IO[bytes], passphrase: str, *, name: str = "The packa
         except PackageError:
             raise
         except Exception:  # py7zr raises assorted errors for a wrong passphrase or a damaged archive
-            raise PackageError(f"{name} cannot be opened with this passphrase (wrong passphrase, or damaged).") from None
+            raise PackageError(
+                f"{name} cannot be opened with this passphrase (wrong passphrase, or damaged)."
+            ) from None
 
     return pushed(extract, depth=2, name="pseudodesk-7z-read")

@@ -1,0 +1,155 @@
+"""What an agreement profile says, as frozen dataclasses: its source fields and conventions,
+its output fields and their roles, the recipient, the key, the checks, disclosure rules and
+aggregate output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pseudodesk.core.conventions import (
+    ColumnContext,
+    ColumnRule,
+    Convention,
+)
+
+PROFILE_FORMAT = "pseudodesk-profile/1"
+
+
+ROLES = ("pseudonym", "keep", "openpseudonymiser", "valid_nhs")
+
+
+ON_INVALID = ("blank", "exclude", "block")
+
+
+IDENTIFIER_KINDS = ("nhs_number", "email", "uk_phone", "postcode", "upn", "uln", "person_name")
+
+
+@dataclass(frozen=True)
+class SourceField:
+    """An item of the agreement that a source column supplies (e.g. the NHS number)."""
+
+    id: str
+    label: str
+    convention: str  # as named in the profile: a catalogue name or a pack's name
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    base: Convention | None = field(default=None, repr=False, compare=False)
+    options: dict[str, Any] = field(default_factory=dict)  # pack options overlaid with the field's own
+
+    @property
+    def base_convention(self) -> Convention:
+        assert self.base is not None
+        return self.base
+
+    def rule(self, context: ColumnContext | None = None) -> ColumnRule:
+        """A fresh column rule for this field (one per column per run)."""
+        return self.base_convention.rule(self.options, context)
+
+
+@dataclass(frozen=True)
+class OutputField:
+    """A column of the exported CSV, in profile order."""
+
+    name: str
+    role: str  # "pseudonym" or "keep"
+    sources: tuple[str, ...]  # source field ids; exactly one for "keep"
+    description: str = ""
+    allow_identifiers: tuple[str, ...] = ()  # identifier kinds this kept field may contain
+    labels: dict[str, str] = field(default_factory=dict)  # openpseudonymiser: source id -> column label hashed under
+    nhs_source: str = ""  # openpseudonymiser: the source field reduced to its digits
+    generalise: str = ""  # keep fields: dob/date to month_year, year, age, age_band; postcode to sector...
+    categories: dict[str, str] = field(default_factory=dict)  # keep fields: value -> coarser group
+
+
+@dataclass(frozen=True)
+class Recipient:
+    mode: str  # "certificate" or "passphrase"
+    certificates: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    id: str = ""
+    fingerprint: str = ""
+    salt_id: str = ""  # an OpenPseudonymiser salt in the key store, for openpseudonymiser fields
+
+
+@dataclass(frozen=True)
+class Checks:
+    on_invalid: str = "blank"  # "blank", "exclude" or "block"
+    scan_identifiers: bool = True
+
+
+@dataclass(frozen=True)
+class DisclosureRules:
+    """[disclosure]: which output fields a motivated intruder could know, and the smallest class allowed."""
+
+    quasi_identifiers: tuple[str, ...] = ()  # output field names; empty: chosen by convention
+    k: int = 5
+    reference_date: dt.date | None = None  # for ages and age bands; None: the day of the run
+    age_bands: tuple[tuple[int, int], ...] = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
+    enforce: bool = False  # the export blanks quasi-identifier values until every class has k records
+
+
+@dataclass(frozen=True)
+class AggregateOutput:
+    """[aggregate]: send counts by these output fields instead of rows, with small numbers suppressed."""
+
+    dimensions: tuple[str, ...]
+    rule: str = "threshold"  # or "nhs_digital"
+    threshold: int = 10  # threshold rule: counts from 1 to this are suppressed
+
+
+QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    version: str
+    parties: tuple[str, ...]
+    review_date: dt.date | None
+    key: KeyRef
+    recipient: Recipient
+    source_fields: tuple[SourceField, ...]
+    output_fields: tuple[OutputField, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    checks: Checks = field(default_factory=Checks)
+    disclosure: DisclosureRules = field(default_factory=DisclosureRules)
+    aggregate: AggregateOutput | None = None
+    packs: tuple[str, ...] = ()
+    sha256: str = ""
+    path: Path | None = None
+
+    def source_field(self, field_id: str) -> SourceField:
+        for f in self.source_fields:
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    @property
+    def output_names(self) -> list[str]:
+        return [f.name for f in self.output_fields]
+
+    def quasi_identifiers(self) -> list[str]:
+        """The output fields the risk report groups records by: the profile's [disclosure] list,
+        else every kept field whose convention is a date of birth, date, gender, postcode or ethnicity."""
+        if self.disclosure.quasi_identifiers:
+            return list(self.disclosure.quasi_identifiers)
+        return [
+            o.name
+            for o in self.output_fields
+            if o.role == "keep" and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS
+        ]
+
+    def used_source_ids(self) -> list[str]:
+        """Source field ids that feed at least one output field, in first-use order."""
+        seen: dict[str, None] = {}
+        for f in self.output_fields:
+            for s in f.sources:
+                seen.setdefault(s, None)
+        return list(seen)
