@@ -234,6 +234,23 @@ class ShapeScan:
 
     MAX_LINES = 1000
 
+    @classmethod
+    def from_masks(cls, lines: Any, present: Any, ragged: Any, short: Any = None) -> ShapeScan:
+        """The scan of a whole sheet at once, from numpy arrays with one entry per row: its line
+        number, whether it has a value under the header, whether it has one past the header's
+        last cell, and (optionally) whether it has fewer cells than the header. A row kept is
+        present and not ragged; a blank row is neither."""
+        kept = present & ~ragged
+        blank = ~present & ~ragged
+        scan = cls(rows=int(kept.sum()), ragged_total=int(ragged.sum()), blank_total=int(blank.sum()))
+        scan.ragged_lines = lines[ragged][: cls.MAX_LINES].tolist()
+        scan.blank_lines = lines[blank][: cls.MAX_LINES].tolist()
+        if short is not None:
+            short = kept & short
+            scan.short_total = int(short.sum())
+            scan.short_lines = lines[short][: cls.MAX_LINES].tolist()
+        return scan
+
     def feed(self, line: int, cells: list[str], width: int) -> None:
         n = len(cells)
         if n > width and any(c.strip() for c in cells[width:]):

@@ -322,17 +322,8 @@ class _SheetText:
         for i in np.flatnonzero(lengths > width).tolist():
             ragged[i] = any(cell_text(v).strip() for v in rows[i][width:])
         numbers = np.arange(first_line, first_line + count, dtype=np.int64)
-        blank = ~present & ~ragged
         kept = present & ~ragged
-        self.scan = scan = ShapeScan()
-        scan.ragged_total = int(ragged.sum())
-        scan.ragged_lines = numbers[ragged][: ShapeScan.MAX_LINES].tolist()
-        scan.blank_total = int(blank.sum())
-        scan.blank_lines = numbers[blank][: ShapeScan.MAX_LINES].tolist()
-        scan.rows = int(kept.sum())
-        short = kept & (lengths < width)
-        scan.short_total = int(short.sum())
-        scan.short_lines = numbers[short][: ShapeScan.MAX_LINES].tolist()
+        self.scan = ShapeScan.from_masks(numbers, present, ragged, lengths < width)
         self._rows = rows if kept.all() else [rows[i] for i in np.flatnonzero(kept).tolist()]
         self._full = bool((lengths[kept] >= width).all())
         self.lines = numbers[kept]

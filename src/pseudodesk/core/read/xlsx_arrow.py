@@ -143,13 +143,7 @@ class ArrowSheet:
                 ragged |= _stripped_nonblank(column)
         numbers = np.arange(header_row + 1, header_row + 1 + count, dtype=np.int64)
         kept = present & ~ragged
-        self.scan = scan = ShapeScan()
-        scan.ragged_total = int(ragged.sum())
-        scan.ragged_lines = numbers[ragged][: ShapeScan.MAX_LINES].tolist()
-        blank = ~present & ~ragged
-        scan.blank_total = int(blank.sum())
-        scan.blank_lines = numbers[blank][: ShapeScan.MAX_LINES].tolist()
-        scan.rows = int(kept.sum())
+        self.scan = scan = ShapeScan.from_masks(numbers, present, ragged)
         self.lines = numbers[kept]
         mask = None if kept.all() else pa.array(kept)
         empty = pc.fill_null(pa.nulls(scan.rows, pa.string()), "")
