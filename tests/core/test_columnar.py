@@ -1,4 +1,4 @@
-"""The column engine gives exactly what the row-by-row definitions give (issue 7).
+"""The column engine gives exactly what the row-by-row definitions give.
 
 - Arrow's CSV reader vs the csv module: same rows, same line numbers, same shape findings;
   files Arrow cannot read exactly fall back to the csv module.

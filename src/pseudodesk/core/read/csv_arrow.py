@@ -54,7 +54,7 @@ def arrow_csv(path: Path, encoding: str, delimiter: str, physical: int, width: i
     none of the shapes the scan reports or refuses and whose line numbers follow from row
     numbers: every record has the header's cell count (extra cells empty), no record is
     blank, no value holds a line break or NUL, and (for UTF-8) every byte is valid UTF-8.
-    Anything else returns None and the csv-module path reads the file as before; tests
+    Anything else returns None and the csv-module path reads the file; tests
     compare the two paths on the same files value for value.
     """
     import numpy as np

@@ -115,8 +115,8 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
         raise EmptyFile(path, "the workbook has no worksheets")
     picked: list[SourceIssue] = []
     if sheet is None:
-        # The first visible worksheet; failing that the first worksheet, hidden or not (a chart
-        # sheet first, with the data's worksheet hidden, used to pick the chart: "sheet is empty").
+        # The first visible worksheet; failing that the first worksheet, hidden or not, never a
+        # chart sheet (a chart first with the data's worksheet hidden is a real layout).
         worksheets = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
         visible = [m.name for m in worksheets if str(m.visible).endswith("Visible")]
         sheet = visible[0] if visible else worksheets[0].name if worksheets else names[0]

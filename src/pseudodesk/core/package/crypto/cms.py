@@ -224,8 +224,8 @@ def read_cms(
     for byte what :func:`_envelope_header` makes of its recipients, IV and size (DER, version
     0, AES-256-CBC, the ciphertext as a primitive [0] ending the file). Anything else
     (indefinite-length BER, non-minimal lengths, another algorithm or version, attributes
-    after the content) goes to ``cryptography``'s parser whole, as before: the same answers,
-    in memory. Before a byte is given, ``cryptography`` itself decrypts a copy of the header
+    after the content) goes to ``cryptography``'s parser whole, in memory: the
+    same answers. Before a byte is given, ``cryptography`` itself decrypts a copy of the header
     with only the last ciphertext block (CBC needs only the block before it, as the IV): its
     verdict on the recipients, the key and the final padding is the one the whole file would
     get, and the last block it gives must be the one the key found here gives. The recipient
