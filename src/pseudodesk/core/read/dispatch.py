@@ -20,13 +20,10 @@ from pathlib import Path
 from pseudodesk.core.errors import (
     NoHeader,
     NotASpreadsheet,
-    ReaderError,
     SourceNotFound,
     UnsupportedFormat,
 )
-from pseudodesk.core.read.cells import cell_text
-from pseudodesk.core.read.csv_text import read_csv, sniff_delimiter
-from pseudodesk.core.read.encoding import detect_encoding
+from pseudodesk.core.read.csv_text import read_csv
 from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
 from pseudodesk.core.read.table import (
     SourceIssue,
@@ -127,12 +124,3 @@ def _text_named_xls(path: Path) -> str | None:
     if start.startswith("<") and re.search(r"<(html|table|body|head)\b|<!doctype html", start):
         return "a web page (HTML)"
     return "text"
-
-
-# --- CSV ------------------------------------------------------------------------------
-
-
-# --- workbooks ------------------------------------------------------------------------
-
-
-__all__ = ["read_table", "list_sheets", "detect_encoding", "sniff_delimiter", "cell_text", "ReaderError"]

@@ -5,7 +5,7 @@ row, which the garbage collector then walks and the run turns into Arrow columns
 fastexcel runs the same Rust calamine parse and builds Arrow columns in Rust, with no
 Python object per cell (docs/performance.md has the measurements).
 
-The text must be what :func:`pseudodesk.core.read.dispatch.cell_text` gives for each cell, so
+The text must be what :func:`pseudodesk.core.read.cells.cell_text` gives for each cell, so
 this path is taken only where that is certain, and :func:`read_columns` returns None
 otherwise (the caller then reads the sheet with python-calamine, as for XLS and ODS):
 
@@ -402,7 +402,7 @@ def _column_index(letters: str) -> int:
 
 
 def cell_texts(column: Any, dtype: str) -> Any:
-    """A fastexcel column of one kind of cell as the text :func:`~pseudodesk.core.read.dispatch.cell_text` gives."""
+    """A fastexcel column of one kind of cell as the text :func:`~pseudodesk.core.read.cells.cell_text` gives."""
     if dtype == "string":
         return pc.fill_null(column.cast(pa.string()), "")
     if dtype == "null" or column.null_count == len(column):
