@@ -129,7 +129,7 @@ def check_upn(raw: str) -> Checked:
         return invalid("not a UPN: a letter, 11 digits, then a digit (or a letter for a temporary UPN)")
     last = value[12]
     if last.isalpha() and last not in UPN_LETTERS:
-        return invalid(f"'{last}' is never used in a temporary UPN")
+        return invalid("the last character of a temporary UPN is never I, O or S")
     if value[0] != upn_check_letter(value[1:]):
         return invalid("check letter is wrong")
     reason = "temporary UPN" if last.isalpha() else ""

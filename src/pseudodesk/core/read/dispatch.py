@@ -63,7 +63,7 @@ def read_table(
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return read_csv(path, header_row, preview_only)
-    if suffix == ".xls" and (kind := _text_named_xls(path)):
+    if suffix == ".xls" and (kind := text_named_xls(path)):
         # Systems that "export to Excel" often write text with an .xls name; Excel opens it
         # after a warning. Delimited text is read as the CSV it is; a web page or an Excel
         # 2003 XML spreadsheet is refused with what to do.
@@ -98,13 +98,13 @@ def list_sheets(path: Path | str, *, password: str | None = None) -> list[str]:
         return []
     if not path.is_file():
         raise SourceNotFound(path, f"the file does not exist (looked for {path})")
-    if path.suffix.lower() == ".xls" and _text_named_xls(path) == "text":
+    if path.suffix.lower() == ".xls" and text_named_xls(path) == "text":
         return []
     workbook = open_workbook(path, password)[0]
     return list(workbook.sheet_names)
 
 
-def _text_named_xls(path: Path) -> str | None:
+def text_named_xls(path: Path) -> str | None:
     """What an .xls file that is not a workbook (no OLE or ZIP signature, no NUL in its first
     8 KiB unless it is marked UTF-16) really is: "text" (delimited), "a web page (HTML)" or
     "an Excel 2003 XML spreadsheet"; None for anything else, which calamine reads or refuses."""

@@ -108,26 +108,47 @@ def open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int, byt
         ) from None
 
 
+def pick_sheet(workbook: Any, path: Path, sheet: str | None) -> tuple[str, list[SourceIssue]]:
+    """The sheet to read: ``sheet`` when given (refused when the workbook has none of that name),
+    else the first visible worksheet; failing that the first worksheet, hidden or not, never a
+    chart sheet (a chart first with the data's worksheet hidden is a real layout)."""
+    names = tuple(workbook.sheet_names)
+    if not names:
+        raise EmptyFile(path, "the workbook has no worksheets")
+    if sheet is not None:
+        if sheet not in names:
+            raise SheetNotFound(
+                path,
+                f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}",
+            )
+        return sheet, []
+    worksheets = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+    visible = [m.name for m in worksheets if str(m.visible).endswith("Visible")]
+    sheet = visible[0] if visible else worksheets[0].name if worksheets else names[0]
+    if not visible and worksheets:
+        return sheet, [
+            SourceIssue("assumption", f"no worksheet is visible in Excel; read the first, '{sheet}', which is hidden")
+        ]
+    return sheet, []
+
+
+def first_workbook_rows(path: Path, sheet: str | None, password: str | None, count: int) -> list[list[str]]:
+    """The text of the sheet's first ``count`` rows as they are (row 1 first), for finding the header."""
+    workbook = open_workbook(path, password)[0]
+    name, _ = pick_sheet(workbook, path, sheet)
+    try:
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=count)
+    except Exception as exc:  # calamine refuses some sheets whole; the full read says why
+        raise NotASpreadsheet(path, f"sheet '{name}' cannot be read ({type(exc).__name__})") from None
+    return [[cell_text(v) for v in row] for row in rows]
+
+
 def read_workbook(path: Path, sheet: str | None, header_row: int, password: str | None) -> SourceTable:
     workbook, encrypted, date_system, data = open_workbook(path, password)
     names = tuple(workbook.sheet_names)
     if not names:
         raise EmptyFile(path, "the workbook has no worksheets")
-    picked: list[SourceIssue] = []
-    if sheet is None:
-        # The first visible worksheet; failing that the first worksheet, hidden or not, never a
-        # chart sheet (a chart first with the data's worksheet hidden is a real layout).
-        worksheets = [m for m in workbook.sheets_metadata if str(m.typ).endswith("WorkSheet")]
-        visible = [m.name for m in worksheets if str(m.visible).endswith("Visible")]
-        sheet = visible[0] if visible else worksheets[0].name if worksheets else names[0]
-        if not visible and worksheets:
-            picked.append(
-                SourceIssue(
-                    "assumption", f"no worksheet is visible in Excel; read the first, '{sheet}', which is hidden"
-                )
-            )
-    elif sheet not in names:
-        raise SheetNotFound(path, f"there is no sheet named '{sheet}'; the sheets are: {', '.join(names)}")
+    sheet, picked = pick_sheet(workbook, path, sheet)
     # ODS and XLSB are ZIP packages too, without the XML parts the column path reads.
     xml_sheet = path.suffix.lower() in (".xlsx", ".xlsm") and data.startswith(ZIP_MAGIC)
     formulas = None

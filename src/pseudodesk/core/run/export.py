@@ -136,7 +136,7 @@ def run(
         raise
     except PseudodeskError as error:
         if audit is not None:
-            audit.record("export.failed", {**base, "error": type(error).__name__, "reason": str(error)[:500]})
+            audit.record("export.failed", {**base, **error.facts()})
         raise
     if audit is not None:
         report = result.report

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from pseudodesk.core.agreement.header import check_header
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import squash
@@ -97,6 +98,7 @@ class Plan:
                 table.path,
                 "only the first rows were read for a preview; read the whole file before checking or exporting",
             )
+        check_header(profile, table)  # a person taken for the header never becomes column names
         self.profile = profile
         self.table = table
         header = table.header
