@@ -16,9 +16,14 @@ from pseudodesk.core.errors import (
     ExportError,
     KeyProblem,
     MappingError,
+    NoHeader,
+    OutputExists,
+    PasswordRequired,
     ProfileError,
     PseudodeskError,
     ReaderError,
+    SheetNotFound,
+    WrongPassword,
 )
 
 EXIT_OK = 0
@@ -30,6 +35,19 @@ EXIT_EXPORT = 5
 EXIT_BLOCKED = 6
 EXIT_CANCELLED = 130
 PASSWORD_ENV = "PSEUDODESK_WORKBOOK_PASSWORD"
+
+
+def flag_hint(error: PseudodeskError) -> str:
+    """The command-line flag that fixes ``error``, in words to append to its message ("" if none)."""
+    if isinstance(error, NoHeader):
+        return "Choose the header row with --header-row N (the row number as Excel shows it)."
+    if isinstance(error, SheetNotFound):
+        return "Choose the sheet with --sheet NAME."
+    if isinstance(error, OutputExists):
+        return "Choose another name with --name, or replace it with --overwrite."
+    if isinstance(error, (PasswordRequired, WrongPassword)):
+        return f"Give the workbook's password with --ask-password, or in the environment variable {PASSWORD_ENV}."
+    return ""
 
 
 def exit_code_for(error: PseudodeskError) -> int:

@@ -36,13 +36,13 @@ from pseudodesk.cli.common import (
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
+    PASSWORD_ENV,
     CancelFlag,
     ProgressLine,
     exit_code_for,
+    flag_hint,
 )
-from pseudodesk.core.errors import KeyProblem, PasswordRequired, PseudodeskError
-
-PASSWORD_ENV = "PSEUDODESK_WORKBOOK_PASSWORD"
+from pseudodesk.core.errors import KeyProblem, PasswordRequired, PseudodeskError, ReaderError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--profile", required=True, type=Path, help="agreement profile (.toml)")
         p.add_argument("--input", required=True, type=Path, help="spreadsheet: CSV, XLSX, XLSM, XLSB, XLS or ODS")
         p.add_argument("--sheet", help="worksheet name (default: the mapping's, else the first visible sheet)")
-        p.add_argument("--header-row", type=int, help="row holding the column names, 1-based (default 1)")
+        p.add_argument(
+            "--header-row",
+            type=int,
+            help="row holding the column names, as Excel numbers it (default: the mapping's, else found "
+            "among the first 20 rows from the agreement's column names)",
+        )
         p.add_argument("--mapping", type=Path, help="source mapping file (.toml); default: suggest from the headers")
         p.add_argument("--save-mapping", type=Path, metavar="FILE", help="save the mapping used, for next time")
         p.add_argument(
@@ -136,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in linkage_cli.COMMANDS:
             return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:
-        print(f"pseudodesk: {error}", file=sys.stderr)
+        hint = flag_hint(error)
+        print(f"pseudodesk: {error}" + (f" {hint}" if hint else ""), file=sys.stderr)
         return exit_code_for(error)
     except KeyboardInterrupt:
         print("pseudodesk: cancelled; nothing was written.", file=sys.stderr)
@@ -145,24 +151,43 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from pseudodesk.core.agreement.header import check_header, find_header_row
     from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
     from pseudodesk.core.agreement.profile import load_profile
     from pseudodesk.core.read.dispatch import read_table
+    from pseudodesk.core.read.sample import first_rows
 
     profile = load_profile(args.profile)
     mapping = load_mapping(args.mapping) if args.mapping else None
     sheet = args.sheet or (mapping.sheet if mapping else None)
-    header_row = args.header_row or (mapping.header_row if mapping else None) or 1
+    header_row = args.header_row or (mapping.header_row if mapping else None)
     password = os.environ.get(PASSWORD_ENV)
     if args.ask_password:
-        password = getpass.getpass(f"Password for {args.input.name}: ")
-    try:
-        table = read_table(args.input, sheet=sheet, header_row=header_row, password=password)
-    except PasswordRequired:
         if not sys.stdin.isatty():
-            raise
-        password = getpass.getpass(f"{args.input.name} is password-protected. Password: ")
-        table = read_table(args.input, sheet=sheet, header_row=header_row, password=password)
+            raise ReaderError(
+                args.input,
+                f"--ask-password needs a terminal to type the password in; when running unattended, "
+                f"put the password in the environment variable {PASSWORD_ENV} instead",
+            )
+        password = getpass.getpass(f"Password for {args.input.name}: ")
+
+    def opened(read):  # type: ignore[no-untyped-def]
+        nonlocal password
+        try:
+            return read(password)
+        except PasswordRequired:
+            if not sys.stdin.isatty():
+                raise
+            password = getpass.getpass(f"{args.input.name} is password-protected. Password: ")
+            return read(password)
+
+    if header_row is None:
+        rows = opened(lambda secret: first_rows(args.input, sheet=sheet, password=secret))
+        choice = find_header_row(rows, profile, args.input)
+        header_row = choice.row
+        print(f"header row: {choice.row} ({choice.reason}); choose another with --header-row", file=sys.stderr)
+    table = opened(lambda secret: read_table(args.input, sheet=sheet, header_row=header_row, password=secret))
+    check_header(profile, table)  # before any column name is printed or recorded
     if mapping is None:
         from pseudodesk.core.agreement.suggest import suggest_for_table
 
