@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -76,6 +75,7 @@ from pseudodesk.core.audit.log import (
 from pseudodesk.core.audit.listing import AuditFilter, entry_summary, listing_to_csv, listing_to_html
 from pseudodesk.core.errors import Cancelled, PseudodeskError
 from pseudodesk.core.package.manifest import Inspection, inspect_package
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.widgets import buddy_label
 
@@ -461,9 +461,9 @@ class InspectDialog(QDialog):
 
     def _choose(self, edit: QLineEdit, title: str, filters: str) -> None:
         start = edit.text() or QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
-        name, _ = QFileDialog.getOpenFileName(self, title, start, filters)
-        if name:
-            edit.setText(name)
+        path = widgets.ask_open_path(self, title, filters, start)
+        if path is not None:
+            edit.setText(path.as_posix())  # as the file dialog names it: forward slashes on Windows too
 
     def _choose_package(self) -> None:
         self._choose(self.package_edit, "Choose a package to inspect", PACKAGE_FILTER)
@@ -1058,22 +1058,21 @@ class AuditWindow(QMainWindow):
         self.verify()
 
     def _pinned_verify_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Choose the pinned installation key", self._documents(),
-                                              "Installation keys (installation-key*.json *.json);;All files (*)")
-        if name:
-            self.verify(Path(name))
+        path = widgets.ask_open_path(self, "Choose the pinned installation key",
+                                     "Installation keys (installation-key*.json *.json);;All files (*)",
+                                     self._documents())
+        if path is not None:
+            self.verify(path)
 
     def _inspect_clicked(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Choose a package to inspect", self._documents(), PACKAGE_FILTER)
-        if name:
-            self.inspect(Path(name))
+        path = widgets.ask_open_path(self, "Choose a package to inspect", PACKAGE_FILTER, self._documents())
+        if path is not None:
+            self.inspect(path)
 
     def _save_as(self, title: str, default: str, filters: str, suffix: str) -> Path | None:
-        start = str(Path(self._documents()) / default)
-        name, _ = QFileDialog.getSaveFileName(self, title, start, filters)
-        if not name:
+        path = widgets.ask_save_path(self, title, Path(self._documents()) / default, filters)
+        if path is None:
             return None
-        path = Path(name)
         return path if path.name.lower().endswith(suffix) else path.with_name(path.name + suffix)
 
     def _csv_clicked(self) -> None:

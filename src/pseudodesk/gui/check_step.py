@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from pseudodesk.core.check.risk import RiskReport, assess
 from pseudodesk.core.run.pipeline import check
 from pseudodesk.core.check.report import ACTIONS, LOCAL_ONLY, CheckReport, report_to_csv, report_to_html, risk_to_html
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.models import FieldStatsModel, ProblemsModel
@@ -218,16 +218,15 @@ class CheckStep(QWidget):
             self.tabs.setTabText(3, f"Re-identification ris&k ({risk.records_at_risk:,} under k = {risk.k})")
 
     def choose_csv_destination(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save problems as CSV", self._beside_source("problems.csv"),
-                                              "CSV (*.csv)")
-        if name:
-            self.save_csv(Path(name))
+        path = widgets.ask_save_path(self, "Save problems as CSV", self._beside_source("problems.csv"), "CSV (*.csv)")
+        if path is not None:
+            self.save_csv(path)
 
     def choose_html_destination(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save check report", self._beside_source("check-report.html"),
-                                              "HTML (*.html)")
-        if name:
-            self.save_html(Path(name))
+        path = widgets.ask_save_path(self, "Save check report", self._beside_source("check-report.html"),
+                                     "HTML (*.html)")
+        if path is not None:
+            self.save_html(path)
 
     def _beside_source(self, suffix: str) -> str:
         table = self.session.table

@@ -21,7 +21,7 @@ those values with small dialogs opened with ``open()`` (never a blocking ``exec(
 call them. The work runs through the application's one :class:`~pseudodesk.gui.jobs.JobBridge`
 (scrypt makes sealing and opening key files take up to a second); failures go to
 :func:`~pseudodesk.gui.errors.show_error`. File pickers are the injectable attributes
-``ask_open_path`` and ``ask_save_path``.
+``ask_open_path`` and ``ask_save_path`` (by default the shared dialogs of :mod:`pseudodesk.gui.widgets`).
 
 Secrets (keys, salts, passphrases) only ever pass through memory: they are never put
 in QSettings, logged, or written anywhere but into the sealed key file.
@@ -47,7 +47,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -66,13 +65,12 @@ from PySide6.QtWidgets import (
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
 from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
 from pseudodesk.core.fingerprint import normalise_fingerprint
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
-from pseudodesk.gui.widgets import buddy_label
+from pseudodesk.gui.widgets import OpenPath, SavePath, buddy_label
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-OpenPath = Callable[[QWidget, str, str], "Path | None"]
-SavePath = Callable[[QWidget, str, Path, str], "Path | None"]
 
 KEY_FILE_FILTER = "pseudodesk key files (*.pdkey);;All files (*)"
 CERTIFICATE_FILTER = "Certificates (*.crt *.cer *.pem *.der);;All files (*)"
@@ -86,18 +84,6 @@ KIND_LABELS = {"project-key": "project key", "op-salt": "OpenPseudonymiser salt"
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def ask_open_path(parent: QWidget, caption: str, file_filter: str) -> Path | None:
-    """The platform's open-file dialog; None when the user cancels."""
-    name, _ = QFileDialog.getOpenFileName(parent, caption, "", file_filter)
-    return Path(name) if name else None
-
-
-def ask_save_path(parent: QWidget, caption: str, suggested: Path, file_filter: str) -> Path | None:
-    """The platform's save-file dialog (it asks before replacing a file); None when cancelled."""
-    name, _ = QFileDialog.getSaveFileName(parent, caption, str(suggested), file_filter)
-    return Path(name) if name else None
 
 
 def fingerprint_font(point_size: int = 20) -> QFont:
@@ -259,11 +245,11 @@ class KeyTableModel(QAbstractTableModel):
 class NewKeyDialog(QDialog):
     """Asks for a new key's name, agreement and expiry; or for an OpenPseudonymiser salt."""
 
-    def __init__(self, parent: QWidget | None = None, *, open_path: OpenPath = ask_open_path) -> None:
+    def __init__(self, parent: QWidget | None = None, *, open_path: OpenPath | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New key")
         self.setAccessibleName("New key")
-        self._open_path = open_path
+        self._open_path = open_path if open_path is not None else widgets.ask_open_path
         layout = QVBoxLayout(self)
 
         self.key_radio = QRadioButton("&Project key (256 random bits, made now)")
@@ -391,13 +377,13 @@ class ImportKeyDialog(QDialog):
     """Asks for the fingerprint the custodian read out, and what opens the file."""
 
     def __init__(self, path: Path, metadata: dict[str, Any], parent: QWidget | None = None, *,
-                 open_path: OpenPath = ask_open_path) -> None:
+                 open_path: OpenPath | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Import {path.name}")
         self.setAccessibleName("Import key file")
         self.path = path
         self.protection = str(metadata.get("protection"))
-        self._open_path = open_path
+        self._open_path = open_path if open_path is not None else widgets.ask_open_path
         layout = QVBoxLayout(self)
 
         agreement = f" for the agreement '{metadata['agreement']}'" if metadata.get("agreement") else ""
@@ -517,12 +503,12 @@ class ImportKeyDialog(QDialog):
 class ExportKeyDialog(QDialog):
     """Chooses how a key file is protected: a (generated) passphrase or recipient certificates."""
 
-    def __init__(self, info: KeyInfo, parent: QWidget | None = None, *, open_path: OpenPath = ask_open_path) -> None:
+    def __init__(self, info: KeyInfo, parent: QWidget | None = None, *, open_path: OpenPath | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export {info.name}")
         self.setAccessibleName("Export key file")
         self.info = info
-        self._open_path = open_path
+        self._open_path = open_path if open_path is not None else widgets.ask_open_path
         layout = QVBoxLayout(self)
 
         intro = f"Write a key file holding '{info.name}' ({info.id}) for a partner."
@@ -819,8 +805,8 @@ class KeysWindow(QDialog):
         super().__init__(parent)
         self.store = store
         self.bridge = bridge
-        self.ask_open_path: OpenPath = ask_open_path
-        self.ask_save_path: SavePath = ask_save_path
+        self.ask_open_path: OpenPath = widgets.ask_open_path  # a test may put its own in their place
+        self.ask_save_path: SavePath = widgets.ask_save_path
         self.new_key_dialog: NewKeyDialog | None = None
         self.import_dialog: ImportKeyDialog | None = None
         self.export_dialog: ExportKeyDialog | None = None
@@ -1288,8 +1274,6 @@ __all__ = [
     "KeysWindow",
     "NewKeyDialog",
     "RotateKeyDialog",
-    "ask_open_path",
-    "ask_save_path",
     "fingerprint_is_complete",
     "keyfile_metadata",
 ]

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -33,6 +32,7 @@ from pseudodesk.core.errors import PasswordRequired, WrongPassword
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.read.dispatch import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
 from pseudodesk.core.read.table import SourceTable
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.models import SourceTableModel
@@ -178,9 +178,9 @@ class LoadStep(QWidget):
     # --- actions -----------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open spreadsheet", "", SPREADSHEET_FILTER)
-        if name:
-            self.open_file(Path(name))
+        path = widgets.ask_open_path(self, "Open spreadsheet", SPREADSHEET_FILTER)
+        if path is not None:
+            self.open_file(path)
 
     def open_file(self, path: Path, *, sheet: str | None = None, header_row: int = 1,
                   mapping: SourceMapping | None = None, password: str | None = None) -> None:

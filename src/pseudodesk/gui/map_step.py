@@ -13,7 +13,6 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -30,6 +29,7 @@ from pseudodesk.core.errors import MappingError
 from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
 from pseudodesk.core.agreement.profile import Profile, load_profile
 from pseudodesk.core.resources import resource_path
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.models import MappingModel
@@ -155,9 +155,9 @@ class MapStep(QWidget):
 
     def choose_profile(self) -> None:
         start = str(resource_path("profiles")) if self.session.profile is None else ""
-        name, _ = QFileDialog.getOpenFileName(self, "Open agreement profile", start, "Agreement profiles (*.toml)")
-        if name:
-            self.open_profile(Path(name))
+        path = widgets.ask_open_path(self, "Open agreement profile", "Agreement profiles (*.toml)", start)
+        if path is not None:
+            self.open_profile(path)
 
     def open_profile(self, path: Path) -> None:
         try:
@@ -236,9 +236,9 @@ class MapStep(QWidget):
             s.set_mapping(suggest_mapping(s.profile, s.table.header, s.sample))
 
     def choose_mapping(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Load mapping", "", "Mappings (*.toml)")
-        if name:
-            self.load_mapping(Path(name))
+        path = widgets.ask_open_path(self, "Load mapping", "Mappings (*.toml)")
+        if path is not None:
+            self.load_mapping(path)
 
     def load_mapping(self, path: Path) -> None:
         try:
@@ -251,9 +251,9 @@ class MapStep(QWidget):
     def choose_mapping_destination(self) -> None:
         table = self.session.table
         start = str(table.path.with_suffix(".mapping.toml")) if table else ""
-        name, _ = QFileDialog.getSaveFileName(self, "Save mapping", start, "Mappings (*.toml)")
-        if name:
-            self.save_mapping(Path(name))
+        path = widgets.ask_save_path(self, "Save mapping", start, "Mappings (*.toml)")
+        if path is not None:
+            self.save_mapping(path)
 
     def save_mapping(self, path: Path) -> None:
         s = self.session

@@ -17,7 +17,7 @@ saying which spreadsheet column it belongs to.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -63,11 +62,9 @@ from pseudodesk.core.agreement.authoring import (
     validate_draft,
     write_profile,
 )
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
-from pseudodesk.gui.widgets import buddy_label
-
-OpenPath = Callable[[QWidget, str, str], "Path | None"]
-SavePath = Callable[[QWidget, str, Path, str], "Path | None"]
+from pseudodesk.gui.widgets import OpenPath, SavePath, buddy_label
 
 PROFILE_FILTER = "Agreement profiles (*.toml)"
 CERTIFICATE_FILTER = "Certificates (*.crt *.cer *.pem *.der);;All files (*)"
@@ -85,18 +82,6 @@ COL_INCLUDE, COL_COLUMN, COL_SAMPLES, COL_NAME, COL_ROLE, COL_CONVENTION, COL_FO
 HEADERS = ("Include", "Spreadsheet column", "Sample values", "Output name", "How it leaves", "Convention",
            "Output form")
 _ROW = "profile_row"  # widget property: the table row a cell widget belongs to
-
-
-def ask_open_path(parent: QWidget, caption: str, file_filter: str) -> Path | None:
-    """The platform's open-file dialog; None when the user cancels."""
-    name, _ = QFileDialog.getOpenFileName(parent, caption, "", file_filter)
-    return Path(name) if name else None
-
-
-def ask_save_path(parent: QWidget, caption: str, suggested: Path, file_filter: str) -> Path | None:
-    """The platform's save-file dialog (it asks before replacing a file); None when cancelled."""
-    name, _ = QFileDialog.getSaveFileName(parent, caption, str(suggested), file_filter)
-    return Path(name) if name else None
 
 
 @dataclass
@@ -129,8 +114,8 @@ class ProfileEditorDialog(QDialog):
         self.saved_path: Path | None = None
         self.saved_profile: Profile | None = None
         self.save_folder: Path = Path.home()
-        self.ask_open_path: OpenPath = ask_open_path
-        self.ask_save_path: SavePath = ask_save_path
+        self.ask_open_path: OpenPath = widgets.ask_open_path  # a test may put its own in their place
+        self.ask_save_path: SavePath = widgets.ask_save_path
         self.rows: list[RowControls] = []
         self._build()
         self._fill_table()
