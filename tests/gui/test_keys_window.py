@@ -230,6 +230,32 @@ def test_export_with_generated_passphrase_then_import_on_another_computer(
     assert error_text(partner_window) == ""
 
 
+def test_export_suggests_a_file_name_made_from_the_key_name(qtbot, window, store, bridge):
+    names = ["LCP Scorecard / 2026", "a" * 39 + " and more", "???"]
+    for name in names:
+        window.create_key(name)
+        wait_idle(qtbot, bridge)
+    suggested = []
+
+    def ask_save_path(parent, caption, suggestion, file_filter):
+        suggested.append(suggestion)
+        return None  # cancelled
+
+    window.ask_save_path = ask_save_path
+    for info in store.keys():
+        window.select_key(info.id)
+        window.export_button.click()
+        window.export_dialog.ok_button.click()
+        assert window.status_label.text() == "Not exported: no file was chosen."
+    ids = {info.name: info.id for info in store.keys()}
+    assert [path.name for path in suggested] == [
+        f"lcp-scorecard-2026-{ids[names[0]]}.pdkey",
+        f"{'a' * 39}--{ids[names[1]]}.pdkey",  # cut at 40 characters, after the "-"
+        f"{ids[names[2]]}.pdkey",  # nothing left of the name: the id alone
+    ]
+    assert {path.parent for path in suggested} == {Path.home()}
+
+
 def test_import_with_a_wrong_fingerprint_is_refused_and_nothing_imported(
         qtbot, window, store, bridge, memory_keyring, tmp_path):
     window.create_key("LCP Scorecard")

@@ -64,6 +64,7 @@ from PySide6.QtWidgets import (
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
 from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
+from pseudodesk.core.files import slug
 from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
@@ -122,7 +123,9 @@ def _status_text(info: KeyInfo) -> str:
 
 
 def _safe_file_stem(info: KeyInfo) -> str:
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", info.name).strip("-").lower()[:40]
+    # Cut after slugging, not with slug(limit=40): that would also drop a "-" left at the cut
+    # and change the names suggested until now.
+    stem = slug(info.name, fallback="")[:40]
     return f"{stem}-{info.id}" if stem else info.id
 
 

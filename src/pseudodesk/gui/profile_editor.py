@@ -16,7 +16,6 @@ saying which spreadsheet column it belongs to.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import ProfileError
+from pseudodesk.core.files import slug
 from pseudodesk.core.agreement.profile import Profile
 from pseudodesk.core.agreement.authoring import (
     ON_INVALID_EXPLANATIONS,
@@ -562,8 +562,8 @@ class ProfileEditorDialog(QDialog):
         except ProfileError as error:
             show_error(self, error, doing="saving the profile")
             return
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", draft.name).strip("-").lower() or "agreement-profile"
-        chosen = self.ask_save_path(self, "Save the agreement profile", self.save_folder / f"{slug}.toml",
+        stem = slug(draft.name, fallback="agreement-profile")
+        chosen = self.ask_save_path(self, "Save the agreement profile", self.save_folder / f"{stem}.toml",
                                     PROFILE_FILTER)
         if chosen is None:
             return
