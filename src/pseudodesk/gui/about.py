@@ -8,6 +8,7 @@ links to. An installed wheel carries them as ``pseudodesk/docs`` (pyproject forc
 from __future__ import annotations
 
 import functools
+import platform
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -116,8 +117,6 @@ def component_rows() -> list[tuple[str, str, str, str]]:
 
 
 def _python_version() -> str:
-    import platform
-
     return platform.python_version()
 
 

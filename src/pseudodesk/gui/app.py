@@ -12,8 +12,12 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.resources import resource_path
+from pseudodesk.core.run.selftest import run_selftest
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.window import MainWindow
 
@@ -36,10 +40,6 @@ def application() -> QApplication:
     app.setApplicationName("pseudodesk")
     app.setOrganizationName("pseudodesk")
     app.setApplicationDisplayName("pseudodesk")
-    from PySide6.QtGui import QIcon
-
-    from pseudodesk.core.resources import resource_path
-
     app.setWindowIcon(QIcon(str(resource_path("icons", "pseudodesk.png"))))
     return app
 
@@ -47,16 +47,12 @@ def application() -> QApplication:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     app = application()
-    from pseudodesk.core.run.selftest import run_selftest
-
     window = MainWindow(demo=args.demo, selftest=run_selftest())  # under a second; a failure blocks exports
     window.show()
     try:
         if args.demo:
             window.open_demo()
         if args.profile or args.input:
-            from pseudodesk.core.agreement.profile import load_profile
-
             window.open(load_profile(args.profile) if args.profile else None, args.input)
     except Exception as error:  # noqa: BLE001 (shown as a message; unexpected ones are logged)
         show_error(window, error, doing="opening the files given on the command line")

@@ -31,6 +31,7 @@ from pseudodesk.core.errors import (
     PseudodeskError,
     ReaderError,
 )
+from pseudodesk.core.keys.store import data_dir
 
 LOG_NAME = "pseudodesk.log"
 _logger: logging.Logger | None = None
@@ -38,8 +39,6 @@ _logger: logging.Logger | None = None
 
 def log_path() -> Path:
     """The local log: in the user's private pseudodesk data folder, beside the audit log."""
-    from pseudodesk.core.keys.store import data_dir
-
     return data_dir() / "logs" / LOG_NAME
 
 

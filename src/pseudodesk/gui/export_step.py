@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pseudodesk.core.audit.log import AuditTrail
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
+from pseudodesk.core.run.demo import demo_signer_and_audit, ephemeral_demo_key
 from pseudodesk.core.run.pipeline import RunResult, run
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
@@ -262,13 +264,9 @@ class ExportStep(QWidget):
         def work(progress: Any, cancel: Any) -> RunResult:
             out_dir.mkdir(parents=True, exist_ok=True)
             if key_choice == DEMO_KEY:
-                from pseudodesk.core.run.demo import demo_signer_and_audit, ephemeral_demo_key
-
                 key = ephemeral_demo_key()
                 signer, audit = demo_signer_and_audit()
             else:
-                from pseudodesk.core.audit.log import AuditTrail
-
                 store = KeyStore()
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)
                 audit = AuditTrail(store)

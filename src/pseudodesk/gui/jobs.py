@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from pseudodesk.core.errors import Cancelled
+from pseudodesk.gui.errors import show_error
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -178,6 +179,4 @@ class JobBridge(QObject):
         if job.on_error is not None:
             job.on_error(error)
             return
-        from pseudodesk.gui.errors import show_error
-
         show_error(self._parent_widget, error, doing=job.description)

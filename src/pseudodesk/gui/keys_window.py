@@ -63,9 +63,11 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
-from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
-from pseudodesk.core.files import slug
+from pseudodesk.core.files import atomic_output, slug
 from pseudodesk.core.fingerprint import normalise_fingerprint
+from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
+from pseudodesk.core.package.export import generate_passphrase
+from pseudodesk.core.transform.openpseudonymiser import WEAKER_WARNING, salt_from_encrypted_file
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
@@ -308,8 +310,6 @@ class NewKeyDialog(QDialog):
         salt_row.addWidget(self.salt_edit, stretch=1)
         salt_row.addWidget(self.salt_file_button)
         salt_layout.addLayout(salt_row)
-        from pseudodesk.core.transform.openpseudonymiser import WEAKER_WARNING
-
         self.salt_warning = _wrapped(WEAKER_WARNING, "Warning about OpenPseudonymiser salts")
         salt_layout.addWidget(self.salt_warning)
         self.salt_box.setVisible(False)
@@ -341,8 +341,6 @@ class NewKeyDialog(QDialog):
         self.ok_button.setEnabled(ok)
 
     def _choose_salt_file(self) -> None:
-        from pseudodesk.core.transform.openpseudonymiser import salt_from_encrypted_file
-
         path = self._open_path(self, "Open an OpenPseudonymiser salt file", SALT_FILE_FILTER)
         if path is None:
             return
@@ -632,8 +630,6 @@ class ExportKeyDialog(QDialog):
         self.certificate_list.takeItem(row if row >= 0 else self.certificate_list.count() - 1)
 
     def generate_passphrase(self) -> None:
-        from pseudodesk.core.package.export import generate_passphrase
-
         self.passphrase_edit.setText(generate_passphrase())
 
     def copy_passphrase(self) -> None:
@@ -1088,8 +1084,6 @@ class KeysWindow(QDialog):
                    certificates: Sequence[Path] | None = None, overwrite: bool = False) -> bool:
         """Write ``key_id`` to a .pdkey file at ``path`` (atomically), sealed with ``passphrase``
         or wrapped to ``certificates`` (exactly one of them)."""
-        from pseudodesk.core.files import atomic_output
-
         if (passphrase is None) == (not certificates):
             raise ValueError("export_key needs either a passphrase or certificates")
         store, path = self.store, Path(path)

@@ -8,6 +8,7 @@ stripped: they never leave. The mapping can be saved and reused for next month's
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
@@ -168,7 +169,7 @@ class MapStep(QWidget):
         self.session.set_profile(profile)
 
     def create_profile(self) -> None:
-        from pseudodesk.gui.profile_editor import ProfileEditorDialog
+        from pseudodesk.gui.profile_editor import ProfileEditorDialog  # a window of its own: loaded on first use
 
         table = self.session.table
         if table is None:
@@ -259,8 +260,6 @@ class MapStep(QWidget):
         s = self.session
         if s.mapping is None or s.table is None or s.profile is None:
             return
-        from dataclasses import replace
-
         mapping = replace(s.mapping, profile_name=s.profile.name, sheet=s.table.sheet,
                           header_row=s.table.header_row)
         try:

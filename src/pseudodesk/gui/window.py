@@ -29,8 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk import __version__
-from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.mapping import SourceMapping, load_mapping
 from pseudodesk.core.agreement.profile import Profile
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
+from pseudodesk.core.run.demo import demo_profile
 from pseudodesk.core.run.selftest import SelfTestResult
 from pseudodesk.gui.check_step import CheckStep
 from pseudodesk.gui.export_step import ExportStep
@@ -266,10 +269,6 @@ class MainWindow(QMainWindow):
     # --- loading from the command line ------------------------------------------------------
 
     def open_demo(self) -> None:
-        from pseudodesk.core.run.demo import demo_profile
-        from pseudodesk.core.agreement.mapping import load_mapping
-        from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
-
         mapping = load_mapping(resource_path(*DEMO_MAPPING))
         self.open(demo_profile(), resource_path(*DEMO_SPREADSHEET), mapping=mapping)
 
@@ -284,8 +283,7 @@ class MainWindow(QMainWindow):
     # --- other windows -------------------------------------------------------------------
 
     def show_keys(self) -> None:
-        from pseudodesk.core.keys.store import KeyStore
-        from pseudodesk.gui.keys_window import KeysWindow
+        from pseudodesk.gui.keys_window import KeysWindow  # loaded on first use, not at start-up
 
         if self._keys_window is None:
             window = KeysWindow(KeyStore(), self.bridge, self)
@@ -298,8 +296,7 @@ class MainWindow(QMainWindow):
         self._keys_window.activateWindow()
 
     def show_audit(self) -> None:
-        from pseudodesk.core.keys.store import KeyStore
-        from pseudodesk.gui.audit_window import AuditWindow
+        from pseudodesk.gui.audit_window import AuditWindow  # loaded on first use, not at start-up
 
         if self._audit_window is None:
             self._audit_window = AuditWindow(KeyStore(), self.bridge, self)
@@ -309,7 +306,7 @@ class MainWindow(QMainWindow):
         self._audit_window.activateWindow()
 
     def show_guide(self, name: str) -> None:
-        from pseudodesk.gui.about import GuideWindow
+        from pseudodesk.gui.about import GuideWindow  # loaded on first use, not at start-up
 
         window = self._help_windows.get(name)
         if window is None:
@@ -319,7 +316,7 @@ class MainWindow(QMainWindow):
         window.raise_()
 
     def show_about(self) -> None:
-        from pseudodesk.gui.about import AboutDialog
+        from pseudodesk.gui.about import AboutDialog  # loaded on first use, not at start-up
 
         AboutDialog(self).open()
 
