@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pseudodesk.core.keys.overview import fingerprint_is_complete
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.jobs import JobBridge
-from pseudodesk.gui.keys_window import KeysWindow, fingerprint_is_complete
+from pseudodesk.gui.keys_window import KeysWindow
 
 TIMEOUT = 20_000  # ms: scrypt takes up to a second per key file on a slow CI machine
 

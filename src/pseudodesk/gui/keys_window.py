@@ -30,8 +30,6 @@ in QSettings, logged, or written anywhere but into the sealed key file.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -63,9 +61,26 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.errors import Cancelled, KeyProblem, PseudodeskError
-from pseudodesk.core.files import atomic_output, slug
+from pseudodesk.core.files import atomic_output
 from pseudodesk.core.fingerprint import normalise_fingerprint
-from pseudodesk.core.keys.store import KEYFILE_FORMAT, KeyInfo, KeyStore
+from pseudodesk.core.keys.overview import (
+    FINGERPRINT_COLUMN,
+    KEY_COLUMNS,
+    MIN_PASSPHRASE,
+    STATUS_COLUMN,
+    dates_text,
+    export_instructions,
+    fingerprint_is_complete,
+    held_text,
+    key_file_name,
+    key_row,
+    keyfile_metadata,
+    kind_text,
+    read_key_file,
+    status_description,
+    status_tooltip,
+)
+from pseudodesk.core.keys.store import KeyInfo, KeyStore
 from pseudodesk.core.package.export import generate_passphrase
 from pseudodesk.core.transform.openpseudonymiser import WEAKER_WARNING, salt_from_encrypted_file
 from pseudodesk.gui import widgets
@@ -79,11 +94,6 @@ KEY_FILE_FILTER = "pseudodesk key files (*.pdkey);;All files (*)"
 CERTIFICATE_FILTER = "Certificates (*.crt *.cer *.pem *.der);;All files (*)"
 PRIVATE_KEY_FILTER = "Private keys (*.pem *.key);;All files (*)"
 SALT_FILE_FILTER = "OpenPseudonymiser salt files (*.EncryptedSalt);;All files (*)"
-MIN_PASSPHRASE = 12  # as the core requires for key files
-_FINGERPRINT = re.compile(r"[0-9A-F]{4}(-[0-9A-F]{4}){3}")
-
-STORE_LABELS = {"keyring": "the OS keyring", "local": "the local passphrase-protected key store"}
-KIND_LABELS = {"project-key": "project key", "op-salt": "OpenPseudonymiser salt"}
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -93,42 +103,6 @@ def fingerprint_font(point_size: int = 20) -> QFont:
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setPointSize(point_size)
     return font
-
-
-def fingerprint_is_complete(text: str) -> bool:
-    """True when ``text`` (as typed: spaces, dashes, lower case) is a whole XXXX-XXXX-XXXX-XXXX fingerprint."""
-    return bool(_FINGERPRINT.fullmatch(normalise_fingerprint(text)))
-
-
-def keyfile_metadata(data: bytes, source: str) -> dict[str, Any]:
-    """The unauthenticated details a .pdkey file shows on its outside (to choose what to ask for)."""
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        raise KeyProblem(f"{source} is not a pseudodesk key file.") from None
-    if not isinstance(doc, dict) or doc.get("format") != KEYFILE_FORMAT:
-        raise KeyProblem(f"{source} is not a pseudodesk key file.")
-    if doc.get("protection") not in ("passphrase", "certificate"):
-        raise KeyProblem(f"{source} uses an unknown protection ({doc.get('protection')!r}).")
-    return doc
-
-
-def _read_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise KeyProblem(f"{path.name} cannot be read ({exc.strerror}).") from None
-
-
-def _status_text(info: KeyInfo) -> str:
-    return info.status + (", expired" if info.expired() else "")
-
-
-def _safe_file_stem(info: KeyInfo) -> str:
-    # Cut after slugging, not with slug(limit=40): that would also drop a "-" left at the cut
-    # and change the names suggested until now.
-    stem = slug(info.name, fallback="")[:40]
-    return f"{stem}-{info.id}" if stem else info.id
 
 
 def _selectable(label: QLabel, *, keyboard: bool = False) -> QLabel:
@@ -179,8 +153,6 @@ def _no_auto_default(*buttons: QPushButton) -> None:
 class KeyTableModel(QAbstractTableModel):
     """The key store's metadata (``KeyStore.keys()``), one row per key; never the keys themselves."""
 
-    COLUMNS = ("Name", "Id", "Kind", "Agreement", "Status", "Created", "Expires", "Fingerprint")
-    FINGERPRINT_COLUMN = 7
     STRETCH_COLUMNS = (0, 3)  # name and agreement: free text, elided when the window is narrow
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -208,12 +180,10 @@ class KeyTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._keys)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(self.COLUMNS)
+        return 0 if parent.isValid() else len(KEY_COLUMNS)
 
     def cell_text(self, info: KeyInfo, column: int) -> str:
-        values = (info.name, info.id, KIND_LABELS.get(info.kind, info.kind), info.agreement, _status_text(info),
-                  info.created[:10], info.expires or "no expiry", info.fingerprint)
-        return values[column]
+        return key_row(info)[column]
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         info = self.key_at(index.row()) if index.isValid() else None
@@ -223,13 +193,8 @@ class KeyTableModel(QAbstractTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.cell_text(info, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 4 and info.status == "retired":
-                return (f"Retired on {info.retired[:10]}, replaced by {info.replaced_by}: kept for "
-                        "re-identification only")
-            if column == 4 and info.expired():
-                return f"Expired on {info.expires} (the agreement's review date)"
-            return self.cell_text(info, column)
-        if role == Qt.ItemDataRole.FontRole and column == self.FINGERPRINT_COLUMN:
+            return status_tooltip(info) if column == STATUS_COLUMN else self.cell_text(info, column)
+        if role == Qt.ItemDataRole.FontRole and column == FINGERPRINT_COLUMN:
             return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         if role == Qt.ItemDataRole.FontRole and info.status == "retired":
             font = QFont()
@@ -240,7 +205,7 @@ class KeyTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
+            return KEY_COLUMNS[section]
         return None
 
 
@@ -345,7 +310,7 @@ class NewKeyDialog(QDialog):
         if path is None:
             return
         try:
-            self.salt_edit.setText(salt_from_encrypted_file(_read_file(path)))
+            self.salt_edit.setText(salt_from_encrypted_file(read_key_file(path)))
         except ValueError as exc:
             show_error(self, KeyProblem(f"{path.name}: {exc}"), doing="reading the salt file")
         except PseudodeskError as exc:
@@ -772,25 +737,12 @@ class KeyDetails(QGroupBox):
             return
         self.fingerprint_label.setText(info.fingerprint)
         self.fingerprint_label.setAccessibleDescription(" ".join(info.fingerprint.replace("-", " ")))
-        kind = KIND_LABELS.get(info.kind, info.kind)
-        self.name_label.setText(f"{info.name} ({kind})")
+        self.name_label.setText(f"{info.name} ({kind_text(info)})")
         self.id_label.setText(info.id)
-        if info.status == "retired":
-            status = (f"retired on {info.retired[:10]}, replaced by {info.replaced_by}: kept for "
-                      "re-identification only; new exports are refused")
-        elif info.kind == "op-salt":
-            status = "active: used by the OpenPseudonymiser-compatible mode"
-        else:
-            status = "active: used for new exports"
-        if info.expired():
-            status += f". Expired on {info.expires}: using it needs confirming the agreement is still in force"
-        if info.rotated_from:
-            status += f". Replaces {info.rotated_from}"
-        self.status_label.setText(status)
+        self.status_label.setText(status_description(info))
         self.agreement_label.setText(info.agreement or "(none given)")
-        self.dates_label.setText(f"created {info.created[:10]}; "
-                                 + (f"expires {info.expires}" if info.expires else "no expiry date"))
-        self.held_label.setText(STORE_LABELS.get(info.store, info.store) + " on this computer")
+        self.dates_label.setText(dates_text(info))
+        self.held_label.setText(held_text(info))
 
 
 class KeysWindow(QDialog):
@@ -1068,7 +1020,7 @@ class KeysWindow(QDialog):
         store, path = self.store, Path(path)
 
         def work(cancel: Cancel) -> KeyInfo:
-            return store.import_file(_read_file(path), confirm_fingerprint=fingerprint, passphrase=passphrase,
+            return store.import_file(read_key_file(path), confirm_fingerprint=fingerprint, passphrase=passphrase,
                                      certificate=certificate, private_key=private_key,
                                      private_key_password=private_key_password, source=path.name)
 
@@ -1134,16 +1086,8 @@ class KeysWindow(QDialog):
         return self._run("Deleting a key", f"deleting {key_id}", lambda cancel: store.delete(key_id), done)
 
     def _show_export_done(self, path: Path, fingerprint: str, passphrase: str | None, recipients: int) -> None:
-        steps = [f"Wrote {path.name} in {path.parent}.", "", "Now give the partner:",
-                 "1. the key file (for example by secure email);"]
-        if passphrase is not None:
-            steps.append(f"2. the passphrase {passphrase} by a different route (for example over the phone);")
-            steps.append(f"3. the fingerprint {fingerprint}, read out over the phone: they type it when importing.")
-        else:
-            who = "certificate" if recipients == 1 else f"{recipients} certificates"
-            steps.append(f"2. the fingerprint {fingerprint}, read out over the phone: they type it when importing.")
-            steps += ["", f"Only the holders of the {who} it was wrapped to can open it."]
-        box = QMessageBox(QMessageBox.Icon.Information, "Key file written", "\n".join(steps),
+        box = QMessageBox(QMessageBox.Icon.Information, "Key file written",
+                          export_instructions(path, fingerprint, passphrase, recipients),
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("export_done_dialog")
         box.setAccessibleName("Key file written")
@@ -1177,7 +1121,7 @@ class KeysWindow(QDialog):
         if path is None:
             return
         try:
-            metadata = keyfile_metadata(_read_file(path), path.name)
+            metadata = keyfile_metadata(read_key_file(path), path.name)
         except PseudodeskError as error:
             show_error(self, error, doing=f"opening {path.name}")
             return
@@ -1208,7 +1152,7 @@ class KeysWindow(QDialog):
             self._discard(dialog, "export_dialog")
             if result != QDialog.DialogCode.Accepted:
                 return
-            suggested = Path.home() / f"{_safe_file_stem(info)}.pdkey"
+            suggested = Path.home() / key_file_name(info)
             path = self.ask_save_path(self, "Save the key file", suggested, KEY_FILE_FILTER)
             if path is None:
                 self.status_label.setText("Not exported: no file was chosen.")
