@@ -17,7 +17,7 @@ from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui import widgets
 from pseudodesk.gui.audit_window import AuditWindow
 from pseudodesk.gui.jobs import JobBridge
-from pseudodesk.gui.keys_window import KeysWindow
+from pseudodesk.gui.keys import KeysWindow
 from pseudodesk.gui.profile_editor import ProfileEditorDialog
 from pseudodesk.gui.window import MainWindow
 

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from pseudodesk.core.keys.overview import fingerprint_is_complete
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.jobs import JobBridge
-from pseudodesk.gui.keys_window import KeysWindow
+from pseudodesk.gui.keys import KeysWindow
 
 TIMEOUT = 20_000  # ms: scrypt takes up to a second per key file on a slow CI machine
 

@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
     # --- other windows -------------------------------------------------------------------
 
     def show_keys(self) -> None:
-        from pseudodesk.gui.keys_window import KeysWindow  # loaded on first use, not at start-up
+        from pseudodesk.gui.keys import KeysWindow  # loaded on first use, not at start-up
 
         if self._keys_window is None:
             window = KeysWindow(KeyStore(), self.bridge, self)
