@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,16 +63,28 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from pseudodesk.core.audit.log import (
-    AuditError,
-    AuditTrail,
-    AuditVerification,
-    installation_public_key,
-    read_entries,
-    verify_log,
+from pseudodesk.core.audit.listing import (
+    AGREEMENT,
+    EVENT,
+    OPERATOR,
+    SEQ,
+    SUMMARY,
+    TABLE_COLUMNS,
+    TIME,
+    AuditSelection,
+    Entry,
+    LoadedLog,
+    column_text,
+    entry_tooltip,
+    filter_choices,
+    listing_to_csv,
+    listing_to_html,
+    read_and_verify,
+    verification_banner,
+    verification_details,
 )
-from pseudodesk.core.audit.listing import AuditFilter, entry_summary, listing_to_csv, listing_to_html
-from pseudodesk.core.errors import Cancelled, PseudodeskError
+from pseudodesk.core.audit.log import AuditError, AuditTrail, AuditVerification
+from pseudodesk.core.errors import PseudodeskError
 from pseudodesk.core.package.manifest import Inspection, inspect_package
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
@@ -84,12 +95,8 @@ if TYPE_CHECKING:
     from pseudodesk.gui.jobs import Cancel, JobBridge, Progress, Work
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-Entry = dict[str, Any]
 
-COLUMNS = ("Seq", "Time (UTC)", "Operator", "Event", "Agreement", "Summary")
-SEQ, TIME, OPERATOR, EVENT, AGREEMENT, SUMMARY = range(len(COLUMNS))
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-BANNER_PROBLEMS = 10  # problems listed in the banner; the printed report lists up to 20
 PACKAGE_FILTER = "pseudodesk packages (*.csv.p7m *.7z *.manifest.json);;All files (*)"
 INSPECT_DIALOG_CHARS = 120  # the inspect dialog's initial width, in average characters
 
@@ -101,103 +108,6 @@ _BANNER_STYLES = {
 }
 _PROBLEM_ROW = QColor("#fdecea")
 _PROBLEM_TEXT = QColor("#222222")
-
-
-# --- what the window shows -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditSelection(AuditFilter):
-    """The window's filter: the core's :class:`AuditFilter` (dates, agreement, operator)
-    plus an event type and free text, so the printed report says what was selected."""
-
-    event: str | None = None
-    text: str = ""
-
-    def describe(self) -> str:
-        base = [AuditFilter.describe(self)] if (self.since or self.until or self.agreement or self.operator) else []
-        if self.event:
-            base.append(f"event '{self.event}'")
-        if self.text:
-            base.append(f"containing '{self.text}'")
-        return ", ".join(base) or "all entries"
-
-    def accepts(self, entry: Entry) -> bool:
-        if not super().accepts(entry):
-            return False
-        if self.event and entry.get("event") != self.event:
-            return False
-        return not self.text or self.text.casefold() in search_text(entry)
-
-
-def display_time(entry: Entry) -> str:
-    """The entry's UTC time as a UK reader writes it (dates filter on the UTC day, as the report does)."""
-    return dt.datetime.fromisoformat(entry["time"]).strftime("%d/%m/%Y %H:%M:%S")
-
-
-def agreement_of(entry: Entry) -> str:
-    return str(entry.get("details", {}).get("agreement", "") or "")
-
-
-def search_text(entry: Entry) -> str:
-    """What the free-text search looks in: every column shown, and the machine."""
-    return " ".join([str(entry["seq"]), display_time(entry), entry["time"], str(entry.get("user", "")),
-                     str(entry.get("machine", "")), entry["event"], agreement_of(entry), entry_summary(entry)]).casefold()
-
-
-def well_formed(entry: Entry) -> bool:
-    """Whether a parsed line has the shape the listing and the report rely on. A line that
-    parses but does not (a forged or damaged entry) is left out of the table; verification
-    names it."""
-    try:
-        dt.datetime.fromisoformat(entry["time"])
-        entry_summary(entry)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return False
-    return isinstance(entry.get("event"), str) and isinstance(entry.get("details", {}), dict)
-
-
-@dataclass
-class LoadedLog:
-    """One reading of the log: its entries (with their line numbers) and, when it could be
-    checked, its verification; ``note`` says why it could not."""
-
-    path: Path
-    exists: bool
-    entries: list[Entry] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    unreadable: int = 0
-    verification: AuditVerification | None = None
-    note: str = ""
-
-
-def read_and_verify(log: Path, public_key_file: Path | None, progress: Progress, cancel: Cancel) -> LoadedLog:
-    """Read every entry and verify the log with the core (runs on the job bridge's worker)."""
-    result = LoadedLog(log, log.exists())
-    if not result.exists:
-        result.note = ("There is no audit log on this computer yet: it starts with the first key event, "
-                       "export or re-identification.")
-        return result
-    progress(0.0, "Reading the audit log")
-    for count, (number, entry, _) in enumerate(read_entries(log), start=1):
-        if count % 1024 == 0 and cancel():
-            raise Cancelled("Stopped reading the audit log.")
-        if entry is not None and well_formed(entry):
-            result.entries.append(entry)
-            result.lines.append(number)
-        else:
-            result.unreadable += 1
-    found = installation_public_key(public_key_file or log.parent)
-    if found is None:
-        if public_key_file is not None:
-            raise AuditError(f"No installation public key found in {public_key_file}.")
-        result.note = (f"The log cannot be verified: there is no installation public key beside it in {log.parent}. "
-                       "Use \u201cVerify against pinned key\u2026\u201d with the key you kept.")
-        return result
-    progress(0.5, "Verifying every signature and the hash chain")
-    result.verification = verify_log(log, *found)
-    progress(1.0, "Audit log read and verified")
-    return result
 
 
 # --- models --------------------------------------------------------------------------------
@@ -239,7 +149,7 @@ class AuditEntriesModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._entries)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(TABLE_COLUMNS)
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
@@ -247,21 +157,16 @@ class AuditEntriesModel(QAbstractTableModel):
         entry = self._entries[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(entry, column)
+            return column_text(entry, column)
         if role == SORT_ROLE:
             if column == SEQ:
                 return int(entry["seq"])
             if column == TIME:
                 return entry["time"]
-            return self._text(entry, column).casefold()
+            return column_text(entry, column).casefold()
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [f"Entry {entry['seq']} (line {self._lines[index.row()]} of the log)",
-                     f"Local time: {entry.get('local_time', '')}",
-                     f"Operator: {entry.get('user', '')} on {entry.get('machine', '')} ({entry.get('app', '')})"]
-            if column == SUMMARY:
-                lines.insert(0, entry_summary(entry))
-            lines += self._problems.get(self._lines[index.row()], [])
-            return "\n".join(lines)
+            line = self._lines[index.row()]
+            return entry_tooltip(entry, line, summary=column == SUMMARY, problems=self._problems.get(line, []))
         if self._lines[index.row()] in self._problems:
             if role == Qt.ItemDataRole.BackgroundRole:
                 return QBrush(_PROBLEM_ROW)
@@ -269,24 +174,10 @@ class AuditEntriesModel(QAbstractTableModel):
                 return QBrush(_PROBLEM_TEXT)
         return None
 
-    @staticmethod
-    def _text(entry: Entry, column: int) -> str:
-        if column == SEQ:
-            return str(entry["seq"])
-        if column == TIME:
-            return display_time(entry)
-        if column == OPERATOR:
-            return str(entry.get("user", ""))
-        if column == EVENT:
-            return str(entry["event"])
-        if column == AGREEMENT:
-            return agreement_of(entry)
-        return entry_summary(entry)
-
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section]
+            return TABLE_COLUMNS[section]
         return None
 
 
@@ -818,21 +709,8 @@ class AuditWindow(QMainWindow):
         self._fill_filter_choices()
         self._apply_filters()
         self._fit_columns()
-        verification = loaded.verification
-        if verification is None:
-            self._show_verification(None, loaded.note, "none" if not loaded.exists else "unknown")
-        elif verification.ok:
-            self._show_verification(verification, f"\u2713 Log verified: {verification.entries:,} entries, signed by "
-                                    f"{verification.signer}; every signature valid and the chain unbroken.", "ok")
-        else:
-            problems = verification.problems
-            lines = [f"\u2717 The log does not verify ({len(problems)} problem{'s' if len(problems) != 1 else ''} in "
-                     f"{verification.entries:,} entries, installation key {verification.signer}):"]
-            lines += [f"  {problem}" for problem in problems[:BANNER_PROBLEMS]]
-            if len(problems) > BANNER_PROBLEMS:
-                lines.append(f"  \u2026 and {len(problems) - BANNER_PROBLEMS} more (highlighted in the table)")
-            self._show_verification(verification, "\n".join(lines), "bad")
-        has_report = verification is not None
+        self._show_verification(loaded.verification, *verification_banner(loaded))
+        has_report = loaded.verification is not None
         for button in (self.csv_button, self.pdf_button, self.print_button):
             button.setEnabled(has_report)
         self.entries_changed.emit(self.model.rowCount())
@@ -851,8 +729,7 @@ class AuditWindow(QMainWindow):
                 show_error(self, AuditError(loaded.note), doing="verifying the audit log")
             return
         try:
-            entry = self.trail.record("audit.verified", {"entries": verification.entries, "ok": verification.ok,
-                                                         "problems": [str(p) for p in verification.problems[:20]]})
+            entry = self.trail.record("audit.verified", verification_details(verification))
         except PseudodeskError as error:
             show_error(self, error, doing="recording the verification in the audit log")
             return
@@ -878,11 +755,11 @@ class AuditWindow(QMainWindow):
     # --- filters -------------------------------------------------------------------------
 
     def _fill_filter_choices(self) -> None:
-        entries = self.model.entries
+        offered = filter_choices(self.model.entries)
         choices = (
-            (self.event_combo, "All events", sorted({e["event"] for e in entries})),
-            (self.agreement_combo, "All agreements", sorted({a for e in entries if (a := agreement_of(e))})),
-            (self.operator_combo, "All operators", sorted({str(e.get("user", "")) for e in entries} - {""})),
+            (self.event_combo, "All events", offered.events),
+            (self.agreement_combo, "All agreements", offered.agreements),
+            (self.operator_combo, "All operators", offered.operators),
         )
         for combo, everything, values in choices:
             current = combo.currentData()
@@ -894,10 +771,9 @@ class AuditWindow(QMainWindow):
             found = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(found, 0))
             combo.blockSignals(False)
-        if entries:
-            first = dt.datetime.fromisoformat(min(e["time"] for e in entries)).date()
-            last = dt.datetime.fromisoformat(max(e["time"] for e in entries)).date()
-            for check, edit, day in ((self.from_check, self.from_date, first), (self.to_check, self.to_date, last)):
+        if offered.first is not None and offered.last is not None:
+            for check, edit, day in ((self.from_check, self.from_date, offered.first),
+                                     (self.to_check, self.to_date, offered.last)):
                 if not check.isChecked():
                     edit.blockSignals(True)
                     edit.setDate(QDate(day.year, day.month, day.day))
