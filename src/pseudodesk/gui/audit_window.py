@@ -32,7 +32,6 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     QStandardPaths,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QBrush, QCloseEvent, QColor, QKeySequence, QPageSize, QTextDocument
@@ -61,7 +60,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from shiboken6 import isValid
 
 from pseudodesk.core.audit.listing import (
     AGREEMENT,
@@ -88,11 +86,12 @@ from pseudodesk.core.errors import PseudodeskError
 from pseudodesk.core.package.manifest import Inspection, inspect_package
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.jobs import QueuedJobs
 from pseudodesk.gui.widgets import buddy_label
 
 if TYPE_CHECKING:
     from pseudodesk.core.keys.store import KeyStore
-    from pseudodesk.gui.jobs import Cancel, JobBridge, Progress, Work
+    from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -431,8 +430,7 @@ class AuditWindow(QMainWindow):
         self.loaded: LoadedLog | None = None
         self.last_inspection: Inspection | None = None
         self._inspect_dialog: InspectDialog | None = None
-        self._running: str | None = None
-        self._pending: list[tuple[str, Work, Callable[[Any], None], Callable[[BaseException], None]]] = []
+        self._jobs = QueuedJobs(self, bridge)
         self.setWindowTitle("pseudodesk \u2014 Audit log")
         self.setObjectName("audit_window")
         self._build()
@@ -628,7 +626,7 @@ class AuditWindow(QMainWindow):
     @property
     def busy(self) -> bool:
         """Whether a job of this window runs or waits for the bridge."""
-        return self._running is not None or bool(self._pending)
+        return self._jobs.busy
 
     @property
     def selection(self) -> AuditSelection:
@@ -641,39 +639,6 @@ class AuditWindow(QMainWindow):
 
     # --- jobs ----------------------------------------------------------------------------
 
-    def _start(self, description: str, work: Work, on_done: Callable[[Any], None],
-               on_error: Callable[[BaseException], None]) -> None:
-        if self.bridge.busy:
-            self._pending = [p for p in self._pending if p[0] != description]
-            self._pending.append((description, work, on_done, on_error))
-            self.statusBar().showMessage(f"Waiting for \u201c{self.bridge.description}\u201d to finish\u2026")
-            return
-        self._running = description
-
-        def done(result: Any) -> None:
-            if isValid(self):
-                self._running = None
-                on_done(result)
-
-        def failed(error: BaseException) -> None:
-            if isValid(self):
-                self._running = None
-                on_error(error)
-            else:
-                show_error(None, error, doing=description)
-
-        def cancelled() -> None:
-            if isValid(self):
-                self._running = None
-                self.statusBar().showMessage("Stopped.", 5000)
-
-        self.bridge.start(description, work, on_done=done, on_error=failed, on_cancelled=cancelled)
-
-    def _start_pending(self) -> None:
-        if not isValid(self) or self.bridge.busy or not self._pending:
-            return
-        self._start(*self._pending.pop(0))
-
     def _set_busy(self, busy: bool) -> None:
         for button in (self.refresh_button, self.verify_button, self.pinned_verify_button, self.inspect_button):
             button.setEnabled(not busy)
@@ -681,8 +646,7 @@ class AuditWindow(QMainWindow):
             self._inspect_dialog.inspect_button.setEnabled(not busy)
         if not busy:
             self.statusBar().clearMessage()
-            if self._pending:
-                QTimer.singleShot(0, self._start_pending)
+            self._jobs.bridge_free()
 
     def _show_progress(self, fraction: float, message: str) -> None:
         self.statusBar().showMessage(f"{message}\u2026" if fraction < 1.0 else message)
@@ -692,16 +656,17 @@ class AuditWindow(QMainWindow):
     def refresh(self) -> None:
         """Read the log again and verify it (in the background); nothing is recorded."""
         log = self.log_path
-        self._start("reading the audit log", lambda progress, cancel: read_and_verify(log, None, progress, cancel),
-                    self._loaded, self._load_failed)
+        self._jobs.start("reading the audit log",
+                         lambda progress, cancel: read_and_verify(log, None, progress, cancel),
+                         self._loaded, self._load_failed)
 
     def verify(self, public_key_file: Path | None = None) -> None:
         """Verify the log (against ``public_key_file``, an installation-key.json kept earlier, if given)
         and record the verification in the log, as ``pseudodesk-cli audit verify`` does."""
         log = self.log_path
-        self._start("verifying the audit log",
-                    lambda progress, cancel: read_and_verify(log, public_key_file, progress, cancel),
-                    self._verified, self._load_failed)
+        self._jobs.start("verifying the audit log",
+                         lambda progress, cancel: read_and_verify(log, public_key_file, progress, cancel),
+                         self._verified, self._load_failed)
 
     def _loaded(self, loaded: LoadedLog) -> None:
         self.loaded = loaded
@@ -855,7 +820,7 @@ class AuditWindow(QMainWindow):
             dialog.show_failure(path)
             show_error(dialog, error, doing=f"inspecting {path.name}")
 
-        self._start(f"inspecting {path.name}", work, self._inspected, failed)
+        self._jobs.start(f"inspecting {path.name}", work, self._inspected, failed)
 
     def _inspected(self, inspection: Inspection) -> None:
         self.last_inspection = inspection
@@ -988,7 +953,7 @@ class AuditWindow(QMainWindow):
         return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        self._pending.clear()  # a job already running finishes on the bridge; its result is dropped
+        self._jobs.drop_waiting()  # a job already running finishes on the bridge; its result is dropped
         if self._inspect_dialog is not None:
             self._inspect_dialog.close()
         super().closeEvent(event)
