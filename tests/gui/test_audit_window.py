@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from pseudodesk.core.audit.log import AuditError, installation_public_key, read_entries, record, verify_log
 from pseudodesk.core.keys.store import KeyStore
-from pseudodesk.gui.audit_window import AuditWindow
+from pseudodesk.gui.audit import AuditWindow
 from pseudodesk.gui.jobs import JobBridge
 
 PAGE = re.compile(rb"/Type\s*/Page(?!s)")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui import widgets
-from pseudodesk.gui.audit_window import AuditWindow
+from pseudodesk.gui.audit import AuditWindow
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.keys import KeysWindow
 from pseudodesk.gui.profile_editor import ProfileEditorDialog

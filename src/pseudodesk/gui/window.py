@@ -296,7 +296,7 @@ class MainWindow(QMainWindow):
         self._keys_window.activateWindow()
 
     def show_audit(self) -> None:
-        from pseudodesk.gui.audit_window import AuditWindow  # loaded on first use, not at start-up
+        from pseudodesk.gui.audit import AuditWindow  # loaded on first use, not at start-up
 
         if self._audit_window is None:
             self._audit_window = AuditWindow(KeyStore(), self.bridge, self)
