@@ -20,7 +20,8 @@ from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.transform.pseudonym import pseudonym
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
-from pseudodesk.gui.profile_editor import COL_COLUMN, ProfileEditorDialog, RowControls
+from pseudodesk.gui.profile_editor import ProfileEditorDialog
+from pseudodesk.gui.profile_editor.fields import COL_COLUMN, RowControls
 from tests.conftest import run
 
 

@@ -1,23 +1,8 @@
-"""Create an agreement profile in the window, for an ad-hoc pilot extract.
-
-A thin shell over :mod:`pseudodesk.core.agreement.authoring`: the dialog opens on a draft
-proposed from the spreadsheet's columns (:func:`~pseudodesk.core.agreement.authoring.draft_from_columns`),
-one table row per column, and lets a person tick what may leave, name each output
-column, choose how it leaves (pseudonym or kept as checked), its convention and output
-form; then the agreement's name, version, parties and review date, the recipient
-(certificate or passphrase) and what happens to invalid values. **Save profile...**
-checks the draft through the core, asks where to save, writes the TOML file
-atomically and closes; :attr:`ProfileEditorDialog.saved_path` says where it went.
-
-Rows are the export's columns in order (Move up / Move down). Unticked rows are
-stripped: they are not in the profile at all. Every control has an accessible name
-saying which spreadsheet column it belongs to.
-"""
+"""The profile editor dialog itself (see :mod:`pseudodesk.gui.profile_editor` for what it does)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
@@ -32,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -40,7 +24,6 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSizePolicy,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -53,50 +36,29 @@ from pseudodesk.core.agreement.authoring import (
     ON_INVALID_EXPLANATIONS,
     DraftField,
     ProfileDraft,
-    convention_choices,
-    convention_label,
     draft_from_columns,
     draft_warnings,
-    option_choice_label,
     output_option,
     validate_draft,
     write_profile,
 )
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.profile_editor.fields import (
+    COL_COLUMN,
+    HEADERS,
+    ROW_PROPERTY,
+    RowControls,
+    fill_form,
+    make_row,
+    row_enabled,
+    size_columns,
+)
 from pseudodesk.gui.widgets import OpenPath, SavePath, buddy_label
 
 PROFILE_FILTER = "Agreement profiles (*.toml)"
 CERTIFICATE_FILTER = "Certificates (*.crt *.cer *.pem *.der);;All files (*)"
-
-ROLE_CHOICES = (
-    ("pseudonym", "Pseudonym",
-     "Replaced by a pseudonym: HMAC-SHA256 of the checked value under the project key. "
-     "Partners with the same key get the same pseudonym for the same person; nobody can reverse it."),
-    ("keep", "Keep as checked",
-     "Sent as the convention checks and normalises it (for example a date of birth as DD/MM/YYYY)."),
-)
 ON_INVALID_CHOICES = (("blank", "Send it blank"), ("exclude", "Leave the row out"), ("block", "Stop the export"))
-
-COL_INCLUDE, COL_COLUMN, COL_SAMPLES, COL_NAME, COL_ROLE, COL_CONVENTION, COL_FORM = range(7)
-HEADERS = ("Include", "Spreadsheet column", "Sample values", "Output name", "How it leaves", "Convention",
-           "Output form")
-_ROW = "profile_row"  # widget property: the table row a cell widget belongs to
-
-
-@dataclass
-class RowControls:
-    """The controls of one table row (one spreadsheet column)."""
-
-    field: DraftField
-    include: QCheckBox
-    name: QLineEdit
-    role: QComboBox
-    convention: QComboBox
-    form: QComboBox
-
-    def widgets(self) -> list[QWidget]:
-        return [self.include, self.name, self.role, self.convention, self.form]
 
 
 class ProfileEditorDialog(QDialog):
@@ -309,120 +271,23 @@ class ProfileEditorDialog(QDialog):
         self.table.setRowCount(len(self.draft.fields))
         for r, f in enumerate(self.draft.fields):
             self.rows.append(self._make_row(r, f))
-        self._size_columns()
-
-    def _size_columns(self) -> None:
-        """Columns wide enough for their controls and headers; sample values are cut short (with a tooltip)."""
-        head = self.table.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        head.setStretchLastSection(True)
-        metrics = self.fontMetrics()
-        pad = 2 * metrics.horizontalAdvance("M")
-        for c, title in enumerate(HEADERS):
-            width = metrics.horizontalAdvance(title) + pad
-            if c in (COL_COLUMN, COL_SAMPLES):
-                self.table.resizeColumnToContents(c)
-                width = max(width, self.table.columnWidth(c))
-            else:
-                for r in range(self.table.rowCount()):
-                    widget = self.table.cellWidget(r, c)
-                    if widget is not None:
-                        width = max(width, widget.sizeHint().width() + 4)
-            if c == COL_COLUMN:
-                width = min(width, metrics.horizontalAdvance("M") * 14)
-            if c == COL_SAMPLES:
-                width = min(width, metrics.horizontalAdvance("M") * 16)
-            self.table.setColumnWidth(c, width)
-        self.table.resizeRowsToContents()
+        size_columns(self.table, self.fontMetrics())
 
     def _make_row(self, r: int, f: DraftField) -> RowControls:
-        column = f.column or f.source.label
-        include = QCheckBox()
-        include.setChecked(f.include)
-        include.setAccessibleName(f"Include {column}")
-        include.setToolTip("Ticked: this column leaves, as set in this row. Unticked: stripped.")
-        holder = QWidget()
-        box = QHBoxLayout(holder)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        box.addWidget(include)
-        self.table.setCellWidget(r, COL_INCLUDE, holder)
-
-        item = QTableWidgetItem(column)
-        item.setToolTip(f"Column '{column}' of the spreadsheet")
-        self.table.setItem(r, COL_COLUMN, item)
-        samples = QTableWidgetItem(", ".join(f.samples))
-        samples.setToolTip("\n".join(f.samples) or "(no values in the sample)")
-        samples.setForeground(self.palette().placeholderText())
-        self.table.setItem(r, COL_SAMPLES, samples)
-
-        name = QLineEdit(f.name)
-        name.setAccessibleName(f"Output name for {column}")
-        name.setToolTip("The column header in the export")
-        self.table.setCellWidget(r, COL_NAME, name)
-
-        role = QComboBox()
-        role.setAccessibleName(f"How {column} leaves")
-        for value, text, tip in ROLE_CHOICES:
-            role.addItem(text, value)
-            role.setItemData(role.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        role.setCurrentIndex(role.findData(f.role))
-        self.table.setCellWidget(r, COL_ROLE, role)
-
-        convention = QComboBox()
-        convention.setAccessibleName(f"Convention for {column}")
-        for conv_name in convention_choices():
-            convention.addItem(convention_label(conv_name), conv_name)
-            convention.setItemData(convention.count() - 1, CONVENTIONS[conv_name].description,
-                                   Qt.ItemDataRole.ToolTipRole)
-        convention.setCurrentIndex(convention.findData(f.source.convention))
-        convention.setToolTip(CONVENTIONS[f.source.convention].description)
-        self.table.setCellWidget(r, COL_CONVENTION, convention)
-
-        form = QComboBox()
-        form.setAccessibleName(f"Output form for {column}")
-        self.table.setCellWidget(r, COL_FORM, form)
-
-        row = RowControls(f, include, name, role, convention, form)
-        self._fill_form(row)
-        self._row_enabled(row)
+        row = make_row(self.table, r, f, self.palette().placeholderText())
         for widget in row.widgets():
-            widget.setProperty(_ROW, r)
+            widget.setProperty(ROW_PROPERTY, r)
             widget.installEventFilter(self)
-        include.toggled.connect(lambda on, row=row: self._include_changed(row, on))
-        name.textChanged.connect(lambda text, row=row: self._name_changed(row, text))
-        role.currentIndexChanged.connect(lambda _=0, row=row: self._role_changed(row))
-        convention.currentIndexChanged.connect(lambda _=0, row=row: self._convention_changed(row))
-        form.currentIndexChanged.connect(lambda _=0, row=row: self._form_changed(row))
+        row.include.toggled.connect(lambda on, row=row: self._include_changed(row, on))
+        row.name.textChanged.connect(lambda text, row=row: self._name_changed(row, text))
+        row.role.currentIndexChanged.connect(lambda _=0, row=row: self._role_changed(row))
+        row.convention.currentIndexChanged.connect(lambda _=0, row=row: self._convention_changed(row))
+        row.form.currentIndexChanged.connect(lambda _=0, row=row: self._form_changed(row))
         return row
-
-    def _fill_form(self, row: RowControls) -> None:
-        """The output form choices of the row's convention (or what it outputs, when there is no choice)."""
-        source = row.field.source
-        spec = output_option(source.convention)
-        row.form.blockSignals(True)
-        row.form.clear()
-        if spec is None:
-            pseudonym = row.field.role == "pseudonym"
-            row.form.addItem("64-character pseudonym" if pseudonym else CONVENTIONS[source.convention].output_format, "")
-            row.form.setToolTip("This convention has one output form")
-        else:
-            for choice in spec.choices:
-                row.form.addItem(option_choice_label(source.convention, choice), choice)
-            row.form.setCurrentIndex(max(0, row.form.findData(source.options.get(spec.name, spec.default))))
-            row.form.setToolTip(spec.help[:1].upper() + spec.help[1:])
-        row.form.blockSignals(False)
-        row.form.setProperty("has_choice", spec is not None)
-
-    def _row_enabled(self, row: RowControls) -> None:
-        on = row.field.include
-        for widget in (row.name, row.role, row.convention):
-            widget.setEnabled(on)
-        row.form.setEnabled(on and bool(row.form.property("has_choice")))
 
     def _include_changed(self, row: RowControls, on: bool) -> None:
         row.field.include = on
-        self._row_enabled(row)
+        row_enabled(row)
         self._update_status()
 
     def _name_changed(self, row: RowControls, text: str) -> None:
@@ -431,8 +296,8 @@ class ProfileEditorDialog(QDialog):
 
     def _role_changed(self, row: RowControls) -> None:
         row.field.role = str(row.role.currentData())
-        self._fill_form(row)
-        self._row_enabled(row)
+        fill_form(row)
+        row_enabled(row)
         self._update_status()
 
     def _convention_changed(self, row: RowControls) -> None:
@@ -440,8 +305,8 @@ class ProfileEditorDialog(QDialog):
         source.convention = str(row.convention.currentData())
         source.options = {}
         row.convention.setToolTip(CONVENTIONS[source.convention].description)
-        self._fill_form(row)
-        self._row_enabled(row)
+        fill_form(row)
+        row_enabled(row)
         self._update_status()
 
     def _form_changed(self, row: RowControls) -> None:
@@ -451,7 +316,7 @@ class ProfileEditorDialog(QDialog):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() == QEvent.Type.FocusIn:
-            r = watched.property(_ROW)
+            r = watched.property(ROW_PROPERTY)
             if isinstance(r, int) and 0 <= r < self.table.rowCount():
                 self.table.selectRow(r)
         return super().eventFilter(watched, event)
