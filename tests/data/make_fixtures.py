@@ -41,7 +41,7 @@ def write_people_xlsx(path: Path, *, date_1904: bool = False) -> None:
     ws.write_string(4, 2, "29/02/2000")
     ws.write_number(4, 3, 1234.25)
     ws.write_formula(4, 4, "=D5*2", None, 2468.5)
-    ws.write_string(4, 5, "=HYPERLINK(\"x\")")  # text that looks like a formula stays text
+    ws.write_string(4, 5, '=HYPERLINK("x")')  # text that looks like a formula stays text
     ws.write_number(5, 0, 4505577104)
     ws.write_string(5, 1, "")
     ws.write_datetime(5, 2, dt.datetime(2008, 12, 31), date_fmt)
@@ -62,8 +62,19 @@ def main() -> None:
         raise SystemExit("LibreOffice is needed for people.xls and people.ods")
     with tempfile.TemporaryDirectory() as tmp:
         for fmt, filt in (("xls", "xls:MS Excel 97"), ("ods", "ods")):
-            subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp}/profile",
-                            "--convert-to", filt, "--outdir", tmp, str(HERE / "people.xlsx")], check=True)
+            subprocess.run(
+                [
+                    soffice,
+                    "--headless",
+                    f"-env:UserInstallation=file://{tmp}/profile",
+                    "--convert-to",
+                    filt,
+                    "--outdir",
+                    tmp,
+                    str(HERE / "people.xlsx"),
+                ],
+                check=True,
+            )
             shutil.copy(Path(tmp) / f"people.{fmt}", HERE / f"people.{fmt}")
     print("fixtures written")
 

@@ -37,8 +37,7 @@ def no_dangling_threads(qapp):
     from pseudodesk.gui.jobs import THREAD_PREFIX
 
     gc.collect()
-    running = [t for t in gc.get_objects() if isinstance(t, QThread) and t.isRunning()
-               and t is not qapp.thread()]
+    running = [t for t in gc.get_objects() if isinstance(t, QThread) and t.isRunning() and t is not qapp.thread()]
     workers = [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()]
     if running or workers:
         pytest.fail(f"test left {len(running)} QThread(s) and {len(workers)} job worker(s) running")

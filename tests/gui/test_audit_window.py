@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from pseudodesk.core.audit.log import AuditError, installation_public_key, read_entries, verify_log
 from pseudodesk.core.keys.installation import record
 from pseudodesk.core.keys.store import KeyStore
-from pseudodesk.gui.audit_window import AuditWindow
+from pseudodesk.gui.audit import AuditWindow
 from pseudodesk.gui.jobs import JobBridge
 
 PAGE = re.compile(rb"/Type\s*/Page(?!s)")
@@ -78,14 +78,20 @@ def seven_entries(store: KeyStore, monkeypatch) -> None:
     another operator under agreement Other."""
     store.create("Pilot key", agreement="Pilot")
     for n, source in enumerate(["smith.xlsx", "jones.xlsx", "brown.xlsx"]):
-        record(store, "reidentify", {"source_file": source, "pseudonyms_asked": 10, "pseudonyms_matched": n,
-                                     "agreement": "Pilot"})
+        record(
+            store,
+            "reidentify",
+            {"source_file": source, "pseudonyms_asked": 10, "pseudonyms_matched": n, "agreement": "Pilot"},
+        )
     for n in range(2):
         record(store, "test.other", {"n": n})
     with monkeypatch.context() as patch:
         patch.setattr("pseudodesk.core.audit.log.os_user", lambda: "jsmith")
-        record(store, "reidentify", {"source_file": "green.xlsx", "pseudonyms_asked": 5, "pseudonyms_matched": 5,
-                                     "agreement": "Other"})
+        record(
+            store,
+            "reidentify",
+            {"source_file": "green.xlsx", "pseudonyms_asked": 5, "pseudonyms_matched": 5, "agreement": "Other"},
+        )
 
 
 def choose(combo: QComboBox, value: str | None) -> None:
@@ -103,8 +109,15 @@ def test_lists_every_entry_with_its_columns(qtbot, store, bridge, monkeypatch, l
     assert window.model.rowCount() == 7 and window.proxy.rowCount() == 7
     assert window.count_label.text() == "7 entries"
     assert shown(window, 0) == [str(n) for n in range(1, 8)]
-    assert shown(window, 3) == ["key.created", "reidentify", "reidentify", "reidentify", "test.other", "test.other",
-                                "reidentify"]
+    assert shown(window, 3) == [
+        "key.created",
+        "reidentify",
+        "reidentify",
+        "reidentify",
+        "test.other",
+        "test.other",
+        "reidentify",
+    ]
     assert shown(window, 2)[-1] == "jsmith"
     assert shown(window, 4)[:4] == ["Pilot"] * 4 and shown(window, 4)[-1] == "Other"
     assert shown(window, 5)[1] == "0 of 10 pseudonyms matched in smith.xlsx"
@@ -116,7 +129,11 @@ def test_filter_by_event_text_operator_and_agreement(qtbot, store, bridge, monke
     seven_entries(store, monkeypatch)
     window = open_window(qtbot, store, bridge)
     assert [window.event_combo.itemText(i) for i in range(window.event_combo.count())] == [
-        "All events", "key.created", "reidentify", "test.other"]
+        "All events",
+        "key.created",
+        "reidentify",
+        "test.other",
+    ]
     choose(window.event_combo, "reidentify")
     assert window.proxy.rowCount() == 4
     assert set(shown(window, 3)) == {"reidentify"}
@@ -171,8 +188,9 @@ def test_selecting_an_entry_shows_it_in_full(qtbot, store, bridge, monkeypatch):
 # --- verification ----------------------------------------------------------------------------
 
 
-def test_banner_green_on_an_intact_log_and_red_naming_an_edited_line(qtbot, store, bridge, monkeypatch, log_path,
-                                                                    private_data_dir):
+def test_banner_green_on_an_intact_log_and_red_naming_an_edited_line(
+    qtbot, store, bridge, monkeypatch, log_path, private_data_dir
+):
     seven_entries(store, monkeypatch)
     window = open_window(qtbot, store, bridge)
     _, fingerprint = installation_public_key(private_data_dir)
@@ -206,8 +224,11 @@ def test_verify_records_the_verification_like_the_cli(qtbot, store, bridge, monk
     window.verify_button.click()
     idle(qtbot, window)
     entries = [e for _, e, _ in read_entries(log_path)]
-    assert entries[-1]["event"] == "audit.verified" and entries[-1]["details"] == {"entries": 7, "ok": True,
-                                                                                   "problems": []}
+    assert entries[-1]["event"] == "audit.verified" and entries[-1]["details"] == {
+        "entries": 7,
+        "ok": True,
+        "problems": [],
+    }
     assert window.model.rowCount() == 8 and shown(window, 3)[-1] == "audit.verified"
     assert shown(window, 5)[-1] == "log verified"
     assert verify_log(log_path, *installation_public_key(private_data_dir)).ok  # still intact
@@ -351,8 +372,11 @@ def test_a_file_that_is_not_a_package_shows_an_error(qtbot, store, bridge, tmp_p
     (tmp_path / "notes.txt").write_text("hello")
     window.inspect(tmp_path / "notes.txt")
     idle(qtbot, window)
-    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)
-             and w.objectName() == "error_dialog" and w.isVisible()]
+    boxes = [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.objectName() == "error_dialog" and w.isVisible()
+    ]
     assert boxes and "notes.txt is not a pseudodesk export" in boxes[0].text()
     assert window.inspect_dialog.status_label.text() == "notes.txt could not be inspected."
     for box in boxes:
@@ -412,17 +436,37 @@ def test_every_control_is_named_and_reachable_in_order(qtbot, store, bridge, mon
         for widget in root.findChildren(QWidget):
             if isinstance(widget, controls) and widget.window() is root and not part_of_a_control(widget, root):
                 assert widget.accessibleName(), f"{type(widget).__name__} {widget.objectName()!r} has no name"
-        texts = [w.text() for kind in (QAbstractButton, QLabel) for w in root.findChildren(kind)
-                 if w.window() is root and "&" in w.text()]
+        texts = [
+            w.text()
+            for kind in (QAbstractButton, QLabel)
+            for w in root.findChildren(kind)
+            if w.window() is root and "&" in w.text()
+        ]
         keys = [text[text.index("&") + 1].lower() for text in texts]
         assert len(keys) == len(set(keys)), texts  # no mnemonic used twice in one window
         for label in root.findChildren(QLabel):
             if "&" in label.text() and label.window() is root:
                 assert label.buddy() is not None, label.text()
-    intended = [window.refresh_button, window.verify_button, window.pinned_verify_button, window.inspect_button,
-                window.search_edit, window.event_combo, window.agreement_combo, window.operator_combo,
-                window.from_check, window.from_date, window.to_check, window.to_date, window.clear_filters_button,
-                window.table, window.details_view, window.csv_button, window.pdf_button, window.print_button]
+    intended = [
+        window.refresh_button,
+        window.verify_button,
+        window.pinned_verify_button,
+        window.inspect_button,
+        window.search_edit,
+        window.event_combo,
+        window.agreement_combo,
+        window.operator_combo,
+        window.from_check,
+        window.from_date,
+        window.to_check,
+        window.to_date,
+        window.clear_filters_button,
+        window.table,
+        window.details_view,
+        window.csv_button,
+        window.pdf_button,
+        window.print_button,
+    ]
     chain, widget = [], window.refresh_button
     for _ in range(200):
         if widget in intended and widget not in chain:

@@ -45,8 +45,11 @@ def idle(qtbot, window: MainWindow) -> None:
 
 
 def error_dialogs() -> list[QMessageBox]:
-    return [w for w in QApplication.topLevelWidgets()
-            if isinstance(w, QMessageBox) and w.objectName() == "error_dialog" and w.isVisible()]
+    return [
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QMessageBox) and w.objectName() == "error_dialog" and w.isVisible()
+    ]
 
 
 def click(qtbot, button: QPushButton) -> None:
@@ -69,8 +72,9 @@ def profile_file(tmp_path: Path, policy: str = "blank") -> Path:
 
 def people_csv(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
     path = tmp_path / "people.csv"
-    path.write_text("Name,NHS No,Sex\n" + "".join(f"Person {i},{n},{s}\n" for i, (n, s) in enumerate(rows)),
-                    encoding="utf-8")
+    path.write_text(
+        "Name,NHS No,Sex\n" + "".join(f"Person {i},{n},{s}\n" for i, (n, s) in enumerate(rows)), encoding="utf-8"
+    )
     return path
 
 
@@ -103,8 +107,22 @@ def test_demo_by_clicks_to_a_file_openssl_decrypts(qtbot, demo_window, tmp_path,
     encrypted = sorted(out.glob("*.csv.p7m"))
     assert len(encrypted) == 1 and (out / (encrypted[0].name.removesuffix(".csv.p7m") + ".manifest.json")).exists()
     openssl = require_tool("openssl")
-    plain = subprocess.run([openssl, "cms", "-decrypt", "-binary", "-inform", "DER", "-in", str(encrypted[0]),
-                            "-inkey", str(demo_paths["private_key"])], check=True, capture_output=True).stdout
+    plain = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-decrypt",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(encrypted[0]),
+            "-inkey",
+            str(demo_paths["private_key"]),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     rows = list(csv.reader(io.StringIO(plain.decode("utf-8"), newline="")))
     assert rows[0] == ["PERSON_ID", "DOB", "GENDER", "POST CODE", "ETHNICITY"]
     assert len(rows) == 601
@@ -325,8 +343,9 @@ def test_drop_a_file_on_the_window_loads_it(qtbot, window, tmp_path):
     path = people_csv(tmp_path, _csv_rows(5))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     window.dropEvent(event)
     idle(qtbot, window)
     assert window.session.table is not None and window.session.table.path == path
@@ -351,12 +370,18 @@ def test_every_control_has_an_accessible_name_or_visible_text(qtbot, demo_window
     unnamed = []
     for page in demo_window.steps:
         for widget in page.findChildren(QWidget):
-            if isinstance(widget, (QComboBox, QLineEdit, QSpinBox, QTableView)) and widget.parent() is not None \
-                    and not isinstance(widget.parent(), (QComboBox, QSpinBox)):
+            if (
+                isinstance(widget, (QComboBox, QLineEdit, QSpinBox, QTableView))
+                and widget.parent() is not None
+                and not isinstance(widget.parent(), (QComboBox, QSpinBox))
+            ):
                 if not widget.accessibleName():
                     unnamed.append(f"{type(widget).__name__} on {page.title}")
-            if isinstance(widget, QAbstractButton) and not isinstance(widget.parent(), QTableView) \
-                    and not (widget.accessibleName() or widget.text()):
+            if (
+                isinstance(widget, QAbstractButton)
+                and not isinstance(widget.parent(), QTableView)
+                and not (widget.accessibleName() or widget.text())
+            ):
                 unnamed.append(f"{type(widget).__name__} on {page.title}")
     assert unnamed == []
 
@@ -396,8 +421,12 @@ def test_help_menu_opens_both_guides(qtbot, window):
 
     document = window._help_windows["user-guide.md"].browser.document()
     assert fit_images(document, 10_000) == 0  # already fitted: every screenshot is at most 840 wide
-    widths = [QTextImageFormat(f.charFormat()).width() for b in _blocks(document) for f in _fragments(b)
-              if f.charFormat().isImageFormat()]
+    widths = [
+        QTextImageFormat(f.charFormat()).width()
+        for b in _blocks(document)
+        for f in _fragments(b)
+        if f.charFormat().isImageFormat()
+    ]
     assert 840 in widths and all(w <= 840 for w in widths)  # 0: narrow enough, shown at its own size
 
 
@@ -451,8 +480,12 @@ def test_smoke_mode_opens_and_exits(tmp_path):
 
     shot = tmp_path / "shot.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "pseudodesk.gui", "--demo", "--smoke", "--screenshot", str(shot)],
-                          env=env, capture_output=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "pseudodesk.gui", "--demo", "--smoke", "--screenshot", str(shot)],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     assert shot.stat().st_size > 10_000
 
@@ -468,8 +501,9 @@ def test_shortcut_letters_are_unique_on_each_step(qtbot, demo_window):
         return found.group(1).lower() if found else None
 
     w = demo_window
-    common = [a.text() for a in w.menuBar().actions()] + [b.text() for b in (w.back_button, w.next_button,
-                                                                                 w.cancel_button)]
+    common = [a.text() for a in w.menuBar().actions()] + [
+        b.text() for b in (w.back_button, w.next_button, w.cancel_button)
+    ]
     for page in w.steps:
         texts = list(common)
         texts += [b.text() for b in page.findChildren(QAbstractButton)]
@@ -530,8 +564,12 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
 def test_a_failed_selftest_is_shown_and_blocks_exports(qtbot, tmp_path, demo_paths):
     from pseudodesk.core.run.selftest import SelfCheck, SelfTestResult
 
-    failed = SelfTestResult([SelfCheck("CMS AES-256", False, "ValueError: broken", 0.01),
-                             SelfCheck("OS keyring", False, "none", 0.01, essential=False)])
+    failed = SelfTestResult(
+        [
+            SelfCheck("CMS AES-256", False, "ValueError: broken", 0.01),
+            SelfCheck("OS keyring", False, "none", 0.01, essential=False),
+        ]
+    )
     w = MainWindow(demo=True, selftest=failed)
     qtbot.addWidget(w)
     w.show()

@@ -36,8 +36,9 @@ def test_failure_goes_to_the_one_failure_path(qtbot):
     def work(progress, cancel):
         raise ExportError("disk full")
 
-    bridge.start("failing", work, on_done=lambda r: errors.append(AssertionError("no result expected")),
-                 on_error=errors.append)
+    bridge.start(
+        "failing", work, on_done=lambda r: errors.append(AssertionError("no result expected")), on_error=errors.append
+    )
     qtbot.waitUntil(lambda: not bridge.busy)
     bridge.shutdown()
     assert [str(e) for e in errors] == ["disk full"]
@@ -54,8 +55,9 @@ def test_cancel_reaches_the_worker_and_is_not_an_error(qtbot):
             time.sleep(0.01)
         raise Cancelled()
 
-    bridge.start("waiting", work, on_error=lambda e: outcome.append("error"),
-                 on_cancelled=lambda: outcome.append("cancelled"))
+    bridge.start(
+        "waiting", work, on_error=lambda e: outcome.append("error"), on_cancelled=lambda: outcome.append("cancelled")
+    )
     started.wait(5)
     bridge.cancel()
     qtbot.waitUntil(lambda: not bridge.busy, timeout=2000)

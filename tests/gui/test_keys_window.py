@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pseudodesk.core.keys.overview import fingerprint_is_complete
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.gui.jobs import JobBridge
-from pseudodesk.gui.keys_window import KeysWindow, fingerprint_is_complete
+from pseudodesk.gui.keys import KeysWindow
 
 TIMEOUT = 20_000  # ms: scrypt takes up to a second per key file on a slow CI machine
 
@@ -86,8 +87,16 @@ def test_created_key_is_listed_with_its_fingerprint_shown_large(qtbot, window, s
     assert (info.name, info.agreement, info.expires) == ("LCP Scorecard", "LCP agreement", "2030-03-31")
     assert window.table.isVisibleTo(window)
     row = [window.model.data(window.model.index(0, c)) for c in range(window.model.columnCount())]
-    assert row == ["LCP Scorecard", info.id, "project key", "LCP agreement", "active", info.created[:10],
-                   "2030-03-31", info.fingerprint]
+    assert row == [
+        "LCP Scorecard",
+        info.id,
+        "project key",
+        "LCP agreement",
+        "active",
+        info.created[:10],
+        "2030-03-31",
+        info.fingerprint,
+    ]
     assert window.selected_key_id() == info.id
     label = window.details.fingerprint_label
     assert label.text() == info.fingerprint
@@ -110,8 +119,12 @@ def test_new_key_dialog_gathers_name_agreement_and_expiry(qtbot, window, store, 
     dialog.ok_button.click()
     wait_idle(qtbot, bridge)
     [info] = store.keys()
-    assert (info.name, info.agreement, info.expires, info.kind) == ("Youth Justice 2026", "YJ agreement",
-                                                                     "2031-04-01", "project-key")
+    assert (info.name, info.agreement, info.expires, info.kind) == (
+        "Youth Justice 2026",
+        "YJ agreement",
+        "2031-04-01",
+        "project-key",
+    )
     assert table_texts(window, 7) == [info.fingerprint]
 
 
@@ -154,8 +167,16 @@ def test_buttons_that_do_not_apply_are_disabled(qtbot, window, store, bridge):
     release = threading.Event()
     bridge.start("Another job", lambda progress, cancel: release.wait(10))
     window.select_key(store.keys()[0].id)
-    assert not any(b.isEnabled() for b in (window.new_button, window.import_button, window.export_button,
-                                           window.rotate_button, window.delete_button))
+    assert not any(
+        b.isEnabled()
+        for b in (
+            window.new_button,
+            window.import_button,
+            window.export_button,
+            window.rotate_button,
+            window.delete_button,
+        )
+    )
     assert window.details.copy_button.isEnabled()  # copying needs no job
     assert "Another job" in window.status_label.text()
     assert window.create_key("Second") is False  # one job at a time: told, not crashed
@@ -178,7 +199,8 @@ def test_showing_the_window_rereads_keys_changed_elsewhere(qtbot, window, store)
 
 
 def test_export_with_generated_passphrase_then_import_on_another_computer(
-        qtbot, window, store, bridge, memory_keyring, tmp_path, private_data_dir):
+    qtbot, window, store, bridge, memory_keyring, tmp_path, private_data_dir
+):
     window.create_key("LCP Scorecard", "LCP agreement")
     wait_idle(qtbot, bridge)
     [info] = store.keys()
@@ -230,8 +252,35 @@ def test_export_with_generated_passphrase_then_import_on_another_computer(
     assert error_text(partner_window) == ""
 
 
+def test_export_suggests_a_file_name_made_from_the_key_name(qtbot, window, store, bridge):
+    names = ["LCP Scorecard / 2026", "a" * 39 + " and more", "???"]
+    for name in names:
+        window.create_key(name)
+        wait_idle(qtbot, bridge)
+    suggested = []
+
+    def ask_save_path(parent, caption, suggestion, file_filter):
+        suggested.append(suggestion)
+        return None  # cancelled
+
+    window.ask_save_path = ask_save_path
+    for info in store.keys():
+        window.select_key(info.id)
+        window.export_button.click()
+        window.export_dialog.ok_button.click()
+        assert window.status_label.text() == "Not exported: no file was chosen."
+    ids = {info.name: info.id for info in store.keys()}
+    assert [path.name for path in suggested] == [
+        f"lcp-scorecard-2026-{ids[names[0]]}.pdkey",
+        f"{'a' * 39}--{ids[names[1]]}.pdkey",  # cut at 40 characters, after the "-"
+        f"{ids[names[2]]}.pdkey",  # nothing left of the name: the id alone
+    ]
+    assert {path.parent for path in suggested} == {Path.home()}
+
+
 def test_import_with_a_wrong_fingerprint_is_refused_and_nothing_imported(
-        qtbot, window, store, bridge, memory_keyring, tmp_path):
+    qtbot, window, store, bridge, memory_keyring, tmp_path
+):
     window.create_key("LCP Scorecard")
     wait_idle(qtbot, bridge)
     [info] = store.keys()
@@ -281,7 +330,8 @@ def test_import_dialog_needs_a_whole_fingerprint():
 
 
 def test_export_to_demo_certificate_and_import_with_demo_private_key(
-        qtbot, window, store, bridge, memory_keyring, tmp_path, demo_paths):
+    qtbot, window, store, bridge, memory_keyring, tmp_path, demo_paths
+):
     window.create_key("LCP Scorecard", "LCP agreement")
     wait_idle(qtbot, bridge)
     [info] = store.keys()
@@ -434,10 +484,18 @@ def test_tab_reaches_the_buttons_in_order(qtbot, window, bridge):
     for _ in range(12):
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
         seen.append(QApplication.focusWidget())
-    expected = [window.details.fingerprint_label, window.details.copy_button, window.new_button,
-                window.import_button, window.export_button, window.rotate_button, window.delete_button,
-                window.close_button, window.table]
-    assert seen[:len(expected)] == expected
+    expected = [
+        window.details.fingerprint_label,
+        window.details.copy_button,
+        window.new_button,
+        window.import_button,
+        window.export_button,
+        window.rotate_button,
+        window.delete_button,
+        window.close_button,
+        window.table,
+    ]
+    assert seen[: len(expected)] == expected
 
 
 def test_every_control_is_named_and_buttons_have_mnemonics(qtbot, window, bridge, tmp_path):
@@ -449,19 +507,39 @@ def test_every_control_is_named_and_buttons_have_mnemonics(qtbot, window, bridge
     window.rotate_button.click()
     dialogs = [window, window.new_key_dialog, window.export_dialog, window.delete_dialog, window.rotate_dialog]
     for widget in dialogs:
-        controls = [w for w in widget.findChildren(QWidget)
-                    if isinstance(w, (QAbstractButton, QLineEdit, QAbstractItemView, QDateEdit))
-                    and w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.parent() is not None
-                    and not isinstance(w.parent(), QDateEdit)]
+        controls = [
+            w
+            for w in widget.findChildren(QWidget)
+            if isinstance(w, (QAbstractButton, QLineEdit, QAbstractItemView, QDateEdit))
+            and w.focusPolicy() != Qt.FocusPolicy.NoFocus
+            and w.parent() is not None
+            and not isinstance(w.parent(), QDateEdit)
+        ]
         assert controls
         unnamed = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}" for w in controls if not w.accessibleName()]
         assert unnamed == [], widget.windowTitle()
-    for button in (window.new_button, window.import_button, window.export_button, window.rotate_button,
-                   window.delete_button, window.close_button, window.details.copy_button):
+    for button in (
+        window.new_button,
+        window.import_button,
+        window.export_button,
+        window.rotate_button,
+        window.delete_button,
+        window.close_button,
+        window.details.copy_button,
+    ):
         assert "&" in button.text()
-    mnemonics = [b.text()[b.text().index("&") + 1].lower()
-                 for b in (window.new_button, window.import_button, window.export_button, window.rotate_button,
-                           window.delete_button, window.close_button, window.details.copy_button)]
+    mnemonics = [
+        b.text()[b.text().index("&") + 1].lower()
+        for b in (
+            window.new_button,
+            window.import_button,
+            window.export_button,
+            window.rotate_button,
+            window.delete_button,
+            window.close_button,
+            window.details.copy_button,
+        )
+    ]
     assert len(set(mnemonics)) == len(mnemonics)
     for dialog in dialogs[1:]:
         dialog.reject()
@@ -481,8 +559,14 @@ def test_wrapped_text_is_never_cut_off(qtbot, window, bridge, tmp_path):
     target.write_text('{"format": "pseudodesk-key/1", "protection": "certificate", "name": "x", "key_id": "y"}')
     window.ask_open_path = lambda parent, caption, file_filter: target
     window.import_button.click()
-    dialogs = [window, window.new_key_dialog, window.export_dialog, window.delete_dialog, window.rotate_dialog,
-               window.import_dialog]
+    dialogs = [
+        window,
+        window.new_key_dialog,
+        window.export_dialog,
+        window.delete_dialog,
+        window.rotate_dialog,
+        window.import_dialog,
+    ]
     QApplication.processEvents()
     for dialog in dialogs:
         assert dialog.isVisible()

@@ -20,7 +20,8 @@ from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.transform.pseudonym import pseudonym
-from pseudodesk.gui.profile_editor import COL_COLUMN, ProfileEditorDialog, RowControls
+from pseudodesk.gui.profile_editor import ProfileEditorDialog
+from pseudodesk.gui.profile_editor.fields import COL_COLUMN, RowControls
 from tests.helpers import run
 
 
@@ -88,16 +89,16 @@ def make_pilot_choices(qtbot, dlg: ProfileEditorDialog) -> None:
     qtbot.keyClick(dlg.parties_edit, Qt.Key.Key_Return)
     qtbot.keyClicks(dlg.parties_edit, "Essex Police")
     forename = row(dlg, "Forename")
-    click(qtbot, forename.include)                        # tick: the forename now leaves ...
+    click(qtbot, forename.include)  # tick: the forename now leaves ...
     assert forename.name.isEnabled()
-    assert forename.form.currentData() == "match_key"     # ... as a pseudonym of its match key
+    assert forename.form.currentData() == "match_key"  # ... as a pseudonym of its match key
     choose(qtbot, row(dlg, "Sex").form, "MFU")
     choose(qtbot, row(dlg, "Date of Birth").form, "YYYY-MM-DD")
     choose(qtbot, row(dlg, "Postcode").form, "sector")
     sex = row(dlg, "Sex")
     sex.name.selectAll()
     qtbot.keyClicks(sex.name, "SEX")
-    click(qtbot, row(dlg, "Ethnicity").include)           # untick: ethnicity is stripped
+    click(qtbot, row(dlg, "Ethnicity").include)  # untick: ethnicity is stripped
     choose(qtbot, dlg.on_invalid_combo, "exclude")
     assert dlg.on_invalid_note.text().startswith("A row with an invalid value is left out")
 
@@ -115,7 +116,12 @@ def test_choices_made_in_the_window_are_what_the_file_says(qtbot, dialog, tmp_pa
     assert profile.parties == ("Essex County Council", "Essex Police")
     assert profile.review_date == dialog.review_edit.date().toPython()
     assert [(o.name, o.role) for o in profile.output_fields] == [
-        ("PERSON_ID", "pseudonym"), ("POSTCODE", "keep"), ("DOB", "keep"), ("SEX", "keep"), ("FORENAME", "pseudonym")]
+        ("PERSON_ID", "pseudonym"),
+        ("POSTCODE", "keep"),
+        ("DOB", "keep"),
+        ("SEX", "keep"),
+        ("FORENAME", "pseudonym"),
+    ]
     conventions = {o.name: profile.source_field(o.sources[0]) for o in profile.output_fields}
     assert conventions["PERSON_ID"].convention == "nhs_number"
     assert conventions["PERSON_ID"].aliases == ("NHS No",)
@@ -135,8 +141,10 @@ def test_the_profile_made_in_the_window_runs_end_to_end(qtbot, dialog, demo_tabl
     mapping = suggest_mapping(profile, demo_table.header, demo_table.preview(200))
     result = run(profile, demo_table, mapping, key, tmp_path / "out")
     assert result.method == "7z" and result.passphrase
-    with tempfile.TemporaryDirectory() as tmp, __import__("py7zr").SevenZipFile(
-            result.output, "r", password=result.passphrase) as archive:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        __import__("py7zr").SevenZipFile(result.output, "r", password=result.passphrase) as archive,
+    ):
         archive.extractall(path=tmp)
         (member,) = Path(tmp).iterdir()
         rows = list(csv.reader(io.StringIO(member.read_bytes().decode("utf-8"), newline="")))
@@ -228,20 +236,33 @@ def test_rows_move_to_set_the_export_order(qtbot, dialog, tmp_path):
 
 
 def _focusable(dlg: QWidget) -> list[QWidget]:
-    return [w for w in dlg.findChildren(QWidget)
-            if w.focusPolicy() & Qt.FocusPolicy.TabFocus and w.isVisibleTo(dlg)
-            and not w.objectName().startswith("qt_") and w.parent() is not None
-            and not isinstance(w.parent(), QComboBox)]
+    return [
+        w
+        for w in dlg.findChildren(QWidget)
+        if w.focusPolicy() & Qt.FocusPolicy.TabFocus
+        and w.isVisibleTo(dlg)
+        and not w.objectName().startswith("qt_")
+        and w.parent() is not None
+        and not isinstance(w.parent(), QComboBox)
+    ]
 
 
 def test_every_control_is_named_reachable_and_has_its_own_mnemonic(qtbot, dialog):
     controls = _focusable(dialog)
-    unnamed = [f"{type(w).__name__} {w.objectName()}" for w in controls
-               if not w.accessibleName() and not isinstance(w, (QLabel,)) and w is not dialog.table.viewport()
-               and type(w).__name__ not in ("QScrollBar", "QAbstractScrollArea")]
+    unnamed = [
+        f"{type(w).__name__} {w.objectName()}"
+        for w in controls
+        if not w.accessibleName()
+        and not isinstance(w, (QLabel,))
+        and w is not dialog.table.viewport()
+        and type(w).__name__ not in ("QScrollBar", "QAbstractScrollArea")
+    ]
     assert unnamed == []
-    texts = [w.text() for w in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton)
-             if w.isVisibleTo(dialog) and "&" in w.text().replace("&&", "")]
+    texts = [
+        w.text()
+        for w in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton)
+        if w.isVisibleTo(dialog) and "&" in w.text().replace("&&", "")
+    ]
     letters = [t[t.index("&") + 1].casefold() for t in texts]
     assert len(letters) >= 14 and len(set(letters)) == len(letters), sorted(zip(letters, texts))
     # Tab goes from the agreement, through every row's controls in order, to the buttons
@@ -257,8 +278,7 @@ def test_every_control_is_named_reachable_and_has_its_own_mnemonic(qtbot, dialog
     assert order.index(first_row.include) < order.index(first_row.name) < order.index(first_row.convention)
     assert order.index(first_row.convention) < order.index(dialog.rows[1].include)
     assert order.index(dialog.rows[1].form) < order.index(dialog.rows[2].include)  # a form with choices
-    assert order.index(dialog.rows[-1].include) < order.index(dialog.passphrase_radio) < order.index(
-        dialog.save_button)
+    assert order.index(dialog.rows[-1].include) < order.index(dialog.passphrase_radio) < order.index(dialog.save_button)
 
 
 def test_nothing_is_cut_off(qtbot, dialog):

@@ -96,8 +96,9 @@ def export_a_million_rows(qtbot, tmp_path: Path) -> MillionRowRun:
     gaps.timer.stop()
     result = window.export_step.result
     window.close()
-    return MillionRowRun(rows_counted, result.rows_written if result is not None else None,
-                         label_at_preview, preview_seconds, gaps)
+    return MillionRowRun(
+        rows_counted, result.rows_written if result is not None else None, label_at_preview, preview_seconds, gaps
+    )
 
 
 def test_a_million_row_file_previews_loads_and_exports(qtbot, tmp_path, memory_keyring):

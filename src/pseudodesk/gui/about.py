@@ -8,6 +8,7 @@ links to. An installed wheel carries them as ``pseudodesk/docs`` (pyproject forc
 from __future__ import annotations
 
 import functools
+import platform
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -102,8 +103,10 @@ def fit_images(document: QTextDocument, max_width: int) -> int:
 
 
 def component_rows() -> list[tuple[str, str, str, str]]:
-    rows = [("Python", "the language", _python_version(), "PSF-2.0"),
-            ("Qt", "the window toolkit", qVersion(), "LGPL-3.0-only")]
+    rows = [
+        ("Python", "the language", _python_version(), "PSF-2.0"),
+        ("Qt", "the window toolkit", qVersion(), "LGPL-3.0-only"),
+    ]
     for dist, purpose, fallback in COMPONENTS:
         try:
             version = metadata.version(dist)
@@ -116,8 +119,6 @@ def component_rows() -> list[tuple[str, str, str, str]]:
 
 
 def _python_version() -> str:
-    import platform
-
     return platform.python_version()
 
 
@@ -128,11 +129,13 @@ class AboutDialog(QDialog):
         self.setWindowTitle("About pseudodesk")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
-        title = QLabel(f"<h2>pseudodesk {__version__}</h2>"
-                       "<p>Pseudonymise a spreadsheet of people under an information-sharing agreement, "
-                       "and export it encrypted with a signed manifest and an audit entry.</p>"
-                       f"<p>Built with Qt {qVersion()} (PySide6 {pyside_version}). pseudodesk makes no "
-                       "network connection. Bundled components and their licences:</p>")
+        title = QLabel(
+            f"<h2>pseudodesk {__version__}</h2>"
+            "<p>Pseudonymise a spreadsheet of people under an information-sharing agreement, "
+            "and export it encrypted with a signed manifest and an audit entry.</p>"
+            f"<p>Built with Qt {qVersion()} (PySide6 {pyside_version}). pseudodesk makes no "
+            "network connection. Bundled components and their licences:</p>"
+        )
         title.setWordWrap(True)
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(title)

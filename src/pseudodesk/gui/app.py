@@ -12,16 +12,21 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.resources import resource_path
+from pseudodesk.core.run.selftest import run_selftest
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.window import MainWindow
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pseudodesk", description="pseudodesk desktop app")
-    parser.add_argument("--demo", action="store_true",
-                        help="open the bundled demo spreadsheet and example profile with a DEMO key")
+    parser.add_argument(
+        "--demo", action="store_true", help="open the bundled demo spreadsheet and example profile with a DEMO key"
+    )
     parser.add_argument("--profile", type=Path, help="agreement profile to open")
     parser.add_argument("--input", type=Path, help="spreadsheet to open")
     parser.add_argument("--screenshot", type=Path, help=argparse.SUPPRESS)
@@ -36,10 +41,6 @@ def application() -> QApplication:
     app.setApplicationName("pseudodesk")
     app.setOrganizationName("pseudodesk")
     app.setApplicationDisplayName("pseudodesk")
-    from PySide6.QtGui import QIcon
-
-    from pseudodesk.core.resources import resource_path
-
     app.setWindowIcon(QIcon(str(resource_path("icons", "pseudodesk.png"))))
     return app
 
@@ -47,20 +48,17 @@ def application() -> QApplication:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     app = application()
-    from pseudodesk.core.run.selftest import run_selftest
-
     window = MainWindow(demo=args.demo, selftest=run_selftest())  # under a second; a failure blocks exports
     window.show()
     try:
         if args.demo:
             window.open_demo()
         if args.profile or args.input:
-            from pseudodesk.core.agreement.profile import load_profile
-
             window.open(load_profile(args.profile) if args.profile else None, args.input)
     except Exception as error:  # noqa: BLE001 (shown as a message; unexpected ones are logged)
         show_error(window, error, doing="opening the files given on the command line")
     if args.screenshot or args.smoke:
+
         def finish() -> None:
             if window.bridge.busy:
                 QTimer.singleShot(100, finish)

@@ -16,7 +16,6 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,9 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.check.report import ACTIONS, CheckReport
-from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html, risk_to_html
 from pseudodesk.core.check.risk import RiskReport
+from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html, risk_to_html
 from pseudodesk.core.run.check import assess, check
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.models import FieldStatsModel, ProblemsModel
@@ -87,10 +87,14 @@ class CheckStep(QWidget):
         top.addWidget(self.summary_label, stretch=1)
         layout.addLayout(top)
 
-        legend = QLabel(" ".join(
-            f"<span style='color:{c.name()};'>&#9632;</span> {name}"
-            for c, name in zip(BAR_COLOURS, ("valid", "normalised (changed to the agreement's form)", "invalid",
-                                             "empty"))))
+        legend = QLabel(
+            " ".join(
+                f"<span style='color:{c.name()};'>&#9632;</span> {name}"
+                for c, name in zip(
+                    BAR_COLOURS, ("valid", "normalised (changed to the agreement's form)", "invalid", "empty")
+                )
+            )
+        )
         legend.setAccessibleName("Bar colours")
         layout.addWidget(legend)
         self.fields_view = QTableView()
@@ -117,7 +121,8 @@ class CheckStep(QWidget):
         self.risk_view = QTextBrowser()
         self.risk_view.setAccessibleName("Re-identification risk")
         self.risk_view.document().setDefaultStyleSheet(
-            "h2 { font-size: large; } th { text-align: left; } th, td { padding: 2px 10px 2px 0; }")
+            "h2 { font-size: large; } th { text-align: left; } th, td { padding: 2px 10px 2px 0; }"
+        )
         self.tabs.addTab(self.problems_view, "&Problems")
         self.tabs.addTab(self.findings_list, "&Identifiers in kept columns")
         self.tabs.addTab(self.notes_list, "&Decisions and notes")
@@ -185,8 +190,11 @@ class CheckStep(QWidget):
             self.problems_view.setModel(None)
             self.findings_list.clear()
             self.notes_list.clear()
-            self.summary_label.setText("Checks have not run yet." if self.session.ready_to_check
-                                       else "Load a spreadsheet and map its columns first.")
+            self.summary_label.setText(
+                "Checks have not run yet."
+                if self.session.ready_to_check
+                else "Load a spreadsheet and map its columns first."
+            )
             return
         self.summary_label.setText(summary_html(report))
         fields = FieldStatsModel(report, self.fields_view)
@@ -203,32 +211,35 @@ class CheckStep(QWidget):
         self.tabs.setTabText(0, f"&Problems ({problems.rowCount():,})")
         self.findings_list.clear()
         for finding in report.findings:
-            self.findings_list.addItem(f"Row {finding.line}, {finding.field}: looks like "
-                                       f"{finding.kind.replace('_', ' ')}")
+            self.findings_list.addItem(
+                f"Row {finding.line}, {finding.field}: looks like {finding.kind.replace('_', ' ')}"
+            )
         self.tabs.setTabText(1, f"&Identifiers in kept columns ({report.identifiers_found:,})")
         self.notes_list.clear()
         for note in notes(report):
             self.notes_list.addItem(note)
         risk = self.risk if self.risk is not None and self.risk.records == report.rows_written else None
         if risk is None:
-            self.risk_view.setHtml("<p>No risk report: the profile names no quasi-identifiers (a kept date of "
-                                   "birth, postcode, gender or ethnicity).</p>")
+            self.risk_view.setHtml(
+                "<p>No risk report: the profile names no quasi-identifiers (a kept date of "
+                "birth, postcode, gender or ethnicity).</p>"
+            )
             self.tabs.setTabText(3, "Re-identification ris&k")
         else:
             self.risk_view.setHtml(risk_to_html(risk))
             self.tabs.setTabText(3, f"Re-identification ris&k ({risk.records_at_risk:,} under k = {risk.k})")
 
     def choose_csv_destination(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save problems as CSV", self._beside_source("problems.csv"),
-                                              "CSV (*.csv)")
-        if name:
-            self.save_csv(Path(name))
+        path = widgets.ask_save_path(self, "Save problems as CSV", self._beside_source("problems.csv"), "CSV (*.csv)")
+        if path is not None:
+            self.save_csv(path)
 
     def choose_html_destination(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save check report", self._beside_source("check-report.html"),
-                                              "HTML (*.html)")
-        if name:
-            self.save_html(Path(name))
+        path = widgets.ask_save_path(
+            self, "Save check report", self._beside_source("check-report.html"), "HTML (*.html)"
+        )
+        if path is not None:
+            self.save_html(path)
 
     def _beside_source(self, suffix: str) -> str:
         table = self.session.table
@@ -261,8 +272,10 @@ class CheckStep(QWidget):
 def summary_html(report: CheckReport) -> str:
     blocking = report.blocking_reasons()
     policy = f"The agreement's policy for an invalid value: <i>{ACTIONS[report.policy]}</i>."
-    counts = (f"{report.rows:,} rows checked, {report.invalid_values:,} invalid value(s), "
-              f"{report.rows_excluded:,} row(s) excluded, {report.rows_written:,} row(s) will be sent.")
+    counts = (
+        f"{report.rows:,} rows checked, {report.invalid_values:,} invalid value(s), "
+        f"{report.rows_excluded:,} row(s) excluded, {report.rows_written:,} row(s) will be sent."
+    )
     if blocking:
         reasons = "".join(f"<li>{html.escape(r)}</li>" for r in blocking)
         verdict = f"<b style='color:#a33;'>Export blocked until fixed:</b><ul>{reasons}</ul>"
@@ -279,8 +292,10 @@ def notes(report: CheckReport) -> list[str]:
         if f.decision:
             out.append(f"{f.label} ('{f.column}'): {f.decision}")
         if f.notices:
-            out.append(f"{f.label}: {len(f.notices):,} value(s) normalised under an assumption "
-                       f"(first: row {f.notices[0].line}, {f.notices[0].reason})")
+            out.append(
+                f"{f.label}: {len(f.notices):,} value(s) normalised under an assumption "
+                f"(first: row {f.notices[0].line}, {f.notices[0].reason})"
+            )
     for name, blank in report.blank_outputs.items():
         if blank:
             out.append(f"{name}: {blank:,} cell(s) sent blank (their source value was empty or invalid)")
@@ -289,6 +304,7 @@ def notes(report: CheckReport) -> list[str]:
     for issue in report.source_issues:
         out.append(f"File: {issue.message}")
     if report.truncated:
-        out.append(f"{report.truncated:,} further problem(s) counted but not listed (the list stops at 100,000 "
-                   "per field)")
+        out.append(
+            f"{report.truncated:,} further problem(s) counted but not listed (the list stops at 100,000 per field)"
+        )
     return out

@@ -31,6 +31,7 @@ from pseudodesk.core.errors import (
     PseudodeskError,
     ReaderError,
 )
+from pseudodesk.core.keys.store import data_dir
 
 LOG_NAME = "pseudodesk.log"
 _logger: logging.Logger | None = None
@@ -38,8 +39,6 @@ _logger: logging.Logger | None = None
 
 def log_path() -> Path:
     """The local log: in the user's private pseudodesk data folder, beside the audit log."""
-    from pseudodesk.core.keys.store import data_dir
-
     return data_dir() / "logs" / LOG_NAME
 
 
@@ -67,8 +66,9 @@ def log_unexpected(error: BaseException, doing: str) -> str:
     reference = f"PD-{dt.datetime.now():%Y%m%d}-{secrets.token_hex(3).upper()}"
     frames = traceback.extract_tb(error.__traceback__)
     stack = "\n".join(f"    {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames)
-    _log().error("%s while %s: %s (message withheld: may quote data)\n%s",
-                 reference, doing, type(error).__name__, stack)
+    _log().error(
+        "%s while %s: %s (message withheld: may quote data)\n%s", reference, doing, type(error).__name__, stack
+    )
     return reference
 
 
@@ -84,15 +84,23 @@ def describe(error: BaseException, doing: str) -> tuple[str, str]:
         return title or "Could not finish", str(error)
     if isinstance(error, OSError) and error.strerror:
         where = f" ({Path(error.filename).name})" if error.filename else ""
-        return ("Could not use the file", f"The computer refused while {doing}: {error.strerror}{where}. Check the "
-                "folder exists, you may write to it, and the file is not open in another program.")
+        return (
+            "Could not use the file",
+            f"The computer refused while {doing}: {error.strerror}{where}. Check the "
+            "folder exists, you may write to it, and the file is not open in another program.",
+        )
     if isinstance(error, MemoryError):
-        return ("Not enough memory", f"This computer ran out of memory while {doing}. Close other programs "
-                "and try again; nothing was exported.")
+        return (
+            "Not enough memory",
+            f"This computer ran out of memory while {doing}. Close other programs and try again; nothing was exported.",
+        )
     reference = log_unexpected(error, doing)
-    return ("Something went wrong", f"pseudodesk hit an unexpected problem while {doing}. Nothing was "
-            f"exported.\n\nReference: {reference}\nThe details (no data values) are in {log_path()}.\n"
-            "Please send the reference and that file to your IT support.")
+    return (
+        "Something went wrong",
+        f"pseudodesk hit an unexpected problem while {doing}. Nothing was "
+        f"exported.\n\nReference: {reference}\nThe details (no data values) are in {log_path()}.\n"
+        "Please send the reference and that file to your IT support.",
+    )
 
 
 _TITLES: dict[type[BaseException], str] = {

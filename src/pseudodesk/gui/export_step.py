@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
+from pseudodesk.core.run.demo import demo_signer_and_audit, ephemeral_demo_key
 from pseudodesk.core.run.export import ExportOptions, RunResult, run
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
@@ -52,8 +54,9 @@ class ExportStep(QWidget):
     title = "Export"
     keys_requested = Signal()
 
-    def __init__(self, session: Session, bridge: JobBridge, parent: QWidget | None = None, *,
-                 selftest_failed: bool = False) -> None:
+    def __init__(
+        self, session: Session, bridge: JobBridge, parent: QWidget | None = None, *, selftest_failed: bool = False
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.bridge = bridge
@@ -123,8 +126,10 @@ class ExportStep(QWidget):
         self.passphrase_frame = QFrame()
         passphrase_layout = QVBoxLayout(self.passphrase_frame)
         passphrase_layout.setContentsMargins(0, 0, 0, 0)
-        warning = QLabel("<b>Passphrase for the recipient.</b> Send it by a different route from the file "
-                         "(for example read it out by phone). pseudodesk does not keep it: copy it now.")
+        warning = QLabel(
+            "<b>Passphrase for the recipient.</b> Send it by a different route from the file "
+            "(for example read it out by phone). pseudodesk does not keep it: copy it now."
+        )
         warning.setWordWrap(True)
         passphrase_layout.addWidget(warning)
         passphrase_row = QHBoxLayout()
@@ -171,9 +176,11 @@ class ExportStep(QWidget):
                 outputs.append(f"<b>{f.name}</b> ({verb} {sources})")
             stripped = mapping.stripped_columns(profile, s.table.header)
             rows = "all rows" if s.table.row_count < 0 else f"{s.table.row_count:,} rows"
-            self.what_label.setText(f"From <b>{s.table.path.name}</b>, {rows}: "
-                                    + ", ".join(outputs)
-                                    + f".<br>Stripped, never sent: {', '.join(stripped) or 'nothing'}.")
+            self.what_label.setText(
+                f"From <b>{s.table.path.name}</b>, {rows}: "
+                + ", ".join(outputs)
+                + f".<br>Stripped, never sent: {', '.join(stripped) or 'nothing'}."
+            )
         else:
             self.what_label.setText("Load a spreadsheet and choose its agreement profile first.")
         self.recipient_label.setText(describe_recipient(profile) if profile else "")
@@ -181,8 +188,9 @@ class ExportStep(QWidget):
         overdue = bool(profile and profile.review_date and profile.review_date < dt.date.today())
         self.review_check.setVisible(overdue and not s.demo)
         if overdue and profile and profile.review_date:
-            self.review_check.setText(f"The agreement was due for review on {profile.review_date:%d/%m/%Y}. "
-                                      "I confirm it is still in force.")
+            self.review_check.setText(
+                f"The agreement was due for review on {profile.review_date:%d/%m/%Y}. I confirm it is still in force."
+            )
         self._update_ready()
 
     def _fill_keys(self) -> None:
@@ -262,47 +270,70 @@ class ExportStep(QWidget):
         def work(progress: Any, cancel: Any) -> RunResult:
             out_dir.mkdir(parents=True, exist_ok=True)
             if key_choice == DEMO_KEY:
-                from pseudodesk.core.run.demo import demo_signer_and_audit, ephemeral_demo_key
-
                 key = ephemeral_demo_key()
                 signer, audit = demo_signer_and_audit()
             else:
-                from pseudodesk.core.keys.installation import AuditTrail
-
                 store = KeyStore()
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)
                 audit = AuditTrail(store)
                 signer = audit.signer
             options = ExportOptions(accept_expired=accept_expired, allow_demo_recipient=demo)
-            return run(profile, table, mapping, key, out_dir, options, signer=signer, audit=audit,
-                       progress=progress, cancel=cancel)
+            return run(
+                profile,
+                table,
+                mapping,
+                key,
+                out_dir,
+                options,
+                signer=signer,
+                audit=audit,
+                progress=progress,
+                cancel=cancel,
+            )
 
         self.ready_label.setText("Exporting…")
-        self.bridge.start(f"exporting {table.path.name}", work, on_done=self._done, on_error=self._failed,
-                          on_cancelled=self._cancelled)
+        self.bridge.start(
+            f"exporting {table.path.name}",
+            work,
+            on_done=self._done,
+            on_error=self._failed,
+            on_cancelled=self._cancelled,
+        )
 
     def _done(self, result: RunResult) -> None:
         self.result = result
         report = result.report
         manifest = result.manifest.name if result.manifest else "(none)"
-        blanked = ("Blanked so nobody can be picked out by their date of birth, postcode and the like: "
-                   + ", ".join(f"{name} {n:,}" for name, n in report.suppressed.items()) + ".<br>"
-                   if report.suppressed else "")
-        method = ("AES-256 CMS to the recipient's certificate (opens with openssl cms -decrypt)"
-                  if result.method == "cms" else "AES-256 7z archive (opens with 7-Zip and the passphrase)")
+        blanked = (
+            "Blanked so nobody can be picked out by their date of birth, postcode and the like: "
+            + ", ".join(f"{name} {n:,}" for name, n in report.suppressed.items())
+            + ".<br>"
+            if report.suppressed
+            else ""
+        )
+        method = (
+            "AES-256 CMS to the recipient's certificate (opens with openssl cms -decrypt)"
+            if result.method == "cms"
+            else "AES-256 7z archive (opens with 7-Zip and the passphrase)"
+        )
         self.result_label.setText(
             f"<b style='color:#1a6b2a;'>Exported.</b> Written to <b>{result.output.parent}</b>:"
             f"<ul><li>{result.output.name} (encrypted: {method})</li>"
             f"<li>{manifest} (signed manifest: send it with the file)</li></ul>"
-            + (f"Counts sent instead of rows: {len(result.aggregate.row_keys):,} x "
-               f"{len(result.aggregate.column_keys):,} cells from {report.rows_written:,} rows, "
-               f"{result.aggregate.primary + result.aggregate.secondary:,} suppressed.<br>"
-               if result.aggregate is not None else "")
-            + f"{result.rows_read:,} rows read, {report.rows_written:,} {'counted' if result.aggregate else 'written'}, "
+            + (
+                f"Counts sent instead of rows: {len(result.aggregate.row_keys):,} x "
+                f"{len(result.aggregate.column_keys):,} cells from {report.rows_written:,} rows, "
+                f"{result.aggregate.primary + result.aggregate.secondary:,} suppressed.<br>"
+                if result.aggregate is not None
+                else ""
+            )
+            + f"{result.rows_read:,} rows read, {report.rows_written:,} "
+            f"{'counted' if result.aggregate else 'written'}, "
             f"{report.rows_excluded:,} excluded, "
             f"{report.invalid_values:,} invalid value(s) sent blank or excluded.<br>{blanked}"
             f"Project key {result.key_id}, fingerprint <b>{result.key_fingerprint}</b>. "
-            f"Took {result.seconds:.1f} s.")
+            f"Took {result.seconds:.1f} s."
+        )
         self.passphrase_frame.setVisible(result.passphrase is not None)
         self.passphrase_edit.setText(result.passphrase or "")
         self.copy_button.setText("Co&py passphrase")
@@ -316,14 +347,19 @@ class ExportStep(QWidget):
     def _failed(self, error: BaseException) -> None:
         self._update_ready()
         if isinstance(error, KeyExpired):
-            box = QMessageBox(QMessageBox.Icon.Question, "Project key expired",
-                              f"{error}\n\nUse it for this export anyway?",
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Project key expired",
+                f"{error}\n\nUse it for this export anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                self,
+            )
             box.setObjectName("key_expired_dialog")
             box.setDefaultButton(QMessageBox.StandardButton.No)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.button(QMessageBox.StandardButton.Yes).clicked.connect(
-                lambda: self.start_export(accept_expired_key=True))
+                lambda: self.start_export(accept_expired_key=True)
+            )
             box.open()
             return
         show_error(self, error, doing="exporting")

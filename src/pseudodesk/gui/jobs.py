@@ -10,6 +10,9 @@ Each job has one success callback and one failure path: the ``on_error`` callbac
 caller gave one, otherwise :func:`pseudodesk.gui.errors.show_error` (which logs anything
 unexpected). :class:`~pseudodesk.core.errors.Cancelled` is reported as a cancellation,
 not an error.
+
+A window whose jobs should wait for the bridge rather than be refused while it is busy
+runs them through :class:`QueuedJobs`.
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QMainWindow, QWidget
+from shiboken6 import isValid
 
 from pseudodesk.core.errors import Cancelled
+from pseudodesk.gui.errors import show_error
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
@@ -55,10 +60,10 @@ class _Job:
 class JobBridge(QObject):
     """Runs one job at a time on a worker thread and relays what happens to the GUI thread."""
 
-    progress_changed = Signal(float, str)   # fraction 0..1, what the job is doing
-    busy_changed = Signal(bool)             # a job started (True) or ended (False)
-    job_finished = Signal(int, object)      # internal: job number, result
-    job_failed = Signal(int, object)        # internal: job number, exception
+    progress_changed = Signal(float, str)  # fraction 0..1, what the job is doing
+    busy_changed = Signal(bool)  # a job started (True) or ended (False)
+    job_finished = Signal(int, object)  # internal: job number, result
+    job_failed = Signal(int, object)  # internal: job number, exception
 
     def __init__(self, parent_widget: QWidget | None = None) -> None:
         super().__init__(parent_widget)
@@ -78,9 +83,15 @@ class JobBridge(QObject):
     def description(self) -> str:
         return self._job.description if self._job else ""
 
-    def start(self, description: str, work: Work, *, on_done: Callable[[Any], None] | None = None,
-              on_error: Callable[[BaseException], None] | None = None,
-              on_cancelled: Callable[[], None] | None = None) -> None:
+    def start(
+        self,
+        description: str,
+        work: Work,
+        *,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_cancelled: Callable[[], None] | None = None,
+    ) -> None:
         """Run ``work(progress, cancel)`` in the background. One job at a time: the caller
         disables what would start another while :attr:`busy` (a second start is a bug).
 
@@ -178,6 +189,65 @@ class JobBridge(QObject):
         if job.on_error is not None:
             job.on_error(error)
             return
-        from pseudodesk.gui.errors import show_error
-
         show_error(self._parent_widget, error, doing=job.description)
+
+
+class QueuedJobs:
+    """One window's jobs on the app's bridge. A job asked for while the bridge is busy waits
+    (replacing a waiting one with the same description) and starts once the bridge is free;
+    the window says so in its status bar. Outcomes reach the window only while it exists."""
+
+    def __init__(self, window: QMainWindow, bridge: JobBridge) -> None:
+        self._window = window
+        self._bridge = bridge
+        self._running: str | None = None
+        self._pending: list[tuple[str, Work, Callable[[Any], None], Callable[[BaseException], None]]] = []
+
+    @property
+    def busy(self) -> bool:
+        """Whether one of these jobs runs or waits for the bridge."""
+        return self._running is not None or bool(self._pending)
+
+    def start(
+        self, description: str, work: Work, on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]
+    ) -> None:
+        window, bridge = self._window, self._bridge
+        if bridge.busy:
+            self._pending = [p for p in self._pending if p[0] != description]
+            self._pending.append((description, work, on_done, on_error))
+            window.statusBar().showMessage(f"Waiting for \u201c{bridge.description}\u201d to finish\u2026")
+            return
+        self._running = description
+
+        def done(result: Any) -> None:
+            if isValid(window):
+                self._running = None
+                on_done(result)
+
+        def failed(error: BaseException) -> None:
+            if isValid(window):
+                self._running = None
+                on_error(error)
+            else:
+                show_error(None, error, doing=description)
+
+        def cancelled() -> None:
+            if isValid(window):
+                self._running = None
+                window.statusBar().showMessage("Stopped.", 5000)
+
+        bridge.start(description, work, on_done=done, on_error=failed, on_cancelled=cancelled)
+
+    def bridge_free(self) -> None:
+        """The bridge has finished a job: start the first waiting one, once the event loop turns."""
+        if self._pending:
+            QTimer.singleShot(0, self._start_pending)
+
+    def drop_waiting(self) -> None:
+        """Forget the jobs still waiting (a job already running finishes; its result is dropped)."""
+        self._pending.clear()
+
+    def _start_pending(self) -> None:
+        if not isValid(self._window) or self._bridge.busy or not self._pending:
+            return
+        self.start(*self._pending.pop(0))

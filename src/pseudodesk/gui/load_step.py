@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -33,6 +32,7 @@ from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.errors import PasswordRequired, WrongPassword
 from pseudodesk.core.read.dispatch import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
 from pseudodesk.core.read.table import SourceTable
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.models import SourceTableModel
@@ -62,8 +62,11 @@ class PasswordDialog(QDialog):
         self.setWindowTitle("Password-protected workbook")
         self.setObjectName("password_dialog")
         layout = QVBoxLayout(self)
-        text = (f"The password for {file_name} was not right. Try again." if wrong else
-                f"{file_name} is protected with a password. Type the password to open it.")
+        text = (
+            f"The password for {file_name} was not right. Try again."
+            if wrong
+            else f"{file_name} is protected with a password. Type the password to open it."
+        )
         message = QLabel(text)
         message.setWordWrap(True)
         layout.addWidget(message)
@@ -121,8 +124,9 @@ class LoadStep(QWidget):
         self._pending_mapping: SourceMapping | None = None
 
         layout = QVBoxLayout(self)
-        intro = QLabel("<b>Load the spreadsheet</b> of people you will send. It is only read: pseudodesk never "
-                       "changes it.")
+        intro = QLabel(
+            "<b>Load the spreadsheet</b> of people you will send. It is only read: pseudodesk never changes it."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         row = QHBoxLayout()
@@ -178,12 +182,19 @@ class LoadStep(QWidget):
     # --- actions -----------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open spreadsheet", "", SPREADSHEET_FILTER)
-        if name:
-            self.open_file(Path(name))
+        path = widgets.ask_open_path(self, "Open spreadsheet", SPREADSHEET_FILTER)
+        if path is not None:
+            self.open_file(path)
 
-    def open_file(self, path: Path, *, sheet: str | None = None, header_row: int = 1,
-                  mapping: SourceMapping | None = None, password: str | None = None) -> None:
+    def open_file(
+        self,
+        path: Path,
+        *,
+        sheet: str | None = None,
+        header_row: int = 1,
+        mapping: SourceMapping | None = None,
+        password: str | None = None,
+    ) -> None:
         """Read ``path`` in the background; the table arrives through the session."""
         if self.bridge.busy:
             return
@@ -218,16 +229,16 @@ class LoadStep(QWidget):
             self.session.set_table(table, self._pending_mapping)
             self._read(table.path, table.sheet, table.header_row, preview_first=False)
             return
-        mapping = self.session.mapping if self._pending_mapping is None and self._same_file(table) \
-            else self._pending_mapping
+        mapping = (
+            self.session.mapping if self._pending_mapping is None and self._same_file(table) else self._pending_mapping
+        )
         self.session.set_table(table, mapping)
         self._pending_mapping = None
 
     def _same_file(self, table: SourceTable) -> bool:
         """The whole-file read that follows a preview keeps the mapping the preview suggested."""
         shown = self.session.table
-        return shown is not None and shown.row_count < 0 and shown.path == table.path \
-            and shown.header == table.header
+        return shown is not None and shown.row_count < 0 and shown.path == table.path and shown.header == table.header
 
     def _failed(self, path: Path, sheet: str | None, header_row: int, error: BaseException) -> None:
         if isinstance(error, (PasswordRequired, WrongPassword)):
@@ -274,8 +285,9 @@ class LoadStep(QWidget):
         self.header_spin.setEnabled(True)
         self.header_spin.setValue(table.header_row)
         notes = [issue.message for issue in table.issues]
-        self.notes_label.setText("\n".join(notes[:6]) + (f"\n… and {len(notes) - 6} more" if len(notes) > 6 else "")
-                                 if notes else "none")
+        self.notes_label.setText(
+            "\n".join(notes[:6]) + (f"\n… and {len(notes) - 6} more" if len(notes) > 6 else "") if notes else "none"
+        )
         model = SourceTableModel(table, self.view)
         model.fetchMore()
         self.view.setModel(model)

@@ -8,12 +8,12 @@ stripped: they never leave. The mapping can be saved and reused for next month's
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
-from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.errors import MappingError
 from pseudodesk.core.resources import resource_path
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.models import MappingModel
@@ -79,8 +80,10 @@ def describe_profile(profile: Profile, *, demo: bool = False) -> str:
         key = "not bound to a key (any project key you choose at Export)"
     leaves = ", ".join(f.name for f in profile.output_fields)
     file = f"<br>Profile file: {profile.path}" if profile.path else ""
-    return (f"<b>{profile.name}</b> (version {profile.version}{review})<br>Leaves: {leaves}<br>"
-            f"Output: {describe_recipient(profile)}<br>Project key: {key}{file}")
+    return (
+        f"<b>{profile.name}</b> (version {profile.version}{review})<br>Leaves: {leaves}<br>"
+        f"Output: {describe_recipient(profile)}<br>Project key: {key}{file}"
+    )
 
 
 class MapStep(QWidget):
@@ -95,8 +98,10 @@ class MapStep(QWidget):
 
         agreement = QGroupBox("Agreement profile")
         agreement_layout = QVBoxLayout(agreement)
-        self.profile_label = QLabel("No agreement profile chosen. Open the profile your information governance "
-                                    "lead gave you, or create one for a pilot extract.")
+        self.profile_label = QLabel(
+            "No agreement profile chosen. Open the profile your information governance "
+            "lead gave you, or create one for a pilot extract."
+        )
         self.profile_label.setWordWrap(True)
         self.profile_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.profile_label.setAccessibleName("Agreement profile")
@@ -114,8 +119,10 @@ class MapStep(QWidget):
         agreement_layout.addLayout(buttons)
         layout.addWidget(agreement)
 
-        columns_label = QLabel("C&olumns: choose the field each column feeds. Columns that feed no field are "
-                               "stripped and never leave this computer.")
+        columns_label = QLabel(
+            "C&olumns: choose the field each column feeds. Columns that feed no field are "
+            "stripped and never leave this computer."
+        )
         columns_label.setWordWrap(True)
         layout.addWidget(columns_label)
         self.view = QTableView()
@@ -156,9 +163,9 @@ class MapStep(QWidget):
 
     def choose_profile(self) -> None:
         start = str(resource_path("profiles")) if self.session.profile is None else ""
-        name, _ = QFileDialog.getOpenFileName(self, "Open agreement profile", start, "Agreement profiles (*.toml)")
-        if name:
-            self.open_profile(Path(name))
+        path = widgets.ask_open_path(self, "Open agreement profile", "Agreement profiles (*.toml)", start)
+        if path is not None:
+            self.open_profile(path)
 
     def open_profile(self, path: Path) -> None:
         try:
@@ -169,12 +176,15 @@ class MapStep(QWidget):
         self.session.set_profile(profile)
 
     def create_profile(self) -> None:
-        from pseudodesk.gui.profile_editor import ProfileEditorDialog
+        from pseudodesk.gui.profile_editor import ProfileEditorDialog  # a window of its own: loaded on first use
 
         table = self.session.table
         if table is None:
-            show_error(self, MappingError("Load the spreadsheet first: the new profile starts from its columns."),
-                       doing="creating a profile")
+            show_error(
+                self,
+                MappingError("Load the spreadsheet first: the new profile starts from its columns."),
+                doing="creating a profile",
+            )
             return
         dialog = ProfileEditorDialog(table.header, self.session.sample, self)
         dialog.save_folder = table.path.parent  # the profile starts beside the spreadsheet it came from
@@ -200,8 +210,12 @@ class MapStep(QWidget):
             self.status_label.setText(s.mapping_problem())
             return
         assert s.profile is not None and s.table is not None and s.mapping is not None
-        if self.model is None or self.model.mapping is not s.mapping or self.model.profile is not s.profile \
-                or self.model.header != s.table.header:
+        if (
+            self.model is None
+            or self.model.mapping is not s.mapping
+            or self.model.profile is not s.profile
+            or self.model.header != s.table.header
+        ):
             self.model = MappingModel(s.profile, s.table.header, s.sample, s.suggestions, s.mapping, self.view)
             self.model.mapping_changed.connect(self._mapping_edited)
             self.view.setModel(self.model)
@@ -221,15 +235,20 @@ class MapStep(QWidget):
         problem = s.mapping_problem()
         if problem:
             missing = self.model.unmapped_required() if self.model else []
-            text = ("Needs attention: " + ", ".join(f"'{m}'" for m in missing) + " not mapped to any column."
-                    if missing else "Needs attention: " + " ".join(problem.splitlines()))
+            text = (
+                "Needs attention: " + ", ".join(f"'{m}'" for m in missing) + " not mapped to any column."
+                if missing
+                else "Needs attention: " + " ".join(problem.splitlines())
+            )
             text = html.escape(text, quote=False)
             self.status_label.setText(f"<span style='color:#a33;'>{text}</span>")
             return
         assert s.profile is not None and s.table is not None and s.mapping is not None
         stripped = s.mapping.stripped_columns(s.profile, s.table.header)
-        self.status_label.setText(f"<span style='color:#1a6b2a;'>Every field the agreement needs is mapped.</span> "
-                                  f"{len(stripped)} column(s) will be stripped: {', '.join(stripped) or 'none'}.")
+        self.status_label.setText(
+            f"<span style='color:#1a6b2a;'>Every field the agreement needs is mapped.</span> "
+            f"{len(stripped)} column(s) will be stripped: {', '.join(stripped) or 'none'}."
+        )
 
     def suggest_again(self) -> None:
         s = self.session
@@ -237,9 +256,9 @@ class MapStep(QWidget):
             s.set_mapping(suggest_mapping(s.profile, s.table.header, s.sample))
 
     def choose_mapping(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Load mapping", "", "Mappings (*.toml)")
-        if name:
-            self.load_mapping(Path(name))
+        path = widgets.ask_open_path(self, "Load mapping", "Mappings (*.toml)")
+        if path is not None:
+            self.load_mapping(path)
 
     def load_mapping(self, path: Path) -> None:
         try:
@@ -252,18 +271,15 @@ class MapStep(QWidget):
     def choose_mapping_destination(self) -> None:
         table = self.session.table
         start = str(table.path.with_suffix(".mapping.toml")) if table else ""
-        name, _ = QFileDialog.getSaveFileName(self, "Save mapping", start, "Mappings (*.toml)")
-        if name:
-            self.save_mapping(Path(name))
+        path = widgets.ask_save_path(self, "Save mapping", start, "Mappings (*.toml)")
+        if path is not None:
+            self.save_mapping(path)
 
     def save_mapping(self, path: Path) -> None:
         s = self.session
         if s.mapping is None or s.table is None or s.profile is None:
             return
-        from dataclasses import replace
-
-        mapping = replace(s.mapping, profile_name=s.profile.name, sheet=s.table.sheet,
-                          header_row=s.table.header_row)
+        mapping = replace(s.mapping, profile_name=s.profile.name, sheet=s.table.sheet, header_row=s.table.header_row)
         try:
             save_mapping(mapping, path)
         except OSError as error:

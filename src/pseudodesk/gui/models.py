@@ -114,9 +114,15 @@ class MappingModel(ListTableModel):
     FIELD_COLUMN = 2
     mapping_changed = Signal()
 
-    def __init__(self, profile: Profile, header: tuple[str, ...], sample: list[list[str]],
-                 suggestions: list[ColumnSuggestion], mapping: SourceMapping,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        header: tuple[str, ...],
+        sample: list[list[str]],
+        suggestions: list[ColumnSuggestion],
+        mapping: SourceMapping,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(list(header), parent)
         self.profile = profile
         self.header = header
@@ -143,8 +149,9 @@ class MappingModel(ListTableModel):
     def field_choices(self) -> list[tuple[str, str]]:
         """(field id or "", text) for the combo box; "" strips the column."""
         used = set(self.profile.used_source_ids())
-        return [("", STRIPPED)] + [(sf.id, f"{sf.label} ({sf.id})") for sf in self.profile.source_fields
-                                   if sf.id in used]
+        return [("", STRIPPED)] + [
+            (sf.id, f"{sf.label} ({sf.id})") for sf in self.profile.source_fields if sf.id in used
+        ]
 
     def field_of(self, column: str) -> str:
         for fid, col in self._mapping.columns.items():
@@ -164,8 +171,11 @@ class MappingModel(ListTableModel):
         self.mapping_changed.emit()
 
     def unmapped_required(self) -> list[str]:
-        return [self.profile.source_field(fid).label for fid in self.profile.used_source_ids()
-                if self.profile.source_field(fid).required and fid not in self._mapping.columns]
+        return [
+            self.profile.source_field(fid).label
+            for fid in self.profile.used_source_ids()
+            if self.profile.source_field(fid).required and fid not in self._mapping.columns
+        ]
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         base = super().flags(index)
@@ -212,8 +222,11 @@ class MappingModel(ListTableModel):
         if c == 5:
             if not fid:
                 return "nothing"
-            outs = [f"{o.name} ({'pseudonym' if o.role == 'pseudonym' else o.role})"
-                    for o in self.profile.output_fields if fid in o.sources]
+            outs = [
+                f"{o.name} ({'pseudonym' if o.role == 'pseudonym' else o.role})"
+                for o in self.profile.output_fields
+                if fid in o.sources
+            ]
             return ", ".join(outs)
         return None
 
@@ -240,13 +253,23 @@ class FieldStatsModel(ListTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and 4 <= c <= 7:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == TOOLTIP and c == self.BAR_COLUMN:
-            return (f"{counts['valid']:,} valid, {counts['normalised']:,} normalised, "
-                    f"{counts['invalid']:,} invalid, {counts['empty']:,} empty")
+            return (
+                f"{counts['valid']:,} valid, {counts['normalised']:,} normalised, "
+                f"{counts['invalid']:,} invalid, {counts['empty']:,} empty"
+            )
         if role not in (DISPLAY, TOOLTIP):
             return None
-        values: tuple[object, ...] = (f.label, f.column, f.convention, "", f"{counts['valid']:,}",
-                                      f"{counts['normalised']:,}", f"{counts['invalid']:,}", f"{counts['empty']:,}",
-                                      f.decision)
+        values: tuple[object, ...] = (
+            f.label,
+            f.column,
+            f.convention,
+            "",
+            f"{counts['valid']:,}",
+            f"{counts['normalised']:,}",
+            f"{counts['invalid']:,}",
+            f"{counts['empty']:,}",
+            f.decision,
+        )
         return values[c]
 
 
@@ -256,8 +279,9 @@ class ProblemsModel(ListTableModel):
     COLUMNS = ("Row", "Column", "Field", "Value", "Problem", "What happens")
 
     def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
-        problems: list[Problem] = sorted((p for f in report.fields.values() for p in f.problems),
-                                         key=lambda p: (p.line, p.column))
+        problems: list[Problem] = sorted(
+            (p for f in report.fields.values() for p in f.problems), key=lambda p: (p.line, p.column)
+        )
         super().__init__(problems, parent)
 
     def data(self, index: AnyIndex, role: int = DISPLAY) -> object:

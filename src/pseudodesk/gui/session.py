@@ -91,5 +91,9 @@ class Session(QObject):
     @property
     def ready_to_check(self) -> bool:
         """A whole file (not just its preview), a profile, and a mapping that fits."""
-        return (self.table is not None and self.table.row_count >= 0 and self.profile is not None
-                and not self.mapping_problem())
+        return (
+            self.table is not None
+            and self.table.row_count >= 0
+            and self.profile is not None
+            and not self.mapping_problem()
+        )

@@ -29,8 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk import __version__
-from pseudodesk.core.agreement.mapping import SourceMapping
+from pseudodesk.core.agreement.mapping import SourceMapping, load_mapping
 from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
+from pseudodesk.core.run.demo import demo_profile
 from pseudodesk.core.run.selftest import SelfTestResult
 from pseudodesk.gui.check_step import CheckStep
 from pseudodesk.gui.export_step import ExportStep
@@ -65,33 +68,42 @@ class MainWindow(QMainWindow):
         self.load_step = LoadStep(self.session, self.bridge)
         self.map_step = MapStep(self.session, self.bridge)
         self.check_step = CheckStep(self.session, self.bridge)
-        self.export_step = ExportStep(self.session, self.bridge,
-                                      selftest_failed=selftest is not None and not selftest.ok)
+        self.export_step = ExportStep(
+            self.session, self.bridge, selftest_failed=selftest is not None and not selftest.ok
+        )
         self.steps: list[LoadStep | MapStep | CheckStep | ExportStep] = [
-            self.load_step, self.map_step, self.check_step, self.export_step]
+            self.load_step,
+            self.map_step,
+            self.check_step,
+            self.export_step,
+        ]
 
         central = QWidget()
         outer = QVBoxLayout(central)
         self.demo_banner = QLabel(
             "<b>DEMO</b>: synthetic people, an example profile, a random DEMO key and a DEMO recipient "
-            "certificate whose private key is public. Never use demo mode for real data.")
+            "certificate whose private key is public. Never use demo mode for real data."
+        )
         self.demo_banner.setObjectName("demo_banner")
         self.demo_banner.setWordWrap(True)
-        self.demo_banner.setStyleSheet("QLabel#demo_banner { background: #ffd23f; color: #000; padding: 6px; "
-                                       "border: 1px solid #c9a100; }")
+        self.demo_banner.setStyleSheet(
+            "QLabel#demo_banner { background: #ffd23f; color: #000; padding: 6px; border: 1px solid #c9a100; }"
+        )
         self.demo_banner.setAccessibleName("Demo mode warning")
         self.demo_banner.setVisible(demo)
         outer.addWidget(self.demo_banner)
         self.selftest = selftest
         failures = selftest.failures() if selftest is not None else []
         self.selftest_banner = QLabel(
-            "<b>Self-test failed: exports are switched off.</b> " + "; ".join(
-                f"{c.name}: {c.detail}" for c in failures)
-            + " Ask your IT support to reinstall pseudodesk (Help, About shows the version).")
+            "<b>Self-test failed: exports are switched off.</b> "
+            + "; ".join(f"{c.name}: {c.detail}" for c in failures)
+            + " Ask your IT support to reinstall pseudodesk (Help, About shows the version)."
+        )
         self.selftest_banner.setObjectName("selftest_banner")
         self.selftest_banner.setWordWrap(True)
-        self.selftest_banner.setStyleSheet("QLabel#selftest_banner { background: #fdecea; color: #000; "
-                                           "padding: 6px; border: 1px solid #c62828; }")
+        self.selftest_banner.setStyleSheet(
+            "QLabel#selftest_banner { background: #fdecea; color: #000; padding: 6px; border: 1px solid #c62828; }"
+        )
         self.selftest_banner.setAccessibleName("Self-test failure")
         self.selftest_banner.setVisible(bool(failures))
         outer.addWidget(self.selftest_banner)
@@ -173,12 +185,16 @@ class MainWindow(QMainWindow):
         self._action(tools, "Project &keys…", self.show_keys)
         self._action(tools, "&Audit log…", self.show_audit)
         help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&User guide", lambda: self.show_guide("user-guide.md"), QKeySequence.StandardKey.HelpContents)
+        self._action(
+            help_menu, "&User guide", lambda: self.show_guide("user-guide.md"), QKeySequence.StandardKey.HelpContents
+        )
         self._action(help_menu, "&Information governance guide", lambda: self.show_guide("ig-guide.md"))
         help_menu.addSeparator()
         self._action(help_menu, "&About pseudodesk", self.show_about)
 
-    def _action(self, menu: object, text: str, slot: object, shortcut: QKeySequence.StandardKey | None = None) -> QAction:
+    def _action(
+        self, menu: object, text: str, slot: object, shortcut: QKeySequence.StandardKey | None = None
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
@@ -198,8 +214,12 @@ class MainWindow(QMainWindow):
         self.next_button.setEnabled(index < len(self.steps) - 1)
         if self.step_list.currentRow() != index:
             self.step_list.setCurrentRow(index)
-        if self.pages.widget(index) is self.check_step and self.session.report is None \
-                and self.session.ready_to_check and not self.bridge.busy:
+        if (
+            self.pages.widget(index) is self.check_step
+            and self.session.report is None
+            and self.session.ready_to_check
+            and not self.bridge.busy
+        ):
             self.check_step.run_checks()  # the Check step shows results, not an empty page
         if self.pages.widget(index) is self.export_step:
             self.export_step.refresh()
@@ -224,15 +244,20 @@ class MainWindow(QMainWindow):
 
     def refresh_steps(self) -> None:
         style = self.style()
-        icons = {DONE: style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
-                 ATTENTION: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning), TODO: QIcon()}
+        icons = {
+            DONE: style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
+            ATTENTION: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+            TODO: QIcon(),
+        }
         for index, step in enumerate(self.steps):
             state = self.step_state(index)
             item = self.step_list.item(index)
             item.setIcon(icons[state])
             item.setText(f"{index + 1}. {step.title}" + (f"\n    {state}" if state else ""))
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Step {index + 1}, {step.title}"
-                         + (f", {state}" if state else ", not done yet"))
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
+                f"Step {index + 1}, {step.title}" + (f", {state}" if state else ", not done yet"),
+            )
             item.setData(Qt.ItemDataRole.UserRole, state)
 
     # --- jobs -----------------------------------------------------------------------------
@@ -266,10 +291,6 @@ class MainWindow(QMainWindow):
     # --- loading from the command line ------------------------------------------------------
 
     def open_demo(self) -> None:
-        from pseudodesk.core.agreement.mapping import load_mapping
-        from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
-        from pseudodesk.core.run.demo import demo_profile
-
         mapping = load_mapping(resource_path(*DEMO_MAPPING))
         self.open(demo_profile(), resource_path(*DEMO_SPREADSHEET), mapping=mapping)
 
@@ -284,8 +305,7 @@ class MainWindow(QMainWindow):
     # --- other windows -------------------------------------------------------------------
 
     def show_keys(self) -> None:
-        from pseudodesk.core.keys.store import KeyStore
-        from pseudodesk.gui.keys_window import KeysWindow
+        from pseudodesk.gui.keys import KeysWindow  # loaded on first use, not at start-up
 
         if self._keys_window is None:
             window = KeysWindow(KeyStore(), self.bridge, self)
@@ -298,8 +318,7 @@ class MainWindow(QMainWindow):
         self._keys_window.activateWindow()
 
     def show_audit(self) -> None:
-        from pseudodesk.core.keys.store import KeyStore
-        from pseudodesk.gui.audit_window import AuditWindow
+        from pseudodesk.gui.audit import AuditWindow  # loaded on first use, not at start-up
 
         if self._audit_window is None:
             self._audit_window = AuditWindow(KeyStore(), self.bridge, self)
@@ -309,7 +328,7 @@ class MainWindow(QMainWindow):
         self._audit_window.activateWindow()
 
     def show_guide(self, name: str) -> None:
-        from pseudodesk.gui.about import GuideWindow
+        from pseudodesk.gui.about import GuideWindow  # loaded on first use, not at start-up
 
         window = self._help_windows.get(name)
         if window is None:
@@ -319,7 +338,7 @@ class MainWindow(QMainWindow):
         window.raise_()
 
     def show_about(self) -> None:
-        from pseudodesk.gui.about import AboutDialog
+        from pseudodesk.gui.about import AboutDialog  # loaded on first use, not at start-up
 
         AboutDialog(self).open()
 
@@ -348,10 +367,13 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if self.bridge.busy:
             if not self._close_when_idle:
-                box = QMessageBox(QMessageBox.Icon.Question, "Stop and close?",
-                                  f"pseudodesk is {self.bridge.description}. Stop it and close? Nothing "
-                                  "half-written is left behind.",
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+                box = QMessageBox(
+                    QMessageBox.Icon.Question,
+                    "Stop and close?",
+                    f"pseudodesk is {self.bridge.description}. Stop it and close? Nothing half-written is left behind.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    self,
+                )
                 box.setObjectName("confirm_close_dialog")
                 box.setDefaultButton(QMessageBox.StandardButton.No)
                 box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

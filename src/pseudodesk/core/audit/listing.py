@@ -1,4 +1,11 @@
-"""The audit report for IG leads: a filtered listing as CSV, and as printable HTML with one section per export."""
+"""The audit report for IG leads: a filtered listing as CSV, and as printable HTML with one section per export.
+
+The Audit window lists the same entries; what it shows that needs no Qt is here too: the
+window's filter (:class:`AuditSelection`), one reading of the log with its verification
+(:func:`read_and_verify`), the table's cells and tooltips (:func:`column_text`,
+:func:`entry_tooltip`), the choices its filters offer (:func:`filter_choices`) and the
+verification banner (:func:`verification_banner`).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,15 @@ import csv
 import datetime as dt
 import html
 import io
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.core.audit.log import AuditVerification, read_entries
+from pseudodesk.core.audit.log import AuditError, AuditVerification, installation_public_key, read_entries, verify_log
+from pseudodesk.core.errors import Cancelled
+
+Entry = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -154,3 +165,204 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
         parts.append("</table></section>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# --- what the Audit window shows ---------------------------------------------------------------
+
+TABLE_COLUMNS = ("Seq", "Time (UTC)", "Operator", "Event", "Agreement", "Summary")
+SEQ, TIME, OPERATOR, EVENT, AGREEMENT, SUMMARY = range(len(TABLE_COLUMNS))
+BANNER_PROBLEMS = 10  # problems listed in the banner; the printed report lists up to 20
+
+
+@dataclass(frozen=True)
+class AuditSelection(AuditFilter):
+    """The window's filter: the core's :class:`AuditFilter` (dates, agreement, operator)
+    plus an event type and free text, so the printed report says what was selected."""
+
+    event: str | None = None
+    text: str = ""
+
+    def describe(self) -> str:
+        base = [AuditFilter.describe(self)] if (self.since or self.until or self.agreement or self.operator) else []
+        if self.event:
+            base.append(f"event '{self.event}'")
+        if self.text:
+            base.append(f"containing '{self.text}'")
+        return ", ".join(base) or "all entries"
+
+    def accepts(self, entry: Entry) -> bool:
+        if not super().accepts(entry):
+            return False
+        if self.event and entry.get("event") != self.event:
+            return False
+        return not self.text or self.text.casefold() in search_text(entry)
+
+
+def display_time(entry: Entry) -> str:
+    """The entry's UTC time as a UK reader writes it (dates filter on the UTC day, as the report does)."""
+    return dt.datetime.fromisoformat(entry["time"]).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def agreement_of(entry: Entry) -> str:
+    return str(entry.get("details", {}).get("agreement", "") or "")
+
+
+def search_text(entry: Entry) -> str:
+    """What the free-text search looks in: every column shown, and the machine."""
+    return " ".join(
+        [
+            str(entry["seq"]),
+            display_time(entry),
+            entry["time"],
+            str(entry.get("user", "")),
+            str(entry.get("machine", "")),
+            entry["event"],
+            agreement_of(entry),
+            entry_summary(entry),
+        ]
+    ).casefold()
+
+
+def well_formed(entry: Entry) -> bool:
+    """Whether a parsed line has the shape the listing and the report rely on. A line that
+    parses but does not (a forged or damaged entry) is left out of the table; verification
+    names it."""
+    try:
+        dt.datetime.fromisoformat(entry["time"])
+        entry_summary(entry)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    return isinstance(entry.get("event"), str) and isinstance(entry.get("details", {}), dict)
+
+
+def column_text(entry: Entry, column: int) -> str:
+    """The text of one cell of the window's table (columns as :data:`TABLE_COLUMNS`)."""
+    if column == SEQ:
+        return str(entry["seq"])
+    if column == TIME:
+        return display_time(entry)
+    if column == OPERATOR:
+        return str(entry.get("user", ""))
+    if column == EVENT:
+        return str(entry["event"])
+    if column == AGREEMENT:
+        return agreement_of(entry)
+    return entry_summary(entry)
+
+
+def entry_tooltip(entry: Entry, line: int, *, summary: bool, problems: Sequence[str]) -> str:
+    """Where an entry is in the log, when and by whom (its summary first when ``summary``),
+    then the verification's ``problems`` with its line."""
+    lines = [
+        f"Entry {entry['seq']} (line {line} of the log)",
+        f"Local time: {entry.get('local_time', '')}",
+        f"Operator: {entry.get('user', '')} on {entry.get('machine', '')} ({entry.get('app', '')})",
+    ]
+    if summary:
+        lines.insert(0, entry_summary(entry))
+    lines += problems
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the window's filters offer for the entries read: every event, agreement and operator
+    named, and the first and last day (None when there are no entries)."""
+
+    events: list[str]
+    agreements: list[str]
+    operators: list[str]
+    first: dt.date | None
+    last: dt.date | None
+
+
+def filter_choices(entries: Sequence[Entry]) -> FilterChoices:
+    first = dt.datetime.fromisoformat(min(e["time"] for e in entries)).date() if entries else None
+    last = dt.datetime.fromisoformat(max(e["time"] for e in entries)).date() if entries else None
+    return FilterChoices(
+        events=sorted({e["event"] for e in entries}),
+        agreements=sorted({a for e in entries if (a := agreement_of(e))}),
+        operators=sorted({str(e.get("user", "")) for e in entries} - {""}),
+        first=first,
+        last=last,
+    )
+
+
+@dataclass
+class LoadedLog:
+    """One reading of the log: its entries (with their line numbers) and, when it could be
+    checked, its verification; ``note`` says why it could not."""
+
+    path: Path
+    exists: bool
+    entries: list[Entry] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    unreadable: int = 0
+    verification: AuditVerification | None = None
+    note: str = ""
+
+
+def read_and_verify(
+    log: Path, public_key_file: Path | None, progress: Callable[[float, str], None], cancel: Callable[[], bool]
+) -> LoadedLog:
+    """Read every entry and verify the log (the window runs it on the job bridge's worker)."""
+    result = LoadedLog(log, log.exists())
+    if not result.exists:
+        result.note = (
+            "There is no audit log on this computer yet: it starts with the first key event, "
+            "export or re-identification."
+        )
+        return result
+    progress(0.0, "Reading the audit log")
+    for count, (number, entry, _) in enumerate(read_entries(log), start=1):
+        if count % 1024 == 0 and cancel():
+            raise Cancelled("Stopped reading the audit log.")
+        if entry is not None and well_formed(entry):
+            result.entries.append(entry)
+            result.lines.append(number)
+        else:
+            result.unreadable += 1
+    found = installation_public_key(public_key_file or log.parent)
+    if found is None:
+        if public_key_file is not None:
+            raise AuditError(f"No installation public key found in {public_key_file}.")
+        result.note = (
+            f"The log cannot be verified: there is no installation public key beside it in {log.parent}. "
+            "Use \u201cVerify against pinned key\u2026\u201d with the key you kept."
+        )
+        return result
+    progress(0.5, "Verifying every signature and the hash chain")
+    result.verification = verify_log(log, *found)
+    progress(1.0, "Audit log read and verified")
+    return result
+
+
+def verification_banner(loaded: LoadedLog) -> tuple[str, str]:
+    """The banner over the window's table, and its state: "ok", "bad", "unknown" (the log could
+    not be verified) or "none" (there is no log yet)."""
+    verification = loaded.verification
+    if verification is None:
+        return loaded.note, "none" if not loaded.exists else "unknown"
+    if verification.ok:
+        return (
+            f"\u2713 Log verified: {verification.entries:,} entries, signed by {verification.signer}; every "
+            "signature valid and the chain unbroken."
+        ), "ok"
+    problems = verification.problems
+    lines = [
+        f"\u2717 The log does not verify ({len(problems)} problem{'s' if len(problems) != 1 else ''} in "
+        f"{verification.entries:,} entries, installation key {verification.signer}):"
+    ]
+    lines += [f"  {problem}" for problem in problems[:BANNER_PROBLEMS]]
+    if len(problems) > BANNER_PROBLEMS:
+        lines.append(f"  \u2026 and {len(problems) - BANNER_PROBLEMS} more (highlighted in the table)")
+    return "\n".join(lines), "bad"
+
+
+def verification_details(verification: AuditVerification) -> dict[str, Any]:
+    """The details of the ``audit.verified`` entry that records a verification (as ``pseudodesk-cli audit verify``)."""
+    return {
+        "entries": verification.entries,
+        "ok": verification.ok,
+        "problems": [str(p) for p in verification.problems[:20]],
+    }

@@ -1,24 +1,8 @@
-"""Create an agreement profile in the window, for an ad-hoc pilot extract.
-
-A thin shell over :mod:`pseudodesk.core.agreement.authoring`: the dialog opens on a draft
-proposed from the spreadsheet's columns (:func:`~pseudodesk.core.agreement.authoring.draft_from_columns`),
-one table row per column, and lets a person tick what may leave, name each output
-column, choose how it leaves (pseudonym or kept as checked), its convention and output
-form; then the agreement's name, version, parties and review date, the recipient
-(certificate or passphrase) and what happens to invalid values. **Save profile...**
-checks the draft through the core, asks where to save, writes the TOML file
-atomically and closes; :attr:`ProfileEditorDialog.saved_path` says where it went.
-
-Rows are the export's columns in order (Move up / Move down). Unticked rows are
-stripped: they are not in the profile at all. Every control has an accessible name
-saying which spreadsheet column it belongs to.
-"""
+"""The profile editor dialog itself (see :mod:`pseudodesk.gui.profile_editor` for what it does)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
@@ -30,11 +14,9 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -42,66 +24,40 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSizePolicy,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from pseudodesk.core.agreement.authoring import ON_INVALID_EXPLANATIONS, DraftField, ProfileDraft, convention_choices, convention_label, draft_from_columns, option_choice_label, output_option
-from pseudodesk.core.agreement.validate import draft_warnings, validate_draft
-from pseudodesk.core.agreement.profile_text import write_profile
+from pseudodesk.core.agreement.authoring import (
+    ON_INVALID_EXPLANATIONS,
+    DraftField,
+    ProfileDraft,
+    draft_from_columns,
+    output_option,
+)
 from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.agreement.profile_text import write_profile
+from pseudodesk.core.agreement.validate import draft_warnings, validate_draft
 from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.errors import ProfileError
+from pseudodesk.core.files import slug
+from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
-from pseudodesk.gui.widgets import buddy_label
-
-OpenPath = Callable[[QWidget, str, str], "Path | None"]
-SavePath = Callable[[QWidget, str, Path, str], "Path | None"]
+from pseudodesk.gui.profile_editor.fields import (
+    COL_COLUMN,
+    HEADERS,
+    ROW_PROPERTY,
+    RowControls,
+    fill_form,
+    make_row,
+    row_enabled,
+    size_columns,
+)
+from pseudodesk.gui.widgets import OpenPath, SavePath, buddy_label
 
 PROFILE_FILTER = "Agreement profiles (*.toml)"
 CERTIFICATE_FILTER = "Certificates (*.crt *.cer *.pem *.der);;All files (*)"
-
-ROLE_CHOICES = (
-    ("pseudonym", "Pseudonym",
-     "Replaced by a pseudonym: HMAC-SHA256 of the checked value under the project key. "
-     "Partners with the same key get the same pseudonym for the same person; nobody can reverse it."),
-    ("keep", "Keep as checked",
-     "Sent as the convention checks and normalises it (for example a date of birth as DD/MM/YYYY)."),
-)
 ON_INVALID_CHOICES = (("blank", "Send it blank"), ("exclude", "Leave the row out"), ("block", "Stop the export"))
-
-COL_INCLUDE, COL_COLUMN, COL_SAMPLES, COL_NAME, COL_ROLE, COL_CONVENTION, COL_FORM = range(7)
-HEADERS = ("Include", "Spreadsheet column", "Sample values", "Output name", "How it leaves", "Convention",
-           "Output form")
-_ROW = "profile_row"  # widget property: the table row a cell widget belongs to
-
-
-def ask_open_path(parent: QWidget, caption: str, file_filter: str) -> Path | None:
-    """The platform's open-file dialog; None when the user cancels."""
-    name, _ = QFileDialog.getOpenFileName(parent, caption, "", file_filter)
-    return Path(name) if name else None
-
-
-def ask_save_path(parent: QWidget, caption: str, suggested: Path, file_filter: str) -> Path | None:
-    """The platform's save-file dialog (it asks before replacing a file); None when cancelled."""
-    name, _ = QFileDialog.getSaveFileName(parent, caption, str(suggested), file_filter)
-    return Path(name) if name else None
-
-
-@dataclass
-class RowControls:
-    """The controls of one table row (one spreadsheet column)."""
-
-    field: DraftField
-    include: QCheckBox
-    name: QLineEdit
-    role: QComboBox
-    convention: QComboBox
-    form: QComboBox
-
-    def widgets(self) -> list[QWidget]:
-        return [self.include, self.name, self.role, self.convention, self.form]
 
 
 class ProfileEditorDialog(QDialog):
@@ -109,8 +65,7 @@ class ProfileEditorDialog(QDialog):
 
     profile_saved = Signal(object)  # the Path written
 
-    def __init__(self, header: tuple[str, ...], sample_rows: list[list[str]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, header: tuple[str, ...], sample_rows: list[list[str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("profile_editor")
         self.setWindowTitle("Create an agreement profile")
@@ -119,8 +74,8 @@ class ProfileEditorDialog(QDialog):
         self.saved_path: Path | None = None
         self.saved_profile: Profile | None = None
         self.save_folder: Path = Path.home()
-        self.ask_open_path: OpenPath = ask_open_path
-        self.ask_save_path: SavePath = ask_save_path
+        self.ask_open_path: OpenPath = widgets.ask_open_path  # a test may put its own in their place
+        self.ask_save_path: SavePath = widgets.ask_save_path
         self.rows: list[RowControls] = []
         self._build()
         self._fill_table()
@@ -132,8 +87,10 @@ class ProfileEditorDialog(QDialog):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        intro = QLabel("Tick the columns the agreement lets leave and say how each one leaves. Unticked columns "
-                       "are stripped. The rows are the export's columns, in order.")
+        intro = QLabel(
+            "Tick the columns the agreement lets leave and say how each one leaves. Unticked columns "
+            "are stripped. The rows are the export's columns, in order."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         layout.addWidget(self._agreement_box())
@@ -274,7 +231,9 @@ class ProfileEditorDialog(QDialog):
         self.recipient_note.setWordWrap(True)
         layout.addWidget(self.recipient_note)
         layout.addStretch(1)
-        (self.certificate_radio if self.draft.recipient_mode == "certificate" else self.passphrase_radio).setChecked(True)
+        (self.certificate_radio if self.draft.recipient_mode == "certificate" else self.passphrase_radio).setChecked(
+            True
+        )
         self.certificate_radio.toggled.connect(self._recipient_changed)
         self.certificate_edit.textChanged.connect(self._update_status)
         self._recipient_changed()
@@ -314,120 +273,23 @@ class ProfileEditorDialog(QDialog):
         self.table.setRowCount(len(self.draft.fields))
         for r, f in enumerate(self.draft.fields):
             self.rows.append(self._make_row(r, f))
-        self._size_columns()
-
-    def _size_columns(self) -> None:
-        """Columns wide enough for their controls and headers; sample values are cut short (with a tooltip)."""
-        head = self.table.horizontalHeader()
-        head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        head.setStretchLastSection(True)
-        metrics = self.fontMetrics()
-        pad = 2 * metrics.horizontalAdvance("M")
-        for c, title in enumerate(HEADERS):
-            width = metrics.horizontalAdvance(title) + pad
-            if c in (COL_COLUMN, COL_SAMPLES):
-                self.table.resizeColumnToContents(c)
-                width = max(width, self.table.columnWidth(c))
-            else:
-                for r in range(self.table.rowCount()):
-                    widget = self.table.cellWidget(r, c)
-                    if widget is not None:
-                        width = max(width, widget.sizeHint().width() + 4)
-            if c == COL_COLUMN:
-                width = min(width, metrics.horizontalAdvance("M") * 14)
-            if c == COL_SAMPLES:
-                width = min(width, metrics.horizontalAdvance("M") * 16)
-            self.table.setColumnWidth(c, width)
-        self.table.resizeRowsToContents()
+        size_columns(self.table, self.fontMetrics())
 
     def _make_row(self, r: int, f: DraftField) -> RowControls:
-        column = f.column or f.source.label
-        include = QCheckBox()
-        include.setChecked(f.include)
-        include.setAccessibleName(f"Include {column}")
-        include.setToolTip("Ticked: this column leaves, as set in this row. Unticked: stripped.")
-        holder = QWidget()
-        box = QHBoxLayout(holder)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        box.addWidget(include)
-        self.table.setCellWidget(r, COL_INCLUDE, holder)
-
-        item = QTableWidgetItem(column)
-        item.setToolTip(f"Column '{column}' of the spreadsheet")
-        self.table.setItem(r, COL_COLUMN, item)
-        samples = QTableWidgetItem(", ".join(f.samples))
-        samples.setToolTip("\n".join(f.samples) or "(no values in the sample)")
-        samples.setForeground(self.palette().placeholderText())
-        self.table.setItem(r, COL_SAMPLES, samples)
-
-        name = QLineEdit(f.name)
-        name.setAccessibleName(f"Output name for {column}")
-        name.setToolTip("The column header in the export")
-        self.table.setCellWidget(r, COL_NAME, name)
-
-        role = QComboBox()
-        role.setAccessibleName(f"How {column} leaves")
-        for value, text, tip in ROLE_CHOICES:
-            role.addItem(text, value)
-            role.setItemData(role.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
-        role.setCurrentIndex(role.findData(f.role))
-        self.table.setCellWidget(r, COL_ROLE, role)
-
-        convention = QComboBox()
-        convention.setAccessibleName(f"Convention for {column}")
-        for conv_name in convention_choices():
-            convention.addItem(convention_label(conv_name), conv_name)
-            convention.setItemData(convention.count() - 1, CONVENTIONS[conv_name].description,
-                                   Qt.ItemDataRole.ToolTipRole)
-        convention.setCurrentIndex(convention.findData(f.source.convention))
-        convention.setToolTip(CONVENTIONS[f.source.convention].description)
-        self.table.setCellWidget(r, COL_CONVENTION, convention)
-
-        form = QComboBox()
-        form.setAccessibleName(f"Output form for {column}")
-        self.table.setCellWidget(r, COL_FORM, form)
-
-        row = RowControls(f, include, name, role, convention, form)
-        self._fill_form(row)
-        self._row_enabled(row)
+        row = make_row(self.table, r, f, self.palette().placeholderText())
         for widget in row.widgets():
-            widget.setProperty(_ROW, r)
+            widget.setProperty(ROW_PROPERTY, r)
             widget.installEventFilter(self)
-        include.toggled.connect(lambda on, row=row: self._include_changed(row, on))
-        name.textChanged.connect(lambda text, row=row: self._name_changed(row, text))
-        role.currentIndexChanged.connect(lambda _=0, row=row: self._role_changed(row))
-        convention.currentIndexChanged.connect(lambda _=0, row=row: self._convention_changed(row))
-        form.currentIndexChanged.connect(lambda _=0, row=row: self._form_changed(row))
+        row.include.toggled.connect(lambda on, row=row: self._include_changed(row, on))
+        row.name.textChanged.connect(lambda text, row=row: self._name_changed(row, text))
+        row.role.currentIndexChanged.connect(lambda _=0, row=row: self._role_changed(row))
+        row.convention.currentIndexChanged.connect(lambda _=0, row=row: self._convention_changed(row))
+        row.form.currentIndexChanged.connect(lambda _=0, row=row: self._form_changed(row))
         return row
-
-    def _fill_form(self, row: RowControls) -> None:
-        """The output form choices of the row's convention (or what it outputs, when there is no choice)."""
-        source = row.field.source
-        spec = output_option(source.convention)
-        row.form.blockSignals(True)
-        row.form.clear()
-        if spec is None:
-            pseudonym = row.field.role == "pseudonym"
-            row.form.addItem("64-character pseudonym" if pseudonym else CONVENTIONS[source.convention].output_format, "")
-            row.form.setToolTip("This convention has one output form")
-        else:
-            for choice in spec.choices:
-                row.form.addItem(option_choice_label(source.convention, choice), choice)
-            row.form.setCurrentIndex(max(0, row.form.findData(source.options.get(spec.name, spec.default))))
-            row.form.setToolTip(spec.help[:1].upper() + spec.help[1:])
-        row.form.blockSignals(False)
-        row.form.setProperty("has_choice", spec is not None)
-
-    def _row_enabled(self, row: RowControls) -> None:
-        on = row.field.include
-        for widget in (row.name, row.role, row.convention):
-            widget.setEnabled(on)
-        row.form.setEnabled(on and bool(row.form.property("has_choice")))
 
     def _include_changed(self, row: RowControls, on: bool) -> None:
         row.field.include = on
-        self._row_enabled(row)
+        row_enabled(row)
         self._update_status()
 
     def _name_changed(self, row: RowControls, text: str) -> None:
@@ -436,8 +298,8 @@ class ProfileEditorDialog(QDialog):
 
     def _role_changed(self, row: RowControls) -> None:
         row.field.role = str(row.role.currentData())
-        self._fill_form(row)
-        self._row_enabled(row)
+        fill_form(row)
+        row_enabled(row)
         self._update_status()
 
     def _convention_changed(self, row: RowControls) -> None:
@@ -445,8 +307,8 @@ class ProfileEditorDialog(QDialog):
         source.convention = str(row.convention.currentData())
         source.options = {}
         row.convention.setToolTip(CONVENTIONS[source.convention].description)
-        self._fill_form(row)
-        self._row_enabled(row)
+        fill_form(row)
+        row_enabled(row)
         self._update_status()
 
     def _form_changed(self, row: RowControls) -> None:
@@ -456,7 +318,7 @@ class ProfileEditorDialog(QDialog):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
         if event.type() == QEvent.Type.FocusIn:
-            r = watched.property(_ROW)
+            r = watched.property(ROW_PROPERTY)
             if isinstance(r, int) and 0 <= r < self.table.rowCount():
                 self.table.selectRow(r)
         return super().eventFilter(watched, event)
@@ -484,9 +346,10 @@ class ProfileEditorDialog(QDialog):
         self.browse_button.setEnabled(certificate)
         self.recipient_note.setText(
             "Only the holder of the certificate's private key can open the export (openssl cms)."
-            if certificate else
-            "pseudodesk makes a new passphrase for each export and shows it once. Send it separately "
-            "from the file, for example by phone.")
+            if certificate
+            else "pseudodesk makes a new passphrase for each export and shows it once. Send it separately "
+            "from the file, for example by phone."
+        )
         self._update_status()
 
     def _on_invalid_changed(self) -> None:
@@ -506,13 +369,28 @@ class ProfileEditorDialog(QDialog):
         self.warnings_label.setVisible(bool(warnings))
 
     def _fix_tab_order(self) -> None:
-        chain: list[QWidget] = [self.name_edit, self.version_edit, self.review_check, self.review_edit,
-                                self.description_edit, self.parties_edit]
+        chain: list[QWidget] = [
+            self.name_edit,
+            self.version_edit,
+            self.review_check,
+            self.review_edit,
+            self.description_edit,
+            self.parties_edit,
+        ]
         for row in self.rows:
             chain.extend(row.widgets())
-        chain += [self.up_button, self.down_button, self.passphrase_radio, self.certificate_radio,
-                  self.certificate_edit, self.browse_button, self.on_invalid_combo, self.scan_check,
-                  self.save_button, self.cancel_button]
+        chain += [
+            self.up_button,
+            self.down_button,
+            self.passphrase_radio,
+            self.certificate_radio,
+            self.certificate_edit,
+            self.browse_button,
+            self.on_invalid_combo,
+            self.scan_check,
+            self.save_button,
+            self.cancel_button,
+        ]
         for first, second in zip(chain, chain[1:]):
             QWidget.setTabOrder(first, second)
 
@@ -522,8 +400,10 @@ class ProfileEditorDialog(QDialog):
         table_width = sum(head.sectionSize(c) for c in range(len(HEADERS)))
         layout = self.layout()
         margins = layout.contentsMargins().left() + layout.contentsMargins().right() if layout is not None else 0
-        width = max(self.sizeHint().width(), table_width + 2 * self.table.frameWidth()
-                    + self.table.verticalScrollBar().sizeHint().width() + margins)
+        width = max(
+            self.sizeHint().width(),
+            table_width + 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width() + margins,
+        )
         height = self.sizeHint().height() + 4 * self.fontMetrics().lineSpacing()
         screen = self.screen()
         if screen is not None:
@@ -547,7 +427,9 @@ class ProfileEditorDialog(QDialog):
             d.review_date = None
         d.recipient_mode = "certificate" if self.certificate_radio.isChecked() else "passphrase"
         text = self.certificate_edit.text().strip()
-        d.certificates = [Path(p.strip()) for p in text.split(";") if p.strip()] if d.recipient_mode == "certificate" else []
+        d.certificates = (
+            [Path(p.strip()) for p in text.split(";") if p.strip()] if d.recipient_mode == "certificate" else []
+        )
         d.on_invalid = str(self.on_invalid_combo.currentData())
         d.scan_identifiers = self.scan_check.isChecked()
         return d
@@ -567,9 +449,10 @@ class ProfileEditorDialog(QDialog):
         except ProfileError as error:
             show_error(self, error, doing="saving the profile")
             return
-        slug = re.sub(r"[^A-Za-z0-9]+", "-", draft.name).strip("-").lower() or "agreement-profile"
-        chosen = self.ask_save_path(self, "Save the agreement profile", self.save_folder / f"{slug}.toml",
-                                    PROFILE_FILTER)
+        stem = slug(draft.name, fallback="agreement-profile")
+        chosen = self.ask_save_path(
+            self, "Save the agreement profile", self.save_folder / f"{stem}.toml", PROFILE_FILTER
+        )
         if chosen is None:
             return
         overwrite = True  # the save dialog has asked before replacing that file
@@ -584,8 +467,9 @@ class ProfileEditorDialog(QDialog):
         self.accept()
 
 
-def open_profile_editor(header: Sequence[str], sample_rows: list[list[str]],
-                        parent: QWidget | None = None) -> ProfileEditorDialog:
+def open_profile_editor(
+    header: Sequence[str], sample_rows: list[list[str]], parent: QWidget | None = None
+) -> ProfileEditorDialog:
     """Open the dialog window-modally (``open()``, not a blocking ``exec()``) and return it."""
     dialog = ProfileEditorDialog(tuple(header), sample_rows, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
