@@ -4,21 +4,23 @@ Data flows one way, and each stage is a package that imports only the stages bel
 (an import-linter ``layers`` contract in pyproject.toml enforces it)::
 
     read/         a file -> SourceTable of text: dispatch (read_table), encoding, csv_text,
-                  csv_arrow, workbook, date_system, cells, magic, table, xlsx_arrow
+                  csv_arrow, workbook, date_system, cells, magic, table, xlsx_arrow, sample
     conventions/  value rules: check and normalise one value (dates, NHS number, postcode,
                   ethnicity...), generalise (DOB and postcode coarsening), op_date
-    agreement/    profile (load and parse), mapping, suggest, authoring (drafts),
+    agreement/    model (what a profile says), profile (load and parse), mapping, suggest,
+                  header (the header row found and checked), authoring (drafts),
                   validate, profile_text (a draft written as TOML)
     check/        memo (each distinct value checked once), scan (identifiers in free
                   text), report (the check report, data only), risk (k-anonymity)
     transform/    pseudonym (HMAC-SHA256), openpseudonymiser, derive (outputs computed
                   from their sources), aggregate (published tables)
-    package/      export (CSV bytes), columns (CSV from whole columns), crypto/ (cms,
+    package/      csv_output (CSV bytes, from rows or whole columns), crypto/ (cms,
                   sevenzip, der), signing, manifest, inspection, reports (report files)
     audit/        log (append and verify the hash-chained log), listing (what the audit
                   window and report show)
     keys/         store (KeyStore), backends (keyring, local vault), keyfile, info,
-                  installation (this installation's signer and the audit recorder)
+                  installation (this installation's signer and the audit recorder),
+                  overview (what the Keys window says about keys)
     run/          the only package that calls the stages in order: plan, check, export,
                   linkage, demo, selftest
 
