@@ -250,6 +250,7 @@ version = "1"
 mode = "passphrase"
 [checks]
 on_invalid = "block"
+max_invalid_share = 1.0  # the policy, not the share, blocks here
 [[source_fields]]
 id = "nhs_number"
 convention = "nhs_number"

@@ -82,6 +82,9 @@ class KeyRef:
 class Checks:
     on_invalid: str = "blank"  # "blank", "exclude" or "block"
     scan_identifiers: bool = True
+    # A field with more invalid values than this share of its non-empty ones blocks the export
+    # whatever on_invalid says: the column is probably the wrong one, or in another coding.
+    max_invalid_share: float = 0.05
 
 
 @dataclass(frozen=True)

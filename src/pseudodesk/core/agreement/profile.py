@@ -95,7 +95,7 @@ def parse_profile(
     checks_doc = doc.get("checks", {})
     if not isinstance(checks_doc, dict):
         raise ProfileError(source, "checks", "must be a table")
-    r.only(checks_doc, "checks", {"on_invalid", "scan_identifiers"})
+    r.only(checks_doc, "checks", {"on_invalid", "scan_identifiers", "max_invalid_share"})
     on_invalid = checks_doc.get("on_invalid", "blank")
     if on_invalid not in ON_INVALID:
         raise ProfileError(
@@ -161,7 +161,7 @@ def parse_profile(
         source_fields=sources,
         output_fields=outputs,
         metadata=dict(metadata),
-        checks=Checks(on_invalid, scan),
+        checks=Checks(on_invalid, scan, _invalid_share(source, checks_doc)),
         disclosure=disclosure,
         aggregate=aggregate,
         packs=tuple(packs),
@@ -424,3 +424,12 @@ class _Reader:
             raise ProfileError(
                 self.source, prefix + unknown[0], f"is not a known setting (allowed here: {', '.join(sorted(allowed))})"
             )
+
+
+def _invalid_share(source: str, checks: dict[str, Any]) -> float:
+    share = checks.get("max_invalid_share", Checks.max_invalid_share)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise ProfileError(
+            source, "checks.max_invalid_share", "must be a share between 0 and 1 (0.05 allows one value in 20)"
+        )
+    return float(share)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pseudodesk.core.check.scan import Finding
+from pseudodesk.core.check.schemes import describe
 from pseudodesk.core.conventions import Status
 from pseudodesk.core.read.table import SourceIssue
 
@@ -81,6 +82,7 @@ class FieldStats:
 @dataclass
 class CheckReport:
     policy: str = "blank"
+    max_invalid_share: float = 0.05  # the agreement's [checks] max_invalid_share
     rows: int = 0
     rows_written: int = 0
     fields: dict[str, FieldStats] = field(default_factory=dict)
@@ -101,9 +103,27 @@ class CheckReport:
     def invalid_values(self) -> int:
         return sum(f.invalid for f in self.fields.values())
 
+    def fields_over_threshold(self) -> list[FieldStats]:
+        """Fields whose invalid share of non-empty values passes ``max_invalid_share``."""
+        return [
+            stats
+            for stats in self.fields.values()
+            if stats.invalid and stats.invalid > self.max_invalid_share * (stats.total - stats.counts["empty"])
+        ]
+
     def blocking_reasons(self) -> list[str]:
         """Why the export must not happen (empty when it may)."""
         reasons = []
+        for stats in self.fields_over_threshold():
+            filled = stats.total - stats.counts["empty"]
+            found = describe({p.raw for p in stats.problems})
+            reasons.append(
+                f"{stats.invalid:,} of {filled:,} values in column '{stats.column}' ({stats.label}) are not valid "
+                f"{stats.convention} ({stats.invalid / filled:.0%}; the agreement allows "
+                f"{self.max_invalid_share:.0%}); the invalid values {found}. Check that this is the right "
+                "column in the mapping; if it is, the values are in another coding: ask the IG lead whether "
+                "the agreement accepts it, or recode the column in the source"
+            )
         if self.policy == "block" and self.invalid_values:
             first = next(p for f in self.fields.values() for p in f.problems)
             reasons.append(

@@ -106,6 +106,7 @@ class Plan:
         context = ColumnContext(today=today or dt.date.today(), date_system=table.date_system)
         self.report = CheckReport(
             policy=profile.checks.on_invalid,
+            max_invalid_share=profile.checks.max_invalid_share,
             stripped_columns=mapping.stripped_columns(profile, header),
             source_issues=list(table.issues),
         )
