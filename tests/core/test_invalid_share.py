@@ -100,8 +100,8 @@ def test_a_sex_column_in_nhs_codes_blocks_whatever_the_policy(tmp_path, policy):
     assert "215 of 215 values" in share and "look like NHS sex codes (0 = not known, 1 = male, 2 = female" in share
     assert "the agreement allows 5%" in share
     with pytest.raises(ChecksBlockExport, match="look like NHS sex codes"):
-        run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
-    assert not (tmp_path / "out" / "x.7z").exists()
+        run(profile, table, mapping, KEY_A, tmp_path / "out" / "monthly" / "2026-12", name="x")
+    assert not (tmp_path / "out").exists()  # no folder the refused run made is left behind
 
 
 def test_the_share_is_per_field_and_the_profile_sets_it(tmp_path):

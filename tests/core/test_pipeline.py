@@ -185,7 +185,7 @@ def test_cancel_during_encryption_leaves_nothing_behind(tmp_path, pilot):
 
     with pytest.raises(Cancelled):
         run(profile, table, mapping, KEY_A, tmp_path / "out", progress=progress, cancel=lambda: state["encrypting"])
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()  # nor the folder the run made
 
 
 def test_existing_output_is_never_overwritten_unless_asked(tmp_path, pilot):
@@ -242,7 +242,7 @@ def test_header_only_file_exports_nothing(tmp_path, pilot):
     (tmp_path / "h.csv").write_text("Name,NHS Number,Postcode,Sex\n")
     with pytest.raises(ExportError, match="no data rows"):
         run(profile, read_table(tmp_path / "h.csv"), mapping, KEY_A, tmp_path / "out")
-    assert list((tmp_path / "out").iterdir()) == [] if (tmp_path / "out").exists() else True
+    assert not (tmp_path / "out").exists()  # nor the folder the run made if (tmp_path / "out").exists() else True
 
 
 def test_check_reports_without_writing(tmp_path, pilot):
@@ -340,7 +340,7 @@ def test_cms_export_streams_into_its_file_and_leaves_only_its_two_files(tmp_path
             cancel=lambda: state["writing"],
             **options,
         )
-    assert list((tmp_path / "cancelled").iterdir()) == []
+    assert not (tmp_path / "cancelled").exists()  # nor the folder the run made
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="use the key although its expiry (the agreement's review date) has passed",
     )
     p_run.add_argument("--salt", help="OpenPseudonymiser salt id (default: the profile's key.salt_id)")
+    p_run.add_argument(
+        "--accept-suggested-mapping",
+        action="store_true",
+        help="export although some columns were matched from their values alone (no --mapping); "
+        "the manifest and the audit log record which",
+    )
     p_run.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
 
     p_check = sub.add_parser("check", help="check every value against the profile without exporting anything")
@@ -195,7 +201,15 @@ def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         mapping = suggest_mapping(profile, table.header, table.preview(500))
         for fid, column in mapping.columns.items():
             hint = suggestions[column]
-            print(f"mapping: '{column}' -> {fid} (suggested, {hint.confidence:.0%}: {hint.reason})", file=sys.stderr)
+            flag = "NEEDS CONFIRMING, from the values alone" if fid in mapping.unconfirmed else "suggested"
+            print(f"mapping: '{column}' -> {fid} ({flag}, {hint.confidence:.0%}: {hint.reason})", file=sys.stderr)
+        for column, fid in mapping.passed_over:
+            print(
+                f"warning: column '{column}' is one of the names of {fid}, but {fid} is "
+                + (f"mapped to '{mapping.columns[fid]}'" if fid in mapping.columns else "not mapped")
+                + f" and '{column}' will be stripped; check the mapping (--mapping)",
+                file=sys.stderr,
+            )
     if args.save_mapping:
         from dataclasses import replace
 
@@ -357,6 +371,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         accept_expired=args.accept_expired_agreement,
         batch_size=args.batch_size,
         salt=salt,
+        accept_suggested_mapping=args.accept_suggested_mapping,
     )
     result = run(
         profile,

@@ -20,11 +20,11 @@ Every column not mapped to a source field that some output field uses is strippe
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pseudodesk.core.agreement.model import Profile
-from pseudodesk.core.agreement.suggest import suggest_columns
+from pseudodesk.core.agreement.suggest import EVIDENCE_RANK, suggest_columns
 from pseudodesk.core.errors import MappingError
 
 MAPPING_FORMAT = "pseudodesk-mapping/1"
@@ -37,11 +37,26 @@ class SourceMapping:
     sheet: str | None = None
     header_row: int | None = None
     suggested: frozenset[str] = field(default_factory=frozenset)  # ids filled by suggestion, not by a person
+    # ids suggested from the values alone (no header names the field): a person confirms them
+    # before an export, or the export is told to accept them (and records that it did)
+    unconfirmed: frozenset[str] = field(default_factory=frozenset)
+    # (column, field id): columns whose header is one of a field's names but that feed another
+    # field or none; a partner is told, since such a column is not stripped silently
+    passed_over: tuple[tuple[str, str], ...] = ()
+
+    def confirmed(self) -> SourceMapping:
+        """This mapping with every suggestion confirmed by the person using it."""
+        return replace(self, unconfirmed=frozenset())
 
     def resolve(self, profile: Profile, header: tuple[str, ...]) -> dict[str, int]:
         """Source field id -> column index; raises MappingError when the mapping does not fit."""
         index = {name: i for i, name in enumerate(header)}
         problems: list[str] = []
+        if self.profile_name and self.profile_name != profile.name:
+            problems.append(
+                f"it was made for the agreement '{self.profile_name}', not '{profile.name}': "
+                "use the mapping saved for this agreement, or make one for it"
+            )
         resolved: dict[str, int] = {}
         for fid in profile.used_source_ids():
             sf = profile.source_field(fid)
@@ -79,18 +94,31 @@ def suggest_mapping(profile: Profile, header: tuple[str, ...], sample: list[list
     See :mod:`pseudodesk.core.agreement.suggest` for the evidence and confidences.
     """
 
-    best: dict[str, tuple[float, str]] = {}
-    for s in suggest_columns(profile, header, sample):
-        if s.field_id and s.confidence > best.get(s.field_id, (0.0, ""))[0]:
-            best[s.field_id] = (s.confidence, s.column)
+    suggestions = suggest_columns(profile, header, sample)
+    candidates = sorted(
+        (s for s in suggestions if s.field_id),
+        key=lambda s: (-EVIDENCE_RANK[s.evidence], -s.confidence),
+    )  # a header naming the field always beats a guess from values, however sure
     columns: dict[str, str] = {}
-    taken: set[str] = set()
-    for fid, (_, column) in sorted(best.items(), key=lambda kv: -kv[1][0]):
-        if column not in taken:
-            columns[fid] = column
-            taken.add(column)
+    evidence: dict[str, str] = {}
+    for s in candidates:
+        assert s.field_id is not None
+        if s.field_id not in columns and s.column not in columns.values():
+            columns[s.field_id] = s.column
+            evidence[s.field_id] = s.evidence
     ordered = {sf.id: columns[sf.id] for sf in profile.source_fields if sf.id in columns}
-    return SourceMapping(ordered, profile.name, suggested=frozenset(ordered))
+    passed_over = tuple(
+        (s.column, s.field_id)
+        for s in suggestions
+        if s.field_id and s.evidence == "profile" and ordered.get(s.field_id) != s.column
+    )
+    return SourceMapping(
+        ordered,
+        profile.name,
+        suggested=frozenset(ordered),
+        unconfirmed=frozenset(fid for fid in ordered if evidence[fid] == "values"),
+        passed_over=passed_over,
+    )
 
 
 def load_mapping(path: Path | str) -> SourceMapping:

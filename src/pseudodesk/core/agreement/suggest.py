@@ -28,6 +28,17 @@ class ColumnSuggestion:
     convention: str | None  # the catalogue convention its header or values look like
     confidence: float  # 0..1
     reason: str
+    # What the suggestion rests on, strongest first: "profile" (the header is one of the field's
+    # own names), "header" (a usual header of the convention), "values" (the values alone),
+    # "none". A suggestion from values alone must be confirmed by a person before an export.
+    evidence: str = "none"
+
+    @property
+    def needs_confirming(self) -> bool:
+        return self.field_id is not None and self.evidence == "values"
+
+
+EVIDENCE_RANK = {"profile": 2, "header": 1, "values": 0, "none": -1}
 
 
 def squash(text: str) -> str:
@@ -89,20 +100,28 @@ def suggest_columns(
             confidence, reason = 0.95, f"header matches the profile's '{profile.source_field(field_id).label}'"
             if by_values and by_values[0] == conv:
                 confidence, reason = 0.99, reason + f"; {by_values[1]:.0%} of sampled values are valid {conv}"
-            out.append(ColumnSuggestion(column, field_id, conv, confidence, reason))
+            out.append(ColumnSuggestion(column, field_id, conv, confidence, reason, "profile"))
             continue
         if by_values:
             conv, share = by_values
             target = _field_for(profile, conv)
             reason = f"{share:.0%} of sampled values are valid {conv}"
+            evidence = "values"
             if header_conv == conv:
-                reason += "; the header agrees"
-            out.append(ColumnSuggestion(column, target, conv, min(share, 0.98), reason))
+                reason, evidence = reason + "; the header agrees", "header"
+            else:
+                reason += "; the header does not say so: confirm it"
+            out.append(ColumnSuggestion(column, target, conv, min(share, 0.98), reason, evidence))
             continue
         if header_conv:
             out.append(
                 ColumnSuggestion(
-                    column, _field_for(profile, header_conv), header_conv, 0.7, f"header looks like {header_conv}"
+                    column,
+                    _field_for(profile, header_conv),
+                    header_conv,
+                    0.7,
+                    f"header looks like {header_conv}",
+                    "header",
                 )
             )
             continue

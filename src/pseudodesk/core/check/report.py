@@ -116,11 +116,11 @@ class CheckReport:
         reasons = []
         for stats in self.fields_over_threshold():
             filled = stats.total - stats.counts["empty"]
-            found = describe({p.raw for p in stats.problems})
+            looks = describe({p.raw for p in stats.problems})
             reasons.append(
                 f"{stats.invalid:,} of {filled:,} values in column '{stats.column}' ({stats.label}) are not valid "
                 f"{stats.convention} ({stats.invalid / filled:.0%}; the agreement allows "
-                f"{self.max_invalid_share:.0%}); the invalid values {found}. Check that this is the right "
+                f"{self.max_invalid_share:.0%}); the invalid values {looks}. Check that this is the right "
                 "column in the mapping; if it is, the values are in another coding: ask the IG lead whether "
                 "the agreement accepts it, or recode the column in the source"
             )

@@ -23,6 +23,7 @@ from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
     KeyProblem,
+    MappingError,
     ProfileError,
 )
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
@@ -36,6 +37,18 @@ def check_key(profile: Profile, key: ProjectKey) -> None:
         raise KeyProblem(
             f"The key {key.id} (fingerprint {key.fingerprint}) is not the key this agreement names "
             f"(fingerprint {profile.key.fingerprint}). Use the agreement's key; nothing was exported."
+        )
+
+
+def check_mapping_confirmed(mapping: SourceMapping, *, accept: bool) -> None:
+    """Refuse to export fields mapped from their values alone that nobody confirmed."""
+    if mapping.unconfirmed and not accept:
+        guessed = ", ".join(f"'{mapping.columns[f]}' -> {f}" for f in sorted(mapping.unconfirmed))
+        raise MappingError(
+            f"These columns were matched to the agreement from their values alone, and no header names "
+            f"those fields: {guessed}. A wrong guess would send the wrong data. Confirm them in the Map "
+            "step; on the command line, save the mapping (--save-mapping), check it and pass it with "
+            "--mapping, or accept the guesses with --accept-suggested-mapping. Nothing was exported."
         )
 
 

@@ -21,9 +21,10 @@ from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
     ExportError,
+    OutputExists,
     PseudodeskError,
 )
-from pseudodesk.core.files import atomic_output, slug
+from pseudodesk.core.files import atomic_output, missing_folders, remove_empty, slug
 from pseudodesk.core.host import machine_name, os_user
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
@@ -31,7 +32,7 @@ from pseudodesk.core.package.csv_output import CsvEncoder
 from pseudodesk.core.package.manifest import MANIFEST_FORMAT
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
-from pseudodesk.core.run.check import check_key, check_review_date, suppression
+from pseudodesk.core.run.check import check_key, check_mapping_confirmed, check_review_date, suppression
 from pseudodesk.core.threads import in_background, made_ahead
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
@@ -66,6 +67,7 @@ class RunResult:
     seconds: float
     manifest: Path | None = None
     aggregate: PublishedTable | None = None  # [aggregate] profiles: the counts table that was sent
+    accepted_suggestions: tuple[str, ...] = ()  # fields mapped from values alone, accepted unconfirmed
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class ExportOptions:
     allow_demo_recipient: bool = False  # the DEMO certificate, whose private key is public (demo only)
     salt: str | None = field(default=None, repr=False)  # OpenPseudonymiser fields: the imported salt
     batch_size: int = COLUMN_BATCH_ROWS
+    # Fields the mapping took from their values alone, exported without a person confirming
+    # them (the CLI's --accept-suggested-mapping); recorded in the manifest and the audit entry.
+    accept_suggested_mapping: bool = False
 
 
 def output_stem(profile: Profile, when: dt.datetime) -> str:
@@ -118,6 +123,7 @@ def run(
                 "profile.changed",
                 {"agreement": profile.name, "previous_sha256": previous, "profile_sha256": profile.sha256},
             )
+    created = missing_folders(Path(out_dir))  # a run that writes nothing leaves none of them behind
     try:
         result = _run(
             profile,
@@ -130,12 +136,11 @@ def run(
             progress=progress,
             cancel=cancel,
         )
-    except Cancelled:
-        if audit is not None:
+    except BaseException as error:
+        remove_empty(created)
+        if audit is not None and isinstance(error, Cancelled):
             audit.record("export.cancelled", base)
-        raise
-    except PseudodeskError as error:
-        if audit is not None:
+        elif audit is not None and isinstance(error, PseudodeskError):
             audit.record("export.failed", {**base, **error.facts()})
         raise
     if audit is not None:
@@ -156,6 +161,7 @@ def run(
                 "recipients": result.recipient_fingerprints,
                 "csv_sha256": result.csv_sha256,
                 "encrypted_sha256": result.output_sha256,
+                "accepted_suggestions": list(result.accepted_suggestions),
                 "manifest_signer": signer.fingerprint,
             },
         )
@@ -179,6 +185,7 @@ def _run(
     batch_size, overwrite, passphrase = options.batch_size, options.overwrite, options.passphrase
     check_review_date(profile, accept_expired=options.accept_expired)
     check_key(profile, key)
+    check_mapping_confirmed(mapping, accept=options.accept_suggested_mapping)
     plan = Plan(profile, table, mapping, key, salt=options.salt)
     if profile.disclosure.enforce:
         plan.suppress = suppression(profile, table, mapping, batch_size, progress, cancel)
@@ -196,7 +203,9 @@ def _run(
     manifest_file = manifest_path_for(output)
     for path in (output, manifest_file):
         if path.exists() and not overwrite:
-            raise ExportError(f"{path.name} already exists in {path.parent}; choose another name or allow overwriting.")
+            raise OutputExists(
+                f"{path.name} already exists in {path.parent}; choose another name or allow overwriting."
+            )
 
     # The manifest's hash of the source file, read on a second thread while the run works
     # (hashlib and file reads release the GIL).
@@ -299,6 +308,7 @@ def _run(
         output_sha256=file_sha256(output)[0],
         seconds=0.0,
         aggregate=published,
+        accepted_suggestions=tuple(sorted(mapping.unconfirmed)),
     )
     progress(0.95, "Signing the manifest")
     try:
@@ -389,6 +399,7 @@ def build_manifest(
         },
         "aggregate": _aggregate_facts(profile, result),
         "stripped_columns": list(report.stripped_columns),
+        "mapping": {"accepted_suggestions": list(result.accepted_suggestions)},
         "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
         "encryption": {
             "method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
