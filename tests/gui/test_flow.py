@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QDialog, QMessageBox, QPu
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.gui.models import SourceTableModel
-from pseudodesk.gui.window import ATTENTION, DONE, MainWindow
+from pseudodesk.gui.window import ATTENTION, BLOCKED, DONE, MainWindow
 from tests.helpers import PASSPHRASE_PROFILE, ROWS, encrypt_xlsx, fixture, require_tool
 
 WAIT = 30_000
@@ -294,7 +294,7 @@ def test_blocked_export_shows_why_and_writes_nothing(qtbot, window, tmp_path, me
     w.go_to(2)
     idle(qtbot, w)
     assert "Export blocked until fixed" in w.check_step.summary_label.text()
-    assert w.step_state(2) == ATTENTION
+    assert w.step_state(2) == BLOCKED  # red: not merely "needs attention"
     assert w.check_step.problems_view.model().rowCount() == 2
     assert not w.export_step.export_button.isEnabled()
 

@@ -28,10 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pseudodesk.core.agreement.header import find_header_row
 from pseudodesk.core.agreement.mapping import SourceMapping
-from pseudodesk.core.errors import PasswordRequired, WrongPassword
+from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.errors import NoHeader, PasswordRequired, WrongPassword
 from pseudodesk.core.read.dispatch import CSV_SUFFIXES, WORKBOOK_SUFFIXES, read_table
-from pseudodesk.core.read.table import SourceTable
+from pseudodesk.core.read.sample import first_rows
+from pseudodesk.core.read.table import SourceIssue, SourceTable
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
@@ -122,6 +125,7 @@ class LoadStep(QWidget):
         self.bridge = bridge
         self._password: str | None = None
         self._pending_mapping: SourceMapping | None = None
+        self._attempt: tuple[Path, str | None] | None = None  # a file that failed to load, to retry
 
         layout = QVBoxLayout(self)
         intro = QLabel(
@@ -191,18 +195,19 @@ class LoadStep(QWidget):
         path: Path,
         *,
         sheet: str | None = None,
-        header_row: int = 1,
+        header_row: int | None = None,
         mapping: SourceMapping | None = None,
         password: str | None = None,
     ) -> None:
-        """Read ``path`` in the background; the table arrives through the session."""
+        """Read ``path`` in the background; the table arrives through the session. Without
+        ``header_row`` the header is found among the first rows (and the Notes say which)."""
         if self.bridge.busy:
             return
         self._password = password
         self._pending_mapping = mapping
         self._read(Path(path), sheet, header_row)
 
-    def _read(self, path: Path, sheet: str | None, header_row: int, *, preview_first: bool = True) -> None:
+    def _read(self, path: Path, sheet: str | None, header_row: int | None, *, preview_first: bool = True) -> None:
         """Read in the background. A large CSV is read twice: its first rows at once (the
         preview shows within a second), then the whole file (row count, shape, encoding)."""
         password = self._password
@@ -213,9 +218,17 @@ class LoadStep(QWidget):
         # freeze on a million-row file; none with the pause).
         grace = 0.0 if preview_first else PAINT_GRACE
 
+        profile = self.session.profile
+
         def work(progress: object, cancel: object) -> SourceTable:
             time.sleep(grace)
-            return read_table(path, sheet=sheet, header_row=header_row, password=password, preview_only=quick)
+            row, note = header_row, None
+            if row is None:
+                row, note = _found_header_row(path, sheet, password, profile)
+            table = read_table(path, sheet=sheet, header_row=row, password=password, preview_only=quick)
+            if note is not None:
+                table.issues.insert(0, note)
+            return table
 
         self.bridge.start(
             f"reading {path.name}",
@@ -225,6 +238,7 @@ class LoadStep(QWidget):
         )
 
     def _loaded(self, table: SourceTable, preview: bool = False) -> None:
+        self._attempt = None
         if preview:
             self.session.set_table(table, self._pending_mapping)
             self._read(table.path, table.sheet, table.header_row, preview_first=False)
@@ -240,7 +254,7 @@ class LoadStep(QWidget):
         shown = self.session.table
         return shown is not None and shown.row_count < 0 and shown.path == table.path and shown.header == table.header
 
-    def _failed(self, path: Path, sheet: str | None, header_row: int, error: BaseException) -> None:
+    def _failed(self, path: Path, sheet: str | None, header_row: int | None, error: BaseException) -> None:
         if isinstance(error, (PasswordRequired, WrongPassword)):
             dialog = PasswordDialog(path.name, isinstance(error, WrongPassword), self)
 
@@ -251,13 +265,29 @@ class LoadStep(QWidget):
             dialog.accepted.connect(retry)
             dialog.open()
             return
+        # The header row can be changed before a load succeeds: a title row taken for the header
+        # makes the rows below look ragged, and the fix is a row number, not another file.
+        self._attempt = (path, sheet)
+        self.header_spin.setEnabled(True)
+        if header_row is not None:
+            self.header_spin.setValue(header_row)
+        self.file_label.setText(
+            f"<b>{path.name}</b> could not be read with these settings. Change the header row above "
+            "(the row that holds the column names) and press Enter, or open another file."
+        )
         show_error(self, error, doing=f"reading {path.name}")
 
     def _reload(self) -> None:
-        table = self.session.table
-        if table is None or self.bridge.busy:
+        if self.bridge.busy:
             return
+        table = self.session.table
         sheet = self.sheet_combo.currentText() or None
+        if self._attempt is not None and (table is None or table.path != self._attempt[0]):
+            path, attempted_sheet = self._attempt
+            self._read(path, attempted_sheet if sheet is None else sheet, self.header_spin.value())
+            return
+        if table is None:
+            return
         if sheet != table.sheet or self.header_spin.value() != table.header_row:
             self._read(table.path, sheet, self.header_spin.value())
 
@@ -301,3 +331,21 @@ class LoadStep(QWidget):
         if not busy and self.session.table is not None:
             self.sheet_combo.setEnabled(len(self.session.table.sheet_names) > 1)
         self.drop_area.setAcceptDrops(not busy)
+
+
+def _found_header_row(
+    path: Path, sheet: str | None, password: str | None, profile: Profile | None
+) -> tuple[int, SourceIssue]:
+    """The header row found among the first rows, and the note that says which and why."""
+    try:
+        choice = find_header_row(first_rows(path, sheet=sheet, password=password), profile, path)
+    except NoHeader:
+        return 1, SourceIssue(
+            "assumption",
+            "no row of column names was found among the first 20 rows; row 1 is used. If row 1 is a "
+            "person, add a row of column names in Excel first, or set the header row above.",
+        )
+    return choice.row, SourceIssue(
+        "assumption",
+        f"header row {choice.row} chosen: {choice.reason}. Change it above if that is not the row of column names.",
+    )

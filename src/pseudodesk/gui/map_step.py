@@ -150,7 +150,11 @@ class MapStep(QWidget):
         self.save_mapping_button = QPushButton("&Save mapping…")
         self.save_mapping_button.setAccessibleName("Save this mapping")
         self.save_mapping_button.clicked.connect(self.choose_mapping_destination)
-        for button in (self.suggest_button, self.load_mapping_button, self.save_mapping_button):
+        self.confirm_button = QPushButton("Confirm &guesses")
+        self.confirm_button.setAccessibleName("Confirm the columns matched from their values alone")
+        self.confirm_button.setToolTip("I have looked at the amber rows: each column is the field shown")
+        self.confirm_button.clicked.connect(self.confirm_guesses)
+        for button in (self.confirm_button, self.suggest_button, self.load_mapping_button, self.save_mapping_button):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -203,6 +207,7 @@ class MapStep(QWidget):
         has_both = s.profile is not None and s.table is not None and s.mapping is not None
         for button in (self.suggest_button, self.save_mapping_button, self.load_mapping_button):
             button.setEnabled(has_both)
+        self.confirm_button.setEnabled(has_both and bool(s.mapping and s.mapping.unconfirmed))
         self.new_profile_button.setEnabled(s.table is not None)
         if not has_both:
             self.view.setModel(None)
@@ -249,6 +254,12 @@ class MapStep(QWidget):
             f"<span style='color:#1a6b2a;'>Every field the agreement needs is mapped.</span> "
             f"{len(stripped)} column(s) will be stripped: {', '.join(stripped) or 'none'}."
         )
+
+    def confirm_guesses(self) -> None:
+        """The person confirms every column matched from its values alone."""
+        s = self.session
+        if s.mapping is not None and s.mapping.unconfirmed:
+            s.set_mapping(s.mapping.confirmed())
 
     def suggest_again(self) -> None:
         s = self.session

@@ -166,7 +166,8 @@ class MappingModel(ListTableModel):
             columns[field_id] = column
         ordered = {sf.id: columns[sf.id] for sf in self.profile.source_fields if sf.id in columns}
         suggested = frozenset(f for f in self._mapping.suggested if ordered.get(f) == self._mapping.columns.get(f))
-        self._mapping = replace(self._mapping, columns=ordered, suggested=suggested)
+        unconfirmed = frozenset(f for f in self._mapping.unconfirmed if f in suggested and f != field_id)
+        self._mapping = replace(self._mapping, columns=ordered, suggested=suggested, unconfirmed=unconfirmed)
         self.dataChanged.emit(self.index(0, 0), self.index(len(self.header) - 1, len(self.COLUMNS) - 1))
         self.mapping_changed.emit()
 
@@ -194,6 +195,8 @@ class MappingModel(ListTableModel):
             return fid
         if role == Qt.ItemDataRole.ForegroundRole and not fid:
             return QBrush(QColor("#6b6b6b"))
+        if role == Qt.ItemDataRole.BackgroundRole and fid and fid in self._mapping.unconfirmed:
+            return QBrush(QColor("#fff3cd"))  # amber: a guess a person has not confirmed
         if role == TOOLTIP and c == 4 and suggestion is not None:
             return suggestion.reason
         if role not in (DISPLAY, TOOLTIP):
@@ -218,6 +221,8 @@ class MappingModel(ListTableModel):
                 return ""
             if fid not in self._mapping.suggested:
                 return "chosen (not a guess)"
+            if fid in self._mapping.unconfirmed:
+                return "NEEDS CONFIRMING: guessed from the values alone"
             return f"{suggestion.confidence:.0%} suggested" if suggestion else "suggested"
         if c == 5:
             if not fid:

@@ -86,6 +86,16 @@ class Session(QObject):
             self.mapping.resolve(self.profile, self.table.header)
         except MappingError as error:
             return str(error)
+        if self.mapping.unconfirmed:
+            guessed = ", ".join(
+                f"'{self.mapping.columns[f]}' -> {self.profile.source_field(f).label}"
+                for f in sorted(self.mapping.unconfirmed)
+            )
+            return (
+                f"confirm the columns matched from their values alone ({guessed}): no header names those "
+                "fields, and a wrong guess would send the wrong data. Choose the field yourself, or press "
+                "Confirm guesses."
+            )
         return ""
 
     @property

@@ -43,6 +43,7 @@ from pseudodesk.gui.map_step import MapStep
 from pseudodesk.gui.session import Session
 
 DONE, ATTENTION, TODO = "done", "needs attention", ""
+PROBLEMS, BLOCKED = "ready, with problems", "blocked"  # the Check step: amber, red
 STEP_HINTS = (
     "Open the spreadsheet you will send.",
     "Choose the agreement and check which column feeds which field.",
@@ -170,6 +171,8 @@ class MainWindow(QMainWindow):
         self.bridge.progress_changed.connect(self._progress_changed)
         for signal in (s.table_changed, s.profile_changed, s.mapping_changed, s.report_changed, s.exported):
             signal.connect(self.refresh_steps)
+        for signal in (s.table_changed, s.profile_changed, s.mapping_changed):
+            signal.connect(self._update_next)
         s.table_changed.connect(self._table_loaded)
         s.profile_changed.connect(self.export_step.refresh)
         s.report_changed.connect(self.export_step._update_ready)
@@ -211,7 +214,7 @@ class MainWindow(QMainWindow):
 
     def _page_shown(self, index: int) -> None:
         self.back_button.setEnabled(index > 0)
-        self.next_button.setEnabled(index < len(self.steps) - 1)
+        self._update_next()
         if self.step_list.currentRow() != index:
             self.step_list.setCurrentRow(index)
         if (
@@ -228,6 +231,14 @@ class MainWindow(QMainWindow):
         if self.pages.currentWidget() is self.load_step and self.session.profile is None:
             self.statusBar().showMessage("Loaded. Next: choose the agreement profile (step 2).")
 
+    def _update_next(self) -> None:
+        """Next is off at the last step, and at the Map step until the mapping can be used
+        (every needed field mapped, every guess from values alone confirmed)."""
+        index = self.pages.currentIndex()
+        problem = self.session.mapping_problem() if self.pages.widget(index) is self.map_step else ""
+        self.next_button.setEnabled(index < len(self.steps) - 1 and not problem)
+        self.next_button.setToolTip(f"First {problem}" if problem else "")
+
     def step_state(self, index: int) -> str:
         s = self.session
         if index == 0:
@@ -239,7 +250,9 @@ class MainWindow(QMainWindow):
         if index == 2:
             if s.report is None:
                 return TODO
-            return ATTENTION if s.report.blocking_reasons() else DONE
+            if s.report.blocking_reasons():
+                return BLOCKED
+            return PROBLEMS if s.report.invalid_values or s.report.rows_excluded else DONE
         return DONE if s.last_result is not None else TODO
 
     def refresh_steps(self) -> None:
@@ -247,6 +260,8 @@ class MainWindow(QMainWindow):
         icons = {
             DONE: style.standardIcon(QStyle.StandardPixmap.SP_DialogApplyButton),
             ATTENTION: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+            PROBLEMS: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning),
+            BLOCKED: style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxCritical),
             TODO: QIcon(),
         }
         for index, step in enumerate(self.steps):
@@ -299,7 +314,7 @@ class MainWindow(QMainWindow):
             self.session.set_profile(profile)
         if spreadsheet is not None:
             sheet = mapping.sheet if mapping else None
-            header_row = (mapping.header_row if mapping else None) or 1
+            header_row = mapping.header_row if mapping else None  # None: found among the first rows
             self.load_step.open_file(spreadsheet, sheet=sheet, header_row=header_row, mapping=mapping)
 
     # --- other windows -------------------------------------------------------------------

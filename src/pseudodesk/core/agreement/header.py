@@ -85,11 +85,11 @@ _VALUE_KINDS = {
 }
 
 
-def known_names(profile: Profile) -> set[str]:
+def known_names(profile: Profile | None) -> set[str]:
     """Every header the agreement recognises (squashed): its fields' ids, labels and aliases, and
     the usual headers of every convention ("DOB", "Post Code", "Sex")."""
     names: set[str] = set()
-    for sf in profile.source_fields:
+    for sf in profile.source_fields if profile is not None else ():
         names.update(squash(n) for n in (sf.id, sf.label, *sf.aliases))
     for convention in CONVENTIONS.values():
         names.update(squash(h) for h in convention.headers)
@@ -135,10 +135,11 @@ class HeaderChoice:
     reason: str  # why this row, in words a partner understands (no cell text)
 
 
-def find_header_row(rows: Sequence[Sequence[str]], profile: Profile, path: Path) -> HeaderChoice:
+def find_header_row(rows: Sequence[Sequence[str]], profile: Profile | None, path: Path) -> HeaderChoice:
     """The header among the first :data:`SEARCHED_ROWS` rows (``rows[0]`` is row 1).
 
-    The row with the most cells naming the agreement's fields wins (the first on a tie);
+    ``profile`` may be None (no agreement chosen yet): the conventions' usual headers are
+    then the names looked for. The row with the most cells naming the agreement's fields wins (the first on a tie);
     with no such row, the first row of two or more names (no value among them) that has a
     row of values below it. Raises :class:`NoHeader` when no row looks like column names.
     """

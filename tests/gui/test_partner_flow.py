@@ -1,0 +1,115 @@
+"""The window driven as partner staff drive it: the header row is found below titles and can be
+changed when a load fails, guessed mappings wait for a person, and the Check step's state says
+whether the export is blocked (red), has problems (amber) or is clean (green)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from pseudodesk.gui.window import BLOCKED, DONE, PROBLEMS, MainWindow
+from tests.helpers import PASSPHRASE_PROFILE
+
+WAIT = 30_000
+NHS = ["9434765919", "4505577104", "9995522950", "9992499559"]
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.bridge.shutdown()
+
+
+def idle(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.bridge.busy, timeout=WAIT)
+
+
+def close_error_dialogs() -> int:
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    for box in boxes:
+        box.close()
+    return len(boxes)
+
+
+def profile_file(tmp_path: Path) -> Path:
+    path = tmp_path / "pilot.toml"
+    path.write_text(PASSPHRASE_PROFILE.format(policy="blank"), encoding="utf-8")
+    return path
+
+
+def extract(tmp_path: Path, header: str = "Name,NHS No,Sex", *, above=(), sexes=None) -> Path:
+    sexes = sexes or ["F", "M"] * 15
+    rows = [f"Person {i},{NHS[i % 4]},{sex}" for i, sex in enumerate(sexes)]
+    path = tmp_path / "extract.csv"
+    path.write_text("\n".join([*above, header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_the_header_row_is_found_below_titles_and_said(qtbot, window, tmp_path):
+    window.map_step.open_profile(profile_file(tmp_path))
+    window.load_step.open_file(extract(tmp_path, above=["Early Help referrals", "Extracted 01/11/2026", ""]))
+    idle(qtbot, window)
+    table = window.session.table
+    assert table is not None and table.header_row == 4 and table.header[1] == "NHS No"
+    assert window.load_step.header_spin.value() == 4
+    assert "header row 4 chosen" in window.load_step.notes_label.text()
+
+
+def test_the_header_row_can_be_changed_after_a_failed_load(qtbot, window, tmp_path):
+    path = extract(tmp_path, above=["Referrals for November"])
+    window.load_step.open_file(path, header_row=1)  # the title row taken for the header: rows look ragged
+    idle(qtbot, window)
+    assert close_error_dialogs() == 1 and window.session.table is None
+    spin = window.load_step.header_spin
+    assert spin.isEnabled() and "could not be read" in window.load_step.file_label.text()
+    spin.setValue(2)
+    spin.editingFinished.emit()
+    idle(qtbot, window)
+    assert window.session.table is not None and window.session.table.header_row == 2
+
+
+def test_a_column_matched_from_its_values_alone_waits_for_a_person(qtbot, window, tmp_path):
+    window.load_step.open_file(extract(tmp_path, header="Name,Ref,Sex"))  # NHS numbers under "Ref"
+    idle(qtbot, window)
+    window.map_step.open_profile(profile_file(tmp_path))
+    idle(qtbot, window)
+    window.go_to(1)
+    session = window.session
+    assert session.mapping.unconfirmed == {"nhs_number"}
+    model = window.map_step.model
+    row = list(model.header).index("Ref")
+    assert model.index(row, 4).data() == "NEEDS CONFIRMING: guessed from the values alone"
+    assert not window.next_button.isEnabled() and "confirm the columns" in window.next_button.toolTip()
+    assert "Confirm guesses" in window.map_step.status_label.text()
+    qtbot.mouseClick(window.map_step.confirm_button, Qt.MouseButton.LeftButton)
+    assert not session.mapping.unconfirmed and session.mapping.columns["nhs_number"] == "Ref"
+    assert window.next_button.isEnabled() and not window.map_step.confirm_button.isEnabled()
+
+
+def test_choosing_the_field_yourself_confirms_it(qtbot, window, tmp_path):
+    window.load_step.open_file(extract(tmp_path, header="Name,Ref,Sex"))
+    idle(qtbot, window)
+    window.map_step.open_profile(profile_file(tmp_path))
+    idle(qtbot, window)
+    model = window.map_step.model
+    model.set_field(list(model.header).index("Ref"), "nhs_number")
+    assert not window.session.mapping.unconfirmed
+
+
+@pytest.mark.parametrize(
+    ("sexes", "state"),
+    [(["F", "M"] * 15, DONE), (["F", "M"] * 15 + ["Q"], PROBLEMS), (["1", "2"] * 15, BLOCKED)],
+)
+def test_the_check_step_is_green_amber_or_red(qtbot, window, tmp_path, sexes, state):
+    window.load_step.open_file(extract(tmp_path, sexes=sexes))
+    idle(qtbot, window)
+    window.map_step.open_profile(profile_file(tmp_path))
+    window.go_to(2)
+    idle(qtbot, window)
+    assert window.step_state(2) == state
