@@ -11,6 +11,7 @@ from pseudodesk.core.agreement.header import check_header, data_cells, find_head
 from pseudodesk.core.agreement.mapping import load_mapping
 from pseudodesk.core.agreement.model import KeyRef
 from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.audit.listing import entry_summary
 from pseudodesk.core.audit.log import read_entries
 from pseudodesk.core.errors import HeaderIsData, NoHeader
 from pseudodesk.core.keys.installation import AuditTrail
@@ -145,6 +146,8 @@ def test_a_refused_header_leaves_no_cell_text_in_the_audit_log(tmp_path, demo_pa
     failed = [e for e in entries if e["event"] == "export.failed"]
     assert len(failed) == 1
     assert failed[0]["details"]["error"] == "HeaderIsData" and failed[0]["details"]["row"] == 2
+    summary = entry_summary(failed[0])  # what the audit window, report and CSV show
+    assert "header row 2 held a person's data" in summary and "column 11 an NHS number" in summary
     log = trail.path.read_text(encoding="utf-8")
     for text in [*FIRST_PERSON_TEXT[:1], *table.header]:
         if text.strip():

@@ -58,6 +58,18 @@ def audit_listing(path: Path, selection: AuditFilter) -> list[dict[str, Any]]:
     return [e for _, e, _ in read_entries(path) if e is not None and selection.accepts(e)]
 
 
+def failure_text(details: dict[str, Any]) -> str:
+    """Why an export failed, from what its audit entry may hold: the reason when the error's
+    text could not quote a cell, else the kind of error and the positions it names."""
+    if details.get("reason"):
+        return str(details["reason"])
+    error = str(details.get("error", "an error"))
+    if error == "HeaderIsData":
+        kinds = ", ".join(f"column {c.get('column')} {c.get('looks_like')}" for c in details.get("cells", []))
+        return f"header row {details.get('row')} held a person's data ({kinds}); nothing was exported"
+    return f"{error} (the message named columns or values, so only its kind is recorded); nothing was exported"
+
+
 def entry_summary(entry: dict[str, Any]) -> str:
     """One line saying what an audit entry records (the report, the CSV and the Audit window use it)."""
     d = entry.get("details", {})
@@ -67,8 +79,10 @@ def entry_summary(entry: dict[str, Any]) -> str:
             f"{d.get('rows_written', 0):,} rows from {d.get('source_file')} to {d.get('output')} "
             f"({d.get('method')}), key {d.get('key_fingerprint')}"
         )
-    if event in ("export.failed", "export.cancelled"):
-        return f"{d.get('source_file')}: {d.get('reason', 'cancelled by the user')}"
+    if event == "export.cancelled":
+        return f"{d.get('source_file')}: cancelled by the user"
+    if event == "export.failed":
+        return f"{d.get('source_file')}: {failure_text(d)}"
     if event == "reidentify":
         return (
             f"{d.get('pseudonyms_matched', 0):,} of {d.get('pseudonyms_asked', 0):,} pseudonyms matched "
