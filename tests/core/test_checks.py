@@ -434,3 +434,16 @@ def test_reports_as_csv_and_html(tmp_path):
     page = report_to_html(report, "Check")
     assert "&lt;b&gt;29/11/1973&lt;/b&gt;" in page and "<b>29/11" not in page
     assert "day first" in page and LOCAL_ONLY in page
+
+
+def test_identical_problems_are_grouped_with_their_count_and_first_rows(tmp_path):
+    """One line per column and reason (count, first five rows), in the order the first row comes."""
+    from pseudodesk.core.check.report import grouped_problems
+
+    lines = ["9434765919,29/11/1973"] + [f"123,0{d}/01/2001" for d in range(1, 8)] + ["9434765919,31/02/2001"]
+    profile, table, mapping = _small(tmp_path, "blank", lines)
+    groups = grouped_problems(check(profile, table, mapping))
+    nhs = next(g for g in groups if g.field_id == "nhs_number")
+    assert nhs.count == 7 and nhs.lines == (3, 4, 5, 6, 7) and nhs.examples == ("123",)
+    assert [g.lines[0] for g in groups] == sorted(g.lines[0] for g in groups)
+    assert sum(g.count for g in groups) == check(profile, table, mapping).invalid_values

@@ -108,7 +108,7 @@ class CheckStep(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Check details")
         self.problems_view = QTableView()
-        self.problems_view.setAccessibleName("Problems by row")
+        self.problems_view.setAccessibleName("Problems, identical ones grouped")
         self.problems_view.setWordWrap(False)
         self.problems_view.verticalHeader().setVisible(False)
         self.problems_view.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)

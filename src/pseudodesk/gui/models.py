@@ -20,7 +20,7 @@ from PySide6.QtGui import QBrush, QColor
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import ColumnSuggestion
-from pseudodesk.core.check.report import CheckReport, FieldStats, Problem
+from pseudodesk.core.check.report import CheckReport, FieldStats, ProblemGroup, grouped_problems
 from pseudodesk.core.read.table import SourceTable
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -279,18 +279,18 @@ class FieldStatsModel(ListTableModel):
 
 
 class ProblemsModel(ListTableModel):
-    """Every listed problem of the report, by row number; raw values stay on this screen."""
+    """The report's problems, identical ones (one column, one reason) grouped on one line with
+    their count and first rows; raw values stay on this screen (the saved CSV lists every one)."""
 
-    COLUMNS = ("Row", "Column", "Field", "Value", "Problem", "What happens")
+    COLUMNS = ("First rows", "Column", "Field", "Problem", "How many", "Values (this screen only)", "What happens")
 
     def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
-        problems: list[Problem] = sorted(
-            (p for f in report.fields.values() for p in f.problems), key=lambda p: (p.line, p.column)
-        )
-        super().__init__(problems, parent)
+        super().__init__(grouped_problems(report), parent)
 
     def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
         if not index.isValid() or role not in (DISPLAY, TOOLTIP):
             return None
-        p: Problem = self._items[index.row()]
-        return (f"{p.line}", p.column, p.field_id, p.raw, p.reason, p.action)[index.column()]
+        g: ProblemGroup = self._items[index.row()]
+        rows = ", ".join(str(n) for n in g.lines) + (", …" if g.count > len(g.lines) else "")
+        values = ", ".join(g.examples) + (", …" if g.count > len(g.examples) else "")
+        return (rows, g.column, g.field_id, g.reason, f"{g.count:,}", values, g.action)[index.column()]

@@ -141,3 +141,44 @@ class CheckReport:
                 "remove them from the source or ask the IG lead to allow them in the profile"
             )
         return reasons
+
+
+FIRST_LINES = 5  # row numbers shown per group of identical problems
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    """Identical problems (one column, one reason) as one line: how many, and where the first are."""
+
+    field_id: str
+    column: str
+    reason: str
+    action: str
+    count: int  # of the problems listed (each field lists its first MAX_LISTED)
+    lines: tuple[int, ...]  # the first FIRST_LINES row numbers
+    examples: tuple[str, ...]  # the first different raw values: for the screen at this PC only
+
+
+def grouped_problems(report: CheckReport) -> list[ProblemGroup]:
+    """The listed problems grouped by column and reason, in the order their first row comes."""
+    groups: dict[tuple[str, str], list[Problem]] = {}
+    for stats in report.fields.values():
+        for problem in stats.problems:
+            groups.setdefault((problem.column, problem.reason), []).append(problem)
+    out = []
+    for (column, reason), problems in groups.items():
+        problems.sort(key=lambda p: p.line)
+        examples = tuple(dict.fromkeys(p.raw for p in problems))[:3]
+        first = problems[0]
+        out.append(
+            ProblemGroup(
+                first.field_id,
+                column,
+                reason,
+                first.action,
+                len(problems),
+                tuple(p.line for p in problems[:FIRST_LINES]),
+                examples,
+            )
+        )
+    return sorted(out, key=lambda g: g.lines[0])
