@@ -25,8 +25,8 @@ NHS = ["9434765919", "4505577104", "9995522950", "9992499559", "9990000018", "99
 @pytest.mark.parametrize(
     ("values", "scheme"),
     [
-        ({"1", "2"}, "NHS sex codes"),
-        ({"1", "2", "9", "0"}, "NHS sex codes"),
+        ({"1", "2"}, "numeric sex codes"),
+        ({"1", "2", "9", "0"}, "numeric sex codes"),
         ({"1", "7", "17", "20"}, "LCP ethnicity numbers"),
         ({"A", "C", "J", "Z"}, "NHS ethnic category letters"),
         ({"WBRI", "MWBC", "AIND"}, "DfE school census ethnicity codes"),
@@ -46,7 +46,7 @@ def test_known_schemes(values, scheme):
 def test_shapes_name_no_value():
     assert shape_of({"boy", "girl"}) == "letters, 3 to 4 characters long, 2 different value(s)"
     assert shape_of({"X1"}) == "letters and digits, 2 characters long, 1 different value(s)"
-    assert "boy" not in describe({"boy", "girl"}) and describe({"1", "2"}).startswith("look like NHS sex codes")
+    assert "boy" not in describe({"boy", "girl"}) and describe({"1", "2"}).startswith("look like numeric sex codes")
 
 
 PROFILE = """
@@ -97,9 +97,9 @@ def test_a_sex_column_in_nhs_codes_blocks_whatever_the_policy(tmp_path, policy):
     report = check(profile, table, mapping)
     reasons = report.blocking_reasons()
     share = next(r for r in reasons if "values in column 'Sex'" in r)
-    assert "215 of 215 values" in share and "look like NHS sex codes (0 = not known, 1 = male, 2 = female" in share
+    assert "215 of 215 values" in share and "look like numeric sex codes (1 = male, 2 = female" in share
     assert "the agreement allows 5%" in share
-    with pytest.raises(ChecksBlockExport, match="look like NHS sex codes"):
+    with pytest.raises(ChecksBlockExport, match="look like numeric sex codes"):
         run(profile, table, mapping, KEY_A, tmp_path / "out" / "monthly" / "2026-12", name="x")
     assert not (tmp_path / "out").exists()  # no folder the refused run made is left behind
 
@@ -156,3 +156,59 @@ def test_an_ethnicity_column_of_police_codes_under_the_lcp_profile_blocks(
     assert "police self-defined ethnicity codes" in recorded
     for code in codes:
         assert f'"{code}"' not in recorded and f" {code}," not in recorded.replace("such as W1, M2, A3, NS", "")
+
+
+CODED = PROFILE.replace('aliases = ["Sex"]', 'aliases = ["Sex"]\ncodings = ["none", "nhs_stated"]')
+
+
+def test_a_coding_the_profile_accepts_is_chosen_in_the_mapping(tmp_path):
+    from dataclasses import replace as changed
+
+    from pseudodesk.core.agreement.mapping import load_mapping, save_mapping
+
+    profile = parse_profile(CODED.format(policy="blank", share="").encode())
+    assert profile.source_field("gender").codings == ("none", "nhs_stated")
+    table = _source(tmp_path, ["1", "2"] * 20)
+    mapping = suggest_mapping(profile, table.header)
+    (reason,) = check(profile, table, mapping).blocking_reasons()
+    assert "the agreement accepts these codings for it: none, nhs_stated" in reason
+    chosen = changed(mapping, codings={"gender": "nhs_stated"})
+    report = check(profile, table, chosen)
+    assert report.blocking_reasons() == [] and report.fields["gender"].counts["invalid"] == 0
+    result = run(profile, table, chosen, KEY_A, tmp_path / "out", name="x")
+    manifest = json.loads(result.manifest.read_text())["manifest"]
+    assert manifest["mapping"]["codings"] == {"gender": "nhs_stated"}
+    save_mapping(chosen, tmp_path / "m.toml")
+    assert load_mapping(tmp_path / "m.toml").codings == {"gender": "nhs_stated"}
+
+
+def test_a_mapping_can_never_widen_what_the_profile_accepts(tmp_path):
+    from dataclasses import replace as changed
+
+    from pseudodesk.core.errors import MappingError
+
+    table = _source(tmp_path, ["1", "2"] * 20)
+    for text, coding in ((CODED, "iso5218"), (PROFILE, "nhs_stated")):
+        profile = parse_profile(text.format(policy="blank", share="").encode())
+        mapping = changed(suggest_mapping(profile, table.header), codings={"gender": coding})
+        with pytest.raises(MappingError, match="a mapping cannot widen what the agreement allows"):
+            check(profile, table, mapping)
+
+
+@pytest.mark.parametrize(
+    ("codings", "message"),
+    [('["none", "morse"]', "unknown coding"), ('"none"', "must be a list")],
+)
+def test_profile_codings_are_checked(codings, message):
+    with pytest.raises(ProfileError, match=message):
+        parse_profile(
+            PROFILE.replace('aliases = ["Sex"]', f'aliases = ["Sex"]\ncodings = {codings}')
+            .format(policy="blank", share="")
+            .encode()
+        )
+
+
+def test_codings_only_where_the_convention_has_them():
+    text = PROFILE.replace('aliases = ["NHS No"]', 'aliases = ["NHS No"]\ncodings = ["none"]')
+    with pytest.raises(ProfileError, match="has no input codings"):
+        parse_profile(text.format(policy="blank", share="").encode())

@@ -113,3 +113,29 @@ def test_the_check_step_is_green_amber_or_red(qtbot, window, tmp_path, sexes, st
     window.go_to(2)
     idle(qtbot, window)
     assert window.step_state(2) == state
+
+
+def test_an_accepted_input_coding_is_chosen_in_the_map_step(qtbot, window, tmp_path):
+    profile = tmp_path / "coded.toml"
+    profile.write_text(
+        PASSPHRASE_PROFILE.format(policy="blank").replace(
+            'aliases = ["Sex"]', 'aliases = ["Sex"]\ncodings = ["none", "nhs_stated"]'
+        ),
+        encoding="utf-8",
+    )
+    window.load_step.open_file(extract(tmp_path, sexes=["1", "2"] * 15))
+    idle(qtbot, window)
+    window.map_step.open_profile(profile)
+    window.go_to(2)
+    idle(qtbot, window)
+    assert window.step_state(2) == BLOCKED
+    assert "these codings for it: none, nhs_stated" in window.check_step.summary_label.text()
+    window.go_to(1)
+    combo = window.map_step.coding_combos["gender"]
+    assert window.map_step.codings_box.isVisible() and combo.currentData() == "none"
+    combo.setCurrentIndex(combo.findData("nhs_stated"))
+    combo.activated.emit(combo.currentIndex())
+    assert window.session.mapping.codings == {"gender": "nhs_stated"}
+    window.go_to(2)
+    idle(qtbot, window)
+    assert window.step_state(2) == DONE

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -27,8 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk.core.agreement.mapping import load_mapping, save_mapping, suggest_mapping
-from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.agreement.model import CODING_OPTION, Profile
 from pseudodesk.core.agreement.profile import load_profile
+from pseudodesk.core.conventions.codes import CODING_NAMES
 from pseudodesk.core.errors import MappingError
 from pseudodesk.core.resources import resource_path
 from pseudodesk.gui import widgets
@@ -136,6 +138,12 @@ class MapStep(QWidget):
         columns_label.setBuddy(self.view)
         layout.addWidget(self.view, stretch=1)
 
+        self.codings_box = QGroupBox("Input codings the agreement accepts")
+        self.codings_form = QFormLayout(self.codings_box)
+        self.coding_combos: dict[str, QComboBox] = {}
+        self.codings_box.setVisible(False)
+        layout.addWidget(self.codings_box)
+
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
         self.status_label.setAccessibleName("Mapping status")
@@ -212,6 +220,7 @@ class MapStep(QWidget):
         if not has_both:
             self.view.setModel(None)
             self.model = None
+            self.codings_box.setVisible(False)
             self.status_label.setText(s.mapping_problem())
             return
         assert s.profile is not None and s.table is not None and s.mapping is not None
@@ -229,7 +238,40 @@ class MapStep(QWidget):
             header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
             header.setStretchLastSection(True)
             self.view.setColumnWidth(1, 240)
+        self._show_codings()
         self._show_status()
+
+    def _show_codings(self) -> None:
+        """A choice for each mapped field whose profile accepts several input codings."""
+        s = self.session
+        assert s.profile is not None and s.mapping is not None
+        fields = [
+            s.profile.source_field(fid)
+            for fid in s.profile.used_source_ids()
+            if len(s.profile.source_field(fid).codings) > 1 and fid in s.mapping.columns
+        ]
+        if [f.id for f in fields] != list(self.coding_combos):
+            while self.codings_form.rowCount():
+                self.codings_form.removeRow(0)
+            self.coding_combos = {}
+            for sf in fields:
+                combo = QComboBox()
+                combo.setAccessibleName(f"Input coding of {sf.label}")
+                for coding in sf.codings:
+                    combo.addItem(CODING_NAMES.get(coding, coding), coding)
+                combo.activated.connect(lambda _=0, fid=sf.id, box=combo: self._coding_chosen(fid, box))
+                self.codings_form.addRow(f"{sf.label} ('{s.mapping.columns[sf.id]}'):", combo)
+                self.coding_combos[sf.id] = combo
+        for sf in fields:
+            chosen = s.mapping.codings.get(sf.id) or sf.options.get(CODING_OPTION) or sf.codings[0]
+            combo = self.coding_combos[sf.id]
+            combo.setCurrentIndex(max(combo.findData(chosen), 0))
+        self.codings_box.setVisible(bool(fields))
+
+    def _coding_chosen(self, field_id: str, combo: QComboBox) -> None:
+        s = self.session
+        if s.mapping is not None:
+            s.set_mapping(replace(s.mapping, codings={**s.mapping.codings, field_id: str(combo.currentData())}))
 
     def _mapping_edited(self) -> None:
         assert self.model is not None

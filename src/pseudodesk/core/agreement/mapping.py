@@ -14,6 +14,9 @@ spreadsheets, and saved as a small TOML file so next month's extract reuses it::
     nhs_number = "NHS No"
     dob = "Date of Birth"
 
+    [codings]         # optional: the input coding of a column, among those the profile accepts
+    gender = "nhs_stated"
+
 Every column not mapped to a source field that some output field uses is stripped.
 """
 
@@ -37,6 +40,8 @@ class SourceMapping:
     sheet: str | None = None
     header_row: int | None = None
     suggested: frozenset[str] = field(default_factory=frozenset)  # ids filled by suggestion, not by a person
+    # field id -> the input coding of its column, one of the profile's accepted codings for it
+    codings: dict[str, str] = field(default_factory=dict)
     # ids suggested from the values alone (no header names the field): a person confirms them
     # before an export, or the export is told to accept them (and records that it did)
     unconfirmed: frozenset[str] = field(default_factory=frozenset)
@@ -69,7 +74,17 @@ class SourceMapping:
                 problems.append(f"'{sf.label}' ({fid}) is mapped to column '{column}', which this file does not have")
                 continue
             resolved[fid] = index[column]
-        unknown = sorted(set(self.columns) - {s.id for s in profile.source_fields})
+        for fid, coding in self.codings.items():
+            known = next((s for s in profile.source_fields if s.id == fid), None)
+            if known is None:
+                continue  # named below with the other unknown ids
+            if coding not in known.codings:
+                accepted = ", ".join(known.codings) if known.codings else "none but its own"
+                problems.append(
+                    f"'{known.label}' ({fid}) is set to the coding '{coding}', which the agreement does not "
+                    f"accept for it (it accepts: {accepted}); a mapping cannot widen what the agreement allows"
+                )
+        unknown = sorted((set(self.columns) | set(self.codings)) - {s.id for s in profile.source_fields})
         if unknown:
             problems.append(f"the mapping names source fields the profile does not have: {', '.join(unknown)}")
         if problems:
@@ -134,12 +149,15 @@ def load_mapping(path: Path | str) -> SourceMapping:
     columns = doc.get("columns")
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise MappingError(f"Mapping file {path.name}: [columns] must map source field ids to column names")
+    codings = doc.get("codings", {})
+    if not isinstance(codings, dict) or not all(isinstance(v, str) for v in codings.values()):
+        raise MappingError(f"Mapping file {path.name}: [codings] must map source field ids to coding names")
     source = doc.get("source", {})
     sheet = source.get("sheet")
     header_row = source.get("header_row")
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise MappingError(f"Mapping file {path.name}: 'source.header_row' must be a whole number, 1 or more")
-    return SourceMapping(dict(columns), str(doc.get("profile", "")), sheet, header_row)
+    return SourceMapping(dict(columns), str(doc.get("profile", "")), sheet, header_row, codings=dict(codings))
 
 
 def save_mapping(mapping: SourceMapping, path: Path | str) -> None:
@@ -154,4 +172,6 @@ def save_mapping(mapping: SourceMapping, path: Path | str) -> None:
     if source:
         doc["source"] = source
     doc["columns"] = dict(mapping.columns)
+    if mapping.codings:
+        doc["codings"] = dict(mapping.codings)
     Path(path).write_text(tomli_w.dumps(doc), encoding="utf-8")

@@ -28,6 +28,9 @@ ON_INVALID = ("blank", "exclude", "block")
 IDENTIFIER_KINDS = ("nhs_number", "email", "uk_phone", "postcode", "upn", "uln", "person_name")
 
 
+CODING_OPTION = "coded"  # the convention option that names a column's input coding
+
+
 @dataclass(frozen=True)
 class SourceField:
     """An item of the agreement that a source column supplies (e.g. the NHS number)."""
@@ -39,15 +42,21 @@ class SourceField:
     aliases: tuple[str, ...] = ()
     base: Convention | None = field(default=None, repr=False, compare=False)
     options: dict[str, Any] = field(default_factory=dict)  # pack options overlaid with the field's own
+    # The input codings the IG lead accepts for this field (the convention's "coded" option,
+    # e.g. gender: "none" for words such as M/F, "nhs_stated" for NHS codes 1/2/9); a partner
+    # picks one of them in the mapping. Empty: only the profile's own options.
+    codings: tuple[str, ...] = ()
 
     @property
     def base_convention(self) -> Convention:
         assert self.base is not None
         return self.base
 
-    def rule(self, context: ColumnContext | None = None) -> ColumnRule:
-        """A fresh column rule for this field (one per column per run)."""
-        return self.base_convention.rule(self.options, context)
+    def rule(self, context: ColumnContext | None = None, *, coding: str | None = None) -> ColumnRule:
+        """A fresh column rule for this field (one per column per run); ``coding`` is the input
+        coding the mapping chose among :attr:`codings`."""
+        options = self.options if coding is None else {**self.options, CODING_OPTION: coding}
+        return self.base_convention.rule(options, context)
 
 
 @dataclass(frozen=True)

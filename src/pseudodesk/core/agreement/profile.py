@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pseudodesk.core.agreement.model import (
+    CODING_OPTION,
     IDENTIFIER_KINDS,
     ON_INVALID,
     PROFILE_FORMAT,
@@ -32,6 +33,7 @@ from pseudodesk.core.agreement.model import (
 )
 from pseudodesk.core.conventions import (
     CONVENTIONS,
+    Convention,
     PackConvention,
     PackError,
     load_pack,
@@ -172,7 +174,8 @@ def parse_profile(
 
 def _source_fields(r: _Reader, doc: dict[str, Any], packs: dict[str, PackConvention]) -> tuple[SourceField, ...]:
     out: list[SourceField] = []
-    for where, item in r.entries(doc, "source_fields", {"id", "label", "convention", "required", "aliases", "options"}):
+    keys = {"id", "label", "convention", "required", "aliases", "options", "codings"}
+    for where, item in r.entries(doc, "source_fields", keys):
         fid = r.text(item, "id", where=f"{where}.id")
         if not _NAME.match(fid):
             raise ProfileError(
@@ -203,7 +206,10 @@ def _source_fields(r: _Reader, doc: dict[str, Any], packs: dict[str, PackConvent
         aliases = item.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             raise ProfileError(r.source, f"{where}.aliases", "must be a list of column names")
-        out.append(SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases), base, options))
+        codings = _codings(r, f"{where}.codings", item, base, options)
+        out.append(
+            SourceField(fid, str(item.get("label", fid)), convention, required, tuple(aliases), base, options, codings)
+        )
     return tuple(out)
 
 
@@ -433,3 +439,25 @@ def _invalid_share(source: str, checks: dict[str, Any]) -> float:
             source, "checks.max_invalid_share", "must be a share between 0 and 1 (0.05 allows one value in 20)"
         )
     return float(share)
+
+
+def _codings(
+    r: _Reader, where: str, item: dict[str, Any], base: Convention, options: dict[str, Any]
+) -> tuple[str, ...]:
+    """The input codings the field accepts: choices of the convention's coding option."""
+    codings = item.get("codings", [])
+    if not isinstance(codings, list) or not all(isinstance(c, str) for c in codings):
+        raise ProfileError(r.source, where, 'must be a list of codings, e.g. codings = ["none", "nhs_stated"]')
+    if not codings:
+        return ()
+    spec = next((o for o in base.options if o.name == CODING_OPTION), None)
+    if spec is None:
+        raise ProfileError(r.source, where, f"the {base.name} convention has no input codings to choose from")
+    unknown = [c for c in codings if c not in spec.choices]
+    if unknown:
+        raise ProfileError(
+            r.source, where, f"unknown coding(s) {', '.join(unknown)} (known: {', '.join(spec.choices)})"
+        )
+    if CODING_OPTION in options and options[CODING_OPTION] not in codings:
+        raise ProfileError(r.source, where, f"the field's own '{CODING_OPTION}' option must be one of its codings")
+    return tuple(dict.fromkeys(codings))

@@ -66,6 +66,8 @@ class FieldStats:
     column: str
     convention: str
     decision: str = ""
+    codings: tuple[str, ...] = ()  # input codings the agreement accepts for the field (profile `codings`)
+    coding: str = ""  # the one the mapping chose
     counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})
     problems: list[Problem] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
@@ -121,8 +123,13 @@ class CheckReport:
                 f"{stats.invalid:,} of {filled:,} values in column '{stats.column}' ({stats.label}) are not valid "
                 f"{stats.convention} ({stats.invalid / filled:.0%}; the agreement allows "
                 f"{self.max_invalid_share:.0%}); the invalid values {looks}. Check that this is the right "
-                "column in the mapping; if it is, the values are in another coding: ask the IG lead whether "
-                "the agreement accepts it, or recode the column in the source"
+                "column in the mapping; if it is, the values are in another coding: "
+                + (
+                    f"the agreement accepts these codings for it: {', '.join(stats.codings)}; choose the one the "
+                    "column uses in the Map step (or under [codings] in the mapping file)"
+                    if len(stats.codings) > 1
+                    else "ask the IG lead whether the agreement accepts it, or recode the column in the source"
+                )
             )
         if self.policy == "block" and self.invalid_values:
             first = next(p for f in self.fields.values() for p in f.problems)

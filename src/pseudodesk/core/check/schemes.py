@@ -3,7 +3,7 @@
 A sex column exported as NHS codes (1, 2) under an agreement that expects M/F, or an
 ethnicity column of DfE codes under one that expects LCP numbers, fails almost every
 value. The checks then say what the values look like: a known code scheme when they all
-belong to one ("look like NHS sex codes: 1 = male, 2 = female"), otherwise their shape
+belong to one ("look like numeric sex codes (1 = male, 2 = female...)"), otherwise their shape
 ("digits, 1 to 2 characters long"). Neither ever quotes a value, so the description can
 go into an error that is recorded outside this PC.
 """
@@ -35,7 +35,7 @@ def _within(allowed: Iterable[str], *, needs: Iterable[str] = ()) -> Callable[[s
 
 _SCHEMES: tuple[tuple[str, Callable[[set[str]], bool]], ...] = (
     (
-        "NHS sex codes (0 = not known, 1 = male, 2 = female, 9 = not specified)",
+        "numeric sex codes (1 = male, 2 = female: ISO/IEC 5218 or NHS stated gender)",
         _within({"0", "1", "2", "9"}, needs={"1", "2"}),
     ),
     ("LCP ethnicity numbers (1 to 20)", _within({str(n) for n in range(1, 21)} | {f"{n:02d}" for n in range(1, 10)})),
@@ -83,6 +83,6 @@ def shape_of(values: set[str]) -> str:
 
 
 def describe(values: set[str]) -> str:
-    """'look like NHS sex codes (...)' or 'are digits, 1 character long, 2 different value(s)'."""
+    """'look like numeric sex codes (...)' or 'are digits, 1 character long, 2 different value(s)'."""
     scheme = known_scheme(values)
     return f"look like {scheme}" if scheme else f"are {shape_of(values)}"

@@ -56,6 +56,14 @@ _CATEGORY_WORDS = {
 }
 
 
+CODING_NAMES = {  # the input codings a gender column may be declared in, as a partner reads them
+    "none": "words (M, F, Male, Female...)",
+    "iso5218": "ISO/IEC 5218 codes (0, 1, 2, 9)",
+    "nhs_stated": "NHS person stated gender codes (1, 2, 9, X)",
+    "nhs_identity": "NHS gender identity codes",
+}
+
+
 class GenderRule(ColumnRule):
     def __init__(self, options: Mapping[str, Any], context: ColumnContext) -> None:
         super().__init__(options, context)
@@ -82,8 +90,8 @@ class GenderRule(ColumnRule):
         if category is None:
             if key.isdigit():
                 return invalid(
-                    f"'{key}' is a numeric code, read only when the column is declared coded "
-                    "(ISO 5218 or NHS); sex is never guessed"
+                    "a numeric code, read only when the column's coding is declared (ISO 5218 or NHS); "
+                    "sex is never guessed"
                 )
             return invalid("not a recognised spelling of male or female (sex is never inferred from titles or names)")
         value = self._target.get(category)

@@ -399,7 +399,10 @@ def build_manifest(
         },
         "aggregate": _aggregate_facts(profile, result),
         "stripped_columns": list(report.stripped_columns),
-        "mapping": {"accepted_suggestions": list(result.accepted_suggestions)},
+        "mapping": {
+            "accepted_suggestions": list(result.accepted_suggestions),
+            "codings": {fid: s.coding for fid, s in report.fields.items() if s.coding},
+        },
         "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
         "encryption": {
             "method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",

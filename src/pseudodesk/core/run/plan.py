@@ -113,9 +113,11 @@ class Plan:
         self.inputs: list[_Column] = []
         for fid, idx in resolved.items():
             sf = profile.source_field(fid)
-            stats = FieldStats(fid, sf.label, header[idx], sf.convention)
+            stats = FieldStats(
+                fid, sf.label, header[idx], sf.convention, codings=sf.codings, coding=mapping.codings.get(fid, "")
+            )
             self.report.fields[fid] = stats
-            self.inputs.append(_Column(fid, idx, header[idx], sf.rule(context), stats))
+            self.inputs.append(_Column(fid, idx, header[idx], sf.rule(context, coding=mapping.codings.get(fid)), stats))
         slot = {c.field_id: i for i, c in enumerate(self.inputs)}
         self.outputs: list[OutputPlan] = []
         for of in profile.output_fields:
