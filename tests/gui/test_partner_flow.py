@@ -139,3 +139,15 @@ def test_an_accepted_input_coding_is_chosen_in_the_map_step(qtbot, window, tmp_p
     window.go_to(2)
     idle(qtbot, window)
     assert window.step_state(2) == DONE
+
+
+def test_a_second_column_named_for_a_field_is_not_stripped_without_a_word(qtbot, window, tmp_path):
+    path = tmp_path / "two.csv"
+    rows = [f"Person {i},{NHS[i % 4]},{NHS[(i + 1) % 4]},{'FM'[i % 2]}" for i in range(20)]
+    path.write_text("Name,NHS No,nhs_number,Sex\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    window.load_step.open_file(path)
+    idle(qtbot, window)
+    window.map_step.open_profile(profile_file(tmp_path))
+    idle(qtbot, window)
+    text = window.map_step.status_label.text()
+    assert "is one of the names of" in text and "will be stripped" in text

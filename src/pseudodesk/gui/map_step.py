@@ -292,9 +292,21 @@ class MapStep(QWidget):
             return
         assert s.profile is not None and s.table is not None and s.mapping is not None
         stripped = s.mapping.stripped_columns(s.profile, s.table.header)
+        warnings = "".join(
+            f"<br><span style='color:#8a5a00;'>Check: column '{html.escape(column)}' is one of the names of "
+            f"'{html.escape(s.profile.source_field(fid).label)}', but "
+            + (
+                f"that field is fed by '{html.escape(s.mapping.columns[fid])}'"
+                if fid in s.mapping.columns
+                else "that field is not mapped"
+            )
+            + " and this column will be stripped.</span>"
+            for column, fid in s.mapping.passed_over
+            if column in stripped
+        )
         self.status_label.setText(
             f"<span style='color:#1a6b2a;'>Every field the agreement needs is mapped.</span> "
-            f"{len(stripped)} column(s) will be stripped: {', '.join(stripped) or 'none'}."
+            f"{len(stripped)} column(s) will be stripped: {html.escape(', '.join(stripped)) or 'none'}.{warnings}"
         )
 
     def confirm_guesses(self) -> None:
