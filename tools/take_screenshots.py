@@ -126,6 +126,21 @@ def main() -> int:
     settle()
     shot(window, "step-4-passphrase.png")
 
+    # A partner's extract: a title above the header, and NHS numbers under a "Ref" heading.
+    extract = work / "referrals-november.csv"
+    numbers = ["943 476 5919", "450 557 7104", "999 552 2950", "999 249 9559"]
+    extract.write_text(
+        "Referrals to Early Help, November 2026\n\nClient,Ref,Date of Birth,Sex\n"
+        + "".join(f"Client {i},{numbers[i % 4]},{1 + i % 28:02d}/0{1 + i % 9}/2009,{'FM'[i % 2]}\n" for i in range(40)),
+        encoding="utf-8",
+    )
+    window.load_step.open_file(extract)
+    settle()
+    window.go_to(0)
+    shot(window, "step-1-header-found.png")
+    window.go_to(1)
+    shot(window, "step-2-needs-confirming.png")
+
     store = KeyStore()
     store.create("LCP Scorecard 2026", agreement="Lincolnshire LCP Scorecard")
     store.create("Youth service pilot", agreement="Youth service pilot")

@@ -208,7 +208,7 @@ class CheckStep(QWidget):
         self.problems_view.setModel(problems)
         self.problems_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.problems_view.horizontalHeader().setStretchLastSection(True)
-        self.tabs.setTabText(0, f"&Problems ({problems.rowCount():,})")
+        self.tabs.setTabText(0, f"&Problems ({problems.listed:,} in {problems.rowCount():,} group(s))")
         self.findings_list.clear()
         for finding in report.findings:
             self.findings_list.addItem(

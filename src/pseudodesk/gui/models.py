@@ -287,10 +287,17 @@ class ProblemsModel(ListTableModel):
     def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
         super().__init__(grouped_problems(report), parent)
 
+    @property
+    def listed(self) -> int:
+        """The problems in all the groups."""
+        return sum(group.count for group in self._items)
+
     def data(self, index: AnyIndex, role: int = DISPLAY) -> object:
         if not index.isValid() or role not in (DISPLAY, TOOLTIP):
             return None
         g: ProblemGroup = self._items[index.row()]
         rows = ", ".join(str(n) for n in g.lines) + (", …" if g.count > len(g.lines) else "")
-        values = ", ".join(g.examples) + (", …" if g.count > len(g.examples) else "")
+        values = ", ".join(g.examples) + (
+            f" and {g.different - len(g.examples):,} more" if g.different > len(g.examples) else ""
+        )
         return (rows, g.column, g.field_id, g.reason, f"{g.count:,}", values, g.action)[index.column()]

@@ -164,6 +164,7 @@ class ProblemGroup:
     count: int  # of the problems listed (each field lists its first MAX_LISTED)
     lines: tuple[int, ...]  # the first FIRST_LINES row numbers
     examples: tuple[str, ...]  # the first different raw values: for the screen at this PC only
+    different: int  # how many different raw values the group has
 
 
 def grouped_problems(report: CheckReport) -> list[ProblemGroup]:
@@ -175,7 +176,7 @@ def grouped_problems(report: CheckReport) -> list[ProblemGroup]:
     out = []
     for (column, reason), problems in groups.items():
         problems.sort(key=lambda p: p.line)
-        examples = tuple(dict.fromkeys(p.raw for p in problems))[:3]
+        values = tuple(dict.fromkeys(p.raw for p in problems))
         first = problems[0]
         out.append(
             ProblemGroup(
@@ -185,7 +186,8 @@ def grouped_problems(report: CheckReport) -> list[ProblemGroup]:
                 first.action,
                 len(problems),
                 tuple(p.line for p in problems[:FIRST_LINES]),
-                examples,
+                values[:3],
+                len(values),
             )
         )
     return sorted(out, key=lambda g: g.lines[0])
