@@ -45,7 +45,9 @@ def csv_module_table(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs):
     """The same file read without Arrow (the reference path)."""
     with monkeypatch.context() as m:
         m.setattr(csv_arrow, "arrow_csv", lambda *a, **k: None)
-        return read_table(path, **kwargs)
+        table = read_table(path, **kwargs)
+    assert table.reader == "csv"  # the switch took: the csv module's path read it
+    return table
 
 
 def column_rows(table, batch_size: int = 3) -> list[tuple[int, list[str]]]:

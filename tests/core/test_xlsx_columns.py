@@ -21,7 +21,9 @@ def calamine_table(path: Path, monkeypatch: pytest.MonkeyPatch, **kwargs):
     """The same workbook read with python-calamine only (the reference path)."""
     with monkeypatch.context() as m:
         m.setattr(xlsx_columns, "read_columns", lambda *a, **k: None)
-        return read_table(path, **kwargs)
+        table = read_table(path, **kwargs)
+    assert table.reader == "calamine"  # the switch took: python-calamine read it
+    return table
 
 
 def everything(table):

@@ -217,6 +217,7 @@ def read_csv(path: Path, header_row: int, preview_only: bool = False) -> SourceT
         encoding=encoding,
         delimiter=delimiter,
         issues=issues,
+        reader="arrow" if column_source is not None else "csv",
         _raw_rows=data_rows,
         _column_source=column_source,
     )

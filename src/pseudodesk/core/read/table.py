@@ -103,6 +103,9 @@ class SourceTable:
     delimiter: str | None = None
     encrypted: bool = False
     date_system: int = 1900  # 1904 for workbooks saved with the Mac date system
+    # which path read the rows: "arrow" or "csv" (the csv module) for text, "fastexcel" or
+    # "calamine" for workbooks; the paths give the same text (tests compare them)
+    reader: str = ""
     issues: list[SourceIssue] = field(default_factory=list)
     _raw_rows: RawRows | None = field(default=None, repr=False)
     _column_source: ColumnSource | None = field(default=None, repr=False)

@@ -189,6 +189,7 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
                 columns.scan.rows,
                 columns.rows,
                 columns.column_batches,
+                "fastexcel",
             )
     del data
     with _collector_paused():
@@ -231,6 +232,7 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
         sheet_text.scan.rows,
         sheet_text.rows,
         sheet_text.column_batches,
+        "calamine",
     )
 
 
@@ -276,6 +278,7 @@ def _workbook_table(
     row_count: int,
     rows: Callable[[], Iterator[tuple[int, list[str]]]],
     column_source: ColumnSource,
+    reader: str,
 ) -> SourceTable:
     return SourceTable(
         path=path,
@@ -288,6 +291,7 @@ def _workbook_table(
         encrypted=encrypted,
         date_system=date_system,
         issues=issues,
+        reader=reader,
         _raw_rows=rows,
         _column_source=column_source,
     )
