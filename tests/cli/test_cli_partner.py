@@ -156,7 +156,7 @@ def test_a_profile_alias_beats_a_guess_from_values(pilot, capsys):
     assert "'NHS Number' -> nhs_number (suggested" in err and "'Previous Ref' -> nhs_number" not in err
 
 
-def test_a_mapping_made_for_another_agreement_is_refused(pilot, capsys):
+def test_a_mapping_made_for_another_agreement_is_refused(pilot, capsys, private_data_dir):
     source = pilot / "people.csv"
     source.write_text(_people(), encoding="utf-8")
     mapping = pilot / "other.mapping.toml"
@@ -165,6 +165,9 @@ def test_a_mapping_made_for_another_agreement_is_refused(pilot, capsys):
     )
     assert _run(pilot, source, "--mapping", str(mapping)) == 3
     assert "made for the agreement 'Another agreement', not 'Pilot extract'" in capsys.readouterr().err
+    entries = [json.loads(line) for line in (private_data_dir / "audit.jsonl").read_text().splitlines()]
+    (failed,) = [e for e in entries if e["event"] == "export.failed"]
+    assert failed["details"]["error"] == "MappingError" and "reason" not in failed["details"]  # it quotes columns
 
 
 def test_a_sex_column_in_nhs_codes_blocks_with_the_scheme_named(pilot, capsys):
