@@ -83,7 +83,7 @@ def test_manifest_content_and_no_personal_data(tmp_path):
     assert m["output"]["columns"] == ["ID", "NOTES"] and m["output"]["rows"] == 2
     assert m["output"]["csv_sha256"] == result.csv_sha256 and m["output"]["encrypted_sha256"] == result.output_sha256
     assert m["stripped_columns"] == ["Name"]
-    assert m["key"] == {"id": "k", "fingerprint": KEY.fingerprint}
+    assert m["key"] == {"id": "k", "fingerprint": KEY.fingerprint, "expired_accepted": False}
     assert m["encryption"]["method"] == "7z-aes-256"
     assert m["metadata"]["registration_number"] == "Z1234567" and m["metadata"]["next_refresh"] == "2026-12-07"
     assert m["checks"]["fields"]["nhs"]["valid"] == 2
@@ -403,3 +403,41 @@ def test_a_cancelled_inspection_stops_its_reader_at_once(tmp_path, monkeypatch):
     except Cancelled as error:
         caught.append(error)  # the exception, and its frames, still held
     assert caught and not any(t.name == "pseudodesk-7z-read" for t in threading.enumerate())
+
+
+def test_the_recipient_is_named_and_an_accepted_expired_key_recorded(
+    tmp_path, demo_paths, private_data_dir, memory_keyring
+):
+    """The IG lead sees who received an export (the certificate's organisation and name, not
+    only a hash) and that a key past its expiry was used on purpose."""
+    from dataclasses import replace
+
+    from pseudodesk.core.agreement.mapping import load_mapping
+    from pseudodesk.core.agreement.model import KeyRef
+    from pseudodesk.core.agreement.profile import load_profile
+    from pseudodesk.core.audit.listing import entry_summary
+    from pseudodesk.core.audit.log import read_entries
+    from pseudodesk.core.keys.installation import AuditTrail
+    from pseudodesk.core.keys.store import KeyStore
+    from pseudodesk.core.read.dispatch import read_table
+    from tests.helpers import KEY_A
+
+    trail = AuditTrail(KeyStore())
+    result = run(
+        replace(load_profile(demo_paths["profile"]), key=KeyRef()),
+        read_table(demo_paths["spreadsheet"]),
+        load_mapping(demo_paths["mapping"]),
+        KEY_A,
+        tmp_path / "out",
+        audit=trail,
+        allow_demo_recipient=True,
+        accept_expired=True,
+        expired_key_accepted=True,
+    )
+    doc = json.loads(result.manifest.read_text())["manifest"]
+    assert doc["encryption"]["recipient_names"] == ["pseudodesk demo / DEMO recipient - NOT FOR REAL DATA"]
+    assert doc["key"]["expired_accepted"] is True
+    (export,) = [e for _, e, _ in read_entries(trail.path) if e and e["event"] == "export"]
+    assert export["details"]["recipient_names"] == ["pseudodesk demo / DEMO recipient - NOT FOR REAL DATA"]
+    summary = entry_summary(export)
+    assert "for pseudodesk demo / DEMO recipient" in summary and "key past its expiry, accepted" in summary

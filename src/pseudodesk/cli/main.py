@@ -372,6 +372,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         salt=salt,
         accept_suggested_mapping=args.accept_suggested_mapping,
+        expired_key_accepted=info.expired() and args.accept_expired_key,
     )
     result = run(
         profile,

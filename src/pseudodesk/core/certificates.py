@@ -66,3 +66,16 @@ def certificate_fingerprint(cert: Certificate) -> str:
     from cryptography.hazmat.primitives import hashes
 
     return cert.fingerprint(hashes.SHA256()).hex().upper()
+
+
+def certificate_subject(cert: Certificate) -> str:
+    """Who a certificate names, as an IG lead reads it: its organisation and common name
+    ("Lincolnshire County Council / Data Platform"), or the whole subject when it has neither."""
+    from cryptography.x509.oid import NameOID
+
+    parts = [
+        str(attribute.value)
+        for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME)
+        for attribute in cert.subject.get_attributes_for_oid(oid)
+    ]
+    return " / ".join(parts) if parts else cert.subject.rfc4514_string()

@@ -277,7 +277,9 @@ class ExportStep(QWidget):
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)
                 audit = AuditTrail(store)
                 signer = audit.signer
-            options = ExportOptions(accept_expired=accept_expired, allow_demo_recipient=demo)
+            options = ExportOptions(
+                accept_expired=accept_expired, allow_demo_recipient=demo, expired_key_accepted=accept_expired_key
+            )
             return run(
                 profile,
                 table,

@@ -78,6 +78,8 @@ def entry_summary(entry: dict[str, Any]) -> str:
         return (
             f"{d.get('rows_written', 0):,} rows from {d.get('source_file')} to {d.get('output')} "
             f"({d.get('method')}), key {d.get('key_fingerprint')}"
+            + (f", for {'; '.join(d['recipient_names'])}" if d.get("recipient_names") else "")
+            + (" (key past its expiry, accepted)" if d.get("expired_key_accepted") else "")
         )
     if event == "export.cancelled":
         return f"{d.get('source_file')}: cancelled by the user"

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
-from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
+from pseudodesk.core.certificates import certificate_fingerprint, certificate_subject, load_certificates
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.errors import (
     Cancelled,
@@ -68,6 +68,8 @@ class RunResult:
     manifest: Path | None = None
     aggregate: PublishedTable | None = None  # [aggregate] profiles: the counts table that was sent
     accepted_suggestions: tuple[str, ...] = ()  # fields mapped from values alone, accepted unconfirmed
+    recipient_names: tuple[str, ...] = ()  # who each recipient certificate names (organisation / name)
+    expired_key_accepted: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ class ExportOptions:
     # Fields the mapping took from their values alone, exported without a person confirming
     # them (the CLI's --accept-suggested-mapping); recorded in the manifest and the audit entry.
     accept_suggested_mapping: bool = False
+    # The key's expiry had passed and the person confirmed the agreement is still in force
+    # (the CLI's --accept-expired-key); recorded in the manifest and the audit entry.
+    expired_key_accepted: bool = False
 
 
 def output_stem(profile: Profile, when: dt.datetime) -> str:
@@ -159,6 +164,8 @@ def run(
                 "stripped_columns": report.stripped_columns,
                 "method": result.method,
                 "recipients": result.recipient_fingerprints,
+                "recipient_names": list(result.recipient_names),
+                "expired_key_accepted": result.expired_key_accepted,
                 "csv_sha256": result.csv_sha256,
                 "encrypted_sha256": result.output_sha256,
                 "accepted_suggestions": list(result.accepted_suggestions),
@@ -304,6 +311,8 @@ def _run(
         key_id=key.id,
         key_fingerprint=key.fingerprint,
         recipient_fingerprints=[certificate_fingerprint(c) for c in certificates],
+        recipient_names=tuple(certificate_subject(c) for c in certificates),
+        expired_key_accepted=options.expired_key_accepted,
         csv_sha256=digest.hexdigest(),
         output_sha256=file_sha256(output)[0],
         seconds=0.0,
@@ -403,10 +412,15 @@ def build_manifest(
             "accepted_suggestions": list(result.accepted_suggestions),
             "codings": {fid: s.coding for fid, s in report.fields.items() if s.coding},
         },
-        "key": {"id": result.key_id, "fingerprint": result.key_fingerprint},
+        "key": {
+            "id": result.key_id,
+            "fingerprint": result.key_fingerprint,
+            "expired_accepted": result.expired_key_accepted,
+        },
         "encryption": {
             "method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
             "recipients": list(result.recipient_fingerprints),
+            "recipient_names": list(result.recipient_names),
         },
         "metadata": dict(profile.metadata),
     }
