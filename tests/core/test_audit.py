@@ -150,3 +150,24 @@ def test_a_line_that_is_json_but_not_an_entry_is_damaged_not_a_crash(tmp_path):
     log.write_bytes(b'{"seq": 8}\n{"seq": 9, "event": "x", "time": "yesterday", "details": {}}\n')
     assert [entry for _, entry, _ in read_entries(log)] == [None, None]
     assert listing_to_csv(audit_listing(log, AuditFilter())).count("\r\n") == 1  # the header only
+
+
+def test_demo_exports_are_recorded_as_demo_and_listed_apart(tmp_path, private_data_dir, memory_keyring):
+    """A demo export is never an export under the real agreement's name: its event is
+    export.demo, its agreement "DEMO: ...", and the IG report lists it in a section of its own."""
+    from pseudodesk.core.audit.listing import AuditFilter, audit_listing, listing_to_html
+    from pseudodesk.core.keys.installation import AuditTrail
+    from pseudodesk.core.keys.store import KeyStore
+    from pseudodesk.core.run.demo import run_demo
+
+    run_demo(tmp_path / "demo")
+    run_demo(tmp_path / "demo", overwrite=True)
+    trail = AuditTrail(KeyStore())
+    entries = audit_listing(trail.path, AuditFilter())
+    demos = [e for e in entries if e["event"] == "export.demo"]
+    assert len(demos) == 2 and not [e for e in entries if e["event"] in ("export", "profile.changed")]
+    assert {e["details"]["agreement"] for e in demos} == {"DEMO: Lincolnshire LCP Scorecard"}
+    assert trail.last_profile_sha256("Lincolnshire LCP Scorecard") is None
+    verification = verify_log(trail.path, *installation_public_key(private_data_dir))
+    report = listing_to_html(entries, verification, AuditFilter())
+    assert "Demo exports (synthetic data, not under any agreement)" in report and "<h2>Export #" not in report

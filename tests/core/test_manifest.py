@@ -78,7 +78,13 @@ def test_manifest_content_and_no_personal_data(tmp_path):
     doc = json.loads(result.manifest.read_text())
     m = doc["manifest"]
     assert m["format"] == "pseudodesk-manifest/1" and m["app"]["name"] == "pseudodesk"
-    assert m["agreement"] == {"name": "Pilot", "version": "3", "profile_sha256": profile.sha256, "profile_file": ""}
+    assert m["agreement"] == {
+        "name": "Pilot",
+        "version": "3",
+        "profile_sha256": profile.sha256,
+        "profile_file": "",
+        "demo": False,
+    }
     assert m["source"]["file"] == "src.csv" and m["source"]["rows"] == 2 and len(m["source"]["sha256"]) == 64
     assert m["output"]["columns"] == ["ID", "NOTES"] and m["output"]["rows"] == 2
     assert m["output"]["csv_sha256"] == result.csv_sha256 and m["output"]["encrypted_sha256"] == result.output_sha256

@@ -278,7 +278,10 @@ class ExportStep(QWidget):
                 audit = AuditTrail(store)
                 signer = audit.signer
             options = ExportOptions(
-                accept_expired=accept_expired, allow_demo_recipient=demo, expired_key_accepted=accept_expired_key
+                accept_expired=accept_expired,
+                allow_demo_recipient=demo,
+                expired_key_accepted=accept_expired_key,
+                demo=demo,
             )
             return run(
                 profile,

@@ -74,8 +74,8 @@ def entry_summary(entry: dict[str, Any]) -> str:
     """One line saying what an audit entry records (the report, the CSV and the Audit window use it)."""
     d = entry.get("details", {})
     event = entry["event"]
-    if event == "export":
-        return (
+    if event in ("export", "export.demo"):
+        return ("DEMO (synthetic data): " if event == "export.demo" else "") + (
             f"{d.get('rows_written', 0):,} rows from {d.get('source_file')} to {d.get('output')} "
             f"({d.get('method')}), key {d.get('key_fingerprint')}"
             + (f", for {'; '.join(d['recipient_names'])}" if d.get("recipient_names") else "")
@@ -167,7 +167,19 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
             + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
             + "</table></section>"
         )
-    others = [x for x in entries if x["event"] != "export"]
+    demos = [x for x in entries if x["event"] == "export.demo"]
+    if demos:
+        parts.append(
+            "<section><h2>Demo exports (synthetic data, not under any agreement)</h2><table><tr><th>#</th>"
+            "<th>When (UTC)</th><th>Operator</th><th>Summary</th></tr>"
+        )
+        parts += [
+            f"<tr><td>{x['seq']}</td><td>{e(x['time'])}</td><td>{e(str(x.get('user')))}</td>"
+            f"<td>{e(entry_summary(x))}</td></tr>"
+            for x in demos
+        ]
+        parts.append("</table></section>")
+    others = [x for x in entries if x["event"] not in ("export", "export.demo")]
     if others:
         parts.append(
             "<section><h2>Other events</h2><table><tr><th>#</th><th>When (UTC)</th><th>Event</th>"

@@ -62,7 +62,9 @@ def run_demo(
         mapping,
         ephemeral_demo_key(),
         out_dir,
-        ExportOptions(name="pseudodesk-demo", overwrite=overwrite, accept_expired=True, allow_demo_recipient=True),
+        ExportOptions(
+            name="pseudodesk-demo", overwrite=overwrite, accept_expired=True, allow_demo_recipient=True, demo=True
+        ),
         signer=signer,
         audit=audit,
         progress=progress,

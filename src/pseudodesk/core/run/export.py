@@ -70,6 +70,7 @@ class RunResult:
     accepted_suggestions: tuple[str, ...] = ()  # fields mapped from values alone, accepted unconfirmed
     recipient_names: tuple[str, ...] = ()  # who each recipient certificate names (organisation / name)
     expired_key_accepted: bool = False
+    demo: bool = False  # synthetic demo data (ExportOptions.demo)
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,12 @@ class ExportOptions:
     # The key's expiry had passed and the person confirmed the agreement is still in force
     # (the CLI's --accept-expired-key); recorded in the manifest and the audit entry.
     expired_key_accepted: bool = False
+    # Synthetic demo data: recorded as "export.demo" under "DEMO: <agreement>", never as an
+    # export under the real agreement's name (the IG report lists demo exports apart).
+    demo: bool = False
+
+
+DEMO_PREFIX = "DEMO: "  # how a demo export names its agreement in the audit log
 
 
 def output_stem(profile: Profile, when: dt.datetime) -> str:
@@ -113,15 +120,17 @@ def run(
     With ``audit``, the export (or its failure or cancellation) is recorded, and a profile
     that differs from the one last used for the same agreement is recorded as changed.
     """
+    options = options or ExportOptions()
+    agreement = f"{DEMO_PREFIX}{profile.name}" if options.demo else profile.name
     base = {
-        "agreement": profile.name,
+        "agreement": agreement,
         "agreement_version": profile.version,
         "profile_sha256": profile.sha256,
         "source_file": table.path.name,
         "key_id": key.id,
         "key_fingerprint": key.fingerprint,
     }
-    if audit is not None:
+    if audit is not None and not options.demo:
         previous = audit.last_profile_sha256(profile.name)
         if previous and previous != profile.sha256:
             audit.record(
@@ -136,7 +145,7 @@ def run(
             mapping,
             key,
             Path(out_dir),
-            options or ExportOptions(),
+            options,
             signer=signer,
             progress=progress,
             cancel=cancel,
@@ -151,7 +160,7 @@ def run(
     if audit is not None:
         report = result.report
         audit.record(
-            "export",
+            "export.demo" if options.demo else "export",
             {
                 **base,
                 "output": result.output.name,
@@ -313,6 +322,7 @@ def _run(
         recipient_fingerprints=[certificate_fingerprint(c) for c in certificates],
         recipient_names=tuple(certificate_subject(c) for c in certificates),
         expired_key_accepted=options.expired_key_accepted,
+        demo=options.demo,
         csv_sha256=digest.hexdigest(),
         output_sha256=file_sha256(output)[0],
         seconds=0.0,
@@ -361,6 +371,7 @@ def build_manifest(
             "version": profile.version,
             "profile_sha256": profile.sha256,
             "profile_file": profile.path.name if profile.path else "",
+            "demo": result.demo,
         },
         "source": {
             "file": table.path.name,
