@@ -22,12 +22,18 @@ def demo(tmp_path):
     return tmp_path / "demo" / "pseudodesk-demo.csv.p7m"
 
 
-def test_inspect_and_decrypt_the_demo(tmp_path, capsys, demo_paths):
+def test_inspect_and_decrypt_the_demo(tmp_path, capsys, demo_paths, memory_keyring, private_data_dir):
     package = demo(tmp_path)
     keys = ["--certificate", str(demo_paths["certificate"]), "--private-key", str(demo_paths["private_key"])]
+    assert main(["inspect", str(package), *keys]) == 6  # from an installation this recipient does not know
+    out = capsys.readouterr().out
+    assert "an installation you do not know" in out and "package NOT verified" in out
+    signer = json.loads(package.with_name("pseudodesk-demo.manifest.json").read_text())["signature"]["signer"]
+    assert main(["signers", "add", signer, "--name", "Demo partner, data team", "--yes"]) == 0
+    assert main(["signers", "list"]) == 0 and f"{signer}  Demo partner, data team" in capsys.readouterr().out
     assert main(["inspect", str(package), *keys]) == 0
     out = capsys.readouterr().out
-    assert "package verified" in out and "FAIL" not in out
+    assert "package verified" in out and "FAIL" not in out and "(Demo partner, data team)" in out
     assert main(["decrypt", str(package), *keys, "--out", str(tmp_path / "plain.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "plain.csv").read_text(), newline="")))
     assert rows[0] == ["PERSON_ID", "DOB", "GENDER", "POST CODE", "ETHNICITY"] and len(rows) == 601
@@ -114,3 +120,19 @@ from = "nhs"
     assert "0 entries" in capsys.readouterr().out
     assert main(["audit", "report", "--from", "2000-01-01", "--to", "2000-12-31"]) == 0
     assert "0 entries" in capsys.readouterr().out
+
+
+def test_a_pinned_signer_or_this_installation_is_accepted_and_a_wrong_fingerprint_refused(
+    tmp_path, capsys, demo_paths, memory_keyring, private_data_dir
+):
+    package = demo(tmp_path)
+    signer = json.loads(package.with_name("pseudodesk-demo.manifest.json").read_text())["signature"]["signer"]
+    assert main(["inspect", str(package), "--signer", signer]) == 0
+    assert main(["signers", "add", "not-a-fingerprint", "--name", "x", "--yes"]) == 4
+    assert "is not an installation fingerprint" in capsys.readouterr().err
+    assert main(["signers", "add", signer, "--name", "Partner"]) == 2  # no terminal, no --yes: not added
+    assert main(["signers", "remove", signer]) == 4
+    from pseudodesk.core.audit.log import read_entries
+
+    events = [e["event"] for _, e, _ in read_entries(private_data_dir / "audit.jsonl") if e]
+    assert "signer.added" not in events

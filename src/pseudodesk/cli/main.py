@@ -30,6 +30,7 @@ from pseudodesk.cli import audit as audit_cli
 from pseudodesk.cli import keys as keys_cli
 from pseudodesk.cli import linkage as linkage_cli
 from pseudodesk.cli import packages as packages_cli
+from pseudodesk.cli import signers as signers_cli
 from pseudodesk.cli.common import (
     EXIT_BLOCKED,
     EXIT_CANCELLED,
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys_cli.add_parser(sub)
     audit_cli.add_parser(sub)
     packages_cli.add_parsers(sub)
+    signers_cli.add_parser(sub)
     linkage_cli.add_parsers(sub, source_args)
     return parser
 
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return audit_cli.run(args)
         if args.command in packages_cli.COMMANDS:
             return packages_cli.run(args)
+        if args.command in signers_cli.COMMANDS:
+            return signers_cli.run(args)
         if args.command in linkage_cli.COMMANDS:
             return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:

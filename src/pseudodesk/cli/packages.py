@@ -21,7 +21,11 @@ def add_parsers(sub: Any) -> None:
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("package", type=Path, help="the .csv.p7m or .7z file, or its .manifest.json")
-        p.add_argument("--signer", help="the sender's installation key fingerprint, to pin it")
+        p.add_argument(
+            "--signer",
+            help="the sender's installation fingerprint, to pin it (default: the installations you "
+            "accept: 'pseudodesk-cli signers list')",
+        )
         p.add_argument("--certificate", type=Path, help="your certificate (for .csv.p7m)")
         p.add_argument("--private-key", type=Path, help="your certificate's private key, PEM (for .csv.p7m)")
         p.add_argument("--ask-passphrase", action="store_true", help=f"for .7z (or set {PASSPHRASE_ENV})")
@@ -37,8 +41,15 @@ def run(args: argparse.Namespace) -> int:
     passphrase = None
     if args.package.name.endswith(".7z") and (args.ask_passphrase or args.command == "decrypt"):
         passphrase = ask_secret(f"Passphrase for {args.package.name}", PASSPHRASE_ENV)
+    known = None
+    if not args.signer:  # the list of installations this recipient vouches for decides
+        from pseudodesk.cli.keys import store
+        from pseudodesk.core.keys.signers import known_signers
+
+        known = known_signers(store())
     means: dict[str, Any] = dict(
         pinned_fingerprint=args.signer,
+        known_signers=known,
         certificate=args.certificate,
         private_key=args.private_key,
         passphrase=passphrase,

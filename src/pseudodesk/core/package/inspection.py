@@ -8,7 +8,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -60,6 +60,7 @@ def inspect_package(
     path: Path,
     *,
     pinned_fingerprint: str | None = None,
+    known_signers: Mapping[str, str] | None = None,
     certificate: Path | None = None,
     private_key: Path | None = None,
     passphrase: str | None = None,
@@ -87,7 +88,7 @@ def inspect_package(
     except (OSError, ValueError, KeyError, AssertionError, TypeError):
         result.add("manifest", False, f"{manifest_file.name} is missing or is not a pseudodesk manifest")
         return result
-    ok, result.signer, detail = verify_manifest_signature(doc, pinned_fingerprint)
+    ok, result.signer, detail = verify_manifest_signature(doc, pinned_fingerprint, known_signers)
     result.add("manifest signature", ok, detail)
     output = result.manifest.get("output", {})
     if not encrypted.exists():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,8 +54,12 @@ def sign_manifest(manifest: dict[str, Any], signer: Signer) -> bytes:
 # --- inspection --------------------------------------------------------------------------
 
 
-def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | None) -> tuple[bool, str, str]:
-    """(valid?, signer fingerprint, detail)."""
+def verify_manifest_signature(
+    doc: dict[str, Any], pinned_fingerprint: str | None, known_signers: Mapping[str, str] | None = None
+) -> tuple[bool, str, str]:
+    """(valid?, signer fingerprint, detail). With ``known_signers`` (fingerprint -> who) and no
+    pinned fingerprint, a signer not on that list is refused: the package is from an unknown
+    installation."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -75,8 +80,17 @@ def verify_manifest_signature(doc: dict[str, Any], pinned_fingerprint: str | Non
             signer,
             f"signed by {signer}, not by the pinned installation key {normalise_fingerprint(pinned_fingerprint)}",
         )
-    return (
-        True,
-        signer,
-        f"signed by installation key {signer}" + ("" if pinned_fingerprint else " (compare it with the sender's)"),
-    )
+    if pinned_fingerprint:
+        return True, signer, f"signed by installation key {signer}, the one pinned"
+    if known_signers is not None:
+        who = known_signers.get(signer)
+        if who is None:
+            return (
+                False,
+                signer,
+                f"signed by {signer}, an installation you do not know. If you expect packages from it, "
+                "confirm this fingerprint with the sender by phone, then add it (pseudodesk-cli signers add "
+                f"{signer} --name ORGANISATION), or pin it with --signer",
+            )
+        return True, signer, f"signed by installation key {signer} ({who})"
+    return True, signer, f"signed by installation key {signer} (compare it with the sender's)"

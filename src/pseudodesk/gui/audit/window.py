@@ -34,6 +34,7 @@ from pseudodesk.core.audit.listing import (
 from pseudodesk.core.audit.log import AuditError, AuditVerification
 from pseudodesk.core.errors import PseudodeskError
 from pseudodesk.core.keys.installation import AuditTrail
+from pseudodesk.core.keys.signers import known_signers
 from pseudodesk.core.package.inspection import Inspection, inspect_package
 from pseudodesk.gui import widgets
 from pseudodesk.gui.audit.inspect_dialog import PACKAGE_FILTER, InspectDialog
@@ -266,9 +267,13 @@ class AuditWindow(AuditLayout, QMainWindow):
 
         def work(progress: Progress, cancel: Cancel) -> Inspection:
             progress(0.0, f"Inspecting {path.name}")
+            # Without a pinned key, the installations this one vouches for decide (itself and
+            # the partners added with 'pseudodesk-cli signers add').
+            known = None if pinned_fingerprint else known_signers(self.store)
             result = inspect_package(
                 path,
                 pinned_fingerprint=pinned_fingerprint,
+                known_signers=known,
                 certificate=certificate,
                 private_key=private_key,
                 passphrase=passphrase,
