@@ -144,6 +144,8 @@ def main() -> int:
     store = KeyStore()
     store.create("LCP Scorecard 2026", agreement="Lincolnshire LCP Scorecard")
     store.create("Youth service pilot", agreement="Youth service pilot")
+    if not window.custodian_action.isChecked():
+        window.custodian_action.trigger()  # the custodian's view: every key action
     window.show_keys()
     keys = window._keys_window
     assert keys is not None

@@ -151,3 +151,22 @@ def test_a_second_column_named_for_a_field_is_not_stripped_without_a_word(qtbot,
     idle(qtbot, window)
     text = window.map_step.status_label.text()
     assert "is one of the names of" in text and "will be stripped" in text
+
+
+def test_partner_staff_see_no_custodian_action_until_custodian_mode(qtbot, window, memory_keyring):
+    from PySide6.QtCore import QSettings
+
+    from pseudodesk.gui.window import CUSTODIAN_SETTING
+
+    assert not window.custodian_action.isChecked()
+    window.show_keys()
+    keys = window._keys_window
+    assert keys.import_button.isVisible()
+    hidden = (keys.new_button, keys.export_button, keys.rotate_button, keys.delete_button)
+    assert not any(button.isVisible() for button in hidden)
+    window.custodian_action.trigger()  # Tools > Custodian mode
+    assert all(button.isVisible() for button in hidden)
+    assert QSettings().value(CUSTODIAN_SETTING, type=bool) is True  # remembered
+    window.custodian_action.trigger()
+    assert not any(button.isVisible() for button in hidden)
+    keys.close()

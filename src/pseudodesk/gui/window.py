@@ -43,6 +43,7 @@ from pseudodesk.gui.map_step import MapStep
 from pseudodesk.gui.session import Session
 
 DONE, ATTENTION, TODO = "done", "needs attention", ""
+CUSTODIAN_SETTING = "custodian_mode"  # QSettings: the key custodian's actions shown
 PROBLEMS, BLOCKED = "ready, with problems", "blocked"  # the Check step: amber, red
 STEP_HINTS = (
     "Open the spreadsheet you will send.",
@@ -186,6 +187,11 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         tools = self.menuBar().addMenu("&Tools")
         self._action(tools, "Project &keys…", self.show_keys)
+        self.custodian_action = self._action(
+            tools, "&Custodian mode (create, rotate and share keys)", self._set_custodian
+        )
+        self.custodian_action.setCheckable(True)
+        self.custodian_action.setChecked(QSettings().value(CUSTODIAN_SETTING, False, type=bool))
         self._action(tools, "&Audit log…", self.show_audit)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
@@ -319,11 +325,17 @@ class MainWindow(QMainWindow):
 
     # --- other windows -------------------------------------------------------------------
 
+    def _set_custodian(self, on: bool) -> None:
+        """The key custodian's actions on or off; remembered for the next start."""
+        QSettings().setValue(CUSTODIAN_SETTING, bool(on))
+        if self._keys_window is not None:
+            self._keys_window.set_custodian(bool(on))
+
     def show_keys(self) -> None:
         from pseudodesk.gui.keys import KeysWindow  # loaded on first use, not at start-up
 
         if self._keys_window is None:
-            window = KeysWindow(KeyStore(), self.bridge, self)
+            window = KeysWindow(KeyStore(), self.bridge, self, custodian=self.custodian_action.isChecked())
             keys_changed = getattr(window, "keys_changed", None)
             if keys_changed is not None:
                 keys_changed.connect(self.export_step.refresh)

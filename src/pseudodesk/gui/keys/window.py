@@ -44,10 +44,13 @@ class KeysWindow(KeyButtons, QDialog):
     selected_key_changed = Signal(str)  # the selected key's id ("" when none)
     key_exported = Signal(str, str)  # key id, path of the written .pdkey file
 
-    def __init__(self, store: KeyStore, bridge: JobBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: KeyStore, bridge: JobBridge, parent: QWidget | None = None, *, custodian: bool = True
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.bridge = bridge
+        self.custodian = custodian  # key custodian's actions shown (New, Export, Rotate, Delete)
         self.ask_open_path: OpenPath = widgets.ask_open_path  # a test may put its own in their place
         self.ask_save_path: SavePath = widgets.ask_save_path
         self.new_key_dialog: NewKeyDialog | None = None
@@ -140,6 +143,7 @@ class KeysWindow(KeyButtons, QDialog):
 
         metrics = self.fontMetrics()
         self.resize(metrics.averageCharWidth() * 150, metrics.height() * 34)
+        self.set_custodian(custodian)
         self.refresh()
 
     # --- what is shown -----------------------------------------------------------------
@@ -199,6 +203,14 @@ class KeysWindow(KeyButtons, QDialog):
         self.details.show_key(info)
         self._update_buttons()
         self.selected_key_changed.emit(info.id if info else "")
+
+    def set_custodian(self, custodian: bool) -> None:
+        """Custodian mode shows creating, exporting, rotating and deleting keys; partner staff see
+        importing only, so those actions are never beside the partner's buttons."""
+        self.custodian = custodian
+        for button in (self.new_button, self.export_button, self.rotate_button, self.delete_button):
+            button.setVisible(custodian)
+        self._update_buttons()
 
     def _update_buttons(self) -> None:
         info = self.selected_key()
