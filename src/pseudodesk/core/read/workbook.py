@@ -8,7 +8,7 @@ import gc
 import io
 import re
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from pseudodesk.core.read.date_system import workbook_date_system
 from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
 from pseudodesk.core.read.table import (
     ColumnBatch,
-    ColumnSource,
     ShapeScan,
     SourceIssue,
     SourceTable,
@@ -179,17 +178,15 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
             issues += columns.scan.finish(path) + formula_issues + picked
             return _workbook_table(
                 path,
-                sheet,
-                names,
-                header_row,
-                encrypted,
                 date_system,
                 names_,
                 issues,
-                columns.scan.rows,
-                columns.rows,
-                columns.column_batches,
+                columns,
                 "fastexcel",
+                sheet=sheet,
+                sheet_names=names,
+                header_row=header_row,
+                encrypted=encrypted,
             )
     del data
     with _collector_paused():
@@ -222,17 +219,15 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
     issues += sheet_text.scan.finish(path) + formula_issues + picked
     return _workbook_table(
         path,
-        sheet,
-        names,
-        header_row,
-        encrypted,
         date_system,
         names_,
         issues,
-        sheet_text.scan.rows,
-        sheet_text.rows,
-        sheet_text.column_batches,
+        sheet_text,
         "calamine",
+        sheet=sheet,
+        sheet_names=names,
+        header_row=header_row,
+        encrypted=encrypted,
     )
 
 
@@ -268,23 +263,24 @@ def _too_spread(sheet: str, spread: Any) -> str:
 
 def _workbook_table(
     path: Path,
+    date_system: int,
+    header: tuple[str, ...],
+    issues: list[SourceIssue],
+    rows: Any,
+    reader: str,
+    *,
     sheet: str,
     sheet_names: tuple[str, ...],
     header_row: int,
     encrypted: bool,
-    date_system: int,
-    header: tuple[str, ...],
-    issues: list[SourceIssue],
-    row_count: int,
-    rows: Callable[[], Iterator[tuple[int, list[str]]]],
-    column_source: ColumnSource,
-    reader: str,
 ) -> SourceTable:
+    """The table over a sheet's rows as read by either path (``rows``: its shape scan, its rows
+    and its column batches)."""
     return SourceTable(
         path=path,
         format=path.suffix.lower().lstrip("."),
         header=header,
-        row_count=row_count,
+        row_count=rows.scan.rows,
         sheet=sheet,
         sheet_names=sheet_names,
         header_row=header_row,
@@ -292,8 +288,8 @@ def _workbook_table(
         date_system=date_system,
         issues=issues,
         reader=reader,
-        _raw_rows=rows,
-        _column_source=column_source,
+        _raw_rows=rows.rows,
+        _column_source=rows.column_batches,
     )
 
 
