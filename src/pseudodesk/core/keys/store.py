@@ -357,6 +357,7 @@ class KeyStore:
             fingerprint=fingerprint,
             agreement=str(meta.get("agreement", "")),
             expires=str(meta.get("expires", "")),
+            kind=str(meta.get("kind", "project-key")),
             store=store,
             status="active",
         )
