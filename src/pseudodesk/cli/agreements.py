@@ -188,4 +188,5 @@ def _list() -> int:
         print(f"  valid:       from {a.valid_from}, review date {a.review_date}")
         print(f"  installed:   {a.installed}")
         print(f"  profile:     {a.profile_path}")
+        print(f"               SHA-256 {a.profile_sha256}")
     return EXIT_OK
