@@ -527,3 +527,20 @@ def test_bundle_embeds_certificates_and_pack_files_and_rewrites_only_their_paths
     profile = load_profile(installed.profile_path)  # the pack is found beside the installed profile
     assert [s.convention for s in profile.source_fields] == ["nhs_number", "local_gender"]
     assert (installed.profile_path.parent / "packs" / "local-rules.toml").is_file()
+
+
+def test_an_update_that_fails_at_the_last_step_puts_everything_back(world, monkeypatch):
+    install(world, pack(world, write_profile(world)))
+    with world["custodian"].active() as store:
+        new = store.rotate(world["key"].id)
+    v2 = pack(world, write_profile(world, version="2", key=new))
+    before = world["partner"].snapshot()
+
+    def keyring_refuses(self, name, secret):
+        raise KeyProblem(f"The OS keyring refused to store {name} (KeyringError).")
+
+    monkeypatch.setattr(type(world["partner"].ring), "set_password", keyring_refuses)
+    with pytest.raises(KeyProblem, match="refused to store"):
+        install(world, v2)
+    assert world["partner"].snapshot() == before
+    assert [p.name for p in (world["partner"].folder / "agreements").iterdir()] == ["families-first"]

@@ -212,7 +212,8 @@ def _bytes(value: object, what: str) -> bytes:
 def _checked(body: dict[str, Any], data: bytes, public_raw: bytes, fingerprint: str) -> AgreementPackage:
     _need(set(body) == _BODY_FIELDS, "its fields are not those of the format")
     _need(body["format"] == AGREEMENT_FORMAT, "the signed format differs")
-    _need(body["custodian"].get("fingerprint") == fingerprint, "the custodian fingerprint does not match its key")
+    _need(set(body["custodian"]) == {"algorithm", "public_key", "fingerprint"}, "custodian")
+    _need(body["custodian"]["fingerprint"] == fingerprint, "the custodian fingerprint does not match its key")
     name = body["agreement"]
     _need(isinstance(name, str) and name.strip(), "no agreement name")
     version = body["package_version"]

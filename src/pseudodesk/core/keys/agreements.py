@@ -298,12 +298,13 @@ def _commit(
     """Put the staged folder in place of ``target`` and change the key store; undo the folder if the keys fail."""
     aside = target.with_name(f".replaced-{target.name}-{secrets.token_hex(4)}")
     if target.exists():
-        target.rename(aside)
-    staging.rename(target)
+        target.rename(aside)  # if this fails (a file held open), nothing has changed yet
     try:
+        staging.rename(target)
         store.adopt(keys, new_secrets, retire=retire)
     except BaseException:
-        target.rename(staging)
+        if target.exists() and not staging.exists():
+            target.rename(staging)
         if aside.exists():
             aside.rename(target)
         raise
