@@ -140,6 +140,25 @@ def test_certificate_wrapped_keyfile(memory_keyring, tmp_path):
         read_keyfile(json.dumps(doc).encode(), certificate=partner_cert, private_key=partner_key)
 
 
+def test_a_salt_travels_in_a_key_file_as_a_salt(tmp_path):
+    with keyring_backend(new_keyring()):
+        custodian = KeyStore(tmp_path / "c")
+        salt = custodian.create("OP salt", kind="op-salt", secret=b"mackerel")
+        data = custodian.export_with_passphrase(salt.id, PASS)
+        key_file = custodian.export_with_passphrase(custodian.create("k").id, PASS)
+    assert json.loads(data)["kind"] == "op-salt" and "kind" not in json.loads(key_file)
+    with keyring_backend(new_keyring()):
+        partner = KeyStore(tmp_path / "p")
+        imported = partner.import_file(data, passphrase=PASS, confirm_fingerprint=salt.fingerprint)
+        assert imported.kind == "op-salt" and partner.load_salt(salt.id) == "mackerel"
+        with pytest.raises(KeyProblem, match="not a project key"):
+            partner.load(salt.id)
+    doc = json.loads(data)
+    doc["kind"] = "project-key"  # sealed with the salt: a file cannot pass a salt off as a key
+    with pytest.raises(KeyProblem, match="tampered"):
+        read_keyfile(json.dumps(doc).encode(), passphrase=PASS)
+
+
 def test_expiry_warns_and_needs_confirmation(memory_keyring):
     store = KeyStore()
     info = store.create("old agreement", expires=dt.date(2020, 1, 1))

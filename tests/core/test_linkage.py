@@ -12,7 +12,7 @@ from pseudodesk.core.errors import MappingError
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.resources import resource_path
-from pseudodesk.core.run.linkage import linkage_selftest, read_pseudonym_list, reidentify
+from pseudodesk.core.run.linkage import key_report, linkage_selftest, read_pseudonym_list, reidentify
 from pseudodesk.core.run.plan import Plan
 from pseudodesk.core.transform.pseudonym import ProjectKey, pseudonym
 
@@ -87,6 +87,38 @@ def test_reidentify_finds_local_rows_with_current_or_retired_keys(tmp_path, memo
     assert sorted((m.line, m.key_id) for m in result.matches) == [(2, old.id), (3, new.id), (4, old.id)]
     assert result.asked == 3 and result.matched_pseudonyms == 2 and result.unmatched == {"F" * 64}
     assert result.matches[0].row[0] in ("Ann", "Bob", "Cat")
+
+
+def test_reidentify_reports_each_key_and_warns_when_the_current_key_matched_nothing(tmp_path, memory_keyring):
+    profile, table, mapping = _source(tmp_path)
+    store = KeyStore()
+    first = store.create("Families", agreement="Families")
+    flagged_under_first = pseudonym(store.load(first.id), "PERSON_ID", ["9434765919"])
+    # a later key that does not replace the first (imported on its own, not by rotation or an
+    # agreement package): the first is not tried, and the look-up says so instead of finding nothing
+    second = store.create("Families 2027", agreement="Families")
+    keys = [store.load(k.id, purpose="reidentify") for k in store.lineage(second.id)]
+    result = reidentify(profile, table, mapping, keys, "PERSON_ID", [flagged_under_first])
+    assert result.matches == [] and result.keys_tried == [second.id] and result.matched_by_key == {second.id: 0}
+    lines, warnings = key_report(result, store.lineage(second.id), store.keys())
+    assert lines == [f"key {second.id} (current key): 0 pseudonym(s) matched"]
+    (warning,) = warnings
+    assert f"nothing matched under the current key {second.id}" in warning and first.id in warning
+    assert "--key" in warning
+    # once the current key matches, nothing is said about other keys
+    flagged_under_second = pseudonym(keys[0], "PERSON_ID", ["4505577104"])
+    result = reidentify(profile, table, mapping, keys, "PERSON_ID", [flagged_under_first, flagged_under_second])
+    assert key_report(result, store.lineage(second.id), store.keys())[1] == []
+    # after a rotation the retired key is tried, and matches under it are called out
+    third = store.rotate(second.id)
+    lineage = store.lineage(third.id)
+    keys = [store.load(k.id, purpose="reidentify") for k in lineage]
+    result = reidentify(profile, table, mapping, keys, "PERSON_ID", [flagged_under_second])
+    assert [(m.line, m.key_id) for m in result.matches] == [(3, second.id)]
+    lines, warnings = key_report(result, lineage, store.keys())
+    assert lines[1].startswith(f"key {second.id} (retired ") and lines[1].endswith("1 pseudonym(s) matched")
+    assert "made before the key was rotated" in warnings[0]
+    assert first.id in warnings[1]  # still not tried: it shares the agreement but was never replaced
 
 
 def test_reidentify_needs_a_pseudonym_field(tmp_path):

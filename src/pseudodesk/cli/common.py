@@ -25,6 +25,7 @@ from pseudodesk.core.errors import (
     SheetNotFound,
     WrongPassword,
 )
+from pseudodesk.core.keys.agreement_package import AgreementPackageInvalid, AgreementRefused
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -53,6 +54,10 @@ def flag_hint(error: PseudodeskError) -> str:
 def exit_code_for(error: PseudodeskError) -> int:
     if isinstance(error, Cancelled):
         return EXIT_CANCELLED
+    if isinstance(error, AgreementPackageInvalid):  # altered, cut short, wrongly signed, another custodian
+        return EXIT_BLOCKED
+    if isinstance(error, AgreementRefused):  # sound, but expired, not yet valid or not newer
+        return EXIT_BAD_INPUT
     if isinstance(error, (ReaderError, ProfileError, MappingError)):
         return EXIT_BAD_INPUT
     if isinstance(error, KeyProblem):

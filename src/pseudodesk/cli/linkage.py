@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], An
 
 def _reidentify(args: argparse.Namespace, open_source: Callable[[argparse.Namespace], Any], keys: Any) -> int:
     from pseudodesk.core.keys.installation import record
-    from pseudodesk.core.run.linkage import read_pseudonym_list, reidentify
+    from pseudodesk.core.run.linkage import key_report, read_pseudonym_list, reidentify
 
     if args.out.exists() and not args.overwrite:
         raise ExportError(f"{args.out} already exists; choose another name or pass --overwrite.")
@@ -86,11 +86,17 @@ def _reidentify(args: argparse.Namespace, open_source: Callable[[argparse.Namesp
             "pseudonyms_matched": result.matched_pseudonyms,
             "rows_matched": len(result.matches),
             "keys": [k.id for k in lineage],
+            "matched_by_key": result.matched_by_key,
         },
     )
     print(
         f"{result.matched_pseudonyms:,} of {result.asked:,} pseudonyms matched {len(result.matches):,} row(s) "
         f"of {table.path.name}; {len(result.unmatched):,} not found"
     )
+    lines, warnings = key_report(result, lineage, keys.keys())
+    for line in lines:
+        print(f"  {line}")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"matches written to {args.out}: they identify people, keep them inside your organisation")
     return EXIT_OK

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pseudodesk import __version__
+from pseudodesk.cli import agreements as agreements_cli
 from pseudodesk.cli import audit as audit_cli
 from pseudodesk.cli import keys as keys_cli
 from pseudodesk.cli import linkage as linkage_cli
@@ -120,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     keys_cli.add_parser(sub)
+    agreements_cli.add_parser(sub)
     audit_cli.add_parser(sub)
     packages_cli.add_parsers(sub)
     signers_cli.add_parser(sub)
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_selftest()
         if args.command == "keys":
             return keys_cli.run(args)
+        if args.command == "agreement":
+            return agreements_cli.run(args)
         if args.command == "audit":
             return audit_cli.run(args)
         if args.command in packages_cli.COMMANDS:

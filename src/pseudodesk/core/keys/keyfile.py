@@ -12,7 +12,7 @@ from pseudodesk import __version__
 from pseudodesk.core.certificates import certificate_fingerprint, read_recipient_identity
 from pseudodesk.core.errors import KeyProblem
 from pseudodesk.core.files import canonical_json
-from pseudodesk.core.keys.backends import _scrypt, _unb64
+from pseudodesk.core.keys.backends import MAX_SECRET_BYTES, _scrypt, _unb64
 from pseudodesk.core.keys.info import KeyInfo, _now
 from pseudodesk.core.transform.pseudonym import KEY_BYTES, key_fingerprint
 
@@ -20,8 +20,7 @@ KEYFILE_FORMAT = "pseudodesk-key/1"
 
 
 def _file_metadata(info: KeyInfo, protection: str) -> dict[str, Any]:
-
-    return {
+    meta: dict[str, Any] = {
         "format": KEYFILE_FORMAT,
         "protection": protection,
         "key_id": info.id,
@@ -33,6 +32,9 @@ def _file_metadata(info: KeyInfo, protection: str) -> dict[str, Any]:
         "exported": _now(),
         "app": f"pseudodesk {__version__}",
     }
+    if info.kind != "project-key":  # project key files stay as they were before salts could travel
+        meta["kind"] = info.kind
+    return meta
 
 
 def _keyfile_bytes(doc: dict[str, Any]) -> bytes:
@@ -64,7 +66,14 @@ def read_keyfile(
         meta, secret = _open_certificate_file(doc, certificate, private_key, private_key_password, source)
     else:
         raise KeyProblem(f"{source} uses an unknown protection ({protection!r}).")
-    if len(secret) != KEY_BYTES or key_fingerprint(secret) != doc.get("fingerprint"):
+    kind = doc.get("kind", "project-key")
+    if kind == "project-key":
+        sized = len(secret) == KEY_BYTES
+    elif kind == "op-salt":
+        sized = 0 < len(secret) <= MAX_SECRET_BYTES
+    else:
+        raise KeyProblem(f"{source} holds an unknown kind of secret ({kind!r}).")
+    if not sized or key_fingerprint(secret) != doc.get("fingerprint"):
         raise KeyProblem(f"{source} has been tampered with: the key inside does not match its fingerprint.")
     return meta, secret
 

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 import os
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -357,6 +357,7 @@ class KeyStore:
             fingerprint=fingerprint,
             agreement=str(meta.get("agreement", "")),
             expires=str(meta.get("expires", "")),
+            kind=str(meta.get("kind", "project-key")),
             store=store,
             status="active",
         )
@@ -365,6 +366,35 @@ class KeyStore:
             self._write([*self.keys(), info])
         self._audit("key.imported", {**_public(info), "protection": meta.get("protection")})
         return info
+
+    def adopt(self, keys: Sequence[KeyInfo], new_secrets: Mapping[str, bytes], *, retire: Mapping[str, str]) -> None:
+        """Add or update ``keys`` (new ones with their ``new_secrets``, by id) and retire the keys
+        ``retire`` names (old id -> the id replacing it), in one change of the key list.
+
+        For callers that have already verified everything (installing an agreement package);
+        they record the audit event. If the key list cannot be written, the secrets just
+        stored are removed again.
+        """
+        by_id = {k.id: k for k in keys}
+        put: list[KeyInfo] = []
+        with self._lock():
+            try:
+                for info in keys:
+                    if info.id in new_secrets:
+                        self.backend(info.store).put(info.id, new_secrets[info.id])
+                        put.append(info)
+                now = _now()
+                items = []
+                for k in self.keys():
+                    k = by_id.pop(k.id, k)
+                    if k.id in retire and k.status != "retired":
+                        k = replace(k, status="retired", replaced_by=retire[k.id], retired=now)
+                    items.append(k)
+                self._write([*items, *by_id.values()])
+            except BaseException:
+                for info in put:
+                    self.backend(info.store).delete(info.id)
+                raise
 
 
 def _public(info: KeyInfo) -> dict[str, Any]:

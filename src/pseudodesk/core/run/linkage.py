@@ -24,6 +24,7 @@ from pseudodesk.core.agreement.model import Checks, Profile
 from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.errors import ChecksBlockExport, MappingError
 from pseudodesk.core.fingerprint import grouped
+from pseudodesk.core.keys.info import KeyInfo
 from pseudodesk.core.package.csv_output import CsvEncoder
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.dispatch import read_table
@@ -82,6 +83,8 @@ class Reidentification:
     matches: list[Match] = field(default_factory=list)
     unmatched: set[str] = field(default_factory=set, repr=False)
     asked: int = 0
+    keys_tried: list[str] = field(default_factory=list)  # newest (the current key) first
+    matched_by_key: dict[str, int] = field(default_factory=dict)  # key id -> pseudonyms it matched
 
     @property
     def matched_pseudonyms(self) -> int:
@@ -110,9 +113,10 @@ def reidentify(
     column = profile.output_names.index(field_name)
     # Every row counts here, whatever the export policy, and nothing leaves: no scan, no blocking.
     lenient = replace(profile, checks=Checks(on_invalid="blank", scan_identifiers=False))
-    result = Reidentification(field_name, table.header, asked=len(wanted))
+    result = Reidentification(field_name, table.header, asked=len(wanted), keys_tried=[k.id for k in keys])
     found: set[str] = set()
     for number, key in enumerate(keys):
+        found_here: set[str] = set()
         plan = Plan(lenient, table, mapping, key)
         plan.survey(table, 10_000, no_progress, cancel, 0.0)
         for batch in table.iter_batches():
@@ -120,13 +124,56 @@ def reidentify(
             for line, source_row, out in zip(batch.lines, batch.rows, rows):
                 if out[column] in wanted:
                     result.matches.append(Match(out[column], line, key.id, source_row))
-                    found.add(out[column])
+                    found_here.add(out[column])
             progress(
                 (number + min(plan.report.rows / max(table.row_count, 1), 1.0)) / len(keys),
                 f"Key {key.id}: {plan.report.rows:,} rows",
             )
+        result.matched_by_key[key.id] = len(found_here)
+        found |= found_here
     result.unmatched = wanted - found
     return result
+
+
+def key_report(result: Reidentification, tried: list[KeyInfo], known: list[KeyInfo]) -> tuple[list[str], list[str]]:
+    """(what each key matched, warnings) for a re-identification over ``tried`` (the current key
+    first, then the keys it replaced), knowing every key on this computer (``known``).
+
+    After a rotation the pseudonyms the platform sends back were often made with the key
+    that was replaced: a look-up that finds nothing under the current key says so, and names
+    the retired keys (or other keys of the agreement) that were not tried.
+    """
+    if not tried:
+        return [], []
+    current = tried[0]
+    lines = []
+    for info in tried:
+        state = "current key" if info is current else f"retired {info.retired[:10]}" if info.retired else "replaced"
+        lines.append(f"key {info.id} ({state}): {result.matched_by_key.get(info.id, 0):,} pseudonym(s) matched")
+    warnings = []
+    if result.asked and not result.matched_by_key.get(current.id, 0):
+        ids = {k.id for k in tried}
+        untried = [
+            k.id
+            for k in known
+            if k.kind == "project-key"
+            and k.id not in ids
+            and (k.status == "retired" or (current.agreement and k.agreement == current.agreement))
+        ]
+        from_retired = [k.id for k in tried[1:] if result.matched_by_key.get(k.id, 0)]
+        if from_retired:
+            warnings.append(
+                f"nothing matched under the current key {current.id}: every match came from retired key(s) "
+                f"{', '.join(from_retired)}, so these pseudonyms were made before the key was rotated"
+            )
+        if untried:
+            warnings.append(
+                f"nothing matched under the current key {current.id}"
+                + (" or the keys it replaced" if len(tried) > 1 else "")
+                + f"; key(s) {', '.join(untried)} on this computer were not tried, as {current.id} does not "
+                "replace them: if the pseudonyms may have been made with one of them, run again with --key ID"
+            )
+    return lines, warnings
 
 
 def read_pseudonym_list(path: Path, column: str | None = None) -> list[str]:

@@ -1,0 +1,192 @@
+"""pseudodesk-cli agreement: pack (the key custodian), install and list (a partner).
+
+A package's secrets are never printed. The only secret shown is a passphrase ``pack``
+generated, once, to be given to the partner by another route than the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, ask_secret, ask_text
+from pseudodesk.cli.keys import KEYFILE_ENV, store
+from pseudodesk.core.errors import OutputExists
+from pseudodesk.core.files import atomic_output
+from pseudodesk.core.keys.agreement_package import (
+    AGREEMENT_SUFFIX,
+    AgreementPackage,
+    AgreementRefused,
+    read_agreement,
+)
+from pseudodesk.core.keys.agreements import install_agreement, installed_agreements, pack_agreement
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("agreement", help="agreement packages: pack for a partner, install, list")
+    actions = p.add_subparsers(dest="agreement_command", required=True, metavar="ACTION")
+    k = actions.add_parser("pack", help="(key custodian) sign a profile, its certificates and its key for a partner")
+    k.add_argument("--profile", required=True, type=Path, help="the agreement profile (.toml); names the key")
+    k.add_argument("--out", required=True, type=Path, help=f"the {AGREEMENT_SUFFIX} file to write")
+    k.add_argument(
+        "--partner-certificate",
+        type=Path,
+        action="append",
+        metavar="CERT",
+        help="wrap the key to this partner certificate (repeatable); default: a generated passphrase",
+    )
+    k.add_argument("--ask-passphrase", action="store_true", help=f"type the passphrase ({KEYFILE_ENV})")
+    k.add_argument(
+        "--valid-from", type=_date, metavar="YYYY-MM-DD", help="first day the agreement applies (default: today)"
+    )
+    k.add_argument("--package-version", type=int, help="the package's version (default: from the packages made before)")
+    i = actions.add_parser("install", help="install an agreement package from your key custodian")
+    i.add_argument("file", type=Path)
+    i.add_argument(
+        "--fingerprint", metavar="FP", help="the custodian's fingerprint, as read out by phone (asked when omitted)"
+    )
+    i.add_argument("--certificate", type=Path, metavar="CERT", help="your certificate, for a package wrapped to it")
+    i.add_argument("--private-key", type=Path, metavar="KEY", help="your certificate's private key (PEM)")
+    i.add_argument("--local-store", action="store_true", help="keep the key in the passphrase-protected local store")
+    actions.add_parser("list", help="the agreements installed on this computer")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.agreement_command == "pack":
+        return _pack(args)
+    if args.agreement_command == "install":
+        return _install(args)
+    if args.agreement_command == "list":
+        return _list()
+    return EXIT_USAGE
+
+
+def _pack(args: argparse.Namespace) -> int:
+    if args.out.exists():
+        raise OutputExists(f"{args.out} already exists; choose another name.")
+    passphrase = None
+    generated = False
+    if not args.partner_certificate:
+        from pseudodesk.core.package.crypto.sevenzip import generate_passphrase
+
+        generated = not args.ask_passphrase
+        passphrase = generate_passphrase() if generated else ask_secret("Passphrase for the package", KEYFILE_ENV)
+    data, package = pack_agreement(
+        store(),
+        args.profile,
+        passphrase=passphrase,
+        partner_certificates=args.partner_certificate or (),
+        valid_from=args.valid_from,
+        version=args.package_version,
+    )
+    with atomic_output(args.out) as f:  # whole or not at all, never over an existing file
+        f.write(data)
+    print(f"wrote {args.out}")
+    for line in _describe(package):
+        print(f"  {line}")
+    if generated:
+        print("passphrase (shown once; give it to the partner by another route than the file, e.g. by phone):")
+        print(f"  {passphrase}")
+    print(f"custodian fingerprint to read out to the partner: {package.custodian_fingerprint}")
+    return EXIT_OK
+
+
+def _describe(package: AgreementPackage) -> list[str]:
+    lines = [
+        f"agreement:   {package.agreement}",
+        f"version:     {package.version}",
+        f"valid:       from {package.valid_from} to the review date {package.review_date}",
+        f"key:         {package.key_id}  fingerprint {package.key_fingerprint}",
+    ]
+    if package.salt_id:
+        lines.append(f"salt:        {package.salt_id} (OpenPseudonymiser)")
+    lines.append(f"profile:     SHA-256 {package.bundle.sha256}")
+    for f in package.bundle.files:
+        lines.append(f"{f.kind + ':':<13}{f.path}")
+    lines.append(f"sealed with: {'a passphrase' if package.protection == 'passphrase' else 'your certificate'}")
+    return lines
+
+
+def _install(args: argparse.Namespace) -> int:
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise AgreementRefused(f"{args.file} cannot be read ({exc.strerror}).") from None
+    package = read_agreement(data, source=args.file.name)
+    fingerprint = args.fingerprint
+    if not fingerprint:
+        if not sys.stdin.isatty():
+            print(
+                "pseudodesk: installing needs the custodian's fingerprint as read out by phone: run in a "
+                "terminal, or pass --fingerprint FP.",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        print(f"{args.file.name} verifies; it says:", file=sys.stderr)
+        for line in _describe(package):
+            print(f"  {line}", file=sys.stderr)
+        print(
+            f"\nIt was signed by the custodian key with the fingerprint\n\n    {package.custodian_fingerprint}\n",
+            file=sys.stderr,
+        )
+        answer = ask_text("Is this the fingerprint the key custodian read out to you? Type yes to install")
+        if (answer or "").lower() not in ("y", "yes"):
+            print("Not installed. Call the key custodian back before using this file.", file=sys.stderr)
+            return EXIT_BLOCKED
+        fingerprint = package.custodian_fingerprint
+    passphrase = None
+    if package.protection == "passphrase":
+        passphrase = ask_secret(f"Passphrase for {args.file.name}", KEYFILE_ENV)
+    installed = install_agreement(
+        store(local=args.local_store),
+        package,
+        confirm_fingerprint=fingerprint,
+        passphrase=passphrase,
+        certificate=args.certificate,
+        private_key=args.private_key,
+        source=args.file.name,
+    )
+    print(f"installed {installed.name}, version {installed.version}")
+    print(f"  profile: {installed.profile_path}")
+    print(f"  key:     {installed.key_id}  fingerprint {installed.key_fingerprint}")
+    if installed.salt_id:
+        print(f"  salt:    {installed.salt_id}")
+    if installed.replaced_key:
+        print(
+            f"  {installed.replaced_key} is retired: it still serves re-identification of pseudonyms made "
+            "before, not new exports"
+        )
+    print(f"Run exports with --profile {installed.profile_path}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _list() -> int:
+    items = installed_agreements(store())
+    if not items:
+        print(
+            "No agreement is installed on this computer. Install the package your key custodian sent: "
+            "pseudodesk-cli agreement install FILE",
+            file=sys.stderr,
+        )
+    for a in items:
+        notes = [" EXPIRED" if a.expired() else "", "" if a.intact else " PROFILE CHANGED SINCE INSTALLED"]
+        print(f"{a.name}  (version {a.version}){''.join(notes)}")
+        print(f"  custodian:   {a.custodian_fingerprint}")
+        print(f"  key:         {a.key_id}  fingerprint {a.key_fingerprint}")
+        if a.salt_id:
+            print(f"  salt:        {a.salt_id}")
+        print(f"  valid:       from {a.valid_from}, review date {a.review_date}")
+        print(f"  installed:   {a.installed}")
+        print(f"  profile:     {a.profile_path}")
+        print(f"               SHA-256 {a.profile_sha256}")
+    return EXIT_OK
