@@ -171,3 +171,25 @@ def test_demo_exports_are_recorded_as_demo_and_listed_apart(tmp_path, private_da
     verification = verify_log(trail.path, *installation_public_key(private_data_dir))
     report = listing_to_html(entries, verification, AuditFilter())
     assert "Demo exports (synthetic data, not under any agreement)" in report and "<h2>Export #" not in report
+
+
+@pytest.mark.parametrize(
+    ("event", "details", "expected"),
+    [
+        (
+            "agreement.packed",
+            {"package_version": 2, "key_fingerprint": "AAAA", "custodian_fingerprint": "BBBB"},
+            "version 2 packed, key AAAA, signed by BBBB",
+        ),
+        (
+            "agreement.installed",
+            {"package_version": 3, "previous_version": 2, "custodian_fingerprint": "BBBB"},
+            "version 3 from custodian BBBB, replacing version 2",
+        ),
+        ("signer.added", {"fingerprint": "CCCC", "name": "Partner team"}, "CCCC Partner team"),
+    ],
+)
+def test_agreement_and_signer_events_have_summaries(event, details, expected):
+    from pseudodesk.core.audit.listing import entry_summary
+
+    assert entry_summary({"event": event, "details": details}) == expected

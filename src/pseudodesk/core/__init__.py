@@ -9,7 +9,8 @@ Data flows one way, and each stage is a package that imports only the stages bel
                   ethnicity...), generalise (DOB and postcode coarsening), op_date
     agreement/    model (what a profile says), profile (load and parse), mapping, suggest,
                   header (the header row found and checked), authoring (drafts),
-                  validate, profile_text (a draft written as TOML)
+                  validate, profile_text (a draft written as TOML), bundle (a profile with
+                  the certificates and packs it names)
     check/        memo (each distinct value checked once), scan (identifiers in free
                   text), report (the check report, data only), risk (k-anonymity)
     transform/    pseudonym (HMAC-SHA256), openpseudonymiser, derive (outputs computed
@@ -20,7 +21,9 @@ Data flows one way, and each stage is a package that imports only the stages bel
                   window and report show)
     keys/         store (KeyStore), backends (keyring, local vault), keyfile, info,
                   installation (this installation's signer and the audit recorder),
-                  overview (what the Keys window says about keys)
+                  overview (what the Keys window says about keys), signers (partner
+                  installations a recipient accepts), agreement_package, agreement_pack,
+                  agreements (signed agreement packages: read, pack, install, list)
     run/          the only package that calls the stages in order: plan, check, export,
                   linkage, demo, selftest
 

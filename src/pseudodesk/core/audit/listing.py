@@ -93,6 +93,16 @@ def entry_summary(entry: dict[str, Any]) -> str:
     if event.startswith("key."):
         key_id = d.get("key_id") or d.get("new", {}).get("key_id")
         return f"{key_id} {d.get('name', '')} {d.get('fingerprint', '')}".strip()
+    if event == "agreement.packed":
+        return (
+            f"version {d.get('package_version')} packed, key {d.get('key_fingerprint')}, "
+            f"signed by {d.get('custodian_fingerprint')}"
+        )
+    if event == "agreement.installed":
+        replaced = f", replacing version {d['previous_version']}" if d.get("previous_version") else ""
+        return f"version {d.get('package_version')} from custodian {d.get('custodian_fingerprint')}{replaced}"
+    if event.startswith("signer."):
+        return f"{d.get('fingerprint')} {d.get('name', '')}".strip()
     if event == "audit.verified":
         return "log verified" if d.get("ok") else f"log BROKEN: {'; '.join(d.get('problems', [])[:2])}"
     if event == "profile.changed":
