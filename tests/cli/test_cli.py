@@ -11,7 +11,7 @@ import pytest
 
 from pseudodesk.cli import main as cli
 from pseudodesk.cli.main import main
-from tests.helpers import require_tool
+from tests.helpers import decrypt_cms, require_tool
 
 PROFILE = """
 format = "pseudodesk-profile/1"
@@ -203,23 +203,7 @@ def test_demo_command_in_a_fresh_process(tmp_path, demo_paths):
     assert result.returncode == 0, result.stderr
     assert "openssl cms -decrypt -binary -inform DER" in result.stdout
     output = tmp_path / "demo" / "pseudodesk-demo.csv.p7m"
-    openssl = require_tool("openssl")
-    plain = subprocess.run(
-        [
-            openssl,
-            "cms",
-            "-decrypt",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(output),
-            "-inkey",
-            str(demo_paths["private_key"]),
-        ],
-        check=True,
-        capture_output=True,
-    ).stdout
+    plain = decrypt_cms(output, demo_paths["private_key"])
     assert plain.splitlines()[0] == b"PERSON_ID,DOB,GENDER,POST CODE,ETHNICITY"
     # running the demo again replaces its own previous output
     again = subprocess.run(

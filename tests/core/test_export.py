@@ -15,7 +15,7 @@ from pseudodesk.core.package.crypto import cms, sevenzip
 from pseudodesk.core.package.crypto.cms import encrypt_cms, write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
 from pseudodesk.core.package.csv_output import CsvEncoder, neutralise
-from tests.helpers import require_tool
+from tests.helpers import decrypt_cms, require_tool
 
 PAYLOAD = (
     b'PERSON_ID,NOTE\r\nAB12,"line one\nline two"\r\nCD34,"comma, ""quote"""\r\n'
@@ -174,7 +174,6 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     exactly as long as the builder's either way."""
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    openssl = require_tool("openssl")
     cert, key, path = second_recipient
     certs = load_certificates([demo_paths["certificate"], path])
     data = bytes(range(256)) * 400 + PAYLOAD  # 102,400+ bytes
@@ -191,22 +190,7 @@ def test_streamed_cms_opens_with_openssl_and_cryptography(tmp_path, monkeypatch,
     assert len(der) == len(encrypt_cms(data, certs))
     assert data[:64] not in der
     assert pkcs7.pkcs7_decrypt_der(der, cert, key, []) == data  # strict DER parser
-    plain = subprocess.run(
-        [
-            openssl,
-            "cms",
-            "-decrypt",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(out),
-            "-inkey",
-            str(demo_paths["private_key"]),
-        ],
-        check=True,
-        capture_output=True,
-    ).stdout
+    plain = decrypt_cms(out, demo_paths["private_key"])
     assert plain == data
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import replace
 
 import pytest
@@ -19,7 +18,7 @@ from pseudodesk.core.package.inspection import decrypt_bytes, inspect_package
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.demo import run_demo
 from pseudodesk.core.transform.pseudonym import ProjectKey
-from tests.helpers import TEST_SIGNER, require_tool, run
+from tests.helpers import TEST_SIGNER, decrypt_cms, run
 
 KEY = ProjectKey("k", bytes(range(32)))
 PROFILE = """
@@ -155,23 +154,7 @@ def test_pinned_signer(demo_package):
 
 def test_decrypt_matches_openssl(demo_package):
     result, paths = demo_package
-    openssl = require_tool("openssl")
-    expected = subprocess.run(
-        [
-            openssl,
-            "cms",
-            "-decrypt",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(result.output),
-            "-inkey",
-            str(paths["private_key"]),
-        ],
-        check=True,
-        capture_output=True,
-    ).stdout
+    expected = decrypt_cms(result.output, paths["private_key"])
     assert decrypt_bytes(result.output, certificate=paths["certificate"], private_key=paths["private_key"]) == expected
 
 

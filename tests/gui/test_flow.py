@@ -17,7 +17,7 @@ from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.gui.models import SourceTableModel
 from pseudodesk.gui.window import ATTENTION, BLOCKED, DONE, MainWindow
-from tests.helpers import PASSPHRASE_PROFILE, ROWS, encrypt_xlsx, fixture, require_tool
+from tests.helpers import PASSPHRASE_PROFILE, ROWS, decrypt_cms, encrypt_xlsx, fixture
 
 WAIT = 30_000
 
@@ -106,23 +106,7 @@ def test_demo_by_clicks_to_a_file_openssl_decrypts(qtbot, demo_window, tmp_path,
     assert not step.passphrase_frame.isVisible()  # certificate mode: no passphrase to pass on
     encrypted = sorted(out.glob("*.csv.p7m"))
     assert len(encrypted) == 1 and (out / (encrypted[0].name.removesuffix(".csv.p7m") + ".manifest.json")).exists()
-    openssl = require_tool("openssl")
-    plain = subprocess.run(
-        [
-            openssl,
-            "cms",
-            "-decrypt",
-            "-binary",
-            "-inform",
-            "DER",
-            "-in",
-            str(encrypted[0]),
-            "-inkey",
-            str(demo_paths["private_key"]),
-        ],
-        check=True,
-        capture_output=True,
-    ).stdout
+    plain = decrypt_cms(encrypted[0], demo_paths["private_key"])
     rows = list(csv.reader(io.StringIO(plain.decode("utf-8"), newline="")))
     assert rows[0] == ["PERSON_ID", "DOB", "GENDER", "POST CODE", "ETHNICITY"]
     assert len(rows) == 601
