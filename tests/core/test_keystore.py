@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import json
 import logging
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +13,7 @@ from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
 from pseudodesk.core.keys.keyfile import read_keyfile
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
 from pseudodesk.core.transform.pseudonym import pseudonym
-from tests.helpers import keyring_backend, new_keyring
+from tests.helpers import certificate, keyring_backend, new_keyring
 
 PASS = "correct horse battery staple"
 
@@ -96,37 +95,11 @@ def test_passphrase_keyfile_errors(memory_keyring, tmp_path):
     assert json.loads(data)["kdf"]["n"] >= 2**17
 
 
-def _certificate(tmp_path: Path, name: str):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 def test_certificate_wrapped_keyfile(memory_keyring, tmp_path):
     store = KeyStore(tmp_path / "c")
     info = store.create("k")
-    partner_cert, partner_key = _certificate(tmp_path, "partner")
-    stranger_cert, stranger_key = _certificate(tmp_path, "stranger")
+    partner_cert, partner_key = certificate(tmp_path, "partner")
+    stranger_cert, stranger_key = certificate(tmp_path, "stranger")
     data = store.export_to_certificates(info.id, [partner_cert])
     meta, secret = read_keyfile(data, certificate=partner_cert, private_key=partner_key)
     assert meta["key_id"] == info.id and store.load(info.id).secret == secret
