@@ -32,6 +32,14 @@ def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     return path
 
 
+@pytest.fixture(autouse=True)
+def machine_policy_file(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where this test's machine policy lives (no file: no restriction); never the real machine's."""
+    path = tmp_path_factory.mktemp("machine-config") / "policy.toml"
+    monkeypatch.setattr("pseudodesk.core.policy.policy_path", lambda: path)
+    return path
+
+
 @pytest.fixture
 def demo_paths() -> dict[str, Path]:
     return {

@@ -127,11 +127,13 @@ TEST_SIGNER = _test_signer()
 
 def run(*args, **kwargs):
     """pseudodesk.core.run.export.run, signing manifests with a fixed test installation key; the
-    keyword arguments that are ExportOptions fields become the options."""
+    keyword arguments that are ExportOptions fields become the options (an unapproved profile is
+    confirmed unless the test says otherwise)."""
     import dataclasses
 
     from pseudodesk.core.run import export
 
+    kwargs.setdefault("unapproved_accepted", True)  # test profiles are loose files; approval tests say False
     names = {f.name for f in dataclasses.fields(export.ExportOptions)}
     options = export.ExportOptions(**{k: kwargs.pop(k) for k in list(kwargs) if k in names})
     kwargs.setdefault("signer", TEST_SIGNER)

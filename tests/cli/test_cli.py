@@ -61,6 +61,7 @@ def test_run_writes_a_7z_and_prints_the_passphrase_once(workspace, capsys):
     code = main(
         [
             "run",
+            "--accept-unapproved-profile",
             "--profile",
             str(tmp / "profile.toml"),
             "--input",
@@ -89,7 +90,16 @@ def test_run_writes_a_7z_and_prints_the_passphrase_once(workspace, capsys):
 
 def test_saved_mapping_is_reused(workspace, capsys):
     tmp, _, _ = workspace
-    args = ["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"), "--out", str(tmp / "o")]
+    args = [
+        "run",
+        "--accept-unapproved-profile",
+        "--profile",
+        str(tmp / "profile.toml"),
+        "--input",
+        str(tmp / "people.csv"),
+        "--out",
+        str(tmp / "o"),
+    ]
     assert main([*args, "--save-mapping", str(tmp / "m.toml"), "--name", "a"]) == 0
     assert 'nhs_number = "NHS Number"' in (tmp / "m.toml").read_text()
     capsys.readouterr()
@@ -113,7 +123,7 @@ def test_exit_codes_for_bad_input_and_keys(workspace, capsys, args, code, messag
     base = {"--profile": str(tmp / "profile.toml"), "--input": str(tmp / "people.csv"), "--out": str(tmp / "o")}
     for flag, value in zip(args[::2], args[1::2]):
         base[flag] = value if flag == "--key" else str(tmp / value)
-    argv = ["run"] + [x for pair in base.items() for x in pair]
+    argv = ["run", "--accept-unapproved-profile"] + [x for pair in base.items() for x in pair]
     assert main(argv) == code
     assert message in capsys.readouterr().err
 
@@ -122,6 +132,7 @@ def test_output_exists_is_an_export_error(workspace, capsys):
     tmp, _, _ = workspace
     args = [
         "run",
+        "--accept-unapproved-profile",
         "--profile",
         str(tmp / "profile.toml"),
         "--input",
@@ -143,7 +154,16 @@ def test_no_keyring_backend_is_a_key_problem(workspace, capsys):
     tmp, _, _ = workspace
     keyring.set_keyring(fail.Keyring())
     code = main(
-        ["run", "--profile", str(tmp / "profile.toml"), "--input", str(tmp / "people.csv"), "--out", str(tmp / "o")]
+        [
+            "run",
+            "--accept-unapproved-profile",
+            "--profile",
+            str(tmp / "profile.toml"),
+            "--input",
+            str(tmp / "people.csv"),
+            "--out",
+            str(tmp / "o"),
+        ]
     )
     assert code == 4
     assert "No OS keyring is available" in capsys.readouterr().err
@@ -167,6 +187,7 @@ def test_ctrl_c_cancels_cleanly(workspace, capsys, monkeypatch):
         code = main(
             [
                 "run",
+                "--accept-unapproved-profile",
                 "--profile",
                 str(tmp / "profile.toml"),
                 "--input",
@@ -289,6 +310,7 @@ def test_run_refuses_when_the_policy_blocks(tmp_path, capsys, memory_keyring):
     code = main(
         [
             "run",
+            "--accept-unapproved-profile",
             "--profile",
             str(tmp_path / "p.toml"),
             "--input",

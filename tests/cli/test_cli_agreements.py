@@ -140,15 +140,26 @@ def test_pack_install_list_and_export(tmp_path, capsys, monkeypatch):
         assert code == 0 and "Families  (version 1)" in out and fingerprint in out
         assert key_id in out and "review date 2099-12-31" in out and str(installed_profile) in out
         code, out, err = cli(capsys, "agreement", "install", str(package), "--fingerprint", fingerprint)
-        assert code == 3 and "not newer than version 1" in err
+        assert code == 3 and "installed here already, unchanged" in err
 
         (tmp_path / "src.csv").write_text("Name,NHS Number\nAnn,9434765919\nBob,4505577104\n")
         code, out, err = cli(
-            capsys, "run", "--profile", str(installed_profile), "--input", str(tmp_path / "src.csv"),
+            capsys, "run", "--agreement", "families", "--input", str(tmp_path / "src.csv"),
             "--out", str(tmp_path / "out"),
         )  # fmt: skip
         assert code == 0, err
         assert f"key: {key_id}  fingerprint {key_fingerprint}" in out
+        assert f"agreement: Families (approved: package version 1, custodian {fingerprint})" in err
+        manifest = json.loads(next((tmp_path / "out").glob("*.manifest.json")).read_text())["manifest"]
+        assert manifest["agreement"]["approval"]["approved"] is True
+
+        # the custodian's own profile file, copied to the partner's PC, is not the approved one
+        code, out, err = cli(
+            capsys, "run", "--profile", str(tmp_path / "profiles" / "families.toml"), "--input",
+            str(tmp_path / "src.csv"), "--out", str(tmp_path / "loose"),
+        )  # fmt: skip
+        assert code == 6 and "NOT APPROVED" in err and "--accept-unapproved-profile" in err
+        assert not (tmp_path / "loose").exists()
 
 
 def test_interactive_confirmation_shows_the_fingerprint(tmp_path, capsys, monkeypatch):

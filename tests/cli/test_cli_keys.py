@@ -93,6 +93,7 @@ from = "nhs"
         main(
             [
                 "run",
+                "--accept-unapproved-profile",
                 "--profile",
                 str(tmp_path / "p.toml"),
                 "--input",

@@ -71,6 +71,7 @@ def _run(tmp, source, *extra):
     return main(
         [
             "run",
+            "--accept-unapproved-profile",
             "--profile",
             str(tmp / "profile.toml"),
             "--input",

@@ -118,7 +118,16 @@ def trial(tmp_path, memory_keyring, private_data_dir, capsys):
 
 
 def run(tmp: Path, source: Path, *extra: str) -> int:
-    args = ["run", "--profile", str(tmp / "profile.toml"), "--input", str(source), "--out", str(tmp / "out")]
+    args = [
+        "run",
+        "--accept-unapproved-profile",
+        "--profile",
+        str(tmp / "profile.toml"),
+        "--input",
+        str(source),
+        "--out",
+        str(tmp / "out"),
+    ]
     return main([*args, "--name", source.stem, "--overwrite", *extra])
 
 

@@ -83,6 +83,7 @@ def test_manifest_content_and_no_personal_data(tmp_path):
         "profile_sha256": profile.sha256,
         "profile_file": "",
         "demo": False,
+        "approval": {"approved": False, "custodian_fingerprint": "", "package_version": 0, "unapproved_accepted": True},
     }
     assert m["source"]["file"] == "src.csv" and m["source"]["rows"] == 2 and len(m["source"]["sha256"]) == 64
     assert m["output"]["columns"] == ["ID", "NOTES"] and m["output"]["rows"] == 2

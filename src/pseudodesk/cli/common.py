@@ -17,6 +17,7 @@ from pseudodesk.core.errors import (
     KeyProblem,
     MappingError,
     NoHeader,
+    NotApproved,
     OutputExists,
     PasswordRequired,
     ProfileError,
@@ -26,6 +27,7 @@ from pseudodesk.core.errors import (
     WrongPassword,
 )
 from pseudodesk.core.keys.agreement_package import AgreementPackageInvalid, AgreementRefused
+from pseudodesk.core.policy import PolicyForbids
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -46,6 +48,8 @@ def flag_hint(error: PseudodeskError) -> str:
         return "Choose the sheet with --sheet NAME."
     if isinstance(error, OutputExists):
         return "Choose another name with --name, or replace it with --overwrite."
+    if isinstance(error, NotApproved):
+        return "(To confirm it: --accept-unapproved-profile.)"
     if isinstance(error, (PasswordRequired, WrongPassword)):
         return f"Give the workbook's password with --ask-password, or in the environment variable {PASSWORD_ENV}."
     return ""
@@ -54,6 +58,8 @@ def flag_hint(error: PseudodeskError) -> str:
 def exit_code_for(error: PseudodeskError) -> int:
     if isinstance(error, Cancelled):
         return EXIT_CANCELLED
+    if isinstance(error, (NotApproved, PolicyForbids)):  # an export or import the partner may not make
+        return EXIT_BLOCKED
     if isinstance(error, AgreementPackageInvalid):  # altered, cut short, wrongly signed, another custodian
         return EXIT_BLOCKED
     if isinstance(error, AgreementRefused):  # sound, but expired, not yet valid or not newer

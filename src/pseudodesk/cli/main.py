@@ -45,6 +45,7 @@ from pseudodesk.cli.common import (
     flag_hint,
 )
 from pseudodesk.core.errors import KeyProblem, PasswordRequired, PseudodeskError, ReaderError
+from pseudodesk.core.keys.agreements import installed_profile
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def source_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--profile", required=True, type=Path, help="agreement profile (.toml)")
+        which = p.add_mutually_exclusive_group(required=True)
+        which.add_argument(
+            "--agreement", metavar="NAME", help="an agreement installed from a package (see 'agreement list')"
+        )
+        which.add_argument(
+            "--profile", type=Path, help="an agreement profile file (.toml); unapproved unless it is an installed one"
+        )
         p.add_argument("--input", required=True, type=Path, help="spreadsheet: CSV, XLSX, XLSM, XLSB, XLS or ODS")
         p.add_argument("--sheet", help="worksheet name (default: the mapping's, else the first visible sheet)")
         p.add_argument(
@@ -93,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export although some columns were matched from their values alone (no --mapping); "
         "the manifest and the audit log record which",
+    )
+    p_run.add_argument(
+        "--accept-unapproved-profile",
+        action="store_true",
+        help="export under a profile not installed from an agreement package (your IG lead approved it "
+        "otherwise); the manifest and the audit log record it as unapproved",
     )
     p_run.add_argument("--batch-size", type=int, default=10_000, help=argparse.SUPPRESS)
 
@@ -171,7 +184,7 @@ def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from pseudodesk.core.read.dispatch import read_table
     from pseudodesk.core.read.sample import first_rows
 
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile or installed_profile(keys_cli.store(), args.agreement))
     mapping = load_mapping(args.mapping) if args.mapping else None
     sheet = args.sheet or (mapping.sheet if mapping else None)
     header_row = args.header_row or (mapping.header_row if mapping else None)
@@ -368,6 +381,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if not salt_id:
             raise KeyProblem("This profile has OpenPseudonymiser fields: name the salt with --salt or key.salt_id.")
         salt = store.load_salt(salt_id)
+    from pseudodesk.core.keys.approval import approval_of
+
+    approval = approval_of(store, profile)
+    print(f"agreement: {profile.name} ({approval.describe()})", file=sys.stderr)
     cancel = CancelFlag()
     cancel.install()
     from pseudodesk.core.keys.installation import AuditTrail
@@ -381,6 +398,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         salt=salt,
         accept_suggested_mapping=args.accept_suggested_mapping,
         expired_key_accepted=info.expired() and args.accept_expired_key,
+        approval=approval,
+        unapproved_accepted=args.accept_unapproved_profile,
     )
     result = run(
         profile,

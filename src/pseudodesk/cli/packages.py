@@ -9,6 +9,7 @@ from typing import Any
 
 from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, ask_secret
 from pseudodesk.core.errors import ExportError, OutputExists
+from pseudodesk.core.package.inspection import describe_manifest
 
 COMMANDS = {"inspect", "decrypt"}
 PASSPHRASE_ENV = "PSEUDODESK_PACKAGE_PASSPHRASE"
@@ -78,12 +79,7 @@ def run(args: argparse.Namespace) -> int:
     _print_checks(result)
     if args.command == "inspect":
         if result.manifest:
-            m = result.manifest
-            print(
-                f"{m['agreement']['name']}: {m['output']['rows']:,} rows, columns {', '.join(m['output']['columns'])}; "
-                f"key {m['key']['fingerprint']}; made by {m['operator']['user']} on {m['operator']['machine']} "
-                f"at {m['created']['local']}"
-            )
+            print(describe_manifest(result.manifest))
         print("package verified" if result.ok else "package NOT verified")
         return EXIT_OK if result.ok else EXIT_BLOCKED
     if not (result.ok and result.decrypted):

@@ -190,6 +190,10 @@ class OutputExists(ExportError):
     """The output file exists and overwriting was not requested."""
 
 
+class NotApproved(ExportError):
+    """The profile was not installed from an agreement package and the person did not confirm the risk."""
+
+
 class PackageError(PseudodeskError):
     """An exported package cannot be inspected or opened."""
 

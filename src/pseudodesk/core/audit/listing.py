@@ -75,7 +75,8 @@ def entry_summary(entry: dict[str, Any]) -> str:
     d = entry.get("details", {})
     event = entry["event"]
     if event in ("export", "export.demo"):
-        return ("DEMO (synthetic data): " if event == "export.demo" else "") + (
+        flag = "UNAPPROVED PROFILE, confirmed by the operator: " if event == "export" and unapproved(entry) else ""
+        return ("DEMO (synthetic data): " if event == "export.demo" else flag) + (
             f"{d.get('rows_written', 0):,} rows from {d.get('source_file')} to {d.get('output')} "
             f"({d.get('method')}), key {d.get('key_fingerprint')}"
             + (f", for {'; '.join(d['recipient_names'])}" if d.get("recipient_names") else "")
@@ -108,6 +109,28 @@ def entry_summary(entry: dict[str, Any]) -> str:
     if event == "profile.changed":
         return f"profile now {str(d.get('profile_sha256'))[:12]}..., was {str(d.get('previous_sha256'))[:12]}..."
     return ""
+
+
+def unapproved(entry: dict[str, Any]) -> bool:
+    """An export under a profile not installed from an agreement package (entries that predate
+    approvals say nothing either way, and are not flagged)."""
+    approval = entry.get("details", {}).get("approval")
+    return isinstance(approval, dict) and not approval.get("approved", True)
+
+
+def approval_text(entry: dict[str, Any]) -> str:
+    approval = entry.get("details", {}).get("approval")
+    if not isinstance(approval, dict):
+        return "not recorded (made before approvals were recorded)"
+    if approval.get("approved"):
+        return (
+            f"approved: installed from agreement package version {approval.get('package_version')}, "
+            f"custodian {approval.get('custodian_fingerprint')}"
+        )
+    return (
+        "NOT APPROVED: the profile was not installed from an agreement package (made or opened on "
+        "the partner's computer); the operator confirmed the export"
+    )
 
 
 def listing_to_csv(entries: list[dict[str, Any]]) -> str:
@@ -150,12 +173,27 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
     ]
     exports = [x for x in entries if x["event"] == "export"]
     parts.append(f"<p>{len(exports)} export(s), {len(entries) - len(exports)} other event(s).</p>")
+    flagged = [x for x in exports if unapproved(x)]
+    if flagged:
+        parts.append(
+            f'<div class="bad"><strong>{len(flagged)} export(s) under an unapproved profile</strong> (not '
+            "installed from an agreement package; the operator confirmed each): "
+            + ", ".join(f"#{x['seq']}" for x in flagged)
+            + ". Check that what they sent is what the agreement allows.</div>"
+        )
     for x in exports:
         d = x["details"]
+        recipients = [
+            f"{name} ({fp})" if name else fp
+            for fp, name in zip(
+                d.get("recipients", []), d.get("recipient_names") or [""] * len(d.get("recipients", []))
+            )
+        ]
         rows = [
             ("When", f"{x['local_time']} (UTC {x['time']})"),
             ("Operator", f"{x.get('user')} on {x.get('machine')}"),
             ("Agreement", f"{d.get('agreement')} {d.get('agreement_version', '')}"),
+            ("Approval", approval_text(x)),
             ("Profile SHA-256", d.get("profile_sha256")),
             ("Source file", d.get("source_file")),
             ("Output", f"{d.get('output')} + {d.get('manifest')}"),
@@ -167,13 +205,16 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
             ("Columns sent", ", ".join(d.get("columns", []))),
             ("Columns stripped", ", ".join(d.get("stripped_columns", []))),
             ("Key", f"{d.get('key_id')} ({d.get('key_fingerprint')})"),
-            ("Encryption", f"{d.get('method')} to {', '.join(d.get('recipients', [])) or 'a passphrase'}"),
+            ("Encryption", f"{d.get('method')} to {'; '.join(recipients) or 'a passphrase'}"),
+            ("Key past its expiry", "yes, accepted by the operator" if d.get("expired_key_accepted") else "no"),
             ("Encrypted file SHA-256", d.get("encrypted_sha256")),
             ("Manifest signed by", d.get("manifest_signer")),
             ("Audit entry", f"#{x['seq']}"),
         ]
         parts.append(
-            f"<section><h2>Export #{x['seq']}: {e(str(d.get('output')))}</h2><table>"
+            f"<section><h2>Export #{x['seq']}: {e(str(d.get('output')))}"
+            + (" (UNAPPROVED PROFILE)" if unapproved(x) else "")
+            + "</h2><table>"
             + "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
             + "</table></section>"
         )

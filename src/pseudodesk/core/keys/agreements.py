@@ -54,6 +54,7 @@ __all__ = [
     "InstalledAgreement",
     "install_agreement",
     "installed_agreements",
+    "installed_profile",
     "pack_agreement",
     "read_agreement",
 ]
@@ -136,7 +137,13 @@ def install_agreement(
                 "custodian than the one it was installed from: it cannot replace it. Call the custodian "
                 "you know. Nothing was installed."
             )
-        if current is not None and package.version <= current.version:
+        repair = current is not None and _same_release(package, current)
+        if repair and current is not None and current.intact and not _secrets_missing(store, package):
+            raise AgreementRefused(
+                f"{source} is version {package.version} of '{package.agreement}', which is installed here "
+                "already, unchanged, with its key. Nothing was installed."
+            )
+        if current is not None and package.version <= current.version and not repair:
             raise AgreementRefused(
                 f"{source} is version {package.version} of '{package.agreement}', not newer than version "
                 f"{current.version} installed here. Nothing was installed."
@@ -147,7 +154,8 @@ def install_agreement(
         try:
             profile_path = write_bundle(package.bundle, staging)
             _check_profile(profile_path, package, source)
-            record = _record(package, current.key_id if current and current.key_id != package.key_id else "")
+            replaced = current.key_id if current and current.key_id != package.key_id else ""
+            record = _record(package, current.replaced_key if repair and current else replaced)
             atomic_json(staging / RECORD_NAME, record)
             os.chmod(staging / RECORD_NAME, stat.S_IREAD | stat.S_IRGRP | stat.S_IROTH)
             target = current.profile_path.parent if current else _new_folder(folder, package.agreement)
@@ -164,6 +172,7 @@ def install_agreement(
             "agreement": package.agreement,
             "package_version": package.version,
             "previous_version": current.version if current else None,
+            "reinstalled": repair,  # the installed release again: its profile, files and key restored
             "custodian_fingerprint": package.custodian_fingerprint,
             "profile_sha256": package.bundle.sha256,
             "package_sha256": package.sha256,
@@ -176,6 +185,27 @@ def install_agreement(
         },
     )
     return installed
+
+
+def _same_release(package: AgreementPackage, current: InstalledAgreement) -> bool:
+    """The release already installed, packed again (perhaps for this partner again): installing
+    it restores a changed profile or a key lost from the keyring, and changes nothing else."""
+    return (
+        package.version == current.version
+        and package.bundle.sha256 == current.profile_sha256
+        and package.key_id == current.key_id
+        and package.key_fingerprint == current.key_fingerprint
+        and package.salt_id == current.salt_id
+    )
+
+
+def _secrets_missing(store: KeyStore, package: AgreementPackage) -> bool:
+    """Whether the package's key or salt is missing from this computer's key store."""
+    held = {k.id: k for k in store.keys()}
+    for key_id in filter(None, (package.key_id, package.salt_id)):
+        if key_id not in held or store.backend(held[key_id].store).get(key_id) is None:
+            return True
+    return False
 
 
 def _open_secrets(
@@ -229,6 +259,8 @@ def _key_changes(
                 raise KeyProblem(
                     f"Key {key_id} was retired on this computer; the package cannot make it current again."
                 )
+            if store.backend(held.store).get(key_id) is None:
+                new_secrets[key_id] = secret  # its entry was lost (a new keyring, a new profile)
             info = replace(held, agreement=package.agreement, expires=package.review_date.isoformat())
             info = replace(info, rotated_from=info.rotated_from or old)
         else:
@@ -340,6 +372,19 @@ def installed_agreements(store: KeyStore) -> list[InstalledAgreement]:
     folder = agreements_folder(store)
     found = [_read_record(f) for f in sorted(folder.iterdir()) if not f.name.startswith(".")] if folder.exists() else []
     return sorted((a for a in found if a is not None), key=lambda a: a.name.lower())
+
+
+def installed_profile(store: KeyStore, name: str) -> Path:
+    """The profile file of the agreement installed under ``name`` (case does not matter)."""
+    installed = installed_agreements(store)
+    found = next((a for a in installed if a.name.casefold() == name.strip().casefold()), None)
+    if found is None:
+        names = ", ".join(f"'{a.name}'" for a in installed) or "none"
+        raise AgreementRefused(
+            f"No agreement named '{name}' is installed on this computer (installed: {names}). Install the "
+            "package your key custodian sent: pseudodesk-cli agreement install FILE."
+        )
+    return found.profile_path
 
 
 def _read_record(folder: Path) -> InstalledAgreement | None:

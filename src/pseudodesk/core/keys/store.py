@@ -52,6 +52,7 @@ from pseudodesk.core.keys.info import KeyInfo, _now
 from pseudodesk.core.keys.installation import record
 from pseudodesk.core.keys.keyfile import _file_metadata, _keyfile_bytes, read_keyfile
 from pseudodesk.core.package.crypto.cms import encrypt_cms
+from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.transform.pseudonym import KEY_BYTES, ProjectKey, key_fingerprint
 
 
@@ -182,7 +183,9 @@ class KeyStore:
             raise KeyProblem("A key needs a name (for example the agreement it serves).")
         if kind == "project-key":
             secret = secrets.token_bytes(KEY_BYTES)
-        elif not secret or len(secret) > MAX_SECRET_BYTES:
+        else:
+            _import_allowed()  # a salt typed in or read from a file is an import
+        if not secret or len(secret) > MAX_SECRET_BYTES:
             raise KeyProblem(f"A salt must be 1 to {MAX_SECRET_BYTES} bytes.")
         store = self.default_store()
         info = KeyInfo(
@@ -329,6 +332,7 @@ class KeyStore:
         source: str = "key file",
     ) -> KeyInfo:
         """Import a .pdkey; ``confirm_fingerprint`` is the one the custodian read out."""
+        _import_allowed()
         meta, secret = read_keyfile(
             data,
             passphrase=passphrase,
@@ -395,6 +399,15 @@ class KeyStore:
                 for info in put:
                     self.backend(info.store).delete(info.id)
                 raise
+
+
+def _import_allowed() -> None:
+    machine_policy().require(
+        "allow_key_import",
+        "importing a key or salt on its own, outside an agreement package",
+        "Keys reach this computer inside the agreement package from your key custodian: install it "
+        "(File > Install agreement..., or pseudodesk-cli agreement install FILE).",
+    )
 
 
 def _public(info: KeyInfo) -> dict[str, Any]:

@@ -306,3 +306,35 @@ def extract_7z_member(source: Path | IO[bytes], passphrase: str, name: str) -> b
     """The single file of a small .7z, in memory: nothing decrypted touches the disk."""
 
     return b"".join(read_7z(source, passphrase, name=name))
+
+
+def describe_manifest(manifest: dict[str, Any]) -> str:
+    """What a manifest says, in one paragraph (as ``pseudodesk-cli inspect`` prints it)."""
+    if not manifest:
+        return ""
+    try:
+        output = manifest.get("output", {})
+        operator = manifest.get("operator", {})
+        key = manifest.get("key", {}).get("fingerprint", "?")
+        agreement = manifest.get("agreement", {})
+        return (
+            f"{agreement.get('name', '?')} ({approval_text(agreement.get('approval'))}): "
+            f"{int(output.get('rows', 0)):,} rows, columns "
+            f"{', '.join(map(str, output.get('columns', [])))}; key {key}; "
+            f"made by {operator.get('user', '?')} on {operator.get('machine', '?')} at "
+            f"{manifest.get('created', {}).get('local', '?')}"
+        )
+    except (AttributeError, TypeError, ValueError):
+        return "The manifest is not in the expected shape."
+
+
+def approval_text(approval: Any) -> str:
+    """What a manifest's ``agreement.approval`` says, for the recipient and the IG lead."""
+    if not isinstance(approval, dict):
+        return "approval not recorded"
+    if approval.get("approved"):
+        return (
+            f"approved agreement, package version {approval.get('package_version')} from custodian "
+            f"{approval.get('custodian_fingerprint')}"
+        )
+    return "UNAPPROVED profile: not installed from an agreement package; the sender confirmed it"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
@@ -24,8 +25,11 @@ from pseudodesk.core.errors import (
     ChecksBlockExport,
     KeyProblem,
     MappingError,
+    NotApproved,
     ProfileError,
 )
+from pseudodesk.core.keys.approval import UNAPPROVED_RISK, WHAT_TO_DO, Approval
+from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
 from pseudodesk.core.run.plan import Plan, Suppression
@@ -185,3 +189,25 @@ def assess(
         {n: kind_of(profile, n) for n in names}, reference=reference, bands=rules.age_bands
     )
     return analyse(counts, names, k or rules.k, generalisers), report
+
+
+def check_approval(approval: Approval, *, accepted: bool, demo: bool) -> None:
+    """An unapproved profile exports real data only when ``accepted`` (the person confirmed the
+    risk) and the machine policy allows it; demo exports of synthetic data are exempt."""
+    if demo or approval.approved:
+        return
+    machine_policy().require(
+        "allow_unapproved_exports",
+        "exports under a profile that was not installed from an agreement package",
+        WHAT_TO_DO,
+    )
+    if not accepted:
+        raise NotApproved(
+            f"Nothing was exported. {UNAPPROVED_RISK} {WHAT_TO_DO} Only if your IG lead has approved this "
+            "profile itself, confirm that you accept the risk and export again."
+        )
+
+
+def approval_facts(approval: Approval, *, accepted: bool, demo: bool) -> dict[str, Any]:
+    """The manifest's and the audit entry's ``approval``."""
+    return {**approval.facts(), "unapproved_accepted": accepted and not demo and not approval.approved}

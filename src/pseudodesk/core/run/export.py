@@ -26,13 +26,21 @@ from pseudodesk.core.errors import (
 )
 from pseudodesk.core.files import atomic_output, missing_folders, remove_empty, slug
 from pseudodesk.core.host import machine_name, os_user
+from pseudodesk.core.keys.approval import UNAPPROVED, Approval
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
 from pseudodesk.core.package.csv_output import CsvEncoder
 from pseudodesk.core.package.manifest import MANIFEST_FORMAT
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
-from pseudodesk.core.run.check import check_key, check_mapping_confirmed, check_review_date, suppression
+from pseudodesk.core.run.check import (
+    approval_facts,
+    check_approval,
+    check_key,
+    check_mapping_confirmed,
+    check_review_date,
+    suppression,
+)
 from pseudodesk.core.threads import in_background, made_ahead
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
@@ -71,6 +79,7 @@ class RunResult:
     recipient_names: tuple[str, ...] = ()  # who each recipient certificate names (organisation / name)
     expired_key_accepted: bool = False
     demo: bool = False  # synthetic demo data (ExportOptions.demo)
+    approval: dict[str, Any] = field(default_factory=dict)  # approval_facts(options)
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,12 @@ class ExportOptions:
     # Synthetic demo data: recorded as "export.demo" under "DEMO: <agreement>", never as an
     # export under the real agreement's name (the IG report lists demo exports apart).
     demo: bool = False
+    # Whether the profile is the one installed from an agreement package (keys/approval.py).
+    # An unapproved profile exports only when the person confirmed the risk (the CLI's
+    # --accept-unapproved-profile, the window's tick box) and the machine policy allows it;
+    # the manifest, the audit entry and the IG report say which.
+    approval: Approval = UNAPPROVED
+    unapproved_accepted: bool = False
 
 
 DEMO_PREFIX = "DEMO: "  # how a demo export names its agreement in the audit log
@@ -129,6 +144,7 @@ def run(
         "source_file": table.path.name,
         "key_id": key.id,
         "key_fingerprint": key.fingerprint,
+        "approval": approval_facts(options.approval, accepted=options.unapproved_accepted, demo=options.demo),
     }
     if audit is not None and not options.demo:
         previous = audit.last_profile_sha256(profile.name)
@@ -199,6 +215,7 @@ def _run(
 
     started = time.monotonic()
     batch_size, overwrite, passphrase = options.batch_size, options.overwrite, options.passphrase
+    check_approval(options.approval, accepted=options.unapproved_accepted, demo=options.demo)
     check_review_date(profile, accept_expired=options.accept_expired)
     check_key(profile, key)
     check_mapping_confirmed(mapping, accept=options.accept_suggested_mapping)
@@ -323,6 +340,7 @@ def _run(
         recipient_names=tuple(certificate_subject(c) for c in certificates),
         expired_key_accepted=options.expired_key_accepted,
         demo=options.demo,
+        approval=approval_facts(options.approval, accepted=options.unapproved_accepted, demo=options.demo),
         csv_sha256=digest.hexdigest(),
         output_sha256=file_sha256(output)[0],
         seconds=0.0,
@@ -372,6 +390,7 @@ def build_manifest(
             "profile_sha256": profile.sha256,
             "profile_file": profile.path.name if profile.path else "",
             "demo": result.demo,
+            "approval": result.approval,
         },
         "source": {
             "file": table.path.name,

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pseudodesk.core.package.inspection import Inspection
+from pseudodesk.core.package.inspection import Inspection, describe_manifest
 from pseudodesk.gui import widgets
 
 PACKAGE_FILTER = "pseudodesk packages (*.csv.p7m *.7z *.manifest.json);;All files (*)"
@@ -229,21 +229,3 @@ class InspectDialog(QDialog):
         self.status_label.setText(f"{inspection.encrypted.name}: {verdict}")
         self.status_label.setStyleSheet("color:#1b5e20;" if inspection.ok else "color:#b71c1c;")
         self.manifest_label.setText(describe_manifest(inspection.manifest))
-
-
-def describe_manifest(manifest: dict[str, Any]) -> str:
-    """What a manifest says, in one paragraph (as ``pseudodesk-cli inspect`` prints it)."""
-    if not manifest:
-        return ""
-    try:
-        output = manifest.get("output", {})
-        operator = manifest.get("operator", {})
-        key = manifest.get("key", {}).get("fingerprint", "?")
-        return (
-            f"{manifest.get('agreement', {}).get('name', '?')}: {int(output.get('rows', 0)):,} rows, columns "
-            f"{', '.join(map(str, output.get('columns', [])))}; key {key}; "
-            f"made by {operator.get('user', '?')} on {operator.get('machine', '?')} at "
-            f"{manifest.get('created', {}).get('local', '?')}"
-        )
-    except (AttributeError, TypeError, ValueError):
-        return "The manifest is not in the expected shape."
