@@ -134,6 +134,7 @@ def test_protected_workbook_with_a_stored_key_and_passphrase(qtbot, window, tmp_
     w.map_step.open_profile(profile_file(tmp_path))
     assert w.step_state(1) == DONE
     w.go_to(3)
+    w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     step = w.export_step
     assert step.key_combo.currentData() == info.id
     type_into(qtbot, step.folder_edit, str(tmp_path / "out"))
@@ -176,6 +177,7 @@ def start_large_export(qtbot, w: MainWindow, tmp_path: Path, started_at: int) ->
     idle(qtbot, w)
     w.map_step.open_profile(profile_file(tmp_path))
     w.go_to(3)
+    w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     out = tmp_path / "out"
     w.export_step.folder_edit.setText(str(out))
     click(qtbot, w.export_step.export_button)
@@ -249,6 +251,7 @@ def test_key_whose_secret_is_missing_is_reported(qtbot, window, tmp_path, memory
     idle(qtbot, w)
     w.map_step.open_profile(profile_file(tmp_path))
     w.go_to(3)
+    w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     w.export_step.folder_edit.setText(str(tmp_path / "out"))
     assert w.export_step.key_combo.currentData() == info.id
     click(qtbot, w.export_step.export_button)
@@ -267,6 +270,7 @@ def test_blocked_export_shows_why_and_writes_nothing(qtbot, window, tmp_path, me
     idle(qtbot, w)
     w.map_step.open_profile(profile_file(tmp_path, policy="block"))
     w.go_to(3)  # straight to Export, skipping Check: the run checks anyway
+    w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     w.export_step.folder_edit.setText(str(tmp_path / "out"))
     click(qtbot, w.export_step.export_button)
     idle(qtbot, w)
@@ -538,6 +542,7 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
     w.load_step.open_file(table.path)
     idle(qtbot, w)
     w.go_to(3)
+    w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     w.export_step.folder_edit.setText(str(tmp_path / "out"))
     click(qtbot, w.export_step.export_button)
     idle(qtbot, w)

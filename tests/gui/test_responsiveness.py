@@ -89,6 +89,7 @@ def export_a_million_rows(qtbot, tmp_path: Path) -> MillionRowRun:
     rows_counted = window.session.table.row_count if window.session.table is not None else None
     window.map_step.open_profile(profile)
     window.go_to(3)
+    window.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     window.export_step.folder_edit.setText(str(tmp_path / "out"))
     gaps.start()
     window.export_step.export_button.click()

@@ -18,11 +18,14 @@ from pseudodesk.core.errors import OutputExists
 from pseudodesk.core.files import atomic_output
 from pseudodesk.core.keys.agreement_package import (
     AGREEMENT_SUFFIX,
-    AgreementPackage,
-    AgreementRefused,
-    read_agreement,
 )
-from pseudodesk.core.keys.agreements import install_agreement, installed_agreements, pack_agreement
+from pseudodesk.core.keys.agreements import (
+    install_agreement,
+    installed_agreements,
+    pack_agreement,
+    package_lines,
+    read_agreement_file,
+)
 
 
 def _date(text: str) -> dt.date:
@@ -92,7 +95,7 @@ def _pack(args: argparse.Namespace) -> int:
     with atomic_output(args.out) as f:  # whole or not at all, never over an existing file
         f.write(data)
     print(f"wrote {args.out}")
-    for line in _describe(package):
+    for line in package_lines(package):
         print(f"  {line}")
     if generated:
         print("passphrase (shown once; give it to the partner by another route than the file, e.g. by phone):")
@@ -101,28 +104,8 @@ def _pack(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _describe(package: AgreementPackage) -> list[str]:
-    lines = [
-        f"agreement:   {package.agreement}",
-        f"version:     {package.version}",
-        f"valid:       from {package.valid_from} to the review date {package.review_date}",
-        f"key:         {package.key_id}  fingerprint {package.key_fingerprint}",
-    ]
-    if package.salt_id:
-        lines.append(f"salt:        {package.salt_id} (OpenPseudonymiser)")
-    lines.append(f"profile:     SHA-256 {package.bundle.sha256}")
-    for f in package.bundle.files:
-        lines.append(f"{f.kind + ':':<13}{f.path}")
-    lines.append(f"sealed with: {'a passphrase' if package.protection == 'passphrase' else 'your certificate'}")
-    return lines
-
-
 def _install(args: argparse.Namespace) -> int:
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise AgreementRefused(f"{args.file} cannot be read ({exc.strerror}).") from None
-    package = read_agreement(data, source=args.file.name)
+    data, package = read_agreement_file(args.file)
     fingerprint = args.fingerprint
     if not fingerprint:
         if not sys.stdin.isatty():
@@ -133,7 +116,7 @@ def _install(args: argparse.Namespace) -> int:
             )
             return EXIT_USAGE
         print(f"{args.file.name} verifies; it says:", file=sys.stderr)
-        for line in _describe(package):
+        for line in package_lines(package):
             print(f"  {line}", file=sys.stderr)
         print(
             f"\nIt was signed by the custodian key with the fingerprint\n\n    {package.custodian_fingerprint}\n",

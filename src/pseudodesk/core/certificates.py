@@ -16,7 +16,6 @@ from pseudodesk.core.errors import ExportError
 
 def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
     """Read PEM or DER X.509 certificates with RSA keys; refuse expired or unusable ones."""
-    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     certs: list[Certificate] = []
@@ -27,9 +26,7 @@ def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
         except OSError as exc:
             raise ExportError(f"Recipient certificate {Path(path).name}: cannot be read ({exc.strerror}).") from None
         try:
-            cert = (
-                x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
-            )
+            cert = parse_certificate(data)
         except ValueError:
             raise ExportError(f"Recipient certificate {Path(path).name}: not a PEM or DER X.509 certificate.") from None
         if not isinstance(cert.public_key(), rsa.RSAPublicKey):
@@ -47,6 +44,13 @@ def load_certificates(paths: Sequence[Path]) -> list[Certificate]:
     if not certs:
         raise ExportError("No recipient certificate was given.")
     return certs
+
+
+def parse_certificate(data: bytes) -> Certificate:
+    """A PEM or DER X.509 certificate; ValueError when it is neither."""
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
 
 
 def read_recipient_identity(

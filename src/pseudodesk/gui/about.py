@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from pseudodesk import __version__
+from pseudodesk.core.audit.log import installation_public_key
+from pseudodesk.core.keys.store import KeyStore
 
 # (distribution, what it does here, licence): shown when the package metadata has no licence field.
 COMPONENTS = (
@@ -122,6 +124,22 @@ def _python_version() -> str:
     return platform.python_version()
 
 
+def installation_text() -> str:
+    """This installation's fingerprint, which signs its manifests and audit log: the recipient adds
+    it once as a known signer (``pseudodesk-cli signers add``)."""
+    try:
+        published = installation_public_key(KeyStore().directory)
+    except Exception:  # noqa: BLE001 (a damaged file is reported by audit verify; About still opens)
+        published = None
+    if published is None:
+        return "<p>This installation's fingerprint: not made yet (it is made at the first export).</p>"
+    return (
+        f"<p>This installation's fingerprint: <b><tt>{published[1]}</tt></b><br>It signs every export's "
+        "manifest. Send it once to each recipient, by a route other than the exports, so they can check "
+        "that exports come from this computer.</p>"
+    )
+
+
 class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -139,6 +157,14 @@ class AboutDialog(QDialog):
         title.setWordWrap(True)
         title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(title)
+        self.installation_label = QLabel(installation_text())
+        self.installation_label.setObjectName("installation_fingerprint")
+        self.installation_label.setAccessibleName("This installation's fingerprint")
+        self.installation_label.setWordWrap(True)
+        self.installation_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        layout.addWidget(self.installation_label)
         rows = component_rows()
         self.components = QTableWidget(len(rows), 4)
         self.components.setAccessibleName("Bundled components and licences")

@@ -1,4 +1,7 @@
-"""Start the pseudodesk window: ``pseudodesk [--demo] [--profile P] [--input F]``.
+"""Start the pseudodesk window: ``pseudodesk [--demo] [--profile P] [--input F] [FILE]``.
+
+``FILE`` is what the installer's file association passes: an agreement package
+(``.pdagreement``) opens the install dialog; a spreadsheet is loaded.
 
 ``--demo`` opens the bundled demo spreadsheet with the example profile and an ephemeral
 DEMO key, so a newcomer sees the whole flow in a minute (the README's first command).
@@ -29,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--profile", type=Path, help="agreement profile to open")
     parser.add_argument("--input", type=Path, help="spreadsheet to open")
+    parser.add_argument("file", nargs="?", type=Path, help="an agreement package to install, or a spreadsheet")
     parser.add_argument("--screenshot", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--smoke", action="store_true", help="open, draw once and exit (installer self-check)")
     return parser
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             window.open_demo()
         if args.profile or args.input:
             window.open(load_profile(args.profile) if args.profile else None, args.input)
+        if args.file:
+            window.open_file(args.file)
     except Exception as error:  # noqa: BLE001 (shown as a message; unexpected ones are logged)
         show_error(window, error, doing="opening the files given on the command line")
     if args.screenshot or args.smoke:

@@ -27,11 +27,14 @@ from pseudodesk.core.errors import (
     ExportError,
     KeyProblem,
     MappingError,
+    NotApproved,
     ProfileError,
     PseudodeskError,
     ReaderError,
 )
+from pseudodesk.core.keys.agreement_package import AgreementPackageInvalid, AgreementRefused
 from pseudodesk.core.keys.store import data_dir
+from pseudodesk.core.policy import PolicyForbids
 
 LOG_NAME = "pseudodesk.log"
 _logger: logging.Logger | None = None
@@ -104,6 +107,10 @@ def describe(error: BaseException, doing: str) -> tuple[str, str]:
 
 
 _TITLES: dict[type[BaseException], str] = {
+    AgreementPackageInvalid: "Do not install this agreement package",
+    AgreementRefused: "Cannot use this agreement",
+    NotApproved: "This profile is not approved",
+    PolicyForbids: "Not allowed on this computer",
     ReaderError: "Cannot read the spreadsheet",
     ProfileError: "Problem with the agreement profile",
     MappingError: "The columns do not match",

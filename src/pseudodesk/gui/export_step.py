@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pseudodesk.core.keys.approval import UNAPPROVED, UNAPPROVED_RISK, approval_of
 from pseudodesk.core.keys.installation import AuditTrail
 from pseudodesk.core.keys.store import KeyExpired, KeyStore
+from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.run.demo import demo_signer_and_audit, ephemeral_demo_key
 from pseudodesk.core.run.export import ExportOptions, RunResult, run
 from pseudodesk.gui.errors import show_error
@@ -62,6 +64,7 @@ class ExportStep(QWidget):
         self.bridge = bridge
         self.selftest_failed = selftest_failed
         self.result: RunResult | None = None
+        self.policy = machine_policy()
         layout = QVBoxLayout(self)
 
         what = QGroupBox("What will be sent")
@@ -102,6 +105,14 @@ class ExportStep(QWidget):
         self.review_check.setAccessibleName("Confirm the agreement is still in force")
         self.review_check.toggled.connect(self._update_ready)
         form.addRow("", self.review_check)
+        self.approval_check = QCheckBox("")
+        self.approval_check.setAccessibleName("Confirm the export under an unapproved profile")
+        self.approval_check.toggled.connect(self._update_ready)
+        self.approval_label = QLabel("")
+        self.approval_label.setWordWrap(True)
+        self.approval_label.setAccessibleName("Whether the profile is approved")
+        form.addRow("Approval:", self.approval_label)
+        form.addRow("", self.approval_check)
         layout.addWidget(settings)
 
         run_row = QHBoxLayout()
@@ -191,7 +202,30 @@ class ExportStep(QWidget):
             self.review_check.setText(
                 f"The agreement was due for review on {profile.review_date:%d/%m/%Y}. I confirm it is still in force."
             )
+        self._show_approval()
         self._update_ready()
+
+    def _show_approval(self) -> None:
+        s = self.session
+        self.policy = machine_policy()
+        unapproved = s.profile is not None and not s.demo and not s.approval.approved
+        allowed = self.policy.allow_unapproved_exports and not self.policy.problem
+        self.approval_check.setVisible(unapproved and allowed)
+        if s.profile is None:
+            text, colour = "", ""
+        elif s.demo:
+            text, colour = "Demo: synthetic data, recorded as a demo export.", "#555"
+        elif s.approval.approved:
+            text = (
+                f"\u2713 Approved: installed from the agreement package (version {s.approval.package_version}, "
+                f"custodian {s.approval.custodian_fingerprint})."
+            )
+            colour = "#1b5e20"
+        else:
+            text, colour = f"\u26a0 NOT APPROVED. {UNAPPROVED_RISK}", "#b71c1c"
+            self.approval_check.setText("My IG lead approved this profile itself: export it, recorded as unapproved.")
+        self.approval_label.setText(text)
+        self.approval_label.setStyleSheet(f"color:{colour};" if colour else "")
 
     def _fill_keys(self) -> None:
         current = self.key_combo.currentData()
@@ -206,7 +240,7 @@ class ExportStep(QWidget):
             expired = " (expired)" if k.expired() else ""
             self.key_combo.addItem(f"{k.name}: {k.id}, fingerprint {k.fingerprint}{expired}", k.id)
         profile = self.session.profile
-        wanted = current or (profile.key.id if profile and profile.key.id else None)
+        wanted = (profile.key.id if profile and profile.key.id else None) or current  # the agreement's own key first
         position = self.key_combo.findData(wanted) if wanted else -1
         if position >= 0:
             self.key_combo.setCurrentIndex(position)
@@ -231,6 +265,17 @@ class ExportStep(QWidget):
             return "Choose a project key (Keys… to create or import one)."
         if self.review_check.isVisible() and not self.review_check.isChecked():
             return "Confirm the agreement is still in force."
+        if not s.demo and not s.approval.approved:
+            if self.policy.problem or not self.policy.allow_unapproved_exports:
+                return (
+                    "This computer's policy allows exports only under an agreement installed from its package: "
+                    "install the package your IG lead sent (File > Install agreement…) and choose it at step 2."
+                )
+            if not self.approval_check.isChecked():
+                return (
+                    "This profile is not approved: install the agreement package and choose it at step 2, "
+                    "or confirm below that your IG lead approved this profile."
+                )
         if not self.folder_edit.text().strip():
             return "Choose an output folder."
         if s.report is not None and s.report.blocking_reasons():
@@ -243,7 +288,8 @@ class ExportStep(QWidget):
         self.ready_label.setText(problem or "Ready. The file is encrypted before it touches the disk.")
 
     def set_busy(self, busy: bool) -> None:
-        for widget in (self.key_combo, self.keys_button, self.folder_edit, self.browse_button, self.review_check):
+        busy_widgets = (self.key_combo, self.keys_button, self.folder_edit, self.browse_button, self.review_check)
+        for widget in (*busy_widgets, self.approval_check):
             widget.setEnabled(not busy)
         self._update_ready()
 
@@ -264,6 +310,7 @@ class ExportStep(QWidget):
         out_dir = Path(self.folder_edit.text().strip()).expanduser()
         demo = s.demo
         accept_expired = demo or self.review_check.isChecked()
+        unapproved_accepted = not self.approval_check.isHidden() and self.approval_check.isChecked()
         QSettings().setValue(FOLDER_SETTING, str(out_dir))
         self.result_box.setVisible(False)
 
@@ -272,12 +319,16 @@ class ExportStep(QWidget):
             if key_choice == DEMO_KEY:
                 key = ephemeral_demo_key()
                 signer, audit = demo_signer_and_audit()
+                approval = UNAPPROVED  # synthetic data: a demo export, exempt
             else:
                 store = KeyStore()
                 key = store.load(str(key_choice), accept_expired=accept_expired_key)
                 audit = AuditTrail(store)
                 signer = audit.signer
+                approval = approval_of(store, profile)  # as it is now, not as it was at the Map step
             options = ExportOptions(
+                approval=approval,
+                unapproved_accepted=unapproved_accepted,
                 accept_expired=accept_expired,
                 allow_demo_recipient=demo,
                 expired_key_accepted=accept_expired_key,

@@ -11,7 +11,7 @@ import html
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -32,6 +32,9 @@ from pseudodesk.core.agreement.model import CODING_OPTION, Profile
 from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.conventions.codes import CODING_NAMES
 from pseudodesk.core.errors import MappingError
+from pseudodesk.core.keys.agreements import InstalledAgreement, installed_agreements
+from pseudodesk.core.keys.approval import approval_of
+from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.resources import resource_path
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
@@ -88,8 +91,15 @@ def describe_profile(profile: Profile, *, demo: bool = False) -> str:
     )
 
 
+NO_PROFILE = (
+    "No agreement chosen. Choose the agreement your IG lead set you up with; if there is none, install "
+    "the agreement package (.pdagreement) they sent you."
+)
+
+
 class MapStep(QWidget):
     title = "Map"
+    install_requested = Signal()  # the window's installer asks for the package file
 
     def __init__(self, session: Session, bridge: JobBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,23 +108,35 @@ class MapStep(QWidget):
         self.model: MappingModel | None = None
         layout = QVBoxLayout(self)
 
-        agreement = QGroupBox("Agreement profile")
+        agreement = QGroupBox("Agreement")
         agreement_layout = QVBoxLayout(agreement)
-        self.profile_label = QLabel(
-            "No agreement profile chosen. Open the profile your information governance "
-            "lead gave you, or create one for a pilot extract."
-        )
+        choose_row = QHBoxLayout()
+        self.agreement_combo = QComboBox()
+        self.agreement_combo.setAccessibleName("Installed agreement")
+        self.agreement_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.agreement_combo.activated.connect(self._agreement_chosen)
+        self.install_button = QPushButton("&Install agreement…")
+        self.install_button.setAccessibleName("Install an agreement package from your IG lead")
+        self.install_button.clicked.connect(self.install_requested)
+        choose_row.addWidget(widgets.buddy_label("Installe&d agreement:", self.agreement_combo))
+        choose_row.addWidget(self.agreement_combo, stretch=1)
+        choose_row.addWidget(self.install_button)
+        agreement_layout.addLayout(choose_row)
+        self.profile_label = QLabel(NO_PROFILE)
         self.profile_label.setWordWrap(True)
         self.profile_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.profile_label.setAccessibleName("Agreement profile")
         agreement_layout.addWidget(self.profile_label)
         buttons = QHBoxLayout()
-        self.open_profile_button = QPushButton("Open &profile…")
-        self.open_profile_button.setAccessibleName("Open agreement profile")
+        self.open_profile_button = QPushButton("Open profile fil&e…")
+        self.open_profile_button.setAccessibleName("Open an agreement profile file (not approved)")
         self.open_profile_button.clicked.connect(self.choose_profile)
         self.new_profile_button = QPushButton("&New profile from this spreadsheet…")
-        self.new_profile_button.setAccessibleName("Create a new agreement profile from this spreadsheet")
+        self.new_profile_button.setAccessibleName("Create a new agreement profile from this spreadsheet (not approved)")
         self.new_profile_button.clicked.connect(self.create_profile)
+        unapproved = QLabel("Not approved by your IG lead (pilots only):")
+        unapproved.setStyleSheet("color:#555;")
+        buttons.addWidget(unapproved)
         buttons.addWidget(self.open_profile_button)
         buttons.addWidget(self.new_profile_button)
         buttons.addStretch(1)
@@ -166,6 +188,8 @@ class MapStep(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
+        self.installed: list[InstalledAgreement] = []
+        self.refresh_agreements()
         session.profile_changed.connect(self._show_profile)
         session.mapping_changed.connect(self._show_mapping)
         session.table_changed.connect(self._show_mapping)
@@ -180,12 +204,51 @@ class MapStep(QWidget):
             self.open_profile(path)
 
     def open_profile(self, path: Path) -> None:
+        """Open a profile file; it is approved only when it is an installed agreement's, unchanged."""
         try:
             profile = load_profile(path)
+            approval = approval_of(KeyStore(), profile)
         except Exception as error:  # noqa: BLE001 (shown, and logged when unexpected)
             show_error(self, error, doing=f"opening the profile {Path(path).name}")
+            self._select_installed()
             return
-        self.session.set_profile(profile)
+        self.session.set_profile(profile, approval=approval)
+
+    def refresh_agreements(self) -> None:
+        """The installed agreements, newest set-up first in the partner's eye: by name."""
+        combo = self.agreement_combo
+        combo.clear()
+        try:
+            self.installed = installed_agreements(KeyStore())
+        except Exception as error:  # noqa: BLE001 (a damaged record: said here, and refused at export)
+            self.installed = []
+            combo.addItem(f"The installed agreements cannot be read: {error}", None)
+            return
+        if not self.installed:
+            combo.addItem("None yet: install the agreement package your IG lead sent you", None)
+            return
+        combo.addItem("Choose the agreement…", None)
+        for agreement in self.installed:
+            flags = " \u2014 EXPIRED" if agreement.expired() else ""
+            flags += "" if agreement.intact else " \u2014 CHANGED SINCE INSTALLED"
+            combo.addItem(f"{agreement.name} (version {agreement.version}){flags}", str(agreement.profile_path))
+        self._select_installed()
+
+    def use_installed(self, profile_path: Path) -> None:
+        """Choose the installed agreement whose profile is ``profile_path`` (just installed, say)."""
+        self.refresh_agreements()
+        self.open_profile(profile_path)
+
+    def _agreement_chosen(self, index: int) -> None:
+        path = self.agreement_combo.itemData(index)
+        if path:
+            self.open_profile(Path(path))
+
+    def _select_installed(self) -> None:
+        profile = self.session.profile
+        wanted = str(profile.path) if profile is not None and profile.path and self.session.approval.approved else None
+        position = self.agreement_combo.findData(wanted) if wanted else -1
+        self.agreement_combo.setCurrentIndex(max(position, 0))
 
     def create_profile(self) -> None:
         from pseudodesk.gui.profile_editor import ProfileEditorDialog  # a window of its own: loaded on first use
@@ -200,13 +263,33 @@ class MapStep(QWidget):
             return
         dialog = ProfileEditorDialog(table.header, self.session.sample, self)
         dialog.save_folder = table.path.parent  # the profile starts beside the spreadsheet it came from
-        dialog.accepted.connect(lambda: dialog.saved_path and self.open_profile(dialog.saved_path))
+
+        def saved() -> None:
+            if dialog.saved_path:
+                self.open_profile(dialog.saved_path)
+
+        dialog.accepted.connect(saved)
         dialog.open()
 
     def _show_profile(self) -> None:
         profile = self.session.profile
         if profile is not None:
-            self.profile_label.setText(describe_profile(profile, demo=self.session.demo))
+            self.profile_label.setText(describe_profile(profile, demo=self.session.demo) + self._approval_text())
+        self._select_installed()
+
+    def _approval_text(self) -> str:
+        s = self.session
+        if s.demo:
+            return "<br><i>Demo: synthetic data, recorded as a demo export.</i>"
+        if s.approval.approved:
+            return (
+                '<br><span style="color:#1b5e20">\u2713 Approved: installed from the agreement package '
+                f"(version {s.approval.package_version}).</span>"
+            )
+        return (
+            '<br><span style="color:#b71c1c">\u26a0 Not approved: this profile was not installed from an '
+            "agreement package. An export under it must be confirmed, and is flagged to your IG lead.</span>"
+        )
 
     # --- mapping -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import ColumnSuggestion, suggest_columns
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.errors import MappingError
+from pseudodesk.core.keys.approval import UNAPPROVED, Approval
 from pseudodesk.core.read.table import SourceTable
 
 SAMPLE_ROWS = 200
@@ -32,6 +33,7 @@ class Session(QObject):
         self.table: SourceTable | None = None
         self.sample: list[list[str]] = []
         self.profile: Profile | None = None
+        self.approval: Approval = UNAPPROVED  # the profile's: installed from an agreement package, unchanged
         self.mapping: SourceMapping | None = None
         self.suggestions: list[ColumnSuggestion] = []
         self.report: CheckReport | None = None
@@ -47,8 +49,11 @@ class Session(QObject):
         self.table_changed.emit()
         self._remap(mapping)
 
-    def set_profile(self, profile: Profile, mapping: SourceMapping | None = None) -> None:
+    def set_profile(
+        self, profile: Profile, mapping: SourceMapping | None = None, *, approval: Approval = UNAPPROVED
+    ) -> None:
         self.profile = profile
+        self.approval = approval
         self.report = None
         self.last_result = None
         self.profile_changed.emit()

@@ -31,10 +31,13 @@ from PySide6.QtWidgets import (
 from pseudodesk import __version__
 from pseudodesk.core.agreement.mapping import SourceMapping, load_mapping
 from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.keys.agreement_package import AGREEMENT_SUFFIX
+from pseudodesk.core.keys.agreements import InstalledAgreement
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
 from pseudodesk.core.run.demo import demo_profile
 from pseudodesk.core.run.selftest import SelfTestResult
+from pseudodesk.gui.agreements import AgreementInstaller, AgreementPacker
 from pseudodesk.gui.check_step import CheckStep
 from pseudodesk.gui.export_step import ExportStep
 from pseudodesk.gui.jobs import JobBridge
@@ -66,6 +69,8 @@ class MainWindow(QMainWindow):
         self._keys_window: QWidget | None = None
         self._audit_window: QWidget | None = None
         self._help_windows: dict[str, QWidget] = {}
+        self.installer = AgreementInstaller(self, self.bridge)  # File > Install agreement..., or a file opened
+        self.packer = AgreementPacker(self, self.bridge)  # Tools > Pack agreement..., custodian mode
 
         self.load_step = LoadStep(self.session, self.bridge)
         self.map_step = MapStep(self.session, self.bridge)
@@ -178,11 +183,14 @@ class MainWindow(QMainWindow):
         s.profile_changed.connect(self.export_step.refresh)
         s.report_changed.connect(self.export_step._update_ready)
         self.export_step.keys_requested.connect(self.show_keys)
+        self.map_step.install_requested.connect(self.installer.choose)
+        self.installer.installed.connect(self._agreement_installed)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "Install &agreement…", self.installer.choose)
         self._action(file_menu, "Open &spreadsheet…", self.load_step.choose_file, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open agreement &profile…", self.map_step.choose_profile)
+        self._action(file_menu, "Open agreement &profile file (not approved)…", self.map_step.choose_profile)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         tools = self.menuBar().addMenu("&Tools")
@@ -192,6 +200,8 @@ class MainWindow(QMainWindow):
         )
         self.custodian_action.setCheckable(True)
         self.custodian_action.setChecked(QSettings().value(CUSTODIAN_SETTING, False, type=bool))
+        self.pack_action = self._action(tools, "&Pack agreement for a partner…", self.packer.choose)
+        self.pack_action.setVisible(self.custodian_action.isChecked())
         self._action(tools, "&Audit log…", self.show_audit)
         help_menu = self.menuBar().addMenu("&Help")
         self._action(
@@ -328,6 +338,7 @@ class MainWindow(QMainWindow):
     def _set_custodian(self, on: bool) -> None:
         """The key custodian's actions on or off; remembered for the next start."""
         QSettings().setValue(CUSTODIAN_SETTING, bool(on))
+        self.pack_action.setVisible(bool(on))
         if self._keys_window is not None:
             self._keys_window.set_custodian(bool(on))
 
@@ -379,8 +390,20 @@ class MainWindow(QMainWindow):
         path = dropped_file(event)
         if path is not None:
             event.acceptProposedAction()
+            self.open_file(path)
+
+    def open_file(self, path: Path) -> None:
+        """A file given to the window (dropped, or opened with pseudodesk): an agreement package is
+        installed, anything else is loaded as the spreadsheet."""
+        if path.suffix.lower() == AGREEMENT_SUFFIX:
+            self.installer.open(path)
+        else:
             self.go_to(0)
             self.load_step.open_file(path)
+
+    def _agreement_installed(self, agreement: InstalledAgreement) -> None:
+        self.map_step.use_installed(agreement.profile_path)
+        self.export_step.refresh()  # its key is now on this computer
 
     def _restore_window_state(self) -> None:
         settings = QSettings()

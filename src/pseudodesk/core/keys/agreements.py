@@ -32,12 +32,13 @@ from typing import Any
 
 from pseudodesk.core.agreement.bundle import PROFILE_NAME, write_bundle
 from pseudodesk.core.agreement.profile import load_profile
-from pseudodesk.core.certificates import load_certificates
+from pseudodesk.core.certificates import certificate_subject, load_certificates, parse_certificate
 from pseudodesk.core.errors import KeyProblem, PseudodeskError
 from pseudodesk.core.files import atomic_json, slug
 from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.keys.agreement_pack import pack_agreement
 from pseudodesk.core.keys.agreement_package import (
+    MAX_PACKAGE_BYTES,
     AgreementPackage,
     AgreementPackageInvalid,
     AgreementRefused,
@@ -55,6 +56,9 @@ __all__ = [
     "install_agreement",
     "installed_agreements",
     "installed_profile",
+    "package_lines",
+    "package_recipients",
+    "read_agreement_file",
     "pack_agreement",
     "read_agreement",
 ]
@@ -372,6 +376,48 @@ def installed_agreements(store: KeyStore) -> list[InstalledAgreement]:
     folder = agreements_folder(store)
     found = [_read_record(f) for f in sorted(folder.iterdir()) if not f.name.startswith(".")] if folder.exists() else []
     return sorted((a for a in found if a is not None), key=lambda a: a.name.lower())
+
+
+def package_lines(package: AgreementPackage) -> list[str]:
+    """What a package holds, a line each (as `agreement pack` prints it and the install dialog shows it)."""
+    lines = [
+        f"agreement:   {package.agreement}",
+        f"version:     {package.version}",
+        f"valid:       from {package.valid_from} to the review date {package.review_date}",
+        f"key:         {package.key_id}  fingerprint {package.key_fingerprint}",
+    ]
+    if package.salt_id:
+        lines.append(f"salt:        {package.salt_id} (OpenPseudonymiser)")
+    recipients = package_recipients(package)
+    lines.append(f"recipients:  {'; '.join(recipients) if recipients else 'a passphrase (7z)'}")
+    lines.append(f"profile:     SHA-256 {package.bundle.sha256}")
+    for f in package.bundle.files:
+        lines.append(f"{f.kind + ':':<13}{f.path}")
+    lines.append(f"sealed with: {'a passphrase' if package.protection == 'passphrase' else 'your certificate'}")
+    return lines
+
+
+def package_recipients(package: AgreementPackage) -> list[str]:
+    """Who the package's profile encrypts to: each certificate's subject (organisation / name),
+    or its file name when it cannot be read (install refuses it then, with the reason)."""
+    names = []
+    for f in package.bundle.files:
+        if f.kind == "certificate":
+            try:
+                names.append(certificate_subject(parse_certificate(f.data)))
+            except ValueError:
+                names.append(Path(f.path).name)
+    return names
+
+
+def read_agreement_file(path: Path) -> tuple[bytes, AgreementPackage]:
+    """A package file's bytes, verified (:func:`read_agreement`); a file that cannot be read is refused."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_PACKAGE_BYTES + 1)
+    except OSError as exc:
+        raise AgreementRefused(f"{path} cannot be read ({exc.strerror or type(exc).__name__}).") from None
+    return data, read_agreement(data, source=Path(path).name)
 
 
 def installed_profile(store: KeyStore, name: str) -> Path:

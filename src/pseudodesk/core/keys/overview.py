@@ -34,7 +34,6 @@ FINGERPRINT_COLUMN = 7
 STORE_LABELS = {"keyring": "the OS keyring", "local": "the local passphrase-protected key store"}
 KIND_LABELS = {"project-key": "project key", "op-salt": "OpenPseudonymiser salt"}
 
-_FINGERPRINT = re.compile(r"[0-9A-F]{4}(-[0-9A-F]{4}){3}")
 _FILE_STEM_CHARS = 40  # of the key's name, before its id
 
 
@@ -129,9 +128,11 @@ def export_instructions(path: Path, fingerprint: str, passphrase: str | None, re
     return "\n".join(steps)
 
 
-def fingerprint_is_complete(text: str) -> bool:
-    """True when ``text`` (as typed: spaces, dashes, lower case) is a whole XXXX-XXXX-XXXX-XXXX fingerprint."""
-    return bool(_FINGERPRINT.fullmatch(normalise_fingerprint(text)))
+def fingerprint_is_complete(text: str, groups: int = 4) -> bool:
+    """True when ``text`` (as typed: spaces, dashes, lower case) is a whole fingerprint of ``groups``
+    groups of four: XXXX-XXXX-XXXX-XXXX for a key, five groups for an installation (a custodian)."""
+    pattern = "[0-9A-F]{4}" + "(-[0-9A-F]{4})" + "{" + str(groups - 1) + "}"
+    return bool(re.fullmatch(pattern, normalise_fingerprint(text)))
 
 
 def read_key_file(path: Path) -> bytes:
