@@ -53,6 +53,8 @@ def package_summary(path: Path, package: AgreementPackage) -> str:
 class InstallAgreementDialog(ImportKeyDialog):
     """The key file dialog's fields (fingerprint, passphrase or certificate), for a whole agreement."""
 
+    groups = CUSTODIAN_GROUPS
+
     def __init__(self, path: Path, package: AgreementPackage, parent: QWidget | None = None, **kwargs: Any) -> None:
         self.package = package
         super().__init__(path, {"protection": package.protection}, parent, **kwargs)
@@ -83,7 +85,7 @@ class InstallAgreementDialog(ImportKeyDialog):
         super()._validate()
         if not hasattr(self, "match_label"):
             return  # still being built
-        complete = fingerprint_is_complete(self.fingerprint_edit.text(), CUSTODIAN_GROUPS)
+        complete = fingerprint_is_complete(self.fingerprint_edit.text(), self.groups)
         if not complete:
             self.match_label.setText("")
         elif self.matches():
@@ -95,7 +97,7 @@ class InstallAgreementDialog(ImportKeyDialog):
                 "if it is right, do not install the package: ring the custodian back on a number you know."
             )
             self.match_label.setStyleSheet("color:#b71c1c;")
-        self.ok_button.setEnabled(self.ok_button.isEnabled() and complete and self.matches())
+        self.ok_button.setEnabled(self.ok_button.isEnabled() and self.matches())
 
 
 class AgreementInstaller(QObject):

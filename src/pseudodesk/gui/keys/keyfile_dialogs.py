@@ -40,6 +40,8 @@ PRIVATE_KEY_FILTER = "Private keys (*.pem *.key);;All files (*)"
 class ImportKeyDialog(QDialog):
     """Asks for the fingerprint the custodian read out, and what opens the file."""
 
+    groups = 4  # of four characters in the fingerprint asked for: a key's
+
     def __init__(
         self, path: Path, metadata: dict[str, Any], parent: QWidget | None = None, *, open_path: OpenPath | None = None
     ) -> None:
@@ -158,7 +160,7 @@ class ImportKeyDialog(QDialog):
             opened = bool(self.passphrase_edit.text())
         else:
             opened = bool(self.certificate_edit.text().strip()) and bool(self.private_key_edit.text().strip())
-        self.ok_button.setEnabled(opened and fingerprint_is_complete(self.fingerprint_edit.text()))
+        self.ok_button.setEnabled(opened and fingerprint_is_complete(self.fingerprint_edit.text(), self.groups))
 
     def fingerprint(self) -> str:
         return normalise_fingerprint(self.fingerprint_edit.text())
