@@ -177,7 +177,86 @@ def main() -> int:
     about.close()
     window.close()
     QApplication.processEvents()
+    _first_day(work, args.out, app, settle)
     return 0
+
+
+def _first_day(work: Path, out: Path, app: object, settle: object) -> None:
+    """A partner's first day: the install dialog, the Map step with the installed agreement, the
+    approved Export step; and the custodian's pack dialog."""
+    import datetime as dt
+
+    from pseudodesk.core.keys.agreements import pack_agreement
+    from pseudodesk.core.keys.installation import installation_signer
+    from pseudodesk.core.keys.store import KeyStore
+    from pseudodesk.gui.agreements import InstallAgreementDialog, PackAgreementDialog
+    from pseudodesk.gui.window import MainWindow
+    from tests.core.test_agreements import PROFILE
+    from tests.helpers import certificate, keyring_backend, new_keyring
+
+    certificate(work / "certs", "county")
+    (work / "profiles").mkdir()
+    profile = work / "profiles" / "families-first.toml"
+    package = work / "families-first-school-a.pdagreement"
+    with keyring_backend(new_keyring()):
+        custodian = KeyStore(work / "custodian")
+        key = custodian.create("Families First 2026", agreement="Families First", expires=dt.date(2027, 9, 30))
+        profile.write_text(
+            PROFILE.format(
+                version="3", review="2027-09-30", key_id=key.id, fingerprint=key.fingerprint, salt="", extra=""
+            ),
+            encoding="utf-8",
+        )
+        data, _ = pack_agreement(custodian, profile, passphrase="wren-copper-valley-ninety")
+        fingerprint = installation_signer(custodian).fingerprint
+    package.write_bytes(data)
+
+    def shot(widget: object, name: str) -> None:
+        settle()  # type: ignore[operator]
+        widget.grab().save(str(out / name))  # type: ignore[attr-defined]
+        print(f"wrote {out / name}")
+
+    window = MainWindow()
+    window.resize(1240, 800)
+    window.show()
+    if window.custodian_action.isChecked():
+        window.custodian_action.trigger()  # the partner's view
+    window.go_to(1)
+    shot(window, "first-day-1-no-agreement.png")
+    window.installer.open(package)
+    settle()  # type: ignore[operator]
+    dialog = window.installer.dialog
+    assert isinstance(dialog, InstallAgreementDialog)
+    dialog.fingerprint_edit.setText(fingerprint.lower().replace("-", " "))
+    dialog.passphrase_edit.setText("wren-copper-valley-ninety")
+    shot(dialog, "install-agreement.png")
+    dialog.fingerprint_edit.setText("0000 1111 2222 3333 4444")
+    shot(dialog, "install-agreement-wrong-fingerprint.png")
+    dialog.fingerprint_edit.setText(fingerprint)
+    dialog.accept()
+    settle()  # type: ignore[operator]
+    if window.installer.done_box is not None:
+        window.installer.done_box.close()
+    extract = work / "families-referrals.csv"
+    extract.write_text(
+        "NHS No,Sex,Name\n" + "".join(f"{n},{'FM'[i % 2]},Client {i}\n" for i, n in enumerate(["9434765919"] * 12)),
+        encoding="utf-8",
+    )
+    window.load_step.open_file(extract)
+    settle()  # type: ignore[operator]
+    window.go_to(1)
+    shot(window, "first-day-2-map-approved.png")
+    window.go_to(3)
+    window.export_step.folder_edit.setText(str(work / "exports"))
+    shot(window, "first-day-3-export-approved.png")
+    window.custodian_action.trigger()
+    pack = PackAgreementDialog(window)
+    pack.profile_edit.setText(str(profile))
+    pack.show()
+    shot(pack, "pack-agreement.png")
+    pack.close()
+    window.custodian_action.trigger()
+    window.close()
 
 
 if __name__ == "__main__":

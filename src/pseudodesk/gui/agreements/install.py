@@ -31,7 +31,7 @@ from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.keys.keyfile_dialogs import ImportKeyDialog
-from pseudodesk.gui.keys.model import fit_dialog
+from pseudodesk.gui.keys.model import fit_dialog, wide_enough
 
 PACKAGE_FILTER = f"Agreement packages (*{AGREEMENT_SUFFIX});;All files (*)"
 CUSTODIAN_GROUPS = 5  # an installation's fingerprint: XXXX-XXXX-XXXX-XXXX-XXXX
@@ -72,11 +72,13 @@ class InstallAgreementDialog(ImportKeyDialog):
         self.match_label = widgets.buddy_label("", self.fingerprint_edit)
         self.match_label.setWordWrap(True)
         self.match_label.setAccessibleName("Whether the fingerprint matches")
+        self.match_label.setMinimumHeight(self.match_label.fontMetrics().lineSpacing() * 3)  # room for the warning
+        wide_enough(self.fingerprint_edit, "XXXX XXXX XXXX XXXX XXXX")
         self.layout().insertWidget(self.layout().count() - 1, self.match_label)  # type: ignore[union-attr]
         self.ok_button.setText("&Install")
         self.ok_button.setAccessibleName("Install")
         self._validate()
-        fit_dialog(self, 84)
+        fit_dialog(self, 96)
 
     def matches(self) -> bool:
         return normalise_fingerprint(self.fingerprint_edit.text()) == self.package.custodian_fingerprint

@@ -117,7 +117,7 @@ class PackAgreementDialog(QDialog):
             edit.textChanged.connect(self._validate)
         self.certificate_radio.toggled.connect(self._validate)
         self._validate()
-        fit_dialog(self, 90)
+        fit_dialog(self, 110)
 
     def _browse(self, edit: QLineEdit, caption: str, file_filter: str) -> None:
         path = widgets.ask_open_path(self, caption, file_filter)
