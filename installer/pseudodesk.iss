@@ -26,6 +26,7 @@ UninstallDisplayIcon={app}\pseudodesk.exe
 Compression=lzma2
 SolidCompression=yes
 WizardStyle=modern
+ChangesAssociations=yes
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
 
@@ -34,6 +35,14 @@ Name: "english"; MessagesFile: "compiler:Default.isl"
 
 [Files]
 Source: "..\dist\pseudodesk\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[Registry]
+; Double-clicking an agreement package (.pdagreement) opens pseudodesk's install dialog.
+; HKA is HKCU for a per-user install, HKLM with /ALLUSERS.
+Root: HKA; Subkey: "Software\Classes\.pdagreement"; ValueType: string; ValueName: ""; ValueData: "pseudodesk.agreement"; Flags: uninsdeletevalue
+Root: HKA; Subkey: "Software\Classes\pseudodesk.agreement"; ValueType: string; ValueName: ""; ValueData: "pseudodesk agreement package"; Flags: uninsdeletekey
+Root: HKA; Subkey: "Software\Classes\pseudodesk.agreement\DefaultIcon"; ValueType: string; ValueName: ""; ValueData: "{app}\pseudodesk.exe,0"
+Root: HKA; Subkey: "Software\Classes\pseudodesk.agreement\shell\open\command"; ValueType: string; ValueName: ""; ValueData: """{app}\pseudodesk.exe"" ""%1"""
 
 [Icons]
 Name: "{group}\pseudodesk"; Filename: "{app}\pseudodesk.exe"
