@@ -20,10 +20,12 @@ from pseudodesk.core.keys.agreement_package import AgreementRefused
 from pseudodesk.core.keys.agreements import installed_agreements, installed_profile
 from pseudodesk.core.keys.approval import UNAPPROVED, approval_of
 from pseudodesk.core.keys.installation import AuditTrail, installation_signer
+from pseudodesk.core.keys.signers import add_signer, known_signers
+from pseudodesk.core.package.inspection import describe_manifest, inspect_package
 from pseudodesk.core.policy import PolicyForbids, machine_policy
 from pseudodesk.core.read.dispatch import read_table
 from tests.core import test_agreements
-from tests.core.test_agreements import PASS, install, pack, write_profile
+from tests.core.test_agreements import PASS, Party, install, pack, write_profile
 from tests.helpers import run
 
 world = test_agreements.world  # the custodian and partner fixture, each with its own data folder and keyring
@@ -77,6 +79,19 @@ def test_an_installed_profile_is_approved_and_says_so_everywhere(world, tmp_path
     assert entry["details"]["approval"] == recorded
     report = listing_to_html(entries(partner), _verified(partner), AuditFilter())
     assert "UNAPPROVED" not in report and "approved: installed from agreement package version 1" in report
+
+    # the recipient (the county) knows the partner's installation, and so accepts and opens the export
+    recipient = Party(tmp_path / "county")
+    with partner.active() as store:
+        partner_fingerprint = installation_signer(store).fingerprint
+    with recipient.active() as store:
+        known = known_signers(store)
+        assert not inspect_package(result.output, known_signers=known).ok  # an installation it does not know
+        add_signer(store, partner_fingerprint, "School A (Families First)")
+        cert, key = world["county"]
+        seen = inspect_package(result.output, known_signers=known_signers(store), certificate=cert, private_key=key)
+    assert seen.ok, [c for c in seen.checks if not c.ok]
+    assert describe_manifest(seen.manifest).startswith("Families First (approved agreement, package version 1")
 
 
 def test_an_unapproved_profile_exports_only_when_confirmed_and_is_flagged(world, tmp_path):
