@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pseudodesk.core.files import atomic_json
@@ -19,34 +20,69 @@ if TYPE_CHECKING:
     from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, AuditError, AuditLog, read_entries
 
-INSTALLATION_KEY_NAME = "installation-signing-key"  # the entry holding the signing key's seed
+INSTALLATION_KEY_NAME = "installation-signing-key"  # the entry of installations made before entries were named
+INSTALLATION_LOCK = "installation.lock"
 
 
 def installation_signer(store: KeyStore) -> Signer:
-    """This installation's signing key, created (and its public half published) on first use."""
+    """This installation's signing key, created (and its public half published) on first use.
+
+    Creation holds a lock on the data folder and looks again once it has it, so processes
+    starting together on a fresh installation make one key, not one each. The keyring entry
+    is named by the key's fingerprint, so data folders of the same user never share (and
+    overwrite) an entry.
+    """
+    info_path = store.directory / INSTALLATION_FILE
+    if info_path.exists():
+        return _published_signer(store, info_path)
+    from filelock import FileLock
+
+    store.directory.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(store.directory / INSTALLATION_LOCK), timeout=60):
+        if info_path.exists():  # made by another process while this one waited
+            return _published_signer(store, info_path)
+        return _create_signer(store, info_path)
+
+
+def _published_signer(store: KeyStore, info_path: Path) -> Signer:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        where, name, fingerprint = (
+            str(info["store"]),
+            str(info.get("key_name", INSTALLATION_KEY_NAME)),
+            info["fingerprint"],
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise AuditError(
+            f"This installation's public key file {info_path} is damaged or unreadable ({type(exc).__name__}), so "
+            "the audit log cannot be signed. Ask IT to restore it from a backup of the data folder."
+        ) from None
+    seed = store.backend(where).get(name)
+    if seed is None:
+        raise AuditError(
+            "This installation's signing key is missing from its key store; the audit log "
+            "cannot be signed. Ask IT to restore it, or re-install pseudodesk."
+        )
+    signer = Signer(Ed25519PrivateKey.from_private_bytes(seed))
+    if signer.fingerprint != fingerprint:
+        raise AuditError("This installation's signing key does not match its published public key.")
+    return signer
+
+
+def _create_signer(store: KeyStore, info_path: Path) -> Signer:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    info_path = store.directory / INSTALLATION_FILE
-    if info_path.exists():
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        seed = store.backend(info["store"]).get(INSTALLATION_KEY_NAME)
-        if seed is None:
-            raise AuditError(
-                "This installation's signing key is missing from its key store; the audit log "
-                "cannot be signed. Ask IT to restore it, or re-install pseudodesk."
-            )
-        signer = Signer(Ed25519PrivateKey.from_private_bytes(seed))
-        if signer.fingerprint != info["fingerprint"]:
-            raise AuditError("This installation's signing key does not match its published public key.")
-        return signer
     where = store.default_store()
     private = Ed25519PrivateKey.generate()
     seed = private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    store.backend(where).put(INSTALLATION_KEY_NAME, seed)
     signer = Signer(private)
+    name = f"{INSTALLATION_KEY_NAME}-{signer.fingerprint}"
+    store.backend(where).put(name, seed)  # first: a published key always has its private half
     atomic_json(
         info_path,
         {
@@ -55,6 +91,7 @@ def installation_signer(store: KeyStore) -> Signer:
             "public": base64.b64encode(signer.public_raw).decode("ascii"),
             "fingerprint": signer.fingerprint,
             "store": where,
+            "key_name": name,
             "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "user": os_user(),
             "machine": machine_name(),
