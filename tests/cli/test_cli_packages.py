@@ -112,11 +112,13 @@ from = "nhs"
         )
         == 0
     )
-    assert "2 entries (2 exports) for agreement 'Pilot'; log verified" in capsys.readouterr().out
+    assert "4 entries (2 exports) for agreement 'Pilot'; log verified" in capsys.readouterr().out
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
-    assert rows[0][:3] == ["seq", "time (UTC)", "event"] and [r[2] for r in rows[1:]] == ["export", "export"]
+    assert rows[0][:3] == ["seq", "time (UTC)", "event"]
+    assert [r[2] for r in rows[1:]] == ["export.started", "export", "export.started", "export"]
     page = (tmp_path / "r.html").read_text()
     assert page.count("<section><h2>Export #") == 2 and "Log verified" in page and "jan.7z" in page
+    assert "export.started" not in page  # the start of a completed export is bookkeeping, not an event
     assert main(["audit", "report", "--agreement", "Other"]) == 0
     assert "0 entries" in capsys.readouterr().out
     assert main(["audit", "report", "--from", "2000-01-01", "--to", "2000-12-31"]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -79,17 +80,24 @@ def test_reordered_entries_are_named(log):
     assert "reordered" in kinds
 
 
-def test_truncated_last_line_is_named_and_later_appends_do_not_make_it_worse(log, memory_keyring, private_data_dir):
+def test_a_torn_last_line_is_named_then_repaired_with_a_recorded_note(log, memory_keyring, private_data_dir):
     path = log[0]
     data = path.read_bytes()
     path.write_bytes(data[:-40])  # a crash in the middle of writing the last entry
+    torn = data[data.rfind(b"\n", 0, len(data) - 1) + 1 : -40]
     (problem,) = verify(*log).problems
     assert (problem.line, problem.kind) == (5, "truncated")
     record(KeyStore(), "after.crash", {})
     record(KeyStore(), "after.crash", {})
     result = verify(*log)
-    assert [(p.line, p.kind) for p in result.problems] == [(5, "truncated")]
-    assert result.entries == 6  # four intact + two new, chained to the last intact entry
+    assert result.ok, [str(p) for p in result.problems]
+    assert result.entries == 7  # four intact, the repair note, two new
+    entries = [e for _, e, _ in read_entries(path)]
+    repair = entries[4]
+    assert repair["event"] == "audit.repaired" and repair["seq"] == 5
+    assert repair["details"]["removed_bytes"] == len(torn)
+    assert repair["details"]["removed_sha256"] == hashlib.sha256(torn).hexdigest()
+    assert [e["event"] for e in entries[5:]] == ["after.crash", "after.crash"]
 
 
 def test_entries_signed_by_another_key_are_named(log):

@@ -210,14 +210,28 @@ def test_exports_failures_cancellations_and_profile_changes_are_audited(tmp_path
     run(changed, table, mapping, KEY, tmp_path / "out", name="d", signer=trail.signer, audit=trail)
     events = [(e["event"], e["details"].get("output")) for _, e, _ in read_entries(private_data_dir / "audit.jsonl")]
     assert events == [
+        ("export.started", "a.7z"),
         ("export", "a.7z"),
+        ("export.started", "b.7z"),
         ("export.cancelled", None),
+        ("export.started", "c.7z"),
         ("export.failed", None),
         ("profile.changed", None),
+        ("export.started", "d.7z"),
         ("export", "d.7z"),
     ]
-    failed = [e for _, e, _ in read_entries(private_data_dir / "audit.jsonl")][2]
+    entries = [e for _, e, _ in read_entries(private_data_dir / "audit.jsonl")]
+    failed = entries[5]
     assert failed["details"]["error"] == "ChecksBlockExport" and "jo@example.org" not in json.dumps(failed)
+    # each outcome names the export it ends; the manifest anchors the log at the export's start
+    assert [e["details"]["export_id"] for e in entries[0:2]] == [entries[0]["details"]["export_id"]] * 2
+    assert len({e["details"]["export_id"] for e in entries if "export_id" in e["details"]}) == 4
+    manifest = json.loads(next((tmp_path / "out").glob("a*manifest*")).read_text())["manifest"]
+    assert manifest["export_id"] == entries[0]["details"]["export_id"]
+    assert manifest["audit"]["started_seq"] == entries[0]["seq"]
+    assert not (private_data_dir / "exports-in-progress").exists() or not any(
+        (private_data_dir / "exports-in-progress").iterdir()
+    )
 
 
 @pytest.mark.parametrize("memo", [1_000_000, 1])

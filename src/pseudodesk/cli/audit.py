@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,15 @@ def _date(text: str) -> dt.date:
 
 def run(args: argparse.Namespace) -> int:
     from pseudodesk.cli.keys import store
-    from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, installation_public_key, verify_log
+    from pseudodesk.core.audit.log import (
+        INSTALLATION_FILE,
+        LOG_NAME,
+        installation_public_key,
+        unfinished_exports,
+        verify_log,
+    )
     from pseudodesk.core.keys.installation import record
+    from pseudodesk.core.keys.pending import PENDING_FOLDER
 
     keys = store()
     if args.audit_command == "public-key":
@@ -62,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
         raise AuditError(f"No installation public key found in {pinned}: give --public-key.")
     public, fingerprint = found
     if not log.exists():
-        raise AuditError(f"There is no audit log at {log}.")
+        print(f"pseudodesk: there is no audit log at {log}: nothing can be verified.", file=sys.stderr)
+        return EXIT_AUDIT_BROKEN
     result = verify_log(log, public, fingerprint)
+    running = {p.stem for p in (log.parent / PENDING_FOLDER).glob("*.json")} if args.log is None else set()
+    unfinished = [e for e in unfinished_exports(log) if e["details"].get("export_id") not in running]
     if result.ok:
         print(
             f"audit log OK: {result.entries:,} entries, every signature valid (installation key {fingerprint}), "
@@ -74,13 +85,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"audit log BROKEN at line {first.line}: {first.kind}: {first.detail}")
         for problem in result.problems[1:]:
             print(f"  also {problem}")
+    for entry in unfinished:
+        d = entry["details"]
+        print(
+            f"export NOT COMPLETED: entry {entry['seq']} started {d.get('output')} at {entry['time']} and no "
+            "outcome is recorded; check that folder for an export nobody can account for"
+        )
     if args.log is None:
         record(
             keys,
             "audit.verified",
-            {"entries": result.entries, "ok": result.ok, "problems": [str(p) for p in result.problems[:20]]},
+            {
+                "entries": result.entries,
+                "ok": result.ok,
+                "problems": [str(p) for p in result.problems[:20]],
+                "unfinished_exports": [e["seq"] for e in unfinished],
+            },
         )
-    return EXIT_OK if result.ok else EXIT_AUDIT_BROKEN
+    return EXIT_OK if result.ok and not unfinished else EXIT_AUDIT_BROKEN
 
 
 def _report(args: argparse.Namespace, log: Path) -> int:

@@ -10,6 +10,7 @@ import threading
 from types import FrameType
 from typing import TextIO
 
+from pseudodesk.core.audit.log import AuditError
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -58,6 +59,8 @@ def flag_hint(error: PseudodeskError) -> str:
 def exit_code_for(error: PseudodeskError) -> int:
     if isinstance(error, Cancelled):
         return EXIT_CANCELLED
+    if isinstance(error, AuditError):  # the audit log cannot be read or written, or does not verify
+        return EXIT_BLOCKED
     if isinstance(error, (NotApproved, PolicyForbids)):  # an export or import the partner may not make
         return EXIT_BLOCKED
     if isinstance(error, AgreementPackageInvalid):  # altered, cut short, wrongly signed, another custodian
@@ -113,6 +116,8 @@ class CancelFlag:
             print("\nCancelling... (press Ctrl-C again to stop at once)", file=sys.stderr, flush=True)
 
         signal.signal(signal.SIGINT, handler)
+        # Stopped by the system or a scheduler (SIGTERM): the same clean stop, at the next batch.
+        signal.signal(signal.SIGTERM, handler)
 
 
 def ask_secret(prompt: str, env: str) -> str:

@@ -145,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command != "selftest":
+            _recover_interrupted()
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "check":
@@ -175,6 +177,21 @@ def main(argv: list[str] | None = None) -> int:
         print("pseudodesk: cancelled; nothing was written.", file=sys.stderr)
         return EXIT_CANCELLED
     return EXIT_USAGE
+
+
+def _recover_interrupted() -> None:
+    """Undo (and record) exports a crash or a kill stopped part-way (core/keys/pending.py)."""
+    from pseudodesk.core.keys.installation import AuditTrail
+    from pseudodesk.core.keys.pending import PENDING_FOLDER
+
+    store = keys_cli.store()
+    if not any((store.directory / PENDING_FOLDER).glob("*.json")):
+        return
+    try:
+        for interrupted in AuditTrail(store).recover_interrupted():
+            print(f"pseudodesk: {interrupted.describe()}", file=sys.stderr)
+    except PseudodeskError as error:  # e.g. no keyring to sign the record: say so, and go on
+        print(f"pseudodesk: an interrupted export could not be undone yet: {error}", file=sys.stderr)
 
 
 def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]

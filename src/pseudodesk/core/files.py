@@ -1,7 +1,9 @@
 """Files written whole or not at all, their hashes, canonical JSON, and names made from text.
 
-- :func:`atomic_output` yields a temporary file beside the target and renames it into place
-  only when the writer finished; on any exception the target is untouched.
+- :func:`atomic_output` (and :class:`Staged`, for a caller that puts several files in place in
+  its own order) writes a temporary file beside the target and renames it into place only
+  when the writer finished, never over a file that exists unless asked; on any exception the
+  target is untouched.
 - :func:`atomic_json` writes a small JSON document the same way.
 - :func:`file_sha256` hashes a file of any size a block at a time.
 - :func:`canonical_json` is the one byte form that is signed and hash-chained (manifests,
@@ -51,32 +53,84 @@ def file_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+class Staged:
+    """A hidden ``.<name>.<random>.partial`` file beside ``final``, put in its place by :meth:`commit`.
+
+    Without ``overwrite`` an existing ``final`` is refused when staging starts, and the commit
+    never replaces a file that appeared meanwhile (a no-replace rename, :func:`place`).
+    """
+
+    def __init__(self, final: Path, *, overwrite: bool = False) -> None:
+        if final.exists() and not overwrite:
+            raise OutputExists(
+                f"{final.name} already exists in {final.parent}; choose another name or allow overwriting."
+            )
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix="." + final.name + ".", suffix=".partial")
+        except OSError as exc:
+            raise ExportError(f"Cannot write to {final.parent} ({exc.strerror or type(exc).__name__}).") from None
+        self.final = final
+        self.overwrite = overwrite
+        self.tmp = Path(tmp_name)
+        self.file: IO[bytes] = os.fdopen(fd, "w+b")
+
+    def close(self) -> None:
+        """Flush the written bytes to the disk and close the file (before hashing or committing it)."""
+        if not self.file.closed:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+
+    def commit(self) -> None:
+        self.close()
+        place(self.tmp, self.final, overwrite=self.overwrite)
+
+    def discard(self) -> None:
+        self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def place(tmp: Path, final: Path, *, overwrite: bool) -> None:
+    """Rename ``tmp`` to ``final``; without ``overwrite`` an existing ``final`` is never replaced,
+    even one created a moment ago (a hard link fails if the name exists; Windows' rename never
+    replaces). Where hard links are not supported (FAT, some network shares) the name is checked
+    just before an ordinary rename."""
+    if overwrite:
+        os.replace(tmp, final)
+        return
+    appeared = OutputExists(f"{final.name} appeared in {final.parent} while exporting; nothing was replaced.")
+    if os.name == "nt":
+        try:
+            os.rename(tmp, final)
+        except FileExistsError:
+            raise appeared from None
+        return
+    try:
+        os.link(tmp, final)
+    except FileExistsError:
+        raise appeared from None
+    except OSError:  # no hard links on this file system
+        if final.exists():
+            raise appeared from None
+        os.replace(tmp, final)
+        return
+    tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_output(final: Path, *, overwrite: bool = False) -> Iterator[IO[bytes]]:
-    """Yield a temporary file beside ``final``; rename it into place only on success.
+    """Yield a temporary file beside ``final``; put it in place only on success (:class:`Staged`).
 
     On any exception (including Ctrl-C and :class:`Cancelled`) the temporary file is
-    deleted and ``final`` is untouched. Without ``overwrite`` an existing ``final`` is
-    refused before and again just before the rename.
+    deleted and ``final`` is untouched.
     """
-    if final.exists() and not overwrite:
-        raise OutputExists(f"{final.name} already exists in {final.parent}; choose another name or allow overwriting.")
+    staged = Staged(final, overwrite=overwrite)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix="." + final.name + ".", suffix=".partial")
-    except OSError as exc:
-        raise ExportError(f"Cannot write to {final.parent} ({exc.strerror}).") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w+b") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        if final.exists() and not overwrite:
-            raise OutputExists(f"{final.name} appeared in {final.parent} while exporting; nothing was replaced.")
-        os.replace(tmp, final)
+        yield staged.file
+        staged.commit()
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        staged.discard()
         raise
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -33,12 +33,15 @@ from pseudodesk.core.agreement.mapping import SourceMapping, load_mapping
 from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.keys.agreement_package import AGREEMENT_SUFFIX
 from pseudodesk.core.keys.agreements import InstalledAgreement
+from pseudodesk.core.keys.installation import AuditTrail
+from pseudodesk.core.keys.pending import PENDING_FOLDER
 from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.resources import DEMO_MAPPING, DEMO_SPREADSHEET, resource_path
 from pseudodesk.core.run.demo import demo_profile
 from pseudodesk.core.run.selftest import SelfTestResult
 from pseudodesk.gui.agreements import AgreementInstaller, AgreementPacker
 from pseudodesk.gui.check_step import CheckStep
+from pseudodesk.gui.errors import show_error
 from pseudodesk.gui.export_step import ExportStep
 from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.load_step import LoadStep, dropped_file
@@ -163,6 +166,27 @@ class MainWindow(QMainWindow):
         self.refresh_steps()
         self.statusBar().showMessage(f"pseudodesk {__version__}" + (" — DEMO mode" if demo else ""))
         self._restore_window_state()
+        QTimer.singleShot(0, self._recover_interrupted)
+
+    def _recover_interrupted(self) -> None:
+        """Undo (and record) exports a crash or a shutdown stopped part-way, and say so."""
+        if self.session.demo or not any((KeyStore().directory / PENDING_FOLDER).glob("*.json")):
+            return
+        try:
+            found = AuditTrail(KeyStore()).recover_interrupted()
+        except Exception as error:  # noqa: BLE001 (shown; the next start tries again)
+            show_error(self, error, doing="undoing an export that was stopped part-way")
+            return
+        if found:
+            self.recovered_box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "An export was not completed",
+                "\n\n".join(x.describe() for x in found),
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            self.recovered_box.setObjectName("interrupted_export_dialog")
+            self.recovered_box.open()
 
     # --- wiring (one place) --------------------------------------------------------------
 

@@ -82,6 +82,13 @@ def entry_summary(entry: dict[str, Any]) -> str:
             + (f", for {'; '.join(d['recipient_names'])}" if d.get("recipient_names") else "")
             + (" (key past its expiry, accepted)" if d.get("expired_key_accepted") else "")
         )
+    if event == "export.started":
+        return f"{d.get('output')} from {d.get('source_file')}: started"
+    if event == "export.interrupted":
+        removed = ", ".join(d.get("removed", [])) or "nothing had been written"
+        return f"{d.get('output')}: stopped part-way (a crash or a shutdown) and undone at the next start ({removed})"
+    if event == "audit.repaired":
+        return f"an incomplete last line ({d.get('removed_bytes')} bytes) left by a crash was removed"
     if event == "export.cancelled":
         return f"{d.get('source_file')}: cancelled by the user"
     if event == "export.failed":
@@ -230,7 +237,7 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
             for x in demos
         ]
         parts.append("</table></section>")
-    others = [x for x in entries if x["event"] not in ("export", "export.demo")]
+    others = [x for x in entries if x["event"] not in ("export", "export.demo", "export.started")]
     if others:
         parts.append(
             "<section><h2>Other events</h2><table><tr><th>#</th><th>When (UTC)</th><th>Event</th>"
@@ -274,6 +281,8 @@ class AuditSelection(AuditFilter):
             return False
         if self.event and entry.get("event") != self.event:
             return False
+        if entry.get("event") == "export.started" and self.event != "export.started":
+            return False  # bookkeeping: its outcome (export, failed, cancelled, interrupted) is what is shown
         return not self.text or self.text.casefold() in search_text(entry)
 
 

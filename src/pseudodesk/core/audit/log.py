@@ -12,8 +12,9 @@ where keys live (OS keyring, or the local passphrase-protected store) and its pu
 half in ``installation-key.json`` beside the log, so an IG lead can pin it.
 
 Appends hold a file lock, so two windows and the CLI never interleave. A crash while
-writing can leave an incomplete last line: the next append starts on a new line and
-chains to the last complete entry, and verification names the incomplete line.
+writing can leave an incomplete last line: verification names it until the next append,
+which cuts it off and records an ``audit.repaired`` entry (bytes removed and their SHA-256)
+before its own, so the log verifies again and the repair is on the record.
 Details never hold data values, keys, salts or passphrases: counts, names and hashes.
 """
 
@@ -75,31 +76,73 @@ class AuditLog:
         return FileLock(str(self.path) + ".lock", timeout=60)
 
     def append(self, event: str, details: dict[str, Any]) -> dict[str, Any]:
-
+        """Sign and append one entry. A last line left incomplete by a crash is cut off first,
+        and an ``audit.repaired`` entry records how many bytes went and their SHA-256."""
         with self._lock():
             prev, seq, torn = _tail(self.path)
-            now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-            entry: dict[str, Any] = {
-                "v": 1,
-                "seq": seq + 1,
-                "time": now.isoformat(),
-                "local_time": now.astimezone().isoformat(),
-                "event": event,
-                "user": os_user(),
-                "machine": machine_name(),
-                "app": f"pseudodesk {__version__}",
-                "details": details,
-                "prev": prev,
-                "signer": self.signer.fingerprint,
-            }
-            entry["sig"] = base64.b64encode(self.signer.sign(canonical_json(entry))).decode("ascii")
+            lines = []
+            if torn:
+                removed = _cut_torn_line(self.path)
+                repair = self._entry(
+                    seq + 1,
+                    prev,
+                    "audit.repaired",
+                    {
+                        "removed_bytes": len(removed),
+                        "removed_sha256": hashlib.sha256(removed).hexdigest(),
+                        "reason": "the last line was incomplete: the program stopped while writing it",
+                    },
+                )
+                lines.append(canonical_json(repair) + b"\n")
+                prev, seq = hashlib.sha256(lines[-1][:-1]).hexdigest(), seq + 1
+            entry = self._entry(seq + 1, prev, event, details)
+            lines.append(canonical_json(entry) + b"\n")
             with self.path.open("ab") as f:
-                if torn:
-                    f.write(b"\n")  # leave the incomplete line as it is, on its own line
-                f.write(canonical_json(entry) + b"\n")
+                f.write(b"".join(lines))
                 f.flush()
                 os.fsync(f.fileno())
         return entry
+
+    def _entry(self, seq: int, prev: str, event: str, details: dict[str, Any]) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        entry: dict[str, Any] = {
+            "v": 1,
+            "seq": seq,
+            "time": now.isoformat(),
+            "local_time": now.astimezone().isoformat(),
+            "event": event,
+            "user": os_user(),
+            "machine": machine_name(),
+            "app": f"pseudodesk {__version__}",
+            "details": details,
+            "prev": prev,
+            "signer": self.signer.fingerprint,
+        }
+        entry["sig"] = base64.b64encode(self.signer.sign(canonical_json(entry))).decode("ascii")
+        return entry
+
+
+def _cut_torn_line(path: Path) -> bytes:
+    """Remove the incomplete last line (everything after the last newline); return what was removed."""
+    with path.open("r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        start, chunk = size, 1 << 16
+        while start > 0:
+            start = max(0, start - chunk)
+            f.seek(start)
+            block = f.read(size - start)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                cut = start + newline + 1
+                break
+        else:
+            cut = 0
+        f.seek(cut)
+        removed = f.read()
+        f.truncate(cut)
+        f.flush()
+        os.fsync(f.fileno())
+    return removed
 
 
 def _tail(path: Path) -> tuple[str, int, bool]:
@@ -161,6 +204,23 @@ def read_entries(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, bytes
 
 
 # --- verification ------------------------------------------------------------------------
+
+EXPORT_OUTCOMES = ("export", "export.demo", "export.failed", "export.cancelled", "export.interrupted")
+
+
+def unfinished_exports(path: Path) -> list[dict[str, Any]]:
+    """The ``export.started`` entries with no outcome recorded for the same export: each is an
+    export still running, or one a crash stopped whose undoing was not recorded."""
+    started: dict[str, dict[str, Any]] = {}
+    for _, entry, _ in read_entries(path):
+        if entry is None:
+            continue
+        export_id = entry["details"].get("export_id")
+        if entry["event"] == "export.started" and export_id:
+            started[str(export_id)] = entry
+        elif entry["event"] in EXPORT_OUTCOMES and export_id:
+            started.pop(str(export_id), None)
+    return list(started.values())
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pseudodesk.core.files import atomic_json
 from pseudodesk.core.host import machine_name, os_user
+from pseudodesk.core.keys.pending import Interrupted, PendingExport, recover_interrupted
+from pseudodesk.core.keys.pending import begin as begin_pending
 from pseudodesk.core.package.signing import Signer
 
 if TYPE_CHECKING:
@@ -118,6 +120,22 @@ class AuditTrail:
 
     def record(self, event: str, details: dict[str, Any]) -> dict[str, Any]:
         return record(self.store, event, details)
+
+    def begin_export(
+        self, export_id: str, details: dict[str, Any], output: Path, manifest: Path
+    ) -> tuple[dict[str, Any], PendingExport]:
+        """Mark an export as under way (keys/pending.py) and record ``export.started``."""
+        pending = begin_pending(self.store.directory, export_id, output, manifest)
+        try:
+            entry = self.record("export.started", details)
+        except BaseException:
+            pending.finish()
+            raise
+        return entry, pending
+
+    def recover_interrupted(self) -> list[Interrupted]:
+        """Undo and record the exports a crash or a kill stopped part-way (at start-up)."""
+        return recover_interrupted(self.store.directory, self.record)
 
     def last_profile_sha256(self, agreement: str) -> str | None:
         last = None

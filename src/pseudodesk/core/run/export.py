@@ -5,10 +5,12 @@ beside its signed manifest.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
+import secrets
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -24,13 +26,11 @@ from pseudodesk.core.errors import (
     OutputExists,
     PseudodeskError,
 )
-from pseudodesk.core.files import atomic_output, missing_folders, remove_empty, slug
-from pseudodesk.core.host import machine_name, os_user
+from pseudodesk.core.files import Staged, atomic_output, canonical_json, missing_folders, remove_empty, slug
 from pseudodesk.core.keys.approval import UNAPPROVED, Approval
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import generate_passphrase, write_7z
 from pseudodesk.core.package.csv_output import CsvEncoder
-from pseudodesk.core.package.manifest import MANIFEST_FORMAT
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
 from pseudodesk.core.run.check import (
@@ -48,12 +48,13 @@ if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
     from pseudodesk.core.keys.installation import AuditTrail
+    from pseudodesk.core.keys.pending import PendingExport
     from pseudodesk.core.package.signing import Signer
     from pseudodesk.core.transform.aggregate import PublishedTable
-from pseudodesk import __version__
 from pseudodesk.core.files import file_sha256
 from pseudodesk.core.package.manifest import manifest_path_for, sign_manifest
 from pseudodesk.core.resources import demo_certificate_fingerprint
+from pseudodesk.core.run.manifest_doc import build_manifest
 from pseudodesk.core.run.plan import Plan
 from pseudodesk.core.transform.aggregate import publish
 
@@ -136,8 +137,13 @@ def run(
     that differs from the one last used for the same agreement is recorded as changed.
     """
     options = options or ExportOptions()
+    stem = options.name or output_stem(profile, dt.datetime.now())
+    options = replace(options, name=stem)
+    output = Path(out_dir) / (stem + (".csv.p7m" if profile.recipient.mode == "certificate" else ".7z"))
+    export_id = secrets.token_hex(8)
     agreement = f"{DEMO_PREFIX}{profile.name}" if options.demo else profile.name
     base = {
+        "export_id": export_id,
         "agreement": agreement,
         "agreement_version": profile.version,
         "profile_sha256": profile.sha256,
@@ -154,28 +160,57 @@ def run(
                 {"agreement": profile.name, "previous_sha256": previous, "profile_sha256": profile.sha256},
             )
     created = missing_folders(Path(out_dir))  # a run that writes nothing leaves none of them behind
+    pending = None
+    checkpoint: dict[str, Any] = {}
     try:
+        if audit is not None:  # two-phase: keys/pending.py
+            started, pending = audit.begin_export(
+                export_id,
+                {**base, "output": output.name, "manifest": manifest_path_for(output).name},
+                output,
+                manifest_path_for(output),
+            )
+            checkpoint = {
+                "started_seq": started["seq"],
+                "started_sha256": hashlib.sha256(canonical_json(started)).hexdigest(),
+            }
+        step("started")
         result = _run(
             profile,
             table,
             mapping,
             key,
-            Path(out_dir),
+            output,
             options,
             signer=signer,
             progress=progress,
             cancel=cancel,
+            export=(export_id, checkpoint),
         )
     except BaseException as error:
         remove_empty(created)
-        if audit is not None and isinstance(error, Cancelled):
-            audit.record("export.cancelled", base)
-        elif audit is not None and isinstance(error, PseudodeskError):
-            audit.record("export.failed", {**base, **error.facts()})
+        if isinstance(error, OSError):
+            error = _os_error(error, output)
+        if audit is not None and pending is not None:
+            try:
+                if isinstance(error, (Cancelled, KeyboardInterrupt)):
+                    audit.record("export.cancelled", base)
+                else:
+                    facts = error.facts() if isinstance(error, PseudodeskError) else {"error": type(error).__name__}
+                    audit.record("export.failed", {**base, **facts})
+            except Exception:  # noqa: BLE001 (the log cannot be written: the marker stays, the next start records it)
+                pass
+            else:
+                pending.finish()
+        if isinstance(error, PseudodeskError):
+            raise error from None
         raise
-    if audit is not None:
+    if audit is not None and pending is not None:
         report = result.report
-        audit.record(
+        _record_or_remove(
+            audit,
+            result,
+            pending,
             "export.demo" if options.demo else "export",
             {
                 **base,
@@ -197,7 +232,51 @@ def run(
                 "manifest_signer": signer.fingerprint,
             },
         )
+    step("recorded")
     return result
+
+
+def step(name: str) -> None:
+    """A step boundary of the export. Tests of crashes (tests/core/test_crashes.py) replace
+    :data:`step_hook` to stop the process here; the product never does."""
+    step_hook(name)
+
+
+step_hook: Callable[[str], None] = lambda name: None  # noqa: E731
+
+
+def _record_or_remove(
+    audit: AuditTrail, result: RunResult, pending: PendingExport, event: str, details: dict[str, Any]
+) -> None:
+    """Record the finished export; if that fails, the export is removed: none exists unrecorded."""
+    try:
+        audit.record(event, details)
+    except BaseException as error:
+        removed = True
+        for path in (result.output, result.manifest):
+            try:
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                removed = False  # left for the next start to undo (the marker stays)
+        if removed:
+            pending.finish()
+        reason = error.facts().get("reason", "") if isinstance(error, PseudodeskError) else ""
+        if isinstance(error, OSError):
+            reason = error.strerror or type(error).__name__
+        raise ExportError(
+            f"The export could not be recorded in the audit log ({reason or type(error).__name__}), so it was "
+            "removed: nothing was exported. Free space in your user folder (or ask IT), then export again."
+        ) from None
+    pending.finish()
+
+
+def _os_error(error: OSError, output: Path) -> ExportError:
+    """What the computer refused, as a message a partner can act on (exit 5, audited)."""
+    where = Path(error.filename).parent if error.filename else output.parent
+    reason = error.strerror or type(error).__name__
+    full = " The disk is full: free some space or choose another folder." if error.errno == errno.ENOSPC else ""
+    return ExportError(f"Could not write the export in {where} ({reason}).{full} Nothing was exported.")
 
 
 def _run(
@@ -205,12 +284,13 @@ def _run(
     table: SourceTable,
     mapping: SourceMapping,
     key: ProjectKey,
-    out_dir: Path,
+    output: Path,
     options: ExportOptions,
     *,
     signer: Signer,
     progress: Progress,
     cancel: Cancel,
+    export: tuple[str, dict[str, Any]],
 ) -> RunResult:
 
     started = time.monotonic()
@@ -227,12 +307,11 @@ def _run(
         certificates = load_certificates(profile.recipient.certificates)
         if not options.allow_demo_recipient:
             _refuse_demo_certificate(certificates)
-        method, suffix = "cms", ".csv.p7m"
+        method = "cms"
     else:
         passphrase = passphrase or generate_passphrase()
-        method, suffix = "7z", ".7z"
-    stem = options.name or output_stem(profile, dt.datetime.now())
-    output = out_dir / (stem + suffix)
+        method = "7z"
+    stem = options.name or output.name.split(".")[0]
     manifest_file = manifest_path_for(output)
     for path in (output, manifest_file):
         if path.exists() and not overwrite:
@@ -315,44 +394,66 @@ def _run(
         if cancel():
             raise Cancelled()
         progress(0.9, "Encrypting")
-        with atomic_output(output, overwrite=overwrite) as f:
-            encrypt(f, data)
+        staged = Staged(output, overwrite=overwrite)
+        try:
+            encrypt(staged.file, data)
+            staged.close()
+        except BaseException:
+            staged.discard()
+            raise
     else:
         # Both methods stream: each batch is encrypted (7z: compressed, then encrypted) as it is
         # made, so memory does not grow with the input; the batches are made on a second thread
         # meanwhile (zlib and AES release the GIL), two at most waiting. The checks' verdict comes
         # at the end, still inside the atomic write: a blocked or cancelled export leaves only a
         # deleted temporary file.
-        with atomic_output(output, overwrite=overwrite) as f:
-            encrypt(f, made_ahead(csv_chunks(), name="pseudodesk-csv-batches"))
+        staged = Staged(output, overwrite=overwrite)
+        try:
+            encrypt(staged.file, made_ahead(csv_chunks(), name="pseudodesk-csv-batches"))
             report = finished_report()
-    result = RunResult(
-        output=output,
-        method=method,
-        passphrase=passphrase if method == "7z" else None,
-        rows_read=report.rows,
-        rows_written=report.rows_written if published is None else len(published.row_keys) + 1,
-        columns=columns,
-        report=report,
-        key_id=key.id,
-        key_fingerprint=key.fingerprint,
-        recipient_fingerprints=[certificate_fingerprint(c) for c in certificates],
-        recipient_names=tuple(certificate_subject(c) for c in certificates),
-        expired_key_accepted=options.expired_key_accepted,
-        demo=options.demo,
-        approval=approval_facts(options.approval, accepted=options.unapproved_accepted, demo=options.demo),
-        csv_sha256=digest.hexdigest(),
-        output_sha256=file_sha256(output)[0],
-        seconds=0.0,
-        aggregate=published,
-        accepted_suggestions=tuple(sorted(mapping.unconfirmed)),
-    )
-    progress(0.95, "Signing the manifest")
+            staged.close()
+        except BaseException:
+            staged.discard()
+            raise
     try:
+        step("encrypted")
+        output_sha256, encrypted_size = file_sha256(staged.tmp)
+        result = RunResult(
+            output=output,
+            method=method,
+            passphrase=passphrase if method == "7z" else None,
+            rows_read=report.rows,
+            rows_written=report.rows_written if published is None else len(published.row_keys) + 1,
+            columns=columns,
+            report=report,
+            key_id=key.id,
+            key_fingerprint=key.fingerprint,
+            recipient_fingerprints=[certificate_fingerprint(c) for c in certificates],
+            recipient_names=tuple(certificate_subject(c) for c in certificates),
+            expired_key_accepted=options.expired_key_accepted,
+            demo=options.demo,
+            approval=approval_facts(options.approval, accepted=options.unapproved_accepted, demo=options.demo),
+            csv_sha256=digest.hexdigest(),
+            output_sha256=output_sha256,
+            seconds=0.0,
+            aggregate=published,
+            accepted_suggestions=tuple(sorted(mapping.unconfirmed)),
+        )
+        progress(0.95, "Signing the manifest")
+        manifest = build_manifest(profile, table, result, source_digest.result(), encrypted_size=encrypted_size)
+        manifest.update(export_id=export[0], audit=export[1])
+        # The manifest goes in first, then the encrypted file: never an export without its manifest.
         with atomic_output(manifest_file, overwrite=overwrite) as f:
-            f.write(sign_manifest(build_manifest(profile, table, result, source_digest.result()), signer))
+            f.write(sign_manifest(manifest, signer))
+        step("manifest placed")
+        try:
+            staged.commit()
+        except BaseException:
+            manifest_file.unlink(missing_ok=True)
+            raise
+        step("output placed")
     except BaseException:
-        output.unlink(missing_ok=True)  # never an export without its manifest
+        staged.discard()
         raise
     progress(1.0, "Done")
     return replace(result, manifest=manifest_file, seconds=time.monotonic() - started)
@@ -367,126 +468,3 @@ def _refuse_demo_certificate(certificates: list[Certificate]) -> None:
             "with pseudodesk: anyone could open the file. Point recipient.certificates at the real "
             "recipient's certificate, or use 'pseudodesk-cli demo' to try the app."
         )
-
-
-def build_manifest(
-    profile: Profile, table: SourceTable, result: RunResult, source_digest: tuple[str, int] | None = None
-) -> dict[str, Any]:
-    """The manifest of one export. ``source_digest`` is :func:`file_sha256` of the source file
-    when the caller has it already (the pipeline hashes it on a second thread during the run)."""
-
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    source_sha, source_size = source_digest or file_sha256(table.path)
-    encrypted_size = result.output.stat().st_size
-    report = result.report
-    return {
-        "format": MANIFEST_FORMAT,
-        "app": {"name": "pseudodesk", "version": __version__},
-        "created": {"utc": now.isoformat(), "local": now.astimezone().isoformat()},
-        "operator": {"user": os_user(), "machine": machine_name()},
-        "agreement": {
-            "name": profile.name,
-            "version": profile.version,
-            "profile_sha256": profile.sha256,
-            "profile_file": profile.path.name if profile.path else "",
-            "demo": result.demo,
-            "approval": result.approval,
-        },
-        "source": {
-            "file": table.path.name,
-            "size": source_size,
-            "sha256": source_sha,
-            "format": table.format,
-            "sheet": table.sheet,
-            "header_row": table.header_row,
-            "rows": report.rows,
-        },
-        "output": {
-            "file": result.output.name,
-            "kind": "rows" if result.aggregate is None else "aggregate",
-            "rows": result.rows_written,
-            "columns": result.columns,
-            "fields": _fields(profile, result),
-            "csv_sha256": result.csv_sha256,
-            "encrypted_sha256": result.output_sha256,
-            "encrypted_size": encrypted_size,
-        },
-        "checks": {
-            "policy": report.policy,
-            "rows_excluded": report.rows_excluded,
-            "rows_blanked": report.rows_blanked,
-            "cells_left_blank": dict(report.blank_outputs),
-            "fields": {
-                fid: {
-                    "column": s.column,
-                    "convention": s.convention,
-                    "decision": s.decision,
-                    **{k: v for k, v in s.counts.items()},
-                }
-                for fid, s in report.fields.items()
-            },
-            "identifier_findings": len(report.findings),
-        },
-        "disclosure": {
-            "quasi_identifiers": profile.quasi_identifiers(),
-            "k": profile.disclosure.k,
-            "enforced": profile.disclosure.enforce,
-            "values_suppressed": dict(report.suppressed),
-            "generalised": {
-                f.name: f.generalise or "categories" for f in profile.output_fields if f.generalise or f.categories
-            },
-        },
-        "aggregate": _aggregate_facts(profile, result),
-        "stripped_columns": list(report.stripped_columns),
-        "mapping": {
-            "accepted_suggestions": list(result.accepted_suggestions),
-            "codings": {fid: s.coding for fid, s in report.fields.items() if s.coding},
-        },
-        "key": {
-            "id": result.key_id,
-            "fingerprint": result.key_fingerprint,
-            "expired_accepted": result.expired_key_accepted,
-        },
-        "encryption": {
-            "method": "cms-aes-256-cbc" if result.method == "cms" else "7z-aes-256",
-            "recipients": list(result.recipient_fingerprints),
-            "recipient_names": list(result.recipient_names),
-        },
-        "metadata": dict(profile.metadata),
-    }
-
-
-def _fields(profile: Profile, result: RunResult) -> list[dict[str, Any]]:
-    """What each column of the CSV carries, so inspection knows what it may hold."""
-
-    def convention(name: str) -> str:
-        f = next(o for o in profile.output_fields if o.name == name)
-        return profile.source_field(f.sources[0]).base_convention.name if f.role == "keep" else ""
-
-    if result.aggregate is None:
-        return [
-            {
-                "name": f.name,
-                "role": f.role,
-                "convention": convention(f.name),
-                "allow_identifiers": list(f.allow_identifiers),
-            }
-            for f in profile.output_fields
-        ]
-    first = result.aggregate.dimensions[0]
-    return [{"name": first, "role": "keep", "convention": convention(first), "allow_identifiers": []}] + [
-        {"name": c, "role": "count", "convention": "", "allow_identifiers": []} for c in result.columns[1:]
-    ]
-
-
-def _aggregate_facts(profile: Profile, result: RunResult) -> dict[str, Any]:
-    if result.aggregate is None or profile.aggregate is None:
-        return {}
-    table = result.aggregate
-    return {
-        "dimensions": list(profile.aggregate.dimensions),
-        "rule": profile.aggregate.rule,
-        "threshold": profile.aggregate.threshold if profile.aggregate.rule == "threshold" else 7,
-        "cells_suppressed": table.primary,
-        "cells_suppressed_secondary": table.secondary,
-    }
