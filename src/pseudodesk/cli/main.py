@@ -19,6 +19,7 @@ ever written to a log; the generated passphrase (7-Zip mode) is printed once to 
 from __future__ import annotations
 
 import argparse
+import errno
 import getpass
 import os
 import sys
@@ -35,6 +36,7 @@ from pseudodesk.cli import signers as signers_cli
 from pseudodesk.cli.common import (
     EXIT_BLOCKED,
     EXIT_CANCELLED,
+    EXIT_EXPORT,
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
@@ -142,7 +144,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MESSAGE_LIMIT = 2_000  # characters of an error message printed (a message can name many columns)
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " ... (message shortened)"
+
+
+def _safe_output() -> None:
+    """Never fail to print: output redirected to a file or a pipe is UTF-8 whatever the Windows
+    code page; a console keeps its encoding, with what it cannot show replaced."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            if stream.isatty():
+                reconfigure(errors="replace")
+            else:
+                reconfigure(encoding="utf-8", errors="replace")
+        except (OSError, ValueError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
+    _safe_output()
     args = build_parser().parse_args(argv)
     try:
         if args.command != "selftest":
@@ -171,8 +197,19 @@ def main(argv: list[str] | None = None) -> int:
             return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:
         hint = flag_hint(error)
-        print(f"pseudodesk: {error}" + (f" {hint}" if hint else ""), file=sys.stderr)
+        print(f"pseudodesk: {_capped(str(error))}" + (f" {hint}" if hint else ""), file=sys.stderr)
         return exit_code_for(error)
+    except OSError as error:  # a folder or file the computer refused: never a traceback
+        where = f" ({error.filename})" if error.filename else ""
+        full = " The disk is full: free some space." if error.errno == errno.ENOSPC else ""
+        print(
+            f"pseudodesk: the computer refused: {error.strerror or type(error).__name__}{where}.{full}",
+            file=sys.stderr,
+        )
+        return EXIT_EXPORT
+    except MemoryError:
+        print("pseudodesk: this computer ran out of memory; nothing was exported.", file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("pseudodesk: cancelled; nothing was written.", file=sys.stderr)
         return EXIT_CANCELLED

@@ -65,6 +65,9 @@ class Staged:
             raise OutputExists(
                 f"{final.name} already exists in {final.parent}; choose another name or allow overwriting."
             )
+        blocking = next((p for p in (final.parent, *final.parent.parents) if p.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise ExportError(f"{blocking} is a file, not a folder: choose another output folder.")
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix="." + final.name + ".", suffix=".partial")

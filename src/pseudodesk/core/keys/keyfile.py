@@ -53,8 +53,9 @@ def read_keyfile(
     """Open a .pdkey: (its metadata, the secret). Every failure is a KeyProblem naming the cause."""
     try:
         doc = json.loads(data.decode("utf-8"))
-        assert isinstance(doc, dict)
-    except (ValueError, AssertionError, UnicodeDecodeError):
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError):
         raise KeyProblem(f"{source} is not a pseudodesk key file.") from None
     if doc.get("format") != KEYFILE_FORMAT:
         raise KeyProblem(f"{source} is not a pseudodesk key file (format {doc.get('format')!r}).")

@@ -43,8 +43,12 @@ class PendingExport:
     def finish(self) -> None:
         """The export is recorded as done, failed or cancelled: the marker goes."""
         self.marker.unlink(missing_ok=True)
-        self.lock.release()
+        self.release()
         Path(self.lock.lock_file).unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """Its outcome could not be recorded: the marker stays, for the next start to record."""
+        self.lock.release()
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,9 @@ def inspect_package(
     try:
         doc = json.loads(manifest_file.read_text(encoding="utf-8"))
         result.manifest = doc["manifest"]
-        assert result.manifest.get("format") == MANIFEST_FORMAT
-    except (OSError, ValueError, KeyError, AssertionError, TypeError):
+        if result.manifest.get("format") != MANIFEST_FORMAT:
+            raise ValueError("not a pseudodesk manifest")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         result.add("manifest", False, f"{manifest_file.name} is missing or is not a pseudodesk manifest")
         return result
     ok, result.signer, detail = verify_manifest_signature(doc, pinned_fingerprint, known_signers)

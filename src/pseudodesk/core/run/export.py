@@ -199,7 +199,7 @@ def run(
                     facts = error.facts() if isinstance(error, PseudodeskError) else {"error": type(error).__name__}
                     audit.record("export.failed", {**base, **facts})
             except Exception:  # noqa: BLE001 (the log cannot be written: the marker stays, the next start records it)
-                pass
+                pending.release()
             else:
                 pending.finish()
         if isinstance(error, PseudodeskError):
@@ -248,19 +248,18 @@ step_hook: Callable[[str], None] = lambda name: None  # noqa: E731
 def _record_or_remove(
     audit: AuditTrail, result: RunResult, pending: PendingExport, event: str, details: dict[str, Any]
 ) -> None:
-    """Record the finished export; if that fails, the export is removed: none exists unrecorded."""
+    """Record the finished export; if that fails, the export is removed (none exists unrecorded) and
+    its marker left for the next start to record as interrupted."""
     try:
         audit.record(event, details)
     except BaseException as error:
-        removed = True
         for path in (result.output, result.manifest):
             try:
                 if path is not None:
                     path.unlink(missing_ok=True)
             except OSError:
-                removed = False  # left for the next start to undo (the marker stays)
-        if removed:
-            pending.finish()
+                pass  # the next start undoes what is left
+        pending.release()  # the marker stays: the next start records the export as interrupted
         reason = error.facts().get("reason", "") if isinstance(error, PseudodeskError) else ""
         if isinstance(error, OSError):
             reason = error.strerror or type(error).__name__

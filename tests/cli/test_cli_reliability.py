@@ -1,0 +1,139 @@
+"""No traceback ever reaches the person at the PC: a full or unwritable folder, a code page that
+cannot show a column's name, SIGTERM from a scheduler, a missing audit log."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pseudodesk.cli.main import main
+from pseudodesk.core.audit.log import LOG_NAME, read_entries
+from pseudodesk.core.keys.store import KeyStore
+from tests.helpers import PASSPHRASE_PROFILE
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def setup(tmp_path: Path, rows: int = 6, header: str = "Name,NHS No,Sex") -> list[str]:
+    (tmp_path / "pilot.toml").write_text(PASSPHRASE_PROFILE.format(policy="blank"), encoding="utf-8")
+    nhs = ["9434765919", "4505577104"]
+    lines = [header, *(f"Person {i},{nhs[i % 2]},{'FM'[i % 2]}" for i in range(rows))]
+    (tmp_path / "people.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ["--profile", str(tmp_path / "pilot.toml"), "--input", str(tmp_path / "people.csv")]
+
+
+def test_a_full_disk_is_a_message_and_an_audited_failure(tmp_path, capsys, memory_keyring, monkeypatch):
+    key = KeyStore().create("Pilot key")
+    source = setup(tmp_path)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out" / ".pilot.7z.x.partial"))
+
+    monkeypatch.setattr("pseudodesk.core.run.export.write_7z", full)
+    argv = ["run", "--accept-unapproved-profile", *source, "--out", str(tmp_path / "out"), "--key", key.id]
+    assert main([*argv, "--name", "pilot"]) == 5
+    err = capsys.readouterr().err
+    assert "disk is full" in err and "Traceback" not in err and "Nothing was exported" in err
+    assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+    entries = [e for _, e, _ in read_entries(KeyStore().directory / LOG_NAME) if e]
+    assert [e["event"] for e in entries if e["event"].startswith("export")] == ["export.started", "export.failed"]
+    assert entries[-1]["details"]["error"] == "ExportError"
+
+
+def test_an_output_folder_that_is_a_file_is_a_message(tmp_path, capsys, memory_keyring):
+    key = KeyStore().create("Pilot key")
+    source = setup(tmp_path)
+    (tmp_path / "out").write_text("not a folder")
+    argv = ["run", "--accept-unapproved-profile", *source, "--out", str(tmp_path / "out"), "--key", key.id]
+    assert main(argv) == 5
+    err = capsys.readouterr().err
+    assert "pseudodesk: " in err and "is a file, not a folder" in err and "Traceback" not in err
+
+
+def test_a_column_name_the_code_page_cannot_show_is_printed(tmp_path):
+    source = setup(tmp_path, header="Imię,NHS No,Płeć")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252", "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pseudodesk.cli", "check", *source, "--no-report"],
+        env=env,
+        capture_output=True,
+        cwd=str(tmp_path),
+        timeout=120,
+    )
+    err = done.stderr.decode("utf-8")
+    assert "Traceback" not in err and done.returncode in (0, 3, 6), err
+    assert "Płeć" in err  # redirected output is UTF-8: the name arrives whole
+
+
+def test_a_missing_audit_log_does_not_verify(tmp_path, capsys, memory_keyring):
+    from pseudodesk.core.keys.installation import installation_signer
+
+    installation_signer(KeyStore())  # an installation with a key but no log yet
+    assert main(["audit", "verify"]) == 6
+    assert "there is no audit log" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX; Windows stops with a console event")
+def test_sigterm_stops_a_run_like_ctrl_c(tmp_path):
+    source = setup(tmp_path, rows=600_000)
+    ring = tmp_path / "ring"
+    data = tmp_path / "data"
+    code = f"""
+import sys
+sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / "src")!r}]
+import keyring
+from tests.core.test_reliability import folder_keyring
+keyring.set_keyring(folder_keyring({str(ring)!r}))
+from pseudodesk.core.keys.store import KeyStore
+key = KeyStore().create("Pilot key")
+from pseudodesk.cli.main import main
+sys.exit(main(["run", "--accept-unapproved-profile", *{source!r}, "--out", {str(tmp_path / "out")!r},
+               "--key", key.id, "--name", "big"]))
+"""
+    env = {**os.environ, "PSEUDODESK_DATA_DIR": str(data)}
+    child = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any((data / "exports-in-progress").glob("*.json")):
+        time.sleep(0.05)
+    time.sleep(0.3)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 130, err.decode()
+    assert not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+    events = [json.loads(line)["event"] for line in (data / LOG_NAME).read_text().splitlines()]
+    assert events[-2:] == ["export.started", "export.cancelled"]
+
+
+def test_an_export_that_cannot_be_recorded_is_removed_then_recorded_as_interrupted(
+    tmp_path, capsys, memory_keyring, monkeypatch
+):
+    from pseudodesk.core.keys.installation import AuditTrail
+
+    key = KeyStore().create("Pilot key")
+    source = setup(tmp_path)
+    real = AuditTrail.record
+
+    def full_data_folder(self, event, details):
+        if event == "export":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+        return real(self, event, details)
+
+    monkeypatch.setattr(AuditTrail, "record", full_data_folder)
+    argv = ["run", "--accept-unapproved-profile", *source, "--out", str(tmp_path / "out"), "--key", key.id]
+    assert main([*argv, "--name", "pilot"]) == 5
+    err = capsys.readouterr().err
+    assert "could not be recorded in the audit log" in err and "removed" in err
+    assert list((tmp_path / "out").iterdir()) == []  # no export nobody can account for
+    monkeypatch.setattr(AuditTrail, "record", real)  # space was freed
+    assert main(["audit", "verify"]) == 0
+    assert "was stopped part-way" in capsys.readouterr().err
+    events = [e["event"] for _, e, _ in read_entries(KeyStore().directory / LOG_NAME) if e]
+    assert events[-3:] == ["export.started", "export.interrupted", "audit.verified"]
