@@ -137,3 +137,51 @@ def test_an_export_that_cannot_be_recorded_is_removed_then_recorded_as_interrupt
     assert "was stopped part-way" in capsys.readouterr().err
     events = [e["event"] for _, e, _ in read_entries(KeyStore().directory / LOG_NAME) if e]
     assert events[-3:] == ["export.started", "export.interrupted", "audit.verified"]
+
+
+def _export(tmp_path: Path, key_id: str, name: str) -> None:
+    source = setup(tmp_path)
+    argv = ["run", "--accept-unapproved-profile", *source, "--out", str(tmp_path / "out"), "--key", key_id]
+    assert main([*argv, "--name", name]) == 0
+
+
+@pytest.mark.parametrize("cut", [1, 2, 5])
+def test_entries_cut_from_the_end_of_the_log_are_detected(tmp_path, capsys, memory_keyring, cut):
+    key = KeyStore().create("Pilot key")
+    for name in ("one", "two", "three"):
+        _export(tmp_path, key.id, name)
+    log = KeyStore().directory / LOG_NAME
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines[:-cut]))  # the newest entries deleted, the chain still whole
+    capsys.readouterr()
+    assert main(["audit", "verify"]) == 6
+    out = capsys.readouterr().out
+    assert "audit log BROKEN" in out and "removed from the end" in out and "count kept in the key store" in out
+
+
+def test_the_manifests_anchor_the_log_when_the_keyring_count_is_lost(tmp_path, capsys, memory_keyring):
+    key = KeyStore().create("Pilot key")
+    for name in ("one", "two"):
+        _export(tmp_path, key.id, name)
+    memory_keyring.store = {k: v for k, v in memory_keyring.store.items() if "audit-head" not in k[1]}
+    log = KeyStore().directory / LOG_NAME
+    entries = [e for _, e, _ in read_entries(log) if e]
+    second_started = next(e for e in entries if e["event"] == "export.started" and e["details"]["output"] == "two.7z")
+    log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[: second_started["seq"] - 1]))
+    capsys.readouterr()
+    assert main(["audit", "verify", "--log", str(log)]) == 0  # the log alone looks whole
+    capsys.readouterr()
+    assert main(["audit", "verify", "--log", str(log), "--manifests", str(tmp_path / "out")]) == 6
+    assert "the manifest two.manifest.json shows entry" in capsys.readouterr().out
+
+
+def test_the_ig_report_prints_the_head_of_the_log(tmp_path, capsys, memory_keyring):
+    key = KeyStore().create("Pilot key")
+    _export(tmp_path, key.id, "one")
+    log = KeyStore().directory / LOG_NAME
+    last = log.read_bytes().splitlines()[-1]
+    assert main(["audit", "report", "--html", str(tmp_path / "r.html")]) == 0
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    import hashlib
+
+    assert f"<code>{hashlib.sha256(last).hexdigest()}</code>" in page and "Head of the log" in page

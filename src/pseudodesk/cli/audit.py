@@ -20,6 +20,12 @@ def add_parser(sub: Any) -> None:
     v = audit.add_parser("verify", help="check every signature and the hash chain")
     v.add_argument("--log", type=Path, help="the log to verify (default: this user's)")
     v.add_argument(
+        "--manifests",
+        type=Path,
+        metavar="DIR",
+        help="also check the log against the manifests of this installation's exports in DIR (and below)",
+    )
+    v.add_argument(
         "--public-key",
         type=Path,
         help="installation-key.json pinned earlier by the IG lead (default: the one beside the log)",
@@ -51,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         unfinished_exports,
         verify_log,
     )
-    from pseudodesk.core.keys.installation import record
+    from pseudodesk.core.keys.installation import check_recorded_head, record
     from pseudodesk.core.keys.pending import PENDING_FOLDER
 
     keys = store()
@@ -73,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"pseudodesk: there is no audit log at {log}: nothing can be verified.", file=sys.stderr)
         return EXIT_AUDIT_BROKEN
     result = verify_log(log, public, fingerprint)
+    if args.log is None:
+        check_recorded_head(keys, result)
+    for manifest in sorted(args.manifests.rglob("*.manifest.json")) if args.manifests else []:
+        _check_manifest(result, log, manifest)
     running = {p.stem for p in (log.parent / PENDING_FOLDER).glob("*.json")} if args.log is None else set()
     unfinished = [e for e in unfinished_exports(log) if e["details"].get("export_id") not in running]
     if result.ok:
@@ -103,6 +113,25 @@ def run(args: argparse.Namespace) -> int:
             },
         )
     return EXIT_OK if result.ok and not unfinished else EXIT_AUDIT_BROKEN
+
+
+def _check_manifest(result: Any, log: Path, path: Path) -> None:
+    """A manifest signed by this installation names the audit entry its export started at:
+    the log must still hold that entry, unchanged."""
+    import json
+
+    from pseudodesk.core.audit.log import check_head
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        checkpoint = doc["manifest"].get("audit") or {}
+        signer = doc["signature"]["signer"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # not a pseudodesk manifest: inspect says so
+    if signer == result.signer and checkpoint.get("started_seq"):
+        check_head(
+            result, log, int(checkpoint["started_seq"]), str(checkpoint["started_sha256"]), f"the manifest {path.name}"
+        )
 
 
 def _report(args: argparse.Namespace, log: Path) -> int:

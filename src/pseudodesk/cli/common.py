@@ -28,6 +28,9 @@ from pseudodesk.core.errors import (
     WrongPassword,
 )
 from pseudodesk.core.keys.agreement_package import AgreementPackageInvalid, AgreementRefused
+from pseudodesk.core.keys.installation import AuditTrail
+from pseudodesk.core.keys.pending import PENDING_FOLDER
+from pseudodesk.core.keys.store import KeyStore
 from pseudodesk.core.policy import PolicyForbids
 
 EXIT_OK = 0
@@ -135,3 +138,37 @@ def ask_text(prompt: str) -> str | None:
     if not sys.stdin.isatty():
         return None
     return input(f"{prompt}: ").strip()
+
+
+MESSAGE_LIMIT = 2_000  # characters of an error message printed (a message can name many columns)
+
+
+def capped(text: str) -> str:
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " ... (message shortened)"
+
+
+def safe_output() -> None:
+    """Never fail to print: output redirected to a file or a pipe is UTF-8 whatever the Windows
+    code page; a console keeps its encoding, with what it cannot show replaced."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            if stream.isatty():
+                reconfigure(errors="replace")
+            else:
+                reconfigure(encoding="utf-8", errors="replace")
+        except (OSError, ValueError):
+            pass
+
+
+def recover_interrupted(store: KeyStore) -> None:
+    """Undo (and record) exports a crash or a kill stopped part-way (core/keys/pending.py)."""
+    if not any((store.directory / PENDING_FOLDER).glob("*.json")):
+        return
+    try:
+        for interrupted in AuditTrail(store).recover_interrupted():
+            print(f"pseudodesk: {interrupted.describe()}", file=sys.stderr)
+    except PseudodeskError as error:  # e.g. no keyring to sign the record: say so, and go on
+        print(f"pseudodesk: an interrupted export could not be undone yet: {error}", file=sys.stderr)

@@ -43,8 +43,11 @@ from pseudodesk.cli.common import (
     PASSWORD_ENV,
     CancelFlag,
     ProgressLine,
+    capped,
     exit_code_for,
     flag_hint,
+    recover_interrupted,
+    safe_output,
 )
 from pseudodesk.core.errors import KeyProblem, PasswordRequired, PseudodeskError, ReaderError
 from pseudodesk.core.keys.agreements import installed_profile
@@ -144,35 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-MESSAGE_LIMIT = 2_000  # characters of an error message printed (a message can name many columns)
-
-
-def _capped(text: str) -> str:
-    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " ... (message shortened)"
-
-
-def _safe_output() -> None:
-    """Never fail to print: output redirected to a file or a pipe is UTF-8 whatever the Windows
-    code page; a console keeps its encoding, with what it cannot show replaced."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is None:
-            continue
-        try:
-            if stream.isatty():
-                reconfigure(errors="replace")
-            else:
-                reconfigure(encoding="utf-8", errors="replace")
-        except (OSError, ValueError):
-            pass
-
-
 def main(argv: list[str] | None = None) -> int:
-    _safe_output()
+    safe_output()
     args = build_parser().parse_args(argv)
     try:
         if args.command != "selftest":
-            _recover_interrupted()
+            recover_interrupted(keys_cli.store())
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "check":
@@ -197,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:
         hint = flag_hint(error)
-        print(f"pseudodesk: {_capped(str(error))}" + (f" {hint}" if hint else ""), file=sys.stderr)
+        print(f"pseudodesk: {capped(str(error))}" + (f" {hint}" if hint else ""), file=sys.stderr)
         return exit_code_for(error)
     except OSError as error:  # a folder or file the computer refused: never a traceback
         where = f" ({error.filename})" if error.filename else ""
@@ -214,21 +194,6 @@ def main(argv: list[str] | None = None) -> int:
         print("pseudodesk: cancelled; nothing was written.", file=sys.stderr)
         return EXIT_CANCELLED
     return EXIT_USAGE
-
-
-def _recover_interrupted() -> None:
-    """Undo (and record) exports a crash or a kill stopped part-way (core/keys/pending.py)."""
-    from pseudodesk.core.keys.installation import AuditTrail
-    from pseudodesk.core.keys.pending import PENDING_FOLDER
-
-    store = keys_cli.store()
-    if not any((store.directory / PENDING_FOLDER).glob("*.json")):
-        return
-    try:
-        for interrupted in AuditTrail(store).recover_interrupted():
-            print(f"pseudodesk: {interrupted.describe()}", file=sys.stderr)
-    except PseudodeskError as error:  # e.g. no keyring to sign the record: say so, and go on
-        print(f"pseudodesk: an interrupted export could not be undone yet: {error}", file=sys.stderr)
 
 
 def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]

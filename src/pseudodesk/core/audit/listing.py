@@ -161,6 +161,11 @@ def listing_to_csv(entries: list[dict[str, Any]]) -> str:
 
 def listing_to_html(entries: list[dict[str, Any]], verification: AuditVerification, selection: AuditFilter) -> str:
     e = html.escape
+    head = (
+        f"<p>Head of the log when this report was made: entry {verification.head_seq:,}, SHA-256 "
+        f"<code>{e(verification.head_sha256)}</code>. Keep this page: a log that later lacks this entry, or "
+        "holds another one in its place, has been cut or altered.</p>"
+    )
     status = (
         f'<p class="ok">Log verified: {verification.entries:,} entries, every signature valid, chain '
         f"unbroken (installation key {e(verification.signer)}).</p>"
@@ -176,7 +181,7 @@ th,td{{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:t
 .ok{{background:#e8f5e9;border:1px solid #2e7d32;padding:.6em}} .bad{{background:#fdecea;border:1px solid #c62828;padding:.6em}}
 section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2{{font-size:1.1em}}</style></head><body>
 <h1>pseudodesk audit report</h1>
-<p>Selection: {e(selection.describe())}. Produced {dt.datetime.now():%d/%m/%Y %H:%M}.</p>{status}"""
+<p>Selection: {e(selection.describe())}. Produced {dt.datetime.now():%d/%m/%Y %H:%M}.</p>{status}{head}"""
     ]
     exports = [x for x in entries if x["event"] == "export"]
     parts.append(f"<p>{len(exports)} export(s), {len(entries) - len(exports)} other event(s).</p>")

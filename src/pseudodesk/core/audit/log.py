@@ -238,6 +238,8 @@ class AuditVerification:
     entries: int = 0
     problems: list[AuditProblem] = field(default_factory=list)
     signer: str = ""
+    head_seq: int = 0  # the last entry: its number and the SHA-256 of its line, which anchor a printed report
+    head_sha256: str = GENESIS
 
     @property
     def ok(self) -> bool:
@@ -291,7 +293,29 @@ def verify_log(path: Path, public_key: Ed25519PublicKey, signer_fingerprint: str
             )
         prev_hash, prev_seq = hashlib.sha256(raw).hexdigest(), max(prev_seq, seq)
         result.entries += 1
+    result.head_seq, result.head_sha256 = prev_seq, prev_hash
     return result
+
+
+def check_head(result: AuditVerification, path: Path, seq: int, sha256: str, where: str) -> None:
+    """Compare the log with a (seq, line hash) it once reached, kept elsewhere (``where``: the
+    keyring's count, a manifest): a log that ends before it lost its newest entries."""
+    if seq > result.head_seq:
+        result.problems.append(
+            AuditProblem(
+                result.head_seq + 1,
+                "deleted",
+                f"the log ends at entry {result.head_seq}, but {where} shows entry {seq} was written: "
+                f"entries {result.head_seq + 1} to {seq} were removed from the end",
+            )
+        )
+        return
+    for number, entry, raw in read_entries(path):
+        if entry is not None and entry["seq"] == seq:
+            if hashlib.sha256(raw).hexdigest() != sha256:
+                result.problems.append(AuditProblem(number, "edited", f"entry {seq} is not the one {where} records"))
+            return
+    result.problems.append(AuditProblem(0, "deleted", f"entry {seq}, which {where} records, is missing"))
 
 
 def _looks_cut(raw: bytes) -> bool:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pseudodesk.core.files import atomic_json
+from pseudodesk.core.errors import PseudodeskError
+from pseudodesk.core.files import atomic_json, canonical_json
 from pseudodesk.core.host import machine_name, os_user
 from pseudodesk.core.keys.pending import Interrupted, PendingExport, recover_interrupted
 from pseudodesk.core.keys.pending import begin as begin_pending
@@ -20,7 +22,15 @@ from pseudodesk.core.package.signing import Signer
 
 if TYPE_CHECKING:
     from pseudodesk.core.keys.store import KeyStore
-from pseudodesk.core.audit.log import INSTALLATION_FILE, LOG_NAME, AuditError, AuditLog, read_entries
+from pseudodesk.core.audit.log import (
+    INSTALLATION_FILE,
+    LOG_NAME,
+    AuditError,
+    AuditLog,
+    AuditVerification,
+    check_head,
+    read_entries,
+)
 
 INSTALLATION_KEY_NAME = "installation-signing-key"  # the entry of installations made before entries were named
 INSTALLATION_LOCK = "installation.lock"
@@ -102,9 +112,38 @@ def _create_signer(store: KeyStore, info_path: Path) -> Signer:
     return signer
 
 
+HEAD_NAME = "audit-head"  # keyring entry: the newest entry's number and line hash, outside the log
+
+
 def record(store: KeyStore, event: str, details: dict[str, Any]) -> dict[str, Any]:
-    """Append one signed entry to this user's audit log."""
-    return AuditLog(store.directory / LOG_NAME, installation_signer(store)).append(event, details)
+    """Append one signed entry to this user's audit log, and keep its number and hash in the
+    key store too, so a log cut short after it is detected (:func:`check_recorded_head`)."""
+    signer = installation_signer(store)
+    log = AuditLog(store.directory / LOG_NAME, signer)
+    entry = log.append(event, details)
+    try:
+        where = json.loads((store.directory / INSTALLATION_FILE).read_text(encoding="utf-8"))["store"]
+        if where != "keyring":
+            return entry  # the local store re-encrypts on every write: too slow to do per entry
+        line_hash = hashlib.sha256(canonical_json(entry)).hexdigest()
+        store.backend(where).put(f"{HEAD_NAME}-{signer.fingerprint}", f"{entry['seq']}:{line_hash}".encode())
+    except (OSError, ValueError, KeyError, PseudodeskError):
+        pass  # the count lags; the log itself is written and verifies
+    return entry
+
+
+def check_recorded_head(store: KeyStore, result: AuditVerification) -> None:
+    """Add to ``result`` what the count kept in the key store shows: entries removed from the end."""
+    try:
+        where = json.loads((store.directory / INSTALLATION_FILE).read_text(encoding="utf-8"))["store"]
+        kept = store.backend(where).get(f"{HEAD_NAME}-{result.signer}")
+    except (OSError, ValueError, KeyError, PseudodeskError):
+        return
+    if kept is None:
+        return
+    seq, _, line_hash = kept.decode("ascii", "replace").partition(":")
+    if seq.isdigit():
+        check_head(result, store.directory / LOG_NAME, int(seq), line_hash, "the count kept in the key store")
 
 
 class AuditTrail:

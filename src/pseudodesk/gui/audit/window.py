@@ -33,7 +33,7 @@ from pseudodesk.core.audit.listing import (
 )
 from pseudodesk.core.audit.log import AuditError, AuditVerification
 from pseudodesk.core.errors import PseudodeskError
-from pseudodesk.core.keys.installation import AuditTrail
+from pseudodesk.core.keys.installation import AuditTrail, check_recorded_head
 from pseudodesk.core.keys.signers import known_signers
 from pseudodesk.core.package.inspection import Inspection, inspect_package
 from pseudodesk.gui import widgets
@@ -138,12 +138,24 @@ class AuditWindow(AuditLayout, QMainWindow):
 
     # --- reading and verifying -----------------------------------------------------------
 
+    def _read(self, public_key_file: Path | None) -> Callable[[Progress, Cancel], LoadedLog]:
+        """Read and verify the log, and (for this computer's own log) check it against the count of
+        entries kept in the key store, which shows entries cut from its end."""
+        log, store = self.log_path, self.store
+
+        def work(progress: Progress, cancel: Cancel) -> LoadedLog:
+            loaded = read_and_verify(log, public_key_file, progress, cancel)
+            if loaded.verification is not None and public_key_file is None and log.parent == store.directory:
+                check_recorded_head(store, loaded.verification)
+            return loaded
+
+        return work
+
     def refresh(self) -> None:
         """Read the log again and verify it (in the background); nothing is recorded."""
-        log = self.log_path
         self._jobs.start(
             "reading the audit log",
-            lambda progress, cancel: read_and_verify(log, None, progress, cancel),
+            self._read(None),
             self._loaded,
             self._load_failed,
         )
@@ -151,10 +163,9 @@ class AuditWindow(AuditLayout, QMainWindow):
     def verify(self, public_key_file: Path | None = None) -> None:
         """Verify the log (against ``public_key_file``, an installation-key.json kept earlier, if given)
         and record the verification in the log, as ``pseudodesk-cli audit verify`` does."""
-        log = self.log_path
         self._jobs.start(
             "verifying the audit log",
-            lambda progress, cancel: read_and_verify(log, public_key_file, progress, cancel),
+            self._read(public_key_file),
             self._verified,
             self._load_failed,
         )
