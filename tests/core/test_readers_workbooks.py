@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -554,3 +558,133 @@ def test_an_error_value_calamine_does_not_know_is_named_with_its_cell(tmp_path, 
 def test_durations_read_as_hours_minutes_seconds(value, text):
     """A negative duration was an hour out (-0:30 read -1:30:00) and seconds were truncated."""
     assert cell_text(value) == text
+
+
+# --- declared grids of every workbook format, measured before reading (core/read/grid.py) ----------
+
+ODS_CONTENT = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+    "<office:body><office:spreadsheet>"
+    '<table:table table:name="Small"><table:table-row><table:table-cell office:value-type="string">'
+    "<text:p>x</text:p></table:table-cell></table:table-row></table:table>"
+    '<table:table table:name="People"><table:table-row>'
+    '<table:table-cell office:value-type="string"><text:p>NHS No</text:p></table:table-cell>'
+    '<table:table-cell office:value-type="string"><text:p>Sex</text:p></table:table-cell>'
+    '<table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
+    '<table:table-row table:number-rows-repeated="{rows}">'
+    '<table:table-cell office:value-type="string"><text:p>9434765919</text:p></table:table-cell>'
+    '<table:table-cell office:value-type="string" table:number-columns-repeated="{columns}"><text:p>F</text:p>'
+    "</table:table-cell></table:table-row>"
+    '<table:table-row table:number-rows-repeated="1048000">'
+    '<table:table-cell table:number-columns-repeated="1024"/></table:table-row>'
+    "</table:table></office:spreadsheet></office:body></office:document-content>"
+)
+
+
+def _ods(tmp_path: Path, rows: int, columns: int) -> Path:
+    path = tmp_path / "repeated.ods"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", ODS_CONTENT.format(rows=rows, columns=columns))
+        z.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+            'manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.'
+            'oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" '
+            'manifest:media-type="text/xml"/></manifest:manifest>',
+        )
+    return path
+
+
+def test_repeated_ods_rows_and_cells_within_the_limit_read_as_written(tmp_path):
+    table = read_table(_ods(tmp_path, rows=30, columns=1), sheet="People")
+    assert table.header == ("NHS No", "Sex") and table.row_count == 30  # the empty repeats make nothing
+    rows = [r for b in table.iter_batches(100) for r in b.rows]
+    assert rows[0] == ["9434765919", "F"] and rows[-1] == ["9434765919", "F"]
+
+
+def test_a_tiny_ods_declaring_a_huge_grid_is_refused_in_bounded_memory(tmp_path):
+    """A 1 KB ODS repeating a row a million times across thousands of columns took gigabytes in
+    calamine (which makes every sheet when it opens an ODS). Measured first, it is refused, in a
+    process whose address space is limited to 1.5 GB."""
+    path = _ods(tmp_path, rows=1_000_000, columns=2_000)
+    assert path.stat().st_size < 2_000
+    code = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))\n"
+        "from pathlib import Path\n"
+        "from pseudodesk.core.read.dispatch import read_table\n"
+        "from pseudodesk.core.errors import NotASpreadsheet\n"
+        "try:\n"
+        f"    read_table(Path({str(path)!r}))\n"
+        "except NotASpreadsheet as e:\n"
+        "    print(e); sys.exit(3)\n"
+    )
+    resource = pytest.importorskip("resource")
+    assert resource  # POSIX only: the limit is what shows memory stays bounded
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "sheet 'People' has values spread over 1,000,001 rows by 2,001 columns" in done.stdout
+
+
+def _xlsb(tmp_path: Path, first_row: int, last_row: int, first_col: int, last_col: int) -> bytes:
+    import struct
+
+    def record(kind: int, payload: bytes) -> bytes:
+        head = bytes([kind]) if kind < 0x80 else bytes([(kind & 0x7F) | 0x80, kind >> 7])
+        size, sized = len(payload), b""
+        while True:
+            byte = size & 0x7F
+            size >>= 7
+            sized += bytes([byte | (0x80 if size else 0)])
+            if not size:
+                break
+        return head + sized + payload
+
+    def wide(text: str) -> bytes:
+        return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+    workbook = record(156, struct.pack("<II", 0, 1) + wide("rId1") + wide("People"))
+    sheet = record(129, b"") + record(148, struct.pack("<4I", first_row, last_row, first_col, last_col))
+    sheet += record(145, b"")
+    rels = (
+        b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rId1" Type="worksheet" Target="worksheets/sheet1.bin"/></Relationships>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("xl/workbook.bin", workbook)
+        z.writestr("xl/_rels/workbook.bin.rels", rels)
+        z.writestr("xl/worksheets/sheet1.bin", sheet)
+    return out.getvalue()
+
+
+def test_an_xlsb_sheet_declaring_a_huge_used_range_is_refused(tmp_path):
+    from pseudodesk.core.read.grid import check_xlsb_grid
+    from pseudodesk.core.read.xlsx_arrow import TooSpread
+
+    check_xlsb_grid(_xlsb(tmp_path, 0, 999_999, 0, 19), "People")  # a million rows by 20 columns: fine
+    with pytest.raises(TooSpread) as spread:
+        check_xlsb_grid(_xlsb(tmp_path, 0, 1_048_575, 0, 16_383), "People")
+    assert (spread.value.rows, spread.value.columns, spread.value.right) == (1_048_576, 16_384, "XFD1")
+    check_xlsb_grid(_xlsb(tmp_path, 0, 1_048_575, 0, 16_383), "Another sheet")  # not the sheet read
+
+
+def test_single_quoted_cell_references_do_not_hide_a_far_cell(tmp_path, monkeypatch):
+    import re
+
+    from pseudodesk.core.read import xlsx_arrow as xlsx_columns
+
+    monkeypatch.setattr(xlsx_columns, "MAX_GRID_CELLS", 10_000)
+    spread = _people_with(tmp_path, "XFD2")
+
+    def single_quotes(xml: bytes) -> bytes:
+        xml = re.sub(rb"<dimension[^>]*/>", b"", xml)
+        return re.sub(rb'c r="([A-Z]+\d+)"', rb"c r='\1'", xml)
+
+    _rewrite_sheet(spread, single_quotes)
+    with pytest.raises(errors.NotASpreadsheet, match=r"16,384 columns.*furthest right: XFD2"):
+        read_table(spread)

@@ -21,7 +21,7 @@ from pseudodesk.core.errors import (
     SheetNotFound,
     WrongPassword,
 )
-from pseudodesk.core.read import xlsx_arrow
+from pseudodesk.core.read import grid, xlsx_arrow
 from pseudodesk.core.read.cells import cell_text
 from pseudodesk.core.read.date_system import workbook_date_system
 from pseudodesk.core.read.magic import OLE_MAGIC, ZIP_MAGIC
@@ -97,6 +97,11 @@ def open_workbook(path: Path, password: str | None) -> tuple[Any, bool, int, byt
         raise NotASpreadsheet(
             path, f"this is not a valid {path.suffix.lower()} workbook (the file is damaged or another kind of file)"
         )
+    if path.suffix.lower() == ".ods" and data.startswith(ZIP_MAGIC):
+        try:  # calamine makes every sheet of an ODS when it opens it: measure them all first
+            grid.check_ods_grid(data, None)
+        except xlsx_arrow.TooSpread as spread:
+            raise NotASpreadsheet(path, _too_spread(spread.sheet, spread, grid.PYTHON_CELL_BYTES)) from None
     try:
         return calamine.CalamineWorkbook.from_filelike(io.BytesIO(data)), encrypted, workbook_date_system(data), data
     except Exception as exc:  # calamine raises CalamineError, ZipError, XmlError, PasswordError...
@@ -188,6 +193,13 @@ def read_workbook(path: Path, sheet: str | None, header_row: int, password: str 
                 header_row=header_row,
                 encrypted=encrypted,
             )
+    try:  # the grid python-calamine would make, measured first (grid.py)
+        if path.suffix.lower() == ".xlsb" and data.startswith(ZIP_MAGIC):
+            grid.check_xlsb_grid(data, sheet)
+        elif xml_sheet:
+            xlsx_arrow.check_grid(data, sheet, grid.PYTHON_GRID_CELLS)
+    except xlsx_arrow.TooSpread as spread:
+        raise NotASpreadsheet(path, _too_spread(sheet, spread, grid.PYTHON_CELL_BYTES)) from None
     del data
     with _collector_paused():
         try:
@@ -246,18 +258,19 @@ def _unknown_error_value(path: Path, sheet: str, password: str | None, value: st
     )
 
 
-def _too_spread(sheet: str, spread: Any) -> str:
+def _too_spread(sheet: str, spread: Any, cell_bytes: int = 32) -> str:
     far = (
         f"furthest right and down: {spread.right}"
         if spread.right == spread.down
         else f"furthest right: {spread.right}; furthest down: {spread.down}"
     )
-    gigabytes = spread.rows * spread.columns * 32 / 1e9
+    gigabytes = spread.rows * spread.columns * cell_bytes / 1e9
     return (
         f"sheet '{sheet}' has values spread over {spread.rows:,} rows by {spread.columns:,} columns, "
         f"usually because of a cell far from the rest ({far}), perhaps holding only a space. Reading a grid that "
-        f"size would need about {gigabytes:,.0f} GB of memory. Delete those cells in Excel (or the empty-looking "
-        "rows and columns up to them), save, and try again; or save the sheet as 'CSV UTF-8' and load that."
+        f"size would need about {max(gigabytes, 1):,.0f} GB of memory. Delete those cells in Excel (or the "
+        "empty-looking rows and columns up to them), save, and try again; or save the sheet as 'CSV UTF-8' and "
+        "load that."
     )
 
 

@@ -211,19 +211,19 @@ def header_kinds(
 # grid would pass this many cells are refused first, naming the far cells. A full sheet of
 # 1,048,576 rows by 47 columns still fits.
 MAX_GRID_CELLS = 50_000_000
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?\"")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=[\"']\$?([A-Z]{1,3})?\$?(\d+)?(?::\$?([A-Z]{1,3})\$?(\d+))?[\"']")
 # A cell with a value, as Excel writes it (the reference first; any namespace prefix before the
 # c); <c r="X9" s="1"/> is formatting only. A literal start lets the regex engine skip ahead:
 # with "<(?:\w+:)?" in front the scan took ten times as long.
-_VALUED_COLUMN = re.compile(rb'c r="([A-Z]{1,3})\d+"[^>]*(?<!/)>')
-_VALUED_ROW = re.compile(rb'c r="[A-Z]{1,3}(\d+)"[^>]*(?<!/)>')
+_VALUED_COLUMN = re.compile(rb"""c r=["']([A-Z]{1,3})\d+["'][^>]*(?<!/)>""")
+_VALUED_ROW = re.compile(rb"""c r=["'][A-Z]{1,3}(\d+)["'][^>]*(?<!/)>""")
 
 
 class TooSpread(Exception):
     """The sheet's values span a grid too large to read."""
 
-    def __init__(self, rows: int, columns: int, right: str, down: str) -> None:
-        self.rows, self.columns, self.right, self.down = rows, columns, right, down
+    def __init__(self, rows: int, columns: int, right: str, down: str, sheet: str = "") -> None:
+        self.rows, self.columns, self.right, self.down, self.sheet = rows, columns, right, down, sheet
         super().__init__(f"{rows} x {columns}")
 
 
@@ -271,8 +271,8 @@ def _scan_grid(package: zipfile.ZipFile, part: str, limit: int) -> None:
     if height * width <= limit:
         return
     right = excel_column_letter(columns[-1])
-    in_column = re.compile(rb'c r="' + right.encode() + rb'(\d+)"[^>]*(?<!/)>')
-    in_row = re.compile(rb'c r="([A-Z]{1,3})' + str(last_row).encode() + rb'"[^>]*(?<!/)>')
+    in_column = re.compile(rb"""c r=["']""" + right.encode() + rb"""(\d+)["'][^>]*(?<!/)>""")
+    in_row = re.compile(rb"""c r=["']([A-Z]{1,3})""" + str(last_row).encode() + rb"""["'][^>]*(?<!/)>""")
     right_cell = down_cell = ""
     for text in _xml_blocks(package, part):  # only for the message: where those cells are
         if not right_cell and (found := in_column.search(text)):
