@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import logging
+import re
 
 import pytest
 
@@ -89,8 +90,9 @@ def test_passphrase_keyfile_errors(memory_keyring, tmp_path):
     with pytest.raises(KeyProblem, match="not a pseudodesk key file"):
         read_keyfile(b"hello")
     partner = KeyStore(tmp_path / "p")
-    with pytest.raises(KeyProblem, match="fingerprint you entered does not match"):
+    with pytest.raises(KeyProblem, match="fingerprint you entered does not match") as refused:
         partner.import_file(data, passphrase=PASS, confirm_fingerprint="0000-0000-0000-0000")
+    assert not re.search(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", str(refused.value))  # never the right one
     assert partner.keys() == []
     assert json.loads(data)["kdf"]["n"] >= 2**17
 

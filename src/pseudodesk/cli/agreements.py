@@ -149,7 +149,7 @@ def _install(args: argparse.Namespace) -> int:
             f"  {installed.replaced_key} is retired: it still serves re-identification of pseudonyms made "
             "before, not new exports"
         )
-    print(f"Run exports with --profile {installed.profile_path}", file=sys.stderr)
+    print(f'Run exports with --agreement "{installed.name}"', file=sys.stderr)
     return EXIT_OK
 
 

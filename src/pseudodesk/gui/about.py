@@ -132,7 +132,10 @@ def installation_text() -> str:
     except Exception:  # noqa: BLE001 (a damaged file is reported by audit verify; About still opens)
         published = None
     if published is None:
-        return "<p>This installation's fingerprint: not made yet (it is made at the first export).</p>"
+        return (
+            "<p>This installation's fingerprint: not made yet (it is made with the first audit entry: "
+            "installing an agreement, or the first export).</p>"
+        )
     return (
         f"<p>This installation's fingerprint: <b><tt>{published[1]}</tt></b><br>It signs every export's "
         "manifest. Send it once to each recipient, by a route other than the exports, so they can check "

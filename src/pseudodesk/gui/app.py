@@ -18,7 +18,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from pseudodesk.core.agreement.profile import load_profile
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.run.selftest import run_selftest
 from pseudodesk.gui.errors import show_error
@@ -57,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.demo:
             window.open_demo()
-        if args.profile or args.input:
-            window.open(load_profile(args.profile) if args.profile else None, args.input)
+        if args.profile:
+            window.map_step.open_profile(args.profile)  # approved only if it is an installed agreement's
+        if args.input:
+            window.open(None, args.input)
         if args.file:
             window.open_file(args.file)
     except Exception as error:  # noqa: BLE001 (shown as a message; unexpected ones are logged)

@@ -245,7 +245,9 @@ class ExportStep(QWidget):
         if position >= 0:
             self.key_combo.setCurrentIndex(position)
         if self.key_combo.count() == 0:
-            self.key_combo.addItem("No project key on this computer: use Keys… to create or import one", None)
+            self.key_combo.addItem(
+                "No project key on this computer: install the agreement package (File > Install agreement…)", None
+            )
 
     def problem(self) -> str:
         """Why the export cannot start ("" when it can)."""
@@ -257,12 +259,12 @@ class ExportStep(QWidget):
         if s.table.row_count < 0:
             return "Still reading the whole spreadsheet…"
         if s.profile is None:
-            return "Choose the agreement profile first (step 2)."
+            return "Choose the agreement first (step 2)."
         mapping_problem = s.mapping_problem()
         if mapping_problem:
             return "The columns are not mapped yet (step 2)."
         if self.key_combo.currentData() is None:
-            return "Choose a project key (Keys… to create or import one)."
+            return "Choose a project key: install the agreement package your IG lead sent (File > Install agreement…)."
         if self.review_check.isVisible() and not self.review_check.isChecked():
             return "Confirm the agreement is still in force."
         if not s.demo and not s.approval.approved:

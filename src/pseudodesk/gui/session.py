@@ -84,7 +84,7 @@ class Session(QObject):
     def mapping_problem(self) -> str:
         """Why the mapping cannot be used yet ("" when it can)."""
         if self.profile is None:
-            return "Choose the agreement profile."
+            return "Choose the agreement (or install its package: File > Install agreement…)."
         if self.table is None or self.mapping is None:
             return "Load a spreadsheet first."
         try:

@@ -344,8 +344,8 @@ class KeyStore:
         fingerprint = key_fingerprint(secret)
         if normalise_fingerprint(confirm_fingerprint) != fingerprint:
             raise KeyProblem(
-                f"The fingerprint you entered does not match the key in {source} ({fingerprint}). "
-                "Do not use this file: call the key custodian back."
+                f"The fingerprint you entered does not match the key in {source}. Do not use this file: "
+                "call the key custodian back on a number you already know."
             )
         existing = {k.id: k for k in self.keys()}
         key_id = str(meta["key_id"])

@@ -21,6 +21,7 @@ from pseudodesk.core.keys.agreement_package import AGREEMENT_SUFFIX, AgreementPa
 from pseudodesk.core.keys.agreements import (
     InstalledAgreement,
     install_agreement,
+    installed_agreements,
     package_recipients,
     read_agreement_file,
 )
@@ -149,10 +150,12 @@ class AgreementInstaller(QObject):
             self.done_box.open()
             return
 
-        def work(progress: Progress, cancel: Cancel) -> InstalledAgreement:
+        def work(progress: Progress, cancel: Cancel) -> tuple[InstalledAgreement, int | None]:
             progress(0.0, f"Installing {package.agreement}")
+            store = KeyStore()
+            before = {a.name: a.version for a in installed_agreements(store)}.get(package.agreement)
             return install_agreement(
-                KeyStore(),
+                store,
                 package,
                 confirm_fingerprint=fingerprint,
                 passphrase=passphrase,
@@ -160,7 +163,7 @@ class AgreementInstaller(QObject):
                 private_key=private_key,
                 private_key_password=private_key_password,
                 source=path.name,
-            )
+            ), before
 
         self.bridge.start(
             f"Installing {package.agreement}",
@@ -172,8 +175,17 @@ class AgreementInstaller(QObject):
     def _failed(self, error: BaseException, doing: str) -> None:
         show_error(self.window, error, doing=doing)
 
-    def _installed(self, agreement: InstalledAgreement) -> None:
-        replaced = f" It replaces version {agreement.version - 1}." if agreement.replaced_key else ""
+    def _installed(self, outcome: tuple[InstalledAgreement, int | None]) -> None:
+        agreement, before = outcome
+        if before is None:
+            replaced = ""
+        elif before == agreement.version:
+            replaced = " It was installed already: what was missing or changed has been restored."
+        else:
+            rotated = (
+                ", and its new key replaces the old one (kept for re-identification)" if agreement.replaced_key else ""
+            )
+            replaced = f" It replaces version {before}{rotated}."
         self.done_box = QMessageBox(
             QMessageBox.Icon.Information,
             "Agreement installed",

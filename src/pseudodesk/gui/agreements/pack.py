@@ -15,6 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QDate, QObject
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -94,11 +95,22 @@ class PackAgreementDialog(QDialog):
         form.addRow("Seal the key with:", self.passphrase_radio)
         form.addRow("", certificate_row)
 
+        self.valid_from_check = QCheckBox("&Valid from:")
+        self.valid_from_check.setToolTip(
+            "Leave unticked for today, or for the release already packed when nothing else changed "
+            "(so a second partner gets the same version)"
+        )
         self.valid_from_edit = QDateEdit(QDate.currentDate())
         self.valid_from_edit.setCalendarPopup(True)
         self.valid_from_edit.setDisplayFormat("dd/MM/yyyy")
         self.valid_from_edit.setAccessibleName("First day the package may be installed")
-        form.addRow(buddy_label("&Valid from:", self.valid_from_edit), self.valid_from_edit)
+        self.valid_from_edit.setEnabled(False)
+        self.valid_from_check.toggled.connect(self.valid_from_edit.setEnabled)
+        valid_row = QHBoxLayout()
+        valid_row.addWidget(self.valid_from_edit)
+        valid_row.addWidget(QLabel("(unticked: today, or the release already packed)"))
+        valid_row.addStretch(1)
+        form.addRow(self.valid_from_check, valid_row)
         self.version_spin = QSpinBox()
         self.version_spin.setRange(0, 1_000_000)
         self.version_spin.setSpecialValueText("automatic (the next, or this release again)")
@@ -139,7 +151,9 @@ class PackAgreementDialog(QDialog):
         text = self.certificate_edit.text().strip()
         return [Path(text)] if self.certificate_radio.isChecked() and text else []
 
-    def valid_from(self) -> dt.date:
+    def valid_from(self) -> dt.date | None:
+        if not self.valid_from_check.isChecked():
+            return None  # today, or the last release's date when it is that release again
         value = self.valid_from_edit.date().toPython()
         assert isinstance(value, dt.date)
         return value
@@ -175,7 +189,7 @@ class AgreementPacker(QObject):
             self.pack(profile, out, dialog.certificates(), dialog.valid_from(), dialog.version())
 
     def pack(
-        self, profile: Path, out: Path, certificates: list[Path], valid_from: dt.date, version: int | None
+        self, profile: Path, out: Path, certificates: list[Path], valid_from: dt.date | None, version: int | None
     ) -> None:
         """Pack ``profile`` into ``out`` (which the save dialog already allowed to be replaced)."""
         passphrase = None if certificates else generate_passphrase()

@@ -179,8 +179,9 @@ class RotateKeyDialog(QDialog):
                 f"Rotate '{info.name}' ({info.id})?\n\n"
                 "A new key is made for the same agreement. The old key is retired: it stays on this computer "
                 "for re-identification only, and new exports with it are refused.\n\n"
-                "Afterwards, export the new key to each partner, read them its fingerprint, and put the new "
-                "key's id and fingerprint in the agreement profile.",
+                "Afterwards, put the new key's id and fingerprint in the agreement profile and pack the agreement "
+                "again for each partner (Tools > Pack agreement): installing it keeps their old key, retired, "
+                "for re-identification.",
                 "What rotating does",
             )
         )

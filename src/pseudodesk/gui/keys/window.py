@@ -66,8 +66,9 @@ class KeysWindow(KeyButtons, QDialog):
         layout = QVBoxLayout(self)
         self.intro_label = wrapped(
             "Project keys turn identifiers into pseudonyms. They are held on this computer only, in the OS "
-            "keyring (or a passphrase-protected local key store), never in a plain file. Share a key with a "
-            "partner as a key file, and read its fingerprint out to them over the phone.",
+            "keyring (or a passphrase-protected local key store), never in a plain file. A partner's key arrives "
+            "inside the agreement package (File > Install agreement…); the custodian packs it (Tools > Pack "
+            "agreement, in custodian mode).",
             "About keys",
         )
         layout.addWidget(self.intro_label)
@@ -79,8 +80,8 @@ class KeysWindow(KeyButtons, QDialog):
         table_caption.setBuddy(self.table)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.empty_label = wrapped(
-            "No keys on this computer yet. A key custodian creates one with New key; a partner imports the "
-            "key file the custodian sent with Import.",
+            "No keys on this computer yet. A partner installs the agreement package their IG lead sent "
+            "(File > Install agreement…), which brings its key; a key custodian creates one with New key.",
             "No keys yet",
         )
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -404,8 +405,8 @@ class KeysWindow(KeyButtons, QDialog):
             window.refresh(select=new.id)
             window.status_label.setText(
                 f"{key_id} is retired: it still serves re-identification, not new "
-                f"exports. The new key is {new.id}, fingerprint {new.fingerprint}: export "
-                "it to each partner and update the agreement profile."
+                f"exports. The new key is {new.id}, fingerprint {new.fingerprint}: put it in the "
+                "agreement profile and pack the agreement again for each partner (Tools > Pack agreement)."
             )
             window.keys_changed.emit()
 
