@@ -177,11 +177,37 @@ def main() -> int:
     about.close()
     window.close()
     QApplication.processEvents()
-    _first_day(work, args.out, app, settle)
+    _first_day(work, args.out)
     return 0
 
 
-def _first_day(work: Path, out: Path, app: object, settle: object) -> None:
+def _audit_report(path: Path) -> None:
+    """The IG report of this throwaway installation, drawn as it prints (Qt's document renderer)."""
+    from PySide6.QtGui import QColor, QImage, QPainter, QTextDocument
+
+    from pseudodesk.core.audit.listing import AuditFilter, audit_listing, listing_to_html
+    from pseudodesk.core.audit.log import LOG_NAME, installation_public_key, verify_log
+    from pseudodesk.core.keys.store import KeyStore
+
+    log = KeyStore().directory / LOG_NAME
+    published = installation_public_key(log.parent)
+    assert published is not None
+    html = listing_to_html(audit_listing(log, AuditFilter()), verify_log(log, *published), AuditFilter())
+    document = QTextDocument()
+    document.setHtml(html)
+    document.setTextWidth(900)
+    height = min(int(document.size().height()) + 20, 2400)
+    image = QImage(920, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.translate(10, 10)
+    document.drawContents(painter)
+    painter.end()
+    image.save(str(path))
+    print(f"wrote {path}")
+
+
+def _first_day(work: Path, out: Path) -> None:
     """A partner's first day: the install dialog, the Map step with the installed agreement, the
     approved Export step; and the custodian's pack dialog."""
     import datetime as dt
@@ -212,19 +238,30 @@ def _first_day(work: Path, out: Path, app: object, settle: object) -> None:
     package.write_bytes(data)
 
     def shot(widget: object, name: str) -> None:
-        settle()  # type: ignore[operator]
+        settle()
         widget.grab().save(str(out / name))  # type: ignore[attr-defined]
         print(f"wrote {out / name}")
 
     window = MainWindow()
     window.resize(1240, 800)
     window.show()
+
+    def settle() -> None:  # this window's jobs, not the demo window's
+        import time
+
+        from PySide6.QtWidgets import QApplication
+
+        end = time.monotonic() + 0.4
+        while time.monotonic() < end or window.bridge.busy:
+            QApplication.processEvents()
+            time.sleep(0.01)
+
     if window.custodian_action.isChecked():
         window.custodian_action.trigger()  # the partner's view
     window.go_to(1)
     shot(window, "first-day-1-no-agreement.png")
     window.installer.open(package)
-    settle()  # type: ignore[operator]
+    settle()
     dialog = window.installer.dialog
     assert isinstance(dialog, InstallAgreementDialog)
     dialog.fingerprint_edit.setText(fingerprint.lower().replace("-", " "))
@@ -234,7 +271,7 @@ def _first_day(work: Path, out: Path, app: object, settle: object) -> None:
     shot(dialog, "install-agreement-wrong-fingerprint.png")
     dialog.fingerprint_edit.setText(fingerprint)
     dialog.accept()
-    settle()  # type: ignore[operator]
+    settle()
     if window.installer.done_box is not None:
         window.installer.done_box.close()
     extract = work / "families-referrals.csv"
@@ -243,12 +280,24 @@ def _first_day(work: Path, out: Path, app: object, settle: object) -> None:
         encoding="utf-8",
     )
     window.load_step.open_file(extract)
-    settle()  # type: ignore[operator]
+    settle()
     window.go_to(1)
     shot(window, "first-day-2-map-approved.png")
     window.go_to(3)
     window.export_step.folder_edit.setText(str(work / "exports"))
     shot(window, "first-day-3-export-approved.png")
+    window.export_step.export_button.click()
+    settle()
+    # A profile made on the PC, exported once with the confirmation: the report flags it.
+    pilot = work / "profiles" / "families-pilot.toml"
+    pilot.write_text(profile.read_text(encoding="utf-8").replace('version = "3"', 'version = "3-local"'), "utf-8")
+    window.map_step.open_profile(pilot)
+    window.go_to(3)
+    window.export_step.approval_check.setChecked(True)
+    shot(window, "export-unapproved.png")
+    window.export_step.export_button.click()
+    settle()
+    _audit_report(out / "audit-report.png")
     window.custodian_action.trigger()
     pack = PackAgreementDialog(window)
     pack.profile_edit.setText(str(profile))

@@ -212,3 +212,29 @@ def test_the_custodian_packs_an_agreement_in_custodian_mode(qtbot, window, tmp_p
     box.close()
     w.custodian_action.trigger()
     assert not w.pack_action.isVisible()
+
+
+def test_the_last_result_goes_when_the_agreement_changes(qtbot, window, package, tmp_path, monkeypatch):
+    w = window
+    KeyStore().create("Pilot key")
+    profile = tmp_path / "profiles" / "pilot.toml"
+    profile.write_text(
+        PROFILE.format(version="1", review="2099-12-31", key_id="", fingerprint="", salt="", extra="").replace(
+            'id = ""\nfingerprint = ""\n', ""
+        ),
+        encoding="utf-8",
+    )
+    source = tmp_path / "referrals.csv"
+    source.write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
+    w.load_step.open_file(source)
+    qtbot.waitUntil(lambda: not w.bridge.busy and w.session.table is not None, timeout=WAIT)
+    w.map_step.open_profile(profile)
+    w.go_to(3)
+    step = w.export_step
+    step.folder_edit.setText(str(tmp_path / "out"))
+    step.approval_check.setChecked(True)
+    qtbot.mouseClick(step.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not w.bridge.busy and step.result is not None, timeout=WAIT)
+    assert not step.result_box.isHidden()
+    w.map_step.open_profile(profile)  # chosen again: a new export to make
+    assert step.result_box.isHidden() and step.result is None

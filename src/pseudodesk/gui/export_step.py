@@ -177,6 +177,9 @@ class ExportStep(QWidget):
 
     def refresh(self) -> None:
         s = self.session
+        if s.last_result is None:  # another spreadsheet or agreement since: that result is not this export's
+            self.result_box.setVisible(False)
+            self.result = None
         profile = s.profile
         if s.table is not None and profile is not None and s.mapping is not None:
             mapping = s.mapping
