@@ -445,3 +445,32 @@ def test_the_recipient_is_named_and_an_accepted_expired_key_recorded(
     assert export["details"]["recipient_names"] == ["pseudodesk demo / DEMO recipient - NOT FOR REAL DATA"]
     summary = entry_summary(export)
     assert "for pseudodesk demo / DEMO recipient" in summary and "key past its expiry, accepted" in summary
+
+
+def test_a_column_name_a_spreadsheet_would_run_is_neutralised_and_still_inspects(tmp_path):
+    from pseudodesk.core.agreement.profile import parse_profile as parse
+    from pseudodesk.core.audit.listing import listing_to_csv
+    from tests.helpers import PASSPHRASE_PROFILE
+
+    text = PASSPHRASE_PROFILE.format(policy="blank").replace('name = "SEX"', 'name = "@SEX"')
+    (tmp_path / "src.csv").write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
+    profile = parse(text.encode())
+    table = read_table(tmp_path / "src.csv")
+    result = run(profile, table, suggest_mapping(profile, table.header), KEY, tmp_path / "out", name="p")
+    inspection = inspect_package(result.output, passphrase=result.passphrase)
+    assert inspection.ok and inspection.decrypted, [c for c in inspection.checks if not c.ok]
+    assert "'@SEX" in next(c for c in inspection.checks if c.name == "columns").detail
+    entry = {"seq": 1, "time": "t", "event": "export", "details": {"agreement": "=HYPERLINK(1)"}}
+    assert "'=HYPERLINK(1)" in listing_to_csv([entry])
+
+
+def test_the_signature_labels_are_inside_the_signed_bytes(tmp_path):
+    profile, table, mapping = pilot(tmp_path)
+    result = run(profile, table, mapping, KEY, tmp_path / "out", name="p")
+    doc = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert doc["manifest"]["signed_with"]["algorithm"] == doc["signature"]["algorithm"] == "Ed25519"
+    doc["signature"]["algorithm"] = "RSA-PSS"  # a label changed outside what was signed
+    result.manifest.write_text(json.dumps(doc), encoding="utf-8")
+    inspection = inspect_package(result.output, passphrase=result.passphrase)
+    signature = next(c for c in inspection.checks if c.name == "manifest signature")
+    assert not inspection.ok and not signature.ok and "algorithm or signer" in signature.detail

@@ -20,6 +20,7 @@ from typing import Any
 
 from pseudodesk.core.audit.log import AuditError, AuditVerification, installation_public_key, read_entries, verify_log
 from pseudodesk.core.errors import Cancelled
+from pseudodesk.core.package.csv_output import neutralise
 
 Entry = dict[str, Any]
 
@@ -145,17 +146,16 @@ def listing_to_csv(entries: list[dict[str, Any]]) -> str:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(["seq", "time (UTC)", "event", "operator", "machine", "agreement", "summary"])
     for e in entries:
-        w.writerow(
-            [
-                e["seq"],
-                e["time"],
-                e["event"],
-                e.get("user", ""),
-                e.get("machine", ""),
-                e.get("details", {}).get("agreement", ""),
-                entry_summary(e),
-            ]
-        )
+        row = [
+            e["seq"],
+            e["time"],
+            e["event"],
+            e.get("user", ""),
+            e.get("machine", ""),
+            e.get("details", {}).get("agreement", ""),
+            entry_summary(e),
+        ]
+        w.writerow([neutralise(str(cell)) for cell in row])  # opened in Excel: no cell runs as a formula
     return out.getvalue()
 
 

@@ -19,6 +19,7 @@ from pseudodesk.core.errors import Cancelled, PackageError
 from pseudodesk.core.files import file_sha256
 from pseudodesk.core.package.crypto.cms import read_cms
 from pseudodesk.core.package.crypto.sevenzip import read_7z
+from pseudodesk.core.package.csv_output import neutralise
 from pseudodesk.core.read.csv_text import csv_reader, text_lines
 
 if TYPE_CHECKING:
@@ -206,11 +207,13 @@ def _check_content(
     if not parsed:
         return checks + [Check("columns", False, "the decrypted content is not UTF-8 CSV")]
     shown = "; ".join(findings) + (f" and {found - 5} more" if found > 5 else "")
+    # A column name a spreadsheet would run as a formula is written with an apostrophe, as cells are.
+    expected_columns = [neutralise(str(c)) for c in output.get("columns", [])]
     return checks + [
         Check(
             "columns",
-            header == output.get("columns"),
-            f"columns {header} {'match' if header == output.get('columns') else 'differ from'} the manifest",
+            header == expected_columns,
+            f"columns {header} {'match' if header == expected_columns else 'differ from'} the manifest",
         ),
         Check("rows", rows == output.get("rows"), f"{rows:,} data rows; the manifest says {output.get('rows')}"),
         Check("identifier scan", not found, "no direct identifiers found" if not found else shown),

@@ -42,6 +42,9 @@ def manifest_path_for(encrypted: Path) -> Path:
 
 
 def sign_manifest(manifest: dict[str, Any], signer: Signer) -> bytes:
+    """The manifest document: ``manifest`` with ``signed_with`` (the algorithm and signer, inside the
+    signed bytes, so the ``signature`` object's labels cannot be changed unnoticed) and its signature."""
+    manifest = {**manifest, "signed_with": {"algorithm": "Ed25519", "signer": signer.fingerprint}}
     signature = {
         "algorithm": "Ed25519",
         "signer": signer.fingerprint,
@@ -74,6 +77,13 @@ def verify_manifest_signature(
         return False, str(signature.get("signer", "")), "the manifest was changed after it was signed, or is not signed"
     if signature.get("signer") != signer:
         return False, signer, "the signature's stated signer does not match its key"
+    signed_with = doc["manifest"].get("signed_with")  # absent from manifests made before it was added
+    if signed_with is not None and (
+        not isinstance(signed_with, dict)
+        or signed_with.get("algorithm") != signature.get("algorithm")
+        or signed_with.get("signer") != signer
+    ):
+        return False, signer, "the signature's algorithm or signer is not the one the manifest was signed with"
     if pinned_fingerprint and normalise_fingerprint(pinned_fingerprint) != signer:
         return (
             False,

@@ -30,14 +30,16 @@ def report_to_csv(report: CheckReport) -> str:
     entries: list[tuple[int, list[str]]] = []
     for stats in report.fields.values():
         for p in stats.problems:
-            entries.append((p.line, [str(p.line), p.column, p.field_id, "invalid", _safe(p.raw), p.reason, p.action]))
+            entries.append(
+                (p.line, [str(p.line), _safe(p.column), p.field_id, "invalid", _safe(p.raw), p.reason, p.action])
+            )
         for n in stats.notices:
             entries.append(
                 (
                     n.line,
                     [
                         str(n.line),
-                        n.column,
+                        _safe(n.column),
                         n.field_id,
                         "assumption",
                         _safe(n.raw),
@@ -52,8 +54,8 @@ def report_to_csv(report: CheckReport) -> str:
                 f.line,
                 [
                     str(f.line),
-                    f.field,
-                    f.field,
+                    _safe(f.field),
+                    _safe(f.field),
                     f"identifier: {f.kind}",
                     _safe(f.text),
                     "direct identifier in a column that leaves unchanged",
@@ -67,7 +69,7 @@ def report_to_csv(report: CheckReport) -> str:
 
 
 def _safe(value: str) -> str:
-    """The problems CSV is opened in Excel too: neutralise formulas in raw values."""
+    """The problems CSV is opened in Excel too: neutralise formulas in raw values and column names."""
 
     return neutralise(value)
 
