@@ -238,3 +238,30 @@ def test_the_last_result_goes_when_the_agreement_changes(qtbot, window, package,
     assert not step.result_box.isHidden()
     w.map_step.open_profile(profile)  # chosen again: a new export to make
     assert step.result_box.isHidden() and step.result is None
+
+
+def test_an_export_stopped_by_a_crash_is_undone_and_said_at_the_next_start(qtbot, memory_keyring, tmp_path):
+    from pseudodesk.core.audit.log import LOG_NAME, read_entries
+    from pseudodesk.core.keys.installation import AuditTrail
+
+    store = KeyStore()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".pilot.7z.abc123.partial").write_bytes(b"half an export")
+    _, pending = AuditTrail(store).begin_export(
+        "e1", {"export_id": "e1", "output": "pilot.7z"}, out / "pilot.7z", out / "pilot.manifest.json"
+    )
+    pending.release()  # the process died here: its marker stays
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: visible("interrupted_export_dialog") is not None, timeout=WAIT)
+        box = visible("interrupted_export_dialog")
+        assert "pilot.7z" in box.text() and "Export again" in box.text()
+        box.close()
+        assert list(out.iterdir()) == []
+        events = [e["event"] for _, e, _ in read_entries(store.directory / LOG_NAME) if e]
+        assert events[-2:] == ["export.started", "export.interrupted"]
+    finally:
+        w.bridge.shutdown()
