@@ -121,6 +121,8 @@ def main() -> int:
     pilot = work / "youth-service-pilot.toml"
     pilot.write_text(PASSPHRASE_PROFILE, encoding="utf-8")
     window.session.set_profile(load_profile(pilot))
+    window.go_to(2)  # Export follows the checks of this file
+    settle()
     window.go_to(3)
     window.export_step.export_button.click()
     settle()
@@ -283,6 +285,8 @@ def _first_day(work: Path, out: Path) -> None:
     settle()
     window.go_to(1)
     shot(window, "first-day-2-map-approved.png")
+    window.go_to(2)  # Export follows the checks of this file
+    settle()
     window.go_to(3)
     window.export_step.folder_edit.setText(str(work / "exports"))
     shot(window, "first-day-3-export-approved.png")
@@ -292,6 +296,8 @@ def _first_day(work: Path, out: Path) -> None:
     pilot = work / "profiles" / "families-pilot.toml"
     pilot.write_text(profile.read_text(encoding="utf-8").replace('version = "3"', 'version = "3-local"'), "utf-8")
     window.map_step.open_profile(pilot)
+    window.go_to(2)
+    settle()
     window.go_to(3)
     window.export_step.approval_check.setChecked(True)
     shot(window, "export-unapproved.png")

@@ -61,6 +61,11 @@ def visible(name: str):
     return next((w for w in QApplication.topLevelWidgets() if w.objectName() == name and w.isVisible()), None)
 
 
+def checked(qtbot, w: MainWindow) -> None:
+    w.go_to(2)  # the Check step checks this file; Export waits for it
+    qtbot.waitUntil(lambda: not w.bridge.busy and w.session.report_current, timeout=WAIT)
+
+
 def menu_action(window: MainWindow, text: str):
     for menu_action in window.menuBar().actions():
         for action in menu_action.menu().actions():
@@ -153,6 +158,7 @@ def test_an_unapproved_profile_needs_a_tick_and_a_policy_can_forbid_it(
     qtbot.waitUntil(lambda: not w.bridge.busy and w.session.table is not None, timeout=WAIT)
     w.map_step.open_profile(profile)
     assert not w.session.approval.approved and "Not approved" in w.map_step.profile_label.text()
+    checked(qtbot, w)
     w.go_to(3)
     step = w.export_step
     step.folder_edit.setText(str(tmp_path / "out"))
@@ -229,6 +235,7 @@ def test_the_last_result_goes_when_the_agreement_changes(qtbot, window, package,
     w.load_step.open_file(source)
     qtbot.waitUntil(lambda: not w.bridge.busy and w.session.table is not None, timeout=WAIT)
     w.map_step.open_profile(profile)
+    checked(qtbot, w)
     w.go_to(3)
     step = w.export_step
     step.folder_edit.setText(str(tmp_path / "out"))

@@ -52,6 +52,12 @@ def error_dialogs() -> list[QMessageBox]:
     ]
 
 
+def run_checks(qtbot, w: MainWindow) -> None:
+    """Show the Check step, which checks this file, and wait for its report."""
+    w.go_to(2)
+    qtbot.waitUntil(lambda: not w.bridge.busy and w.session.report_current, timeout=WAIT * 4)
+
+
 def click(qtbot, button: QPushButton) -> None:
     assert button.isEnabled(), f"{button.text()} is disabled"
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
@@ -133,6 +139,7 @@ def test_protected_workbook_with_a_stored_key_and_passphrase(qtbot, window, tmp_
     assert "(password-protected)" in w.load_step.file_label.text()
     w.map_step.open_profile(profile_file(tmp_path))
     assert w.step_state(1) == DONE
+    run_checks(qtbot, w)
     w.go_to(3)
     w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     step = w.export_step
@@ -176,6 +183,7 @@ def start_large_export(qtbot, w: MainWindow, tmp_path: Path, started_at: int) ->
     w.load_step.open_file(people_csv(tmp_path, _csv_rows(300_000)))
     idle(qtbot, w)
     w.map_step.open_profile(profile_file(tmp_path))
+    run_checks(qtbot, w)
     w.go_to(3)
     w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     out = tmp_path / "out"
@@ -250,6 +258,7 @@ def test_key_whose_secret_is_missing_is_reported(qtbot, window, tmp_path, memory
     w.load_step.open_file(people_csv(tmp_path, _csv_rows(3)))
     idle(qtbot, w)
     w.map_step.open_profile(profile_file(tmp_path))
+    run_checks(qtbot, w)
     w.go_to(3)
     w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     w.export_step.folder_edit.setText(str(tmp_path / "out"))
@@ -269,22 +278,43 @@ def test_blocked_export_shows_why_and_writes_nothing(qtbot, window, tmp_path, me
     w.load_step.open_file(people_csv(tmp_path, [("943 476 5919", "F"), ("123", "M"), ("4505577104", "Q")]))
     idle(qtbot, w)
     w.map_step.open_profile(profile_file(tmp_path, policy="block"))
-    w.go_to(3)  # straight to Export, skipping Check: the run checks anyway
+    w.go_to(3)  # straight to Export, skipping Check: it waits for the checks of this file
     w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     w.export_step.folder_edit.setText(str(tmp_path / "out"))
-    click(qtbot, w.export_step.export_button)
-    idle(qtbot, w)
-    (box,) = error_dialogs()
-    assert box.windowTitle() == "The checks stop this export"
-    assert "policy is 'block'" in box.text()
-    assert list((tmp_path / "out").iterdir()) == []
-    box.close()
+    assert not w.export_step.export_button.isEnabled()
+    assert "Check this file first (step 3)" in w.export_step.ready_label.text()
     w.go_to(2)
     idle(qtbot, w)
     assert "Export blocked until fixed" in w.check_step.summary_label.text()
     assert w.step_state(2) == BLOCKED  # red: not merely "needs attention"
     assert w.check_step.problems_view.model().rowCount() == 2
+    w.go_to(3)
     assert not w.export_step.export_button.isEnabled()
+    assert "problems that stop this export" in w.export_step.ready_label.text()
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_export_waits_for_the_checks_of_exactly_this_file(qtbot, window, tmp_path, memory_keyring):
+    w = window
+    KeyStore().create("Pilot key")
+    w.load_step.open_file(people_csv(tmp_path, _csv_rows(3)))
+    idle(qtbot, w)
+    w.map_step.open_profile(profile_file(tmp_path))
+    run_checks(qtbot, w)
+    w.go_to(3)
+    w.export_step.approval_check.setChecked(True)
+    w.export_step.folder_edit.setText(str(tmp_path / "out"))
+    assert w.export_step.export_button.isEnabled(), w.export_step.ready_label.text()
+    other = tmp_path / "other"
+    other.mkdir()
+    w.load_step.open_file(people_csv(other, _csv_rows(5)))  # another file, opened from step 4
+    idle(qtbot, w)
+    w.go_to(3)
+    assert not w.export_step.export_button.isEnabled() and w.export_step.result_box.isHidden()
+    assert "Check this file first" in w.export_step.ready_label.text()
+    run_checks(qtbot, w)
+    w.go_to(3)
+    assert w.export_step.export_button.isEnabled(), w.export_step.ready_label.text()
 
 
 def test_check_problems_saved_as_csv(qtbot, window, tmp_path, memory_keyring):
@@ -542,6 +572,7 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
     w.session.set_profile(profile)
     w.load_step.open_file(table.path)
     idle(qtbot, w)
+    run_checks(qtbot, w)
     w.go_to(3)
     w.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     w.export_step.folder_edit.setText(str(tmp_path / "out"))

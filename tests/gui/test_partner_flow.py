@@ -170,3 +170,18 @@ def test_partner_staff_see_no_custodian_action_until_custodian_mode(qtbot, windo
     window.custodian_action.trigger()
     assert not any(button.isVisible() for button in hidden)
     keys.close()
+
+
+def test_a_file_that_fails_to_load_does_not_leave_the_previous_one_loaded(qtbot, window, tmp_path):
+    window.load_step.open_file(extract(tmp_path))
+    idle(qtbot, window)
+    assert window.session.table is not None
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"this is not a workbook")
+    window.load_step.open_file(broken)
+    idle(qtbot, window)
+    assert close_error_dialogs() == 1
+    assert window.session.table is None and window.step_state(0) == ""
+    assert "extract.csv, loaded before, is no longer loaded" in window.load_step.file_label.text()
+    model = window.load_step.view.model()
+    assert model is None or model.rowCount() == 0  # no preview of the old file

@@ -88,6 +88,8 @@ def export_a_million_rows(qtbot, tmp_path: Path) -> MillionRowRun:
     qtbot.waitUntil(lambda: not window.bridge.busy, timeout=120_000)
     rows_counted = window.session.table.row_count if window.session.table is not None else None
     window.map_step.open_profile(profile)
+    window.go_to(2)  # Export follows the checks of this file
+    qtbot.waitUntil(lambda: not window.bridge.busy and window.session.report_current, timeout=600_000)
     window.go_to(3)
     window.export_step.approval_check.setChecked(True)  # a loose profile: confirmed as unapproved
     window.export_step.folder_edit.setText(str(tmp_path / "out"))

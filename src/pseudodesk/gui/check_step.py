@@ -158,6 +158,7 @@ class CheckStep(QWidget):
         assert profile is not None and table is not None and mapping is not None
         self.summary_label.setText("Checking…")
         with_risk = bool(profile.quasi_identifiers())
+        key = s.state_key()
 
         def work(progress: Progress, cancel: Cancel) -> tuple[CheckReport, RiskReport | None]:
             if with_risk:
@@ -168,13 +169,17 @@ class CheckStep(QWidget):
         self.bridge.start(
             f"checking {table.path.name}",
             work,
-            on_done=self._checked,
+            on_done=lambda outcome: self._checked(outcome, key),
             on_cancelled=lambda: self.summary_label.setText("Checks cancelled."),
         )
 
-    def _checked(self, outcome: tuple[CheckReport, RiskReport | None]) -> None:
-        report, self.risk = outcome
-        self.session.set_report(report)
+    def _checked(self, outcome: tuple[CheckReport, RiskReport | None], key: object) -> None:
+        report, risk = outcome
+        if key != self.session.state_key():  # the file, agreement or mapping changed meanwhile
+            self.summary_label.setText("The file, agreement or mapping changed while checking: check again.")
+            return
+        self.risk = risk
+        self.session.set_report(report, key)
 
     # --- showing -----------------------------------------------------------------------
 

@@ -283,6 +283,8 @@ class ExportStep(QWidget):
                 )
         if not self.folder_edit.text().strip():
             return "Choose an output folder."
+        if not s.report_current:
+            return "Check this file first (step 3): the export follows the checks of exactly this file and mapping."
         if s.report is not None and s.report.blocking_reasons():
             return "The checks found problems that stop this export (step 3)."
         return ""
@@ -316,6 +318,7 @@ class ExportStep(QWidget):
         demo = s.demo
         accept_expired = demo or self.review_check.isChecked()
         unapproved_accepted = not self.approval_check.isHidden() and self.approval_check.isChecked()
+        key = s.state_key()
         QSettings().setValue(FOLDER_SETTING, str(out_dir))
         self.result_box.setVisible(False)
 
@@ -356,12 +359,12 @@ class ExportStep(QWidget):
         self.bridge.start(
             f"exporting {table.path.name}",
             work,
-            on_done=self._done,
+            on_done=lambda result: self._done(result, key),
             on_error=self._failed,
             on_cancelled=self._cancelled,
         )
 
-    def _done(self, result: RunResult) -> None:
+    def _done(self, result: RunResult, key: object = None) -> None:
         self.result = result
         report = result.report
         manifest = result.manifest.name if result.manifest else "(none)"
@@ -400,7 +403,7 @@ class ExportStep(QWidget):
         self.copy_button.setText("Co&py passphrase")
         self.result_box.setVisible(True)
         self.session.last_result = result
-        self.session.set_report(report)
+        self.session.set_report(report, key)
         self.session.exported.emit(result)
         self._update_ready()
         self.ready_label.setText("Exported. Pressing Export again writes a second, separately named package.")

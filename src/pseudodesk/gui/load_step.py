@@ -271,9 +271,13 @@ class LoadStep(QWidget):
         self.header_spin.setEnabled(True)
         if header_row is not None:
             self.header_spin.setValue(header_row)
+        previous = self.session.table
+        if previous is not None:
+            self.session.clear_table()  # never left looking as if the failed file were the one loaded
         self.file_label.setText(
             f"<b>{path.name}</b> could not be read with these settings. Change the header row above "
             "(the row that holds the column names) and press Enter, or open another file."
+            + (f" {previous.path.name}, loaded before, is no longer loaded." if previous is not None else "")
         )
         show_error(self, error, doing=f"reading {path.name}")
 
@@ -298,7 +302,10 @@ class LoadStep(QWidget):
 
     def _show_table(self) -> None:
         table = self.session.table
-        if table is None:
+        if table is None:  # nothing loaded (a later file failed): no preview, sheet or notes of another
+            self.view.setModel(None)
+            self.sheet_combo.clear()
+            self.notes_label.setText("none")
             return
         where = f", sheet '{table.sheet}'" if table.sheet else ""
         protected = " (password-protected)" if table.encrypted else ""

@@ -37,6 +37,7 @@ class Session(QObject):
         self.mapping: SourceMapping | None = None
         self.suggestions: list[ColumnSuggestion] = []
         self.report: CheckReport | None = None
+        self.report_key: object = None  # state_key() of what the report checked
         self.last_result: object | None = None
 
     # --- changes ---------------------------------------------------------------------
@@ -48,6 +49,15 @@ class Session(QObject):
         self.last_result = None
         self.table_changed.emit()
         self._remap(mapping)
+
+    def clear_table(self) -> None:
+        """No spreadsheet: a file that failed to load replaces the one before it, never silently keeps it."""
+        self.table = None
+        self.sample = []
+        self.report = None
+        self.last_result = None
+        self.table_changed.emit()
+        self._remap(None)
 
     def set_profile(
         self, profile: Profile, mapping: SourceMapping | None = None, *, approval: Approval = UNAPPROVED
@@ -65,9 +75,34 @@ class Session(QObject):
         self.mapping_changed.emit()
         self.report_changed.emit()
 
-    def set_report(self, report: CheckReport | None) -> None:
+    def set_report(self, report: CheckReport | None, key: object = None) -> None:
+        """The checks' report for the state ``key`` (:meth:`state_key` when they started); a report
+        for a state since changed (another file, sheet, header row, agreement or mapping) is dropped."""
+        key = self.state_key() if key is None else key
+        if report is not None and key != self.state_key():
+            return
         self.report = report
+        self.report_key = key
         self.report_changed.emit()
+
+    def state_key(self) -> object:
+        """What the checks depend on: this table (a reload is another), this profile's bytes, this mapping."""
+        if self.table is None or self.profile is None or self.mapping is None:
+            return None
+        m = self.mapping
+        mapping = (
+            tuple(sorted(m.columns.items())),
+            tuple(sorted(m.codings.items())),
+            tuple(sorted(m.unconfirmed)),
+            m.sheet,
+            m.header_row,
+        )
+        return (id(self.table), self.table.row_count, self.profile.sha256, id(self.profile), mapping)
+
+    @property
+    def report_current(self) -> bool:
+        """The checks ran, to the end, for exactly this file, agreement and mapping."""
+        return self.report is not None and self.report_key == self.state_key()
 
     def _remap(self, mapping: SourceMapping | None) -> None:
         if self.profile is None or self.table is None:
