@@ -185,3 +185,39 @@ def test_a_file_that_fails_to_load_does_not_leave_the_previous_one_loaded(qtbot,
     assert "extract.csv, loaded before, is no longer loaded" in window.load_step.file_label.text()
     model = window.load_step.view.model()
     assert model is None or model.rowCount() == 0  # no preview of the old file
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 768), (910, 512), (683, 512)])  # the last two: 150% scaling
+def test_every_step_is_usable_in_a_small_window(qtbot, size):
+    """A laptop at 1366x768 or 1024x768, at 100% or 150% scaling (logical pixels): the window fits,
+    Back, Next and Cancel stay inside it, and each step scrolls rather than being cut."""
+    from PySide6.QtCore import QPoint, QRect
+
+    w = MainWindow(demo=True)
+    qtbot.addWidget(w)
+    w.show()
+    w.open_demo()
+    idle(qtbot, w)
+    hint = w.minimumSizeHint()
+    assert hint.width() <= size[0] and hint.height() <= size[1], (hint.width(), hint.height())
+    w.resize(*size)
+    qtbot.waitUntil(lambda: (w.width(), w.height()) == size)
+    inside = QRect(QPoint(0, 0), w.size())
+    for index in range(4):
+        w.go_to(index)
+        idle(qtbot, w)
+        for button in (w.back_button, w.next_button):
+            corner = button.mapTo(w, QPoint(button.width() - 1, button.height() - 1))
+            assert inside.contains(button.mapTo(w, QPoint(0, 0))) and inside.contains(corner), (index, button.text())
+        area = w.pages.currentIndex()
+        assert w.pages.widget(area) is w.steps[index]
+    w.bridge.shutdown()
+
+
+def test_the_window_opens_no_larger_than_the_screen(qtbot):
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    room = w.screen().availableGeometry()
+    assert w.width() <= room.width() and w.height() <= room.height()
+    w.bridge.shutdown()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
+from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QStackedWidget, QWidget
 
 OpenPath = Callable[[QWidget, str, str], "Path | None"]
 SavePath = Callable[[QWidget, str, Path, str], "Path | None"]
@@ -34,3 +34,23 @@ def ask_save_path(parent: QWidget, caption: str, suggested: Path | str, file_fil
     """The platform's save-file dialog (it asks before replacing a file); None when cancelled."""
     name, _ = QFileDialog.getSaveFileName(parent, caption, str(suggested), file_filter)
     return Path(name) if name else None
+
+
+class StepPages(QStackedWidget):
+    """The steps, each in a scroll area: on a small screen or at a large scale a step scrolls,
+    and the window can be made as small as the screen. ``widget`` and ``currentWidget`` give
+    the steps themselves."""
+
+    def add_step(self, step: QWidget) -> None:
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(step)
+        self.addWidget(area)
+
+    def widget(self, index: int) -> QWidget | None:
+        area = super().widget(index)
+        return area.widget() if isinstance(area, QScrollArea) else area
+
+    def currentWidget(self) -> QWidget | None:  # noqa: N802
+        return self.widget(self.currentIndex())

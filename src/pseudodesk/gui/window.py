@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QStackedWidget,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -47,6 +46,7 @@ from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.load_step import LoadStep, dropped_file
 from pseudodesk.gui.map_step import MapStep
 from pseudodesk.gui.session import Session
+from pseudodesk.gui.widgets import StepPages
 
 DONE, ATTENTION, TODO = "done", "needs attention", ""
 CUSTODIAN_SETTING = "custodian_mode"  # QSettings: the key custodian's actions shown
@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("main_window")
         self.setWindowTitle("pseudodesk — DEMO" if demo else "pseudodesk")
-        self.resize(1180, 780)
+        self.resize(1180, 780)  # then fitted to the screen (_fit_to_screen)
         self.setAcceptDrops(True)
         self.session = Session(demo=demo, parent=self)
         self.bridge = JobBridge(self)
@@ -132,9 +132,9 @@ class MainWindow(QMainWindow):
             self.step_list.addItem(item)
         self.step_list.setFixedWidth(max(self.step_list.sizeHintForColumn(0) + 150, 210))
         body.addWidget(self.step_list)
-        self.pages = QStackedWidget()
+        self.pages = StepPages()
         for step in self.steps:
-            self.pages.addWidget(step)
+            self.pages.add_step(step)
         body.addWidget(self.pages, stretch=1)
         outer.addLayout(body, stretch=1)
 
@@ -166,7 +166,20 @@ class MainWindow(QMainWindow):
         self.refresh_steps()
         self.statusBar().showMessage(f"pseudodesk {__version__}" + (" — DEMO mode" if demo else ""))
         self._restore_window_state()
+        self._fit_to_screen()
         QTimer.singleShot(0, self._recover_interrupted)
+
+    def _fit_to_screen(self) -> None:
+        """Never larger than the screen it opens on (a laptop at 1366x768, or at 150% scaling);
+        the steps scroll rather than push Back and Next out of reach."""
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        width, height = min(self.width(), room.width() - 16), min(self.height(), room.height() - 40)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(max(width, 320), max(height, 240))
+            self.move(room.topLeft())
 
     def _recover_interrupted(self) -> None:
         """Undo (and record) exports a crash or a shutdown stopped part-way, and say so."""
