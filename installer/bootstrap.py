@@ -219,7 +219,7 @@ def run_app(extra: list[str]) -> int:
 
 def take_screenshots(extra: list[str]) -> int:
     """docs/screenshots from a real window (under Xvfb at 1280x900 when there is no screen),
-    then the Check step again at 150% scaling."""
+    then every step again at 150% scaling on a 1024x768 screen."""
     python = _ensure_env(ROOT / ".venv", with_qt=True)
     script = [str(python), str(ROOT / "tools" / "take_screenshots.py"), *extra]
     prefix: list[str] = []
@@ -230,8 +230,9 @@ def take_screenshots(extra: list[str]) -> int:
             return 1
         prefix = [xvfb, "-a", "-s", "-screen 0 1280x900x24"]
     first = subprocess.run([*prefix, *script], cwd=ROOT).returncode
+    small = [prefix[0], "-a", "-s", "-screen 0 1024x768x24"] if prefix else []  # a small laptop at 150%
     scaled = subprocess.run(
-        [*prefix, *script, "--only-scaled"], cwd=ROOT, env=dict(os.environ, QT_SCALE_FACTOR="1.5")
+        [*small, *script, "--only-scaled"], cwd=ROOT, env=dict(os.environ, QT_SCALE_FACTOR="1.5")
     ).returncode
     return first or scaled
 
