@@ -620,3 +620,47 @@ def test_the_selftest_the_window_starts_with_takes_under_three_seconds():
     from pseudodesk.core.run.selftest import run_selftest
 
     assert run_selftest().seconds < 3.0
+
+
+def tab_to(qtbot, w: MainWindow, target, limit: int = 60) -> None:
+    """Press Tab until ``target`` has the focus (the keyboard's way through the window)."""
+    for _ in range(limit):
+        if QApplication.focusWidget() is target:
+            return
+        qtbot.keyClick(QApplication.focusWidget() or w, Qt.Key.Key_Tab)
+    raise AssertionError(f"Tab never reached {target.accessibleName() or target}")
+
+
+def test_the_demo_flow_by_keyboard_alone(qtbot, demo_window, tmp_path):
+    """Tab and Enter only: Next through the steps (Tab leaves each table rather than walking its
+    cells), the output folder typed, Export pressed with Enter."""
+    w = demo_window
+    w.open_demo()
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow)
+    idle(qtbot, w)
+    w.step_list.setFocus()
+    for step in (w.map_step, w.check_step, w.export_step):
+        tab_to(qtbot, w, w.next_button)
+        qtbot.keyClick(w.next_button, Qt.Key.Key_Return)
+        idle(qtbot, w)
+        assert w.pages.currentWidget() is step
+    step = w.export_step
+    tab_to(qtbot, w, step.folder_edit)
+    qtbot.keyClick(step.folder_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(step.folder_edit, str(tmp_path / "out"))
+    tab_to(qtbot, w, step.export_button)
+    qtbot.keyClick(step.export_button, Qt.Key.Key_Return)  # Enter presses the focused button
+    qtbot.waitUntil(lambda: not w.bridge.busy and step.result is not None, timeout=WAIT)
+    assert step.result.output.parent == tmp_path / "out" and step.result.output.exists()
+
+
+def test_tab_leaves_the_tables(qtbot, demo_window):
+    w = demo_window
+    w.open_demo()
+    idle(qtbot, w)
+    for index, view in ((0, w.load_step.view), (1, w.map_step.view)):
+        w.go_to(index)
+        view.setFocus()
+        qtbot.keyClick(view, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is not view, index

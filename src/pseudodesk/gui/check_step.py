@@ -98,6 +98,7 @@ class CheckStep(QWidget):
         legend.setAccessibleName("Bar colours")
         layout.addWidget(legend)
         self.fields_view = QTableView()
+        self.fields_view.setTabKeyNavigation(False)  # Tab leaves the table; arrow keys move within it
         self.fields_view.setAccessibleName("Results per field")
         self.fields_view.setItemDelegateForColumn(FieldStatsModel.BAR_COLUMN, BarDelegate(self.fields_view))
         self.fields_view.verticalHeader().setVisible(False)
@@ -108,6 +109,7 @@ class CheckStep(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Check details")
         self.problems_view = QTableView()
+        self.problems_view.setTabKeyNavigation(False)  # Tab leaves the table; arrow keys move within it
         self.problems_view.setAccessibleName("Problems, identical ones grouped")
         self.problems_view.setWordWrap(False)
         self.problems_view.verticalHeader().setVisible(False)

@@ -175,6 +175,7 @@ class LoadStep(QWidget):
         preview_label = QLabel("&Preview (row numbers as in the file; scroll to read more):")
         layout.addWidget(preview_label)
         self.view = QTableView()
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table; arrow keys move between cells
         self.view.setAccessibleName("Spreadsheet preview")
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)

@@ -154,6 +154,8 @@ class MapStep(QWidget):
         self.view.setItemDelegateForColumn(MappingModel.FIELD_COLUMN, FieldDelegate(self.view))
         self.view.setEditTriggers(QTableView.EditTrigger.AllEditTriggers)
         self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table; arrow keys move between cells
+        self.view.setStyleSheet("QTableView::item:focus { border: 2px solid #1565c0; }")  # the current cell
         self.view.setWordWrap(False)
         self.view.verticalHeader().setVisible(False)
         self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 12)

@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self._show_progress(False)
         self._build_menus()
         self._connect()
+        for button in central.findChildren(QPushButton):
+            button.setAutoDefault(True)  # Enter presses the focused button, as Space does
         self.go_to(0)
         self.refresh_steps()
         self.statusBar().showMessage(f"pseudodesk {__version__}" + (" — DEMO mode" if demo else ""))

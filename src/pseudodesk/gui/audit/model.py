@@ -131,6 +131,7 @@ class AuditFilterProxy(QSortFilterProxyModel):
 def entries_table(proxy: AuditFilterProxy) -> QTableView:
     """The entries, sortable by any column (in log order at first), one whole row selected at a time."""
     table = QTableView()
+    table.setTabKeyNavigation(False)  # Tab leaves the table; arrow keys move within it
     table.setModel(proxy)
     table.setAccessibleName("Audit log entries")
     table.setSortingEnabled(True)

@@ -120,6 +120,7 @@ class NewKeyDialog(QDialog):
         self.salt_edit.textChanged.connect(self._validate)
         self._validate()
         fit_dialog(self, 70)
+        self.name_edit.setFocus()  # typing at once goes into the name
 
     def _kind_changed(self, salt: bool) -> None:
         self.salt_box.setVisible(salt)
