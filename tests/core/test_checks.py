@@ -165,7 +165,7 @@ def test_messy_workbook_comes_out_fully_normalised(tmp_path, messy):
     assert decisions["dob"].startswith("day first")
     assert "1904 date system" in decisions["dob"] and "two-digit birth year" in decisions["dob"]
     assert decisions["referral"].startswith("month first")
-    assert "numeric codes read as iso5218" in decisions["gender"]
+    assert "numbers read as ISO/IEC 5218 codes (0, 1, 2, 9)" in decisions["gender"]
     notices = {(n.field_id, n.line): n.reason for f in report.fields.values() for n in f.notices}
     assert "Excel serial 25535 (1904 date system)" in notices[("dob", 4)]
     assert report.fields["postcode"].counts["normalised"] == 6

@@ -664,3 +664,30 @@ def test_tab_leaves_the_tables(qtbot, demo_window):
         view.setFocus()
         qtbot.keyClick(view, Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is not view, index
+
+
+def test_visible_words_name_no_convention_ids_and_titles_do_not_repeat_the_name(qtbot, demo_window):
+    """Partners read "Date of birth", not "lcp_dob"; Qt adds the application's name to titles."""
+    from PySide6.QtWidgets import QAbstractItemView, QLabel
+
+    w = demo_window
+    w.open_demo()
+    idle(qtbot, w)
+    ids = ("lcp_dob", "lcp_gender", "lcp_postcode", "lcp_ethnicity", "nhs_number", "not declared coded", "lossy")
+    for index in range(3):
+        w.go_to(index)
+        idle(qtbot, w)
+        page = w.steps[index]
+        texts = [label.text() for label in page.findChildren(QLabel) if label.isVisible()]
+        for view in page.findChildren(QAbstractItemView):
+            model = view.model()
+            if model is None or not view.isVisible():
+                continue
+            for row in range(min(model.rowCount(), 50)):
+                texts += [str(model.index(row, c).data() or "") for c in range(model.columnCount())]
+        leaked = [t for t in texts for i in ids if i in t]
+        assert not leaked, (page.title, leaked[:3])
+    assert "pseudodesk" not in w.windowTitle()
+    w.show_keys()
+    assert "pseudodesk" not in w._keys_window.windowTitle()
+    w._keys_window.close()

@@ -63,7 +63,7 @@ class GuideWindow(QWidget):
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         path = guide_path(name)
-        self.setWindowTitle(f"pseudodesk: {name.removesuffix('.md').replace('-', ' ')}")
+        self.setWindowTitle(name.removesuffix(".md").replace("-", " ").capitalize().replace("Ig ", "IG "))
         self.resize(900, 760)
         layout = QVBoxLayout(self)
         self.browser = QTextBrowser()
@@ -147,7 +147,7 @@ class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("about_dialog")
-        self.setWindowTitle("About pseudodesk")
+        self.setWindowTitle("About")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         layout = QVBoxLayout(self)
         title = QLabel(

@@ -376,9 +376,9 @@ class ExportStep(QWidget):
             else ""
         )
         method = (
-            "AES-256 CMS to the recipient's certificate (opens with openssl cms -decrypt)"
+            "locked so that only the recipient can open it, with their certificate's private key"
             if result.method == "cms"
-            else "AES-256 7z archive (opens with 7-Zip and the passphrase)"
+            else "a locked 7-Zip archive: the recipient opens it with 7-Zip and the passphrase below"
         )
         self.result_label.setText(
             f"<b style='color:#1a6b2a;'>Exported.</b> Written to <b>{result.output.parent}</b>:"

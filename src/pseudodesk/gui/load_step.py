@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -76,12 +77,22 @@ class PasswordDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Workbook password")
-        layout.addWidget(self.password)
+        self.show_check = QCheckBox("S&how")
+        self.show_check.setAccessibleName("Show the password")
+        self.show_check.toggled.connect(
+            lambda shown: self.password.setEchoMode(QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password)
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.password, stretch=1)
+        row.addWidget(self.show_check)
+        layout.addLayout(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)  # the title whole
+        self.password.setFocus()
 
 
 class DropArea(QLabel):

@@ -21,6 +21,7 @@ from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.agreement.suggest import ColumnSuggestion
 from pseudodesk.core.check.report import CheckReport, FieldStats, ProblemGroup, grouped_problems
+from pseudodesk.core.conventions import get_convention
 from pseudodesk.core.read.table import SourceTable
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -110,7 +111,7 @@ class MappingModel(ListTableModel):
     values is shown beside it so a mismatch is visible.
     """
 
-    COLUMNS = ("Spreadsheet column", "Sample values", "Feeds field", "Convention", "Confidence", "Leaves as")
+    COLUMNS = ("Spreadsheet column", "Sample values", "Feeds field", "Checked as", "Confidence", "Leaves as")
     FIELD_COLUMN = 2
     mapping_changed = Signal()
 
@@ -149,8 +150,11 @@ class MappingModel(ListTableModel):
     def field_choices(self) -> list[tuple[str, str]]:
         """(field id or "", text) for the combo box; "" strips the column."""
         used = set(self.profile.used_source_ids())
+        labels = [sf.label for sf in self.profile.source_fields if sf.id in used]
         return [("", STRIPPED)] + [
-            (sf.id, f"{sf.label} ({sf.id})") for sf in self.profile.source_fields if sf.id in used
+            (sf.id, sf.label if labels.count(sf.label) == 1 else f"{sf.label} ({sf.id})")
+            for sf in self.profile.source_fields
+            if sf.id in used
         ]
 
     def field_of(self, column: str) -> str:
@@ -206,16 +210,21 @@ class MappingModel(ListTableModel):
         if c == 1:
             return self._samples[index.row()]
         if c == self.FIELD_COLUMN:
-            return f"{self._labels[fid]} ({fid})" if fid else STRIPPED
+            return dict(self.field_choices()).get(fid, fid) if fid else STRIPPED
         if c == 3:
             if not fid:
                 return ""
-            convention = self.profile.source_field(fid).convention
+            field = self.profile.source_field(fid)
             seen = suggestion.convention if suggestion else None
-            base = self.profile.source_field(fid).base_convention.name
-            if seen and seen != base:
-                return f"{convention} (values look like {seen})"
-            return convention
+            words = field.base_convention.plain_name
+            if seen and seen != field.base_convention.name:
+                words = f"{words} (but the values look like {plain_name(seen)})"
+            # the convention's id (lcp_dob) is for the details: the tooltip
+            return (
+                f"{words}\n\n{field.base_convention.description} (convention {field.convention})"
+                if role == TOOLTIP
+                else words
+            )
         if c == 4:
             if not fid:
                 return ""
@@ -239,7 +248,7 @@ class MappingModel(ListTableModel):
 class FieldStatsModel(ListTableModel):
     """One row per checked field: counts per status, the decision taken, and a bar (painted by a delegate)."""
 
-    COLUMNS = ("Field", "Column", "Convention", "Result", "Valid", "Normalised", "Invalid", "Empty", "Decision")
+    COLUMNS = ("Field", "Column", "Checked as", "Result", "Valid", "Normalised", "Invalid", "Empty", "Decision")
     BAR_COLUMN = 3
     BAR_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -264,10 +273,12 @@ class FieldStatsModel(ListTableModel):
             )
         if role not in (DISPLAY, TOOLTIP):
             return None
+        if role == TOOLTIP and c == 2:
+            return f"convention {f.convention}"
         values: tuple[object, ...] = (
             f.label,
             f.column,
-            f.convention,
+            f.checked_as or f.convention,
             "",
             f"{counts['valid']:,}",
             f"{counts['normalised']:,}",
@@ -286,6 +297,7 @@ class ProblemsModel(ListTableModel):
 
     def __init__(self, report: CheckReport, parent: QObject | None = None) -> None:
         super().__init__(grouped_problems(report), parent)
+        self._labels = {fid: stats.label for fid, stats in report.fields.items()}  # "NHS number", not its id
 
     @property
     def listed(self) -> int:
@@ -300,4 +312,13 @@ class ProblemsModel(ListTableModel):
         values = ", ".join(g.examples) + (
             f" and {g.different - len(g.examples):,} more" if g.different > len(g.examples) else ""
         )
-        return (rows, g.column, g.field_id, g.reason, f"{g.count:,}", values, g.action)[index.column()]
+        field = self._labels.get(g.field_id) or g.field_id
+        return (rows, g.column, field, g.reason, f"{g.count:,}", values, g.action)[index.column()]
+
+
+def plain_name(convention: str) -> str:
+    """A catalogue convention's name in a partner's words; the id itself when it is not one."""
+    try:
+        return get_convention(convention).plain_name
+    except KeyError:  # not a catalogue name: shown as it is
+        return convention

@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
     def __init__(self, *, demo: bool = False, selftest: SelfTestResult | None = None) -> None:
         super().__init__()
         self.setObjectName("main_window")
-        self.setWindowTitle("pseudodesk — DEMO" if demo else "pseudodesk")
+        self.setWindowTitle("DEMO" if demo else "")  # Qt adds the application's name: "DEMO — pseudodesk"
         self.resize(1180, 780)  # then fitted to the screen (_fit_to_screen)
         self.setAcceptDrops(True)
         self.session = Session(demo=demo, parent=self)

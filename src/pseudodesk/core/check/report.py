@@ -66,6 +66,7 @@ class FieldStats:
     column: str
     convention: str
     decision: str = ""
+    checked_as: str = ""  # the convention in a partner's words (Convention.plain_name)
     codings: tuple[str, ...] = ()  # input codings the agreement accepts for the field (profile `codings`)
     coding: str = ""  # the one the mapping chose
     counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Status})

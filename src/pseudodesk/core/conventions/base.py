@@ -10,6 +10,7 @@ because some decisions belong to the column, not the cell: a date column first
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,6 +148,12 @@ class Convention:
     identifier: bool = False  # a direct identifier: scanned for in kept columns
     suggest_from_values: bool = False  # values alone are distinctive enough to suggest it
     read_back: Callable[[dict[str, Any]], dict[str, Any]] | None = None  # see output_options
+
+    @property
+    def plain_name(self) -> str:
+        """What the convention checks, in a partner's words ("Date of birth", "UK postcode"): the
+        description up to its first stop, colon or comma. The id (``dob``) is for details views."""
+        return re.split(r"[.:,]", self.description, maxsplit=1)[0].strip() or self.name
 
     def output_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Options that read this convention's own output back: input-side choices (a date

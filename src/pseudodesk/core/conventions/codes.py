@@ -64,6 +64,14 @@ CODING_NAMES = {  # the input codings a gender column may be declared in, as a p
 }
 
 
+TARGET_NAMES = {  # how a gender column is written in the export, as a partner reads it
+    "MF": "M or F",
+    "MFU": "M, F or U",
+    "iso5218": "ISO/IEC 5218 codes (0, 1, 2, 9)",
+    "nhs_stated": "NHS person stated gender codes (1, 2, 9, X)",
+}
+
+
 class GenderRule(ColumnRule):
     def __init__(self, options: Mapping[str, Any], context: ColumnContext) -> None:
         super().__init__(options, context)
@@ -76,11 +84,12 @@ class GenderRule(ColumnRule):
     def decision(self) -> str:
         coded = self.options["coded"]
         source = (
-            f"numeric codes read as {coded}"
+            f"numbers read as {CODING_NAMES.get(coded, coded)}"
             if coded != "none"
-            else "numeric codes not read (column not declared coded)"
+            else "numbers such as 1 and 2 are not read, since the agreement does not say which codes they are"
         )
-        return f"output {self.options['target']}; {source}"
+        target = TARGET_NAMES.get(self.options["target"], self.options["target"])
+        return f"written as {target}; {source}"
 
     def check(self, raw: str) -> Checked:
         key = " ".join(raw.split()).casefold()
@@ -205,5 +214,5 @@ class EthnicityRule(ColumnRule):
         if source_is_nhs_c and self.options["target"] != "nhs":
             reason = "lossy: NHS code C also covers Traveller of Irish heritage and Gypsy/Roma (LCP 3, 4)"
         if reason:
-            self.notes["lossy mapping(s) made"] += 1
+            self.notes["value(s) mapped to a broader group (the agreement's codes have no exact match)"] += 1
         return settled(value, raw, reason)

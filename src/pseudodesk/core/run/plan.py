@@ -114,7 +114,13 @@ class Plan:
         for fid, idx in resolved.items():
             sf = profile.source_field(fid)
             stats = FieldStats(
-                fid, sf.label, header[idx], sf.convention, codings=sf.codings, coding=mapping.codings.get(fid, "")
+                fid,
+                sf.label,
+                header[idx],
+                sf.convention,
+                codings=sf.codings,
+                coding=mapping.codings.get(fid, ""),
+                checked_as=sf.base_convention.plain_name,
             )
             self.report.fields[fid] = stats
             self.inputs.append(_Column(fid, idx, header[idx], sf.rule(context, coding=mapping.codings.get(fid)), stats))

@@ -73,7 +73,7 @@ class AuditWindow(AuditLayout, QMainWindow):
         self.last_inspection: Inspection | None = None
         self._inspect_dialog: InspectDialog | None = None
         self._jobs = QueuedJobs(self, bridge)
-        self.setWindowTitle("pseudodesk \u2014 Audit log")
+        self.setWindowTitle("Audit log")
         self.setObjectName("audit_window")
         self._build()
         self._connect()

@@ -61,7 +61,7 @@ class KeysWindow(KeyButtons, QDialog):
         self.export_done_box: QMessageBox | None = None
         self._working_text = ""
 
-        self.setWindowTitle("Keys — pseudodesk")
+        self.setWindowTitle("Keys")
         self.setAccessibleName("Keys")
         layout = QVBoxLayout(self)
         self.intro_label = wrapped(
