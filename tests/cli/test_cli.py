@@ -354,7 +354,8 @@ def test_risk_prints_the_classes_and_the_previews(tmp_path, capsys, demo_paths):
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert out.splitlines()[0] == "quasi-identifiers: DOB, GENDER, POST CODE, ETHNICITY; k = 2"  # --k over the 11
+    assert out.splitlines()[1] == "quasi-identifiers: DOB, GENDER, POST CODE, ETHNICITY; k = 2"  # --k over the 11
+    assert out.splitlines()[0].startswith("600 of 600 records (100%) could be picked out")  # the verdict first
     assert "600 records in 600 equivalence classes" in out  # synthetic people: all unique
     assert "POST CODE to district: records at risk 600 -> " in out
 

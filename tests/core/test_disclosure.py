@@ -232,3 +232,45 @@ def test_enforcement_refuses_what_cannot_reach_k(tmp_path):
     with pytest.raises(ChecksBlockExport, match="cannot reach that"):
         run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_the_risk_verdict_says_in_words_what_the_export_means():
+    from collections import Counter
+
+    from pseudodesk.core.check.risk import Preview, analyse, risk_verdict
+
+    counts = Counter({("2010", "F"): 5, ("2011", "M"): 1, ("2012", "M"): 2})
+    risk = analyse(counts, ["YEAR", "SEX"], 3)
+    risk.previews.append(Preview("YEAR", "decade", 0, 2))
+    words = risk_verdict(risk)
+    assert words.startswith("3 of 8 records (38%) could be picked out by their YEAR, SEX")
+    assert "may let someone be identified" in words and "YEAR as decade would leave 0" in words
+    risk.enforced = True
+    assert "blanks the values that single them out when you export" in risk_verdict(risk)
+    safe = analyse(Counter({("2010", "F"): 5}), ["YEAR", "SEX"], 3)
+    assert risk_verdict(safe).startswith("No one can be picked out")
+
+
+def test_measuring_the_risk_is_a_named_phase_that_can_be_cancelled(demo_paths):
+    from pseudodesk.core.agreement.mapping import load_mapping
+    from pseudodesk.core.agreement.profile import load_profile
+    from pseudodesk.core.errors import Cancelled
+    from pseudodesk.core.read.dispatch import read_table
+    from pseudodesk.core.run.check import assess
+
+    profile = load_profile(demo_paths["profile"])
+    mapping = load_mapping(demo_paths["mapping"])
+    table = read_table(demo_paths["spreadsheet"], sheet=mapping.sheet, header_row=mapping.header_row or 1)
+    seen: list[tuple[float, str]] = []
+    assess(profile, table, mapping, progress=lambda share, message: seen.append((share, message)))
+    measuring = [share for share, message in seen if message.startswith("Measuring re-identification risk")]
+    checking = [share for share, message in seen if not message.startswith(("Measuring", "Checked, and"))]
+    assert len(measuring) > 3 and min(measuring) >= 0.75 and max(checking) <= 0.75
+    assert seen[-1] == (1.0, "Checked, and the re-identification risk measured")
+    phase = {"risk": False}
+
+    def progress(share: float, message: str) -> None:
+        phase["risk"] = phase["risk"] or message.startswith("Measuring")
+
+    with pytest.raises(Cancelled):
+        assess(profile, table, mapping, progress=progress, cancel=lambda: phase["risk"])

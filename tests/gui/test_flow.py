@@ -556,9 +556,12 @@ def test_check_step_shows_the_reidentification_risk(qtbot, demo_window, tmp_path
     w.go_to(2)
     idle(qtbot, w)
     tabs = w.check_step.tabs
-    assert tabs.tabText(3) == "Re-identification ris&k (600 under k = 11)"
+    assert tabs.tabText(3) == "Re-identification ris&k (600 could be picked out)"
     text = w.check_step.risk_view.toPlainText()
     assert "600 of 600 records (100.0%) are in classes smaller than 11" in text
+    # the verdict, in words: the demo agreement does not blank values itself
+    assert "600 of 600 records (100%) could be picked out by their DOB, GENDER, POST CODE, ETHNICITY" in text
+    assert "may let someone be identified. Tell your IG lead before sending" in text
     assert "POST CODE to district" in text
     w.check_step.save_html(tmp_path / "report.html")
     assert "Re-identification risk (k = 11)" in (tmp_path / "report.html").read_text(encoding="utf-8")

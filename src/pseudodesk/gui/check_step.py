@@ -234,7 +234,8 @@ class CheckStep(QWidget):
             self.tabs.setTabText(3, "Re-identification ris&k")
         else:
             self.risk_view.setHtml(risk_to_html(risk))
-            self.tabs.setTabText(3, f"Re-identification ris&k ({risk.records_at_risk:,} under k = {risk.k})")
+            at_risk = f"{risk.records_at_risk:,} could be picked out" if risk.records_at_risk else "no one picked out"
+            self.tabs.setTabText(3, f"Re-identification ris&k ({at_risk})")
 
     def choose_csv_destination(self) -> None:
         path = widgets.ask_save_path(self, "Save problems as CSV", self._beside_source("problems.csv"), "CSV (*.csv)")

@@ -58,6 +58,7 @@ class RiskReport:
     classes: int = 0
     class_sizes: dict[int, int] = field(default_factory=dict)  # class size -> how many classes have it
     records_at_risk: int = 0  # records in classes smaller than k
+    enforced: bool = False  # the agreement blanks values at export to reach k ([disclosure] enforce)
     worst: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # smallest classes, generalised
     previews: list[Preview] = field(default_factory=list)
 
@@ -75,6 +76,8 @@ def analyse(
     quasi_identifiers: list[str],
     k: int,
     generalisers: dict[str, dict[str, Callable[[str], str]]] | None = None,
+    *,
+    step: Callable[[float], None] | None = None,
 ) -> RiskReport:
     """The report for records counted by their quasi-identifier values (one Counter key per class).
 
@@ -82,7 +85,9 @@ def analyse(
     each is previewed by re-counting the classes with that one field generalised, and so is the
     combination of every field's first generalisation that still keeps some detail (date of birth
     to age band, postcode to district). The smallest classes are described with those same coarse
-    values (DESCRIBE_LEVELS), never with a full date of birth or postcode.
+    values (DESCRIBE_LEVELS), never with a full date of birth or postcode. ``step`` hears the share
+    of the previews done (each re-counts every class: the long part on a large file), and may
+    raise to cancel.
     """
     if k < 2:
         raise ValueError("k must be 2 or more")
@@ -105,10 +110,15 @@ def analyse(
         for values, size in smallest
         if size < k
     ]
+    total = sum(len(levels) for levels in generalisers.values()) + (len(describe) > 1)
+    done = 0
     for name, levels in generalisers.items():
         position = quasi_identifiers.index(name)
         for level, generalise in levels.items():
             report.previews.append(_preview(counts, {position: generalise}, k, name, level))
+            done += 1
+            if step is not None:
+                step(done / total)
     if len(describe) > 1:
         names = " and ".join(quasi_identifiers[i] for i in sorted(describe))
         report.previews.append(_preview(counts, describe, k, names, "age band / district together"))
@@ -151,9 +161,41 @@ def kind_of(profile: Profile, output_name: str) -> str:
     return next((kind for kind, names in KINDS.items() if base in names), "")
 
 
+def risk_verdict(risk: RiskReport) -> str:
+    """In words: can anyone be picked out, does the export meet the agreement's rule, and what
+    the IG lead could change."""
+    qis = ", ".join(risk.quasi_identifiers)
+    if not risk.records_at_risk:
+        return (
+            f"No one can be picked out: every combination of {qis} in this export is shared by at least "
+            f"{risk.k} records, as the agreement requires."
+        )
+    picked = (
+        f"{risk.records_at_risk:,} of {risk.records:,} records ({risk.share_at_risk:.0%}) could be picked out by "
+        f"their {qis}: fewer than {risk.k} records share each of those combinations."
+    )
+    if risk.enforced:
+        return (
+            f"{picked} The agreement blanks the values that single them out when you export (the result "
+            "says how many), so the export meets its rule."
+        )
+    best = min(risk.previews, key=lambda p: p.records_at_risk, default=None)
+    change = (
+        f" For example, {best.field} as {best.level.replace('_', ' ')} would leave {best.records_at_risk:,}."
+        if best is not None and best.records_at_risk < risk.records_at_risk
+        else ""
+    )
+    return (
+        f"{picked} The agreement does not blank them itself, so this export may let someone be identified. "
+        "Tell your IG lead before sending: they can change the agreement, by generalising a field or by "
+        f"blanking such values at export.{change}"
+    )
+
+
 def risk_lines(risk: RiskReport) -> list[str]:
     """The report as plain lines (CLI, logs); the values in it are generalised facts, never identifiers."""
     lines = [
+        risk_verdict(risk),
         f"quasi-identifiers: {', '.join(risk.quasi_identifiers)}; k = {risk.k}",
         f"{risk.records:,} records in {risk.classes:,} equivalence classes",
         f"records in classes smaller than {risk.k}: {risk.records_at_risk:,} ({risk.share_at_risk:.1%}) "

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pseudodesk.core.check.risk import RiskReport
 from pseudodesk.core.check.report import ACTIONS, CheckReport
+from pseudodesk.core.check.risk import risk_verdict
 from pseudodesk.core.package.csv_output import neutralise
 
 LOCAL_ONLY = (
@@ -93,6 +94,7 @@ def risk_to_html(risk: RiskReport) -> str:
     tone = "ok" if not risk.records_at_risk else "warn"
     parts = [
         f"<h2>Re-identification risk (k = {risk.k})</h2>",
+        f'<p class="{tone}"><b>{e(risk_verdict(risk))}</b></p>',
         f'<p class="{tone}">{risk.records_at_risk:,} of {risk.records:,} records ({risk.share_at_risk:.1%}) are in '
         f"classes smaller than {risk.k}, grouped by {e(', '.join(risk.quasi_identifiers))}: "
         f"{risk.classes:,} classes in all, {risk.classes_below_k:,} of them too small.</p>",
