@@ -221,3 +221,12 @@ def test_the_window_opens_no_larger_than_the_screen(qtbot):
     room = w.screen().availableGeometry()
     assert w.width() <= room.width() and w.height() <= room.height()
     w.bridge.shutdown()
+
+
+def test_the_status_bar_never_shows_an_old_message(qtbot, window, tmp_path):
+    window.load_step.open_file(extract(tmp_path))
+    idle(qtbot, window)
+    assert "Next: choose the agreement" in window.statusBar().currentMessage()
+    window.go_to(1)
+    assert window.statusBar().currentMessage() == ""
+    assert window.version_label.text().startswith("pseudodesk ")  # the version stays

@@ -166,7 +166,9 @@ class MainWindow(QMainWindow):
             button.setAutoDefault(True)  # Enter presses the focused button, as Space does
         self.go_to(0)
         self.refresh_steps()
-        self.statusBar().showMessage(f"pseudodesk {__version__}" + (" — DEMO mode" if demo else ""))
+        # The version stays at the right; messages on the left are about now, and go with the step.
+        self.version_label = QLabel(f"pseudodesk {__version__}" + (" — DEMO mode" if demo else ""))
+        self.statusBar().addPermanentWidget(self.version_label)
         self._restore_window_state()
         self._fit_to_screen()
         QTimer.singleShot(0, self._recover_interrupted)
@@ -268,6 +270,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentIndex(index)
 
     def _page_shown(self, index: int) -> None:
+        self.statusBar().clearMessage()  # a message about another step is old news here
         self.back_button.setEnabled(index > 0)
         self._update_next()
         if self.step_list.currentRow() != index:
@@ -284,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def _table_loaded(self) -> None:
         if self.pages.currentWidget() is self.load_step and self.session.profile is None:
-            self.statusBar().showMessage("Loaded. Next: choose the agreement profile (step 2).")
+            self.statusBar().showMessage("Loaded. Next: choose the agreement (step 2).", 15_000)
 
     def _update_next(self) -> None:
         """Next is off at the last step, and at the Map step until the mapping can be used
