@@ -226,7 +226,10 @@ def test_gender_targets(target, raw, value):
 
 
 def test_gender_category_missing_from_target():
-    assert "no code in the MF scheme" in check("gender", "3", coded="nhs_identity").reason
+    assert (
+        "cannot be written as M or F: the agreement has no code for it"
+        in check("gender", "3", coded="nhs_identity").reason
+    )
 
 
 # --- ethnicity ------------------------------------------------------------------------------

@@ -105,7 +105,10 @@ class GenderRule(ColumnRule):
             return invalid("not a recognised spelling of male or female (sex is never inferred from titles or names)")
         value = self._target.get(category)
         if value is None:
-            return invalid(f"'{_CATEGORY_WORDS[category]}' has no code in the {self.options['target']} scheme")
+            target = TARGET_NAMES.get(self.options["target"], self.options["target"])
+            return invalid(
+                f"'{_CATEGORY_WORDS[category]}' cannot be written as {target}: the agreement has no code for it"
+            )
         return settled(value, raw)
 
 
@@ -193,7 +196,7 @@ class EthnicityRule(ColumnRule):
         return category.nhs_lossy, f"lossy: LCP {category.lcp} ({category.label}) has no NHS code of its own"
 
     def decision(self) -> str:
-        text = f"output {self.options['target'].upper()} codes"
+        text = f"written as {self.options['target'].upper()} codes"
         notes = [f"{count} {what}" for what, count in sorted(self.notes.items())]
         return text + ("; " + "; ".join(notes) if notes else "")
 
