@@ -91,7 +91,9 @@ def test_an_installed_profile_is_approved_and_says_so_everywhere(world, tmp_path
         cert, key = world["county"]
         seen = inspect_package(result.output, known_signers=known_signers(store), certificate=cert, private_key=key)
     assert seen.ok, [c for c in seen.checks if not c.ok]
-    assert describe_manifest(seen.manifest).startswith("Families First (approved agreement, package version 1")
+    assert describe_manifest(seen.manifest).startswith(
+        "Families First (approved: installed from agreement package version 1"
+    )
 
 
 def test_an_unapproved_profile_exports_only_when_confirmed_and_is_flagged(world, tmp_path):

@@ -328,7 +328,7 @@ def test_inspect_a_real_package_passes_every_check(qtbot, store, bridge, package
     assert view.item(5, 2).text() == "no direct identifiers found"
     assert dialog.status_label.text() == "pseudodesk-demo.csv.p7m: \u2713 Package verified: every check passed."
     label = dialog.manifest_label.text()
-    assert label.startswith("Lincolnshire LCP Scorecard (UNAPPROVED profile: not installed") and "): 600 rows" in label
+    assert label.startswith("Lincolnshire LCP Scorecard (DEMO: synthetic data): 600 rows")
 
     window.inspect(package.with_name("pseudodesk-demo.manifest.json"))  # its manifest, nothing to decrypt with
     idle(qtbot, window)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -59,6 +60,14 @@ def window(qtbot, memory_keyring):
 
 def visible(name: str):
     return next((w for w in QApplication.topLevelWidgets() if w.objectName() == name and w.isVisible()), None)
+
+
+def pilot_profile(tmp_path: Path) -> Path:
+    """A profile made on the partner's PC (no key named), beside the custodian's for its certificate."""
+    path = tmp_path / "profiles" / "pilot.toml"
+    text = PROFILE.format(version="1", review="2099-12-31", key_id="", fingerprint="", salt="", extra="")
+    path.write_text(text.replace('id = ""\nfingerprint = ""\n', ""), encoding="utf-8")
+    return path
 
 
 def checked(qtbot, w: MainWindow) -> None:
@@ -145,13 +154,7 @@ def test_an_unapproved_profile_needs_a_tick_and_a_policy_can_forbid_it(
 ):
     w = window
     KeyStore().create("Pilot key")
-    profile = tmp_path / "profiles" / "pilot.toml"  # beside the custodian's, so its certificate path works
-    profile.write_text(
-        PROFILE.format(version="1", review="2099-12-31", key_id="", fingerprint="", salt="", extra="").replace(
-            'id = ""\nfingerprint = ""\n', ""
-        ),
-        encoding="utf-8",
-    )
+    profile = pilot_profile(tmp_path)
     source = tmp_path / "referrals.csv"
     source.write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
     w.load_step.open_file(source)
@@ -223,13 +226,7 @@ def test_the_custodian_packs_an_agreement_in_custodian_mode(qtbot, window, tmp_p
 def test_the_last_result_goes_when_the_agreement_changes(qtbot, window, package, tmp_path, monkeypatch):
     w = window
     KeyStore().create("Pilot key")
-    profile = tmp_path / "profiles" / "pilot.toml"
-    profile.write_text(
-        PROFILE.format(version="1", review="2099-12-31", key_id="", fingerprint="", salt="", extra="").replace(
-            'id = ""\nfingerprint = ""\n', ""
-        ),
-        encoding="utf-8",
-    )
+    profile = pilot_profile(tmp_path)
     source = tmp_path / "referrals.csv"
     source.write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
     w.load_step.open_file(source)

@@ -21,6 +21,7 @@ from typing import Any
 from pseudodesk.core.audit.log import AuditError, AuditVerification, installation_public_key, read_entries, verify_log
 from pseudodesk.core.errors import Cancelled
 from pseudodesk.core.package.csv_output import neutralise
+from pseudodesk.core.package.inspection import approval_text
 
 Entry = dict[str, Any]
 
@@ -126,19 +127,8 @@ def unapproved(entry: dict[str, Any]) -> bool:
     return isinstance(approval, dict) and not approval.get("approved", True)
 
 
-def approval_text(entry: dict[str, Any]) -> str:
-    approval = entry.get("details", {}).get("approval")
-    if not isinstance(approval, dict):
-        return "not recorded (made before approvals were recorded)"
-    if approval.get("approved"):
-        return (
-            f"approved: installed from agreement package version {approval.get('package_version')}, "
-            f"custodian {approval.get('custodian_fingerprint')}"
-        )
-    return (
-        "NOT APPROVED: the profile was not installed from an agreement package (made or opened on "
-        "the partner's computer); the operator confirmed the export"
-    )
+def entry_approval(entry: dict[str, Any]) -> str:
+    return approval_text(entry.get("details", {}).get("approval"))
 
 
 def listing_to_csv(entries: list[dict[str, Any]]) -> str:
@@ -205,7 +195,7 @@ section{{page-break-inside:avoid;border-top:2px solid #444;margin-top:1.5em}} h2
             ("When", f"{x['local_time']} (UTC {x['time']})"),
             ("Operator", f"{x.get('user')} on {x.get('machine')}"),
             ("Agreement", f"{d.get('agreement')} {d.get('agreement_version', '')}"),
-            ("Approval", approval_text(x)),
+            ("Approval", entry_approval(x)),
             ("Profile SHA-256", d.get("profile_sha256")),
             ("Source file", d.get("source_file")),
             ("Output", f"{d.get('output')} + {d.get('manifest')}"),

@@ -321,8 +321,9 @@ def describe_manifest(manifest: dict[str, Any]) -> str:
         operator = manifest.get("operator", {})
         key = manifest.get("key", {}).get("fingerprint", "?")
         agreement = manifest.get("agreement", {})
+        approval = "DEMO: synthetic data" if agreement.get("demo") else approval_text(agreement.get("approval"))
         return (
-            f"{agreement.get('name', '?')} ({approval_text(agreement.get('approval'))}): "
+            f"{agreement.get('name', '?')} ({approval}): "
             f"{int(output.get('rows', 0)):,} rows, columns "
             f"{', '.join(map(str, output.get('columns', [])))}; key {key}; "
             f"made by {operator.get('user', '?')} on {operator.get('machine', '?')} at "
@@ -333,12 +334,17 @@ def describe_manifest(manifest: dict[str, Any]) -> str:
 
 
 def approval_text(approval: Any) -> str:
-    """What a manifest's ``agreement.approval`` says, for the recipient and the IG lead."""
+    """What an ``approval`` (a manifest's ``agreement.approval``, an export entry's ``approval``)
+    says, for the recipient and the IG lead."""
     if not isinstance(approval, dict):
         return "approval not recorded"
     if approval.get("approved"):
         return (
-            f"approved agreement, package version {approval.get('package_version')} from custodian "
-            f"{approval.get('custodian_fingerprint')}"
+            f"approved: installed from agreement package version {approval.get('package_version')}, "
+            f"custodian {approval.get('custodian_fingerprint')}"
         )
-    return "UNAPPROVED profile: not installed from an agreement package; the sender confirmed it"
+    confirmed = "; the sender confirmed the export" if approval.get("unapproved_accepted") else ""
+    return (
+        "NOT APPROVED: the profile was not installed from an agreement package (made or opened on "
+        f"the partner's computer){confirmed}"
+    )
