@@ -230,3 +230,11 @@ def test_the_status_bar_never_shows_an_old_message(qtbot, window, tmp_path):
     window.go_to(1)
     assert window.statusBar().currentMessage() == ""
     assert window.version_label.text().startswith("pseudodesk ")  # the version stays
+
+
+def test_the_focused_field_has_a_clear_frame(qtbot, window):
+    from pseudodesk.gui.app import application
+
+    sheet = application().styleSheet()
+    assert "QLineEdit:focus" in sheet and "2px solid" in sheet
+    assert "QSpinBox:focus" not in sheet  # number boxes keep their native arrows
