@@ -357,13 +357,13 @@ def test_excel_serials_1900_and_1904():
 def test_column_with_a_first_part_over_12_is_day_first():
     r, results = column("dob", ["13/01/2001", "02/03/2001"])
     assert [x.value for x in results] == ["13/01/2001", "02/03/2001"]
-    assert r.decision().startswith("day first")
+    assert r.decision().startswith("read day first")
 
 
 def test_column_with_a_second_part_over_12_is_month_first():
     r, results = column("date", ["01/13/2001", "02/03/2001", "12/31/1999"])
     assert [x.value for x in results] == ["13/01/2001", "03/02/2001", "31/12/1999"]
-    assert r.decision().startswith("month first")
+    assert r.decision().startswith("read month first")
 
 
 def test_mixed_column_is_not_guessed():

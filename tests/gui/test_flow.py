@@ -312,9 +312,13 @@ def test_the_export_waits_for_the_checks_of_exactly_this_file(qtbot, window, tmp
     w.go_to(3)
     assert not w.export_step.export_button.isEnabled() and w.export_step.result_box.isHidden()
     assert "Check this file first" in w.export_step.ready_label.text()
+    assert not w.export_step.check_button.isHidden()
+    click(qtbot, w.export_step.check_button)  # straight to step 3, which checks this file
+    assert w.pages.currentWidget() is w.check_step
     run_checks(qtbot, w)
     w.go_to(3)
     assert w.export_step.export_button.isEnabled(), w.export_step.ready_label.text()
+    assert w.export_step.check_button.isHidden()
 
 
 def test_check_problems_saved_as_csv(qtbot, window, tmp_path, memory_keyring):

@@ -238,3 +238,47 @@ def test_the_focused_field_has_a_clear_frame(qtbot, window):
     sheet = application().styleSheet()
     assert "QLineEdit:focus" in sheet and "2px solid" in sheet
     assert "QSpinBox:focus" not in sheet  # number boxes keep their native arrows
+
+
+SCALED = """
+import sys
+from PySide6.QtCore import QPoint, QRect
+from pseudodesk.gui.app import application
+from pseudodesk.gui.window import MainWindow
+app = application()
+w = MainWindow(demo=True)
+w.show()
+w.open_demo()
+while w.bridge.busy:
+    app.processEvents()
+hint = w.minimumSizeHint()
+failures = []
+for size in ((910, 512), (683, 512)):  # 1366x768 and 1024x768 screens at 150%, in logical pixels
+    if hint.width() > size[0] or hint.height() > size[1]:
+        failures.append(f"minimum {hint.width()}x{hint.height()} over {size}")
+    w.resize(*size)
+    for _ in range(50):
+        app.processEvents()
+    inside = QRect(QPoint(0, 0), w.size())
+    for index in range(4):
+        w.go_to(index)
+        app.processEvents()
+        for b in (w.back_button, w.next_button):
+            if not inside.contains(b.mapTo(w, QPoint(b.width() - 1, b.height() - 1))):
+                failures.append(f"{b.text()} outside at {size}, step {index + 1}")
+w.bridge.shutdown()
+print("; ".join(failures) or "ok")
+"""
+
+
+def test_every_step_is_usable_at_150_percent(tmp_path):
+    """The same, in a window really scaled by 1.5 (QT_SCALE_FACTOR, as Windows display scaling)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "QT_SCALE_FACTOR": "1.5", "QT_QPA_PLATFORM": "offscreen"}
+    env.update(PSEUDODESK_DATA_DIR=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    done = subprocess.run([sys.executable, "-c", SCALED], env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "ok", done.stdout

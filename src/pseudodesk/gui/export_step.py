@@ -55,6 +55,7 @@ def default_output_folder() -> Path:
 class ExportStep(QWidget):
     title = "Export"
     keys_requested = Signal()
+    check_requested = Signal()  # the checks of this file have not run: step 3 runs them
 
     def __init__(
         self, session: Session, bridge: JobBridge, parent: QWidget | None = None, *, selftest_failed: bool = False
@@ -123,8 +124,12 @@ class ExportStep(QWidget):
         self.ready_label = QLabel("")
         self.ready_label.setWordWrap(True)
         self.ready_label.setAccessibleName("Export readiness")
+        self.check_button = QPushButton("&Go to the checks")
+        self.check_button.setAccessibleName("Go to step 3 and check this file")
+        self.check_button.clicked.connect(self.check_requested)
         run_row.addWidget(self.export_button)
         run_row.addWidget(self.ready_label, stretch=1)
+        run_row.addWidget(self.check_button)
         layout.addLayout(run_row)
 
         self.result_box = QGroupBox("Result")
@@ -291,6 +296,8 @@ class ExportStep(QWidget):
 
     def _update_ready(self) -> None:
         problem = self.problem()
+        s = self.session
+        self.check_button.setVisible(s.ready_to_check and not s.report_current and not self.selftest_failed)
         self.export_button.setEnabled(not problem and not self.bridge.busy)
         self.ready_label.setText(problem or "Ready. The file is encrypted before it touches the disk.")
 

@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
         s.profile_changed.connect(self.export_step.refresh)
         s.report_changed.connect(self.export_step._update_ready)
         self.export_step.keys_requested.connect(self.show_keys)
+        self.export_step.check_requested.connect(lambda: self.go_to(2))
         self.map_step.install_requested.connect(self.installer.choose)
         self.installer.installed.connect(self._agreement_installed)
 

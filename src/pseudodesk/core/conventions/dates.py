@@ -153,13 +153,13 @@ class DateRule(ColumnRule):
             text = f"day/month order set to {order} by the profile or the user"
         elif order == "mixed":
             text = (
-                "the column mixes day-first and month-first dates (a first part over 12 and a second part "
-                "over 12 both occur); dates where both parts are 12 or less were not guessed: choose the order"
+                "the column mixes day-first and month-first dates (some start with a number over 12, others "
+                "have one in the middle); dates such as 03/04 were not guessed: choose the order"
             )
         elif order == "DMY":
-            text = "day first (DD/MM/YYYY): a first part over 12 occurs in the column"
+            text = "read day first (DD/MM/YYYY): some dates in the column start with a number over 12"
         elif order == "MDY":
-            text = "month first (MM/DD/YYYY, US): a second part over 12 occurs in the column"
+            text = "read month first (MM/DD/YYYY, as in the US): some dates have a number over 12 in the middle"
         elif self._numeric:
             text = (
                 f"assumed {self.options['default_order']} (the agreement's default): no value in the column "
