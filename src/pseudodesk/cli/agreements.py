@@ -7,12 +7,11 @@ generated, once, to be given to the partner by another route than the file.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, ask_secret, ask_text
+from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, EXIT_USAGE, ask_secret, ask_text, iso_date
 from pseudodesk.cli.keys import KEYFILE_ENV, store
 from pseudodesk.core.errors import OutputExists
 from pseudodesk.core.files import atomic_output
@@ -26,13 +25,6 @@ from pseudodesk.core.keys.agreements import (
     package_lines,
     read_agreement_file,
 )
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
 def add_parser(sub: Any) -> None:
@@ -50,7 +42,7 @@ def add_parser(sub: Any) -> None:
     )
     k.add_argument("--ask-passphrase", action="store_true", help=f"type the passphrase ({KEYFILE_ENV})")
     k.add_argument(
-        "--valid-from", type=_date, metavar="YYYY-MM-DD", help="first day the agreement applies (default: today)"
+        "--valid-from", type=iso_date, metavar="YYYY-MM-DD", help="first day the agreement applies (default: today)"
     )
     k.add_argument("--package-version", type=int, help="the package's version (default: from the packages made before)")
     i = actions.add_parser("install", help="install an agreement package from your key custodian")

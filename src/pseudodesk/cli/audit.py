@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK
+from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_OK, iso_date
 from pseudodesk.core.audit.log import AuditError
 
 EXIT_AUDIT_BROKEN = EXIT_BLOCKED  # documented in docs/cli.md: 6 means "a check failed"
@@ -32,20 +31,13 @@ def add_parser(sub: Any) -> None:
     )
     audit.add_parser("public-key", help="print this installation's public signing key, to pin it elsewhere")
     r = audit.add_parser("report", help="the audit report for IG leads, as CSV and printable HTML")
-    r.add_argument("--from", dest="since", type=_date, help="first day (YYYY-MM-DD)")
-    r.add_argument("--to", dest="until", type=_date, help="last day (YYYY-MM-DD)")
+    r.add_argument("--from", dest="since", type=iso_date, help="first day (YYYY-MM-DD)")
+    r.add_argument("--to", dest="until", type=iso_date, help="last day (YYYY-MM-DD)")
     r.add_argument("--agreement", help="only this agreement (its name)")
     r.add_argument("--operator", help="only this operating-system user")
     r.add_argument("--csv", type=Path, help="write the listing as CSV here")
     r.add_argument("--html", type=Path, help="write the printable report here")
     r.add_argument("--log", type=Path, help="the log (default: this user's)")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import getpass
 import os
 import signal
@@ -121,6 +123,14 @@ class CancelFlag:
         signal.signal(signal.SIGINT, handler)
         # Stopped by the system or a scheduler (SIGTERM): the same clean stop, at the next batch.
         signal.signal(signal.SIGTERM, handler)
+
+
+def iso_date(text: str) -> dt.date:
+    """A command-line date, YYYY-MM-DD (argparse type)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
 
 
 def ask_secret(prompt: str, env: str) -> str:

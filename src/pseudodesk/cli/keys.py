@@ -7,12 +7,11 @@ generated for a key file, once, to be sent to the partner by another route.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
 
-from pseudodesk.cli.common import EXIT_OK, EXIT_USAGE, ask_secret, ask_text
+from pseudodesk.cli.common import EXIT_OK, EXIT_USAGE, ask_secret, ask_text, iso_date
 from pseudodesk.core.errors import KeyProblem
 from pseudodesk.core.keys.info import KeyInfo
 from pseudodesk.core.keys.store import KeyStore
@@ -27,20 +26,13 @@ def store(*, local: bool = False) -> KeyStore:
     )
 
 
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date written YYYY-MM-DD") from None
-
-
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("keys", help="project keys: create, share, rotate and delete")
     keys = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     c = keys.add_parser("create", help="create a new 256-bit project key")
     c.add_argument("--name", required=True, help="a name, e.g. the agreement it serves")
     c.add_argument("--agreement", default="", help="the agreement's name")
-    c.add_argument("--expires", type=_date, help="expiry, the agreement's review date (YYYY-MM-DD)")
+    c.add_argument("--expires", type=iso_date, help="expiry, the agreement's review date (YYYY-MM-DD)")
     c.add_argument(
         "--local-store",
         action="store_true",
@@ -67,7 +59,7 @@ def add_parser(sub: Any) -> None:
     i.add_argument("--local-store", action="store_true", help="keep it in the passphrase-protected local key store")
     r = keys.add_parser("rotate", help="replace a key with a new one; the old one is retired")
     r.add_argument("key_id")
-    r.add_argument("--expires", type=_date, help="expiry of the new key (default: the old key's)")
+    r.add_argument("--expires", type=iso_date, help="expiry of the new key (default: the old key's)")
     d = keys.add_parser("delete", help="delete a key from this computer (asks you to confirm)")
     d.add_argument("key_id")
     d.add_argument("--yes", action="store_true", help="do not ask for confirmation")
