@@ -44,6 +44,11 @@ def installation_signer(store: KeyStore) -> Signer:
     is named by the key's fingerprint, so data folders of the same user never share (and
     overwrite) an entry.
     """
+    return _installation(store)[0]
+
+
+def _installation(store: KeyStore) -> tuple[Signer, str]:
+    """The signing key and the key store ("keyring" or "local") that holds it."""
     info_path = store.directory / INSTALLATION_FILE
     if info_path.exists():
         return _published_signer(store, info_path)
@@ -56,7 +61,7 @@ def installation_signer(store: KeyStore) -> Signer:
         return _create_signer(store, info_path)
 
 
-def _published_signer(store: KeyStore, info_path: Path) -> Signer:
+def _published_signer(store: KeyStore, info_path: Path) -> tuple[Signer, str]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     try:
@@ -80,10 +85,10 @@ def _published_signer(store: KeyStore, info_path: Path) -> Signer:
     signer = Signer(Ed25519PrivateKey.from_private_bytes(seed))
     if signer.fingerprint != fingerprint:
         raise AuditError("This installation's signing key does not match its published public key.")
-    return signer
+    return signer, where
 
 
-def _create_signer(store: KeyStore, info_path: Path) -> Signer:
+def _create_signer(store: KeyStore, info_path: Path) -> tuple[Signer, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -109,7 +114,7 @@ def _create_signer(store: KeyStore, info_path: Path) -> Signer:
             "machine": machine_name(),
         },
     )
-    return signer
+    return signer, where
 
 
 HEAD_NAME = "audit-head"  # keyring entry: the newest entry's number and line hash, outside the log
@@ -118,16 +123,15 @@ HEAD_NAME = "audit-head"  # keyring entry: the newest entry's number and line ha
 def record(store: KeyStore, event: str, details: dict[str, Any]) -> dict[str, Any]:
     """Append one signed entry to this user's audit log, and keep its number and hash in the
     key store too, so a log cut short after it is detected (:func:`check_recorded_head`)."""
-    signer = installation_signer(store)
+    signer, where = _installation(store)
     log = AuditLog(store.directory / LOG_NAME, signer)
     entry = log.append(event, details)
     try:
-        where = json.loads((store.directory / INSTALLATION_FILE).read_text(encoding="utf-8"))["store"]
         if where != "keyring":
             return entry  # the local store re-encrypts on every write: too slow to do per entry
         line_hash = hashlib.sha256(canonical_json(entry)).hexdigest()
         store.backend(where).put(f"{HEAD_NAME}-{signer.fingerprint}", f"{entry['seq']}:{line_hash}".encode())
-    except (OSError, ValueError, KeyError, PseudodeskError):
+    except PseudodeskError:
         pass  # the count lags; the log itself is written and verifies
     return entry
 
