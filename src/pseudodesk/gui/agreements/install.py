@@ -134,9 +134,7 @@ class AgreementInstaller(QObject):
     def _install(self, path: Path, package: AgreementPackage) -> None:
         dialog = self.dialog
         assert dialog is not None
-        fingerprint, passphrase = dialog.fingerprint(), dialog.passphrase()
-        certificate, private_key = dialog.certificate(), dialog.private_key()
-        private_key_password = dialog.private_key_password()
+        fingerprint, opening = dialog.fingerprint(), dialog.opening()
         dialog.clear_secrets()
         if self.bridge.busy:
             self.done_box = QMessageBox(
@@ -158,11 +156,8 @@ class AgreementInstaller(QObject):
                 store,
                 package,
                 confirm_fingerprint=fingerprint,
-                passphrase=passphrase,
-                certificate=certificate,
-                private_key=private_key,
-                private_key_password=private_key_password,
                 source=path.name,
+                **opening,
             ), before
 
         self.bridge.start(

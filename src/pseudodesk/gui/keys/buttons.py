@@ -57,14 +57,7 @@ class KeyButtons(_Base):
 
         def finished(result: int) -> None:
             if result == QDialog.DialogCode.Accepted:
-                self.import_key(
-                    path,
-                    dialog.fingerprint(),
-                    passphrase=dialog.passphrase(),
-                    certificate=dialog.certificate(),
-                    private_key=dialog.private_key(),
-                    private_key_password=dialog.private_key_password(),
-                )
+                self.import_key(path, dialog.fingerprint(), **dialog.opening())
             self._discard(dialog, "import_dialog")
 
         dialog.finished.connect(finished)

@@ -179,6 +179,16 @@ class ImportKeyDialog(QDialog):
     def private_key_password(self) -> str | None:
         return (self.private_key_password_edit.text() or None) if self.protection == "certificate" else None
 
+    def opening(self) -> dict[str, Any]:
+        """What opens the sealed file, as the keyword arguments ``import_file`` and
+        ``install_agreement`` take (passphrase, or certificate and private key)."""
+        return {
+            "passphrase": self.passphrase(),
+            "certificate": self.certificate(),
+            "private_key": self.private_key(),
+            "private_key_password": self.private_key_password(),
+        }
+
     def clear_secrets(self) -> None:
         self.passphrase_edit.clear()
         self.private_key_password_edit.clear()
