@@ -662,6 +662,34 @@ def test_the_demo_flow_by_keyboard_alone(qtbot, demo_window, tmp_path):
     assert step.result.output.parent == tmp_path / "out" and step.result.output.exists()
 
 
+def test_enter_presses_each_steps_default_button(qtbot, demo_window, tmp_path):
+    """Enter in a table moves on (Next is the default of steps 1-3); Enter in the header-row
+    box only confirms the number; Enter in the output folder field exports (Export is the last
+    step's default), as Enter in a save dialog saves."""
+    w = demo_window
+    w.open_demo()
+    idle(qtbot, w)
+    w.load_step.header_spin.setFocus()
+    qtbot.keyClick(w.load_step.header_spin, Qt.Key.Key_Return)
+    idle(qtbot, w)
+    assert w.pages.currentWidget() is w.load_step
+    assert w.next_button.isDefault()
+    for view, step in ((w.load_step.view, w.map_step), (w.map_step.view, w.check_step)):
+        view.setFocus()
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+        idle(qtbot, w)
+        assert w.pages.currentWidget() is step
+    w.go_to(3)
+    idle(qtbot, w)
+    assert not w.next_button.isDefault() and w.export_step.export_button.isDefault()
+    step = w.export_step
+    step.folder_edit.setText(str(tmp_path / "out"))
+    step.folder_edit.setFocus()
+    qtbot.keyClick(step.folder_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not w.bridge.busy and step.result is not None, timeout=WAIT)
+    assert step.result.output.parent == tmp_path / "out" and step.result.output.exists()
+
+
 def test_tab_leaves_the_tables(qtbot, demo_window):
     w = demo_window
     w.open_demo()

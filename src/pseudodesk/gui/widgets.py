@@ -11,7 +11,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QFrame, QLabel, QScrollArea, QStackedWidget, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QWidget,
+)
 
 OpenPath = Callable[[QWidget, str, str], "Path | None"]
 SavePath = Callable[[QWidget, str, Path, str], "Path | None"]
@@ -39,7 +51,27 @@ def ask_save_path(parent: QWidget, caption: str, suggested: Path | str, file_fil
 class StepPages(QStackedWidget):
     """The steps, each in a scroll area: on a small screen or at a large scale a step scrolls,
     and the window can be made as small as the screen. ``widget`` and ``currentWidget`` give
-    the steps themselves."""
+    the steps themselves.
+
+    Enter anywhere in a step that does not use Enter itself (a table, a text field, a tick box)
+    presses the step's default button, which ``default_button`` returns: Next on the first three
+    steps, Export on the last. A button with the focus presses itself; a number box keeps Enter
+    for confirming its number, so typing a header row and Enter never also moves on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.default_button: Callable[[], QAbstractButton | None] = lambda: None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        plain = not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        button = self.default_button() if enter and plain else None
+        focus = QApplication.focusWidget()
+        if button is not None and button.isEnabled() and not isinstance(focus, QAbstractSpinBox):
+            event.accept()
+            button.click()
+            return
+        super().keyPressEvent(event)
 
     def add_step(self, step: QWidget) -> None:
         area = QScrollArea()

@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         self.step_list.setFixedWidth(max(self.step_list.sizeHintForColumn(0) + 150, 210))
         body.addWidget(self.step_list)
         self.pages = StepPages()
+        self.pages.default_button = lambda: (
+            self.export_step.export_button if self.pages.currentWidget() is self.export_step else self.next_button
+        )
         for step in self.steps:
             self.pages.add_step(step)
         body.addWidget(self.pages, stretch=1)
@@ -296,6 +299,7 @@ class MainWindow(QMainWindow):
         index = self.pages.currentIndex()
         problem = self.session.mapping_problem() if self.pages.widget(index) is self.map_step else ""
         self.next_button.setEnabled(index < len(self.steps) - 1 and not problem)
+        self.next_button.setDefault(index < len(self.steps) - 1)  # drawn as the step's default
         self.next_button.setToolTip(f"First {problem}" if problem else "")
 
     def step_state(self, index: int) -> str:
