@@ -376,6 +376,7 @@ def test_selftest_command_passes_and_names_each_check(capsys):
         "CMS AES-256",
         "7z AES-256",
         "Workbook readers",
+        "UK phone numbering plan",
         "OS keyring",
     ):
         assert name in out

@@ -201,10 +201,18 @@ def test_dfe_and_ons_ethnicity_are_read_through_their_crosswalks(trial, private_
     no_cell_text_recorded(trial, private_data_dir, rows)
 
 
-def test_police_ethnicity_codes_never_export_as_blanks(trial, private_data_dir, capsys):
+def test_police_ethnicity_codes_export_as_their_lcp_codes_never_as_blanks(trial, private_data_dir, capsys):
     rows = people(ethnicity=["W1", "M3", "A1", "NS"])
+    assert run(trial, write_csv(trial / "police.csv", rows, COLUMNS)) == 0, capsys.readouterr().err
+    fields = json.loads((trial / "out" / "police.manifest.json").read_text())["manifest"]["checks"]["fields"]
+    assert fields["ethnicity"]["invalid"] == 0 and fields["ethnicity"]["normalised"] == len(rows)
+    assert "police self-defined codes" in fields["ethnicity"]["decision"]
+
+
+def test_officer_observed_ethnicity_codes_never_export_as_blanks(trial, private_data_dir, capsys):
+    rows = people(ethnicity=["IC1", "IC3", "IC4", "IC9"])
     assert run(trial, write_csv(trial / "police.csv", rows, COLUMNS)) == 6
-    assert "police self-defined ethnicity codes" in capsys.readouterr().err
+    assert "police officer-observed ethnicity codes" in capsys.readouterr().err
 
 
 def test_an_ambiguous_numeric_column_beside_the_real_ethnicity_column(trial, private_data_dir, capsys):

@@ -86,7 +86,14 @@ MESSY_ROWS = [
     ("943 476 5919", "29/11/1973", "11/29/2019", "male", "sw1a2aa", "White British"),
     ("450-557-7104", dt.datetime(2001, 1, 13), "1/13/2020", "F", "m11ae", "WBRI"),
     (9434765919, 25535, "12/31/2019", "1", " cr2 6xh ", "A"),
-    ("4505577104", "1973-11-29", "03/04/2021", "2", "DN551PT", "1"),
+    (
+        "4505577104",
+        "1973-11-29",
+        "03/04/2021",
+        "2",
+        "DN551PT",
+        "White: English, Welsh, Scottish, Northern Irish or British",
+    ),
     ("9434765919", "29.11.1973", "2021-04-03", "Female", "b33 8th", "wenG"),
     ("943 476 5919", "29-Nov-1973", "04/03/2021", "M", "EC1A 1BB", "Black African"),
     ("450 557 7104", "05/03/79", "12/25/2020", "girl", "w1a0ax", "WOTH"),
@@ -325,7 +332,7 @@ def test_identifiers_found_are_all_counted_and_the_first_listed(tmp_path, monkey
 @pytest.mark.parametrize(
     ("note", "kind"),
     [
-        ("call 07700 900123", "uk_phone"),
+        ("call 07911 123456", "uk_phone"),
         ("lives at LN1 1YL now", "postcode"),
         ("pupil B801200005001", "upn"),
         ("learner 9276308686", "uln"),

@@ -28,6 +28,7 @@ from pseudodesk.core.conventions import CONVENTIONS
 from pseudodesk.core.conventions.base import STATUS_CODES
 from pseudodesk.core.conventions.identifiers import check_nhs_number, check_nhs_numbers
 from pseudodesk.core.conventions.places import check_postcode, check_postcodes
+from pseudodesk.core.conventions.text import check_uk_phone, check_uk_phones
 from pseudodesk.core.package.csv_output import CsvEncoder, OutputColumn, csv_bytes
 from pseudodesk.core.read import csv_arrow
 from pseudodesk.core.read.cells import cell_text
@@ -200,10 +201,23 @@ POSTCODE_TEXT = st.one_of(
 )
 
 
+PHONE_TEXT = st.one_of(
+    st.from_regex(r"\A0[1-9][0-9]{8,9}\Z"),
+    st.from_regex(r"\A0[1-9][0-9]{2,4} [0-9]{3,4} ?[0-9]{0,4}\Z"),
+    st.from_regex(r"\A0(1[0-9]{3}|7[0-9]{3}|20|11[0-9]|1[0-9]1|1534|1481|1624|800|300) ?[0-9]{5,7}\Z"),
+    st.sampled_from(["07911 123456", "01522 55222", "07700 900123", "0800 1111", "01624 123456", "016977 2345"]),
+    st.text(alphabet="0123456789 +()", max_size=14),
+)
+
+
 @pytest.mark.parametrize(
     "kernel, rule_check, text",
-    [(check_nhs_numbers, check_nhs_number, NHS_TEXT), (check_postcodes, check_postcode, POSTCODE_TEXT)],
-    ids=["nhs_number", "postcode"],
+    [
+        (check_nhs_numbers, check_nhs_number, NHS_TEXT),
+        (check_postcodes, check_postcode, POSTCODE_TEXT),
+        (check_uk_phones, check_uk_phone, PHONE_TEXT),
+    ],
+    ids=["nhs_number", "postcode", "uk_phone"],
 )
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from pseudodesk.core.conventions import CONVENTIONS, ColumnContext, Status, get_convention
-from pseudodesk.core.conventions.codes import ethnicity_index
 from pseudodesk.core.conventions.dates import excel_serial_to_date
+from pseudodesk.core.conventions.ethnicity import crosswalk
 from pseudodesk.core.conventions.places import postcode_area, postcode_district, postcode_sector
 
 TODAY = dt.date(2026, 11, 21)
@@ -260,7 +260,7 @@ LCP_TABLE = [  # LCP, DfE, NHS 2001 (None: lossy C), ONS 2021 label (None: none 
 
 @pytest.mark.parametrize(("lcp", "dfe", "nhs", "ons"), LCP_TABLE)
 def test_ethnicity_crosswalk(lcp, dfe, nhs, ons):
-    categories, _, _ = ethnicity_index()
+    categories = crosswalk().categories
     spellings = [str(lcp), dfe, categories[lcp].label] + [s for s in (nhs, ons) if s]
     for raw in spellings:
         result = check("ethnicity", raw)
@@ -436,12 +436,19 @@ def test_invalid_email(raw):
 @pytest.mark.parametrize(
     ("raw", "value"),
     [
-        ("07700 900123", "07700900123"),
-        ("+44 7700 900123", "07700900123"),
+        ("07911 123456", "07911123456"),
+        ("+44 7911 123456", "07911123456"),
         ("+44 (0)1522 552222", "01522552222"),
         ("0044 1522 552222", "01522552222"),
         ("(01522) 552222", "01522552222"),
-        ("0800 1111", None),
+        ("0800 1111", "08001111"),  # Childline: eight digits, in Ofcom's plan
+        ("01522 55222", None),  # Lincoln numbers have six digits after 01522
+        ("07700 900123", None),  # Ofcom's drama range: never a real number
+        ("0800 FLOWERS", None),  # letters are not read as digits
+        ("020 7946 0000 ext 12", None),
+        ("+1 202 555 0123", None),  # not a UK number
+        ("1522 552222", None),  # not written as a UK number is written
+        ("+44 1534 123456", "01534123456"),  # Jersey shares the UK plan
     ],
 )
 def test_uk_phone(raw, value):

@@ -240,7 +240,7 @@ def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeyp
     from pseudodesk.core.package import inspection
 
     monkeypatch.setattr(inspection, "SCAN_MEMO_LIMIT", memo)
-    notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07700 900123"']
+    notes = ["email jo@example.org", "ok"] + ["email jo@example.org"] * 5 + ['"two\nlines, 07911 123456"']
     (tmp_path / "src.csv").write_text(
         "Name,NHS,Notes\n"
         + "".join(f"P{i},{['9434765919', '4505577104'][i % 2]},{note}\n" for i, note in enumerate(notes))
@@ -259,7 +259,7 @@ def test_content_scan_reports_every_row_once_per_value_scanned(tmp_path, monkeyp
         "row 7, column 'NOTES': email and 2 more"
     }
     assert {c.name: c.detail for c in inspection.checks}["rows"].startswith("8 data rows")
-    email, multiline = "email jo@example.org", "two lines, 07700 900123"  # the text convention joins lines
+    email, multiline = "email jo@example.org", "two lines, 07911 123456"  # the text convention joins lines
     if memo > 1:
         assert scanned == [email, "ok", multiline]
     else:  # a memo of one value: cleared before each new value, a repeat still found

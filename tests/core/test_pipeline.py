@@ -56,9 +56,9 @@ from = "gender"
 
 PEOPLE_CSV = (
     "Name,NHS Number,Postcode,Sex,Phone\n"
-    "Ann Smith,943 476 5919,sw1a2aa,female,07700 900123\n"
-    "Bob Jones,4505577104,M1 1AE,M,07700 900456\n"
-    "Cat Brown,9876544321,B33 8TH,f,07700 900789\n"  # wrong check digit
+    "Ann Smith,943 476 5919,sw1a2aa,female,07911 123456\n"
+    "Bob Jones,4505577104,M1 1AE,M,07911 123457\n"
+    "Cat Brown,9876544321,B33 8TH,f,07911 123458\n"  # wrong check digit
     'Dan Green,,QA1 1AA,boy,=HYPERLINK("x")\n'  # no NHS number, invalid postcode
 )
 
@@ -206,7 +206,7 @@ def test_no_plaintext_reaches_the_disk(tmp_path, pilot):
     files = list((tmp_path / "out").rglob("*"))
     assert sorted(files) == sorted([result.output, result.manifest])
     manifest = result.manifest.read_text()
-    for needle in ("SW1A", "4505577104", "9434765919", "Ann Smith", "07700"):
+    for needle in ("SW1A", "4505577104", "9434765919", "Ann Smith", "07911"):
         assert needle not in manifest  # the manifest holds no personal data
     data = result.output.read_bytes()
     for needle in (b"PERSON_ID", b"SW1A", result.output.stem.encode() + b".csv"):

@@ -29,7 +29,7 @@ from pseudodesk.core.agreement.suggest import squash
 from pseudodesk.core.conventions import CONVENTIONS, Status
 from pseudodesk.core.conventions.identifiers import is_valid_nhs_digits
 from pseudodesk.core.conventions.places import is_valid_postcode, normalise_postcode
-from pseudodesk.core.conventions.text import EMAIL, is_uk_phone, phone_digits
+from pseudodesk.core.conventions.text import EMAIL, uk_phone_digits
 from pseudodesk.core.errors import HeaderIsData, NoHeader
 from pseudodesk.core.read.table import SourceTable
 
@@ -53,7 +53,7 @@ def value_kind(cell: str) -> str | None:
         return "a postcode"
     if EMAIL.match(text):
         return "an email address"
-    if is_uk_phone(phone_digits(text)):
+    if uk_phone_digits(text):
         return "a phone number"
     return None
 

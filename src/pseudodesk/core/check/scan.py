@@ -20,15 +20,20 @@ from dataclasses import dataclass
 
 from pseudodesk.core.conventions.identifiers import is_valid_nhs_digits, is_valid_uln, is_valid_upn
 from pseudodesk.core.conventions.places import is_valid_postcode, normalise_postcode
-from pseudodesk.core.conventions.text import EMAIL, is_uk_phone, phone_digits
+from pseudodesk.core.conventions.text import EMAIL, uk_phone_digits
 
 FREE_TEXT_CONVENTIONS = frozenset({"text", "address_line", "person_name"})
 
-_NHS = re.compile(r"(?<![\d])\d{3}[ -]?\d{3}[ -]?\d{4}(?![\d])")
+# 10 digits, as one run or in 3-3-4 or 3-4-3 groups split by a space, a hyphen or a dot
+_NHS = re.compile(r"(?<![\d.])\d{3}[ .-]?(?:\d{3}[ .-]?\d{4}|\d{4}[ .-]?\d{3})(?![\d]|\.\d)")
 _ULN = re.compile(r"(?<![\d])[1-9]\d{9}(?![\d])")
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_PHONE = re.compile(r"(?<![\d+])(?:\+44\s?(?:\(0\)\s?)?|0044\s?|0)[1-9](?:[\s-]?\d){8,9}(?![\d])")
-_POSTCODE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}(?![A-Za-z0-9])")
+# A candidate only: libphonenumber decides (conventions.text.uk_phone_digits)
+_PHONE = re.compile(r"(?<![\d+])(?:\+44\s?(?:\(0\)\s?)?|0044\s?|0)[1-9](?:[\s.\-)]{0,2}\d){6,9}(?![\d])")
+_POSTCODE = re.compile(
+    r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}|(?i:GIR)\s*0(?i:AA)|(?i:BFPO)\s*\d{1,4})"
+    r"(?![A-Za-z0-9])"
+)
 _UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{11}[\dA-Za-z](?![A-Za-z0-9])")
 
 
@@ -77,7 +82,7 @@ def find_identifiers(
     nhs_spans: list[tuple[int, int]] = []
     if "nhs_number" not in skip:
         for m in _NHS.finditer(value):
-            if is_valid_nhs_digits(re.sub(r"\D", "", m.group())):
+            if is_valid_nhs_digits(re.sub(r"[ .-]", "", m.group())):
                 found.append(("nhs_number", m.group()))
                 nhs_spans.append(m.span())
     if "uln" not in skip:
@@ -87,7 +92,7 @@ def find_identifiers(
     if "email" not in skip:
         found += [("email", m.group()) for m in _EMAIL.finditer(value) if EMAIL.match(m.group())]
     if "uk_phone" not in skip:
-        found += [("uk_phone", m.group()) for m in _PHONE.finditer(value) if is_uk_phone(phone_digits(m.group()))]
+        found += [("uk_phone", m.group()) for m in _PHONE.finditer(value) if uk_phone_digits(m.group())]
     if "postcode" not in skip:
         found += [
             ("postcode", m.group())

@@ -26,9 +26,10 @@ from pseudodesk.core.conventions.base import (
     Status,
     Verdicts,
 )
-from pseudodesk.core.conventions.codes import ETHNICITY_OPTIONS, GENDER_OPTIONS, EthnicityRule, GenderRule
+from pseudodesk.core.conventions.codes import GENDER_OPTIONS, GenderRule
 from pseudodesk.core.conventions.dates import OPTIONS as DATE_OPTIONS
 from pseudodesk.core.conventions.dates import BirthDateRule, DateRule
+from pseudodesk.core.conventions.ethnicity import ETHNICITY_OPTIONS, EthnicityRule
 from pseudodesk.core.conventions.identifiers import (
     check_nhs_number,
     check_nhs_numbers,
@@ -52,6 +53,7 @@ from pseudodesk.core.conventions.text import (
     check_person_name,
     check_text,
     check_uk_phone,
+    check_uk_phones,
 )
 from pseudodesk.core.resources import resource_path
 
@@ -147,7 +149,7 @@ _RULES: dict[
     "uln": (_function_rule(check_uln), (), True, True),
     "uprn": (_function_rule(check_uprn), (), True, False),
     "email": (_function_rule(check_email), (), True, True),
-    "uk_phone": (_function_rule(check_uk_phone), (), True, True),
+    "uk_phone": (_function_rule(check_uk_phone, check_uk_phones), (), True, True),
     "person_name": (PersonNameRule, NAME_OPTIONS, True, False),
     "op_date": (_op_date_rule, (), False, False),
     "address_line": (_function_rule(check_address_line), (), True, False),
@@ -163,7 +165,16 @@ def _gender_read_back(options: dict[str, Any]) -> dict[str, Any]:
     return {**options, "coded": target} if target in ("iso5218", "nhs_stated") else options
 
 
-_READ_BACK = {"dob": _dates_read_back, "date": _dates_read_back, "gender": _gender_read_back}
+def _ethnicity_read_back(options: dict[str, Any]) -> dict[str, Any]:
+    return {**options, "coded": {"lcp": "lcp", "nhs": "nhs"}.get(options["target"], "auto")}
+
+
+_READ_BACK = {
+    "dob": _dates_read_back,
+    "date": _dates_read_back,
+    "gender": _gender_read_back,
+    "ethnicity": _ethnicity_read_back,
+}
 
 
 def _build() -> dict[str, Convention]:

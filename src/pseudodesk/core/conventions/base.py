@@ -10,7 +10,9 @@ because some decisions belong to the column, not the cell: a date column first
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +45,44 @@ def invalid(reason: str) -> Checked:
 def settled(value: str, raw: str, reason: str = "", *, plain: bool = False) -> Checked:
     """VALID when the raw text already was the output form, else NORMALISED."""
     return Checked(value, Status.VALID if value == raw else Status.NORMALISED, reason, plain)
+
+
+OTHER_DIGITS = "written with digits other than 0-9 (another script's digits): retype it with the digits 0-9"
+
+
+def ascii_form(raw: str) -> str | Checked:
+    """``raw`` with compatibility forms folded by Unicode NFKC: full-width digits and letters
+    (``９４３``, ``ＳＷ１``), the ideographic space, circled and superscript digits become their
+    ASCII twins, so one person's identifier gives one pseudonym however it was typed. Digits of
+    another script that NFKC keeps (Arabic-Indic ``٩``, Devanagari ``९``...) are refused, as
+    an invalid :class:`Checked`, rather than read: no UK standard writes identifiers in them."""
+    if raw.isascii():
+        return raw
+    text = unicodedata.normalize("NFKC", raw)
+    if any(ch.isdigit() and not ch.isascii() for ch in text):
+        return invalid(OTHER_DIGITS)
+    return text
+
+
+def ascii_identifier(function: Callable[[str], Checked]) -> Callable[[str], Checked]:
+    """A check of an identifier or code written in ASCII, taking text in any compatibility form
+    (see :func:`ascii_form`): the check sees the folded text; a value folded to be accepted is
+    NORMALISED; a result that would still hold a non-ASCII character is refused. Identifiers
+    always leave as ASCII."""
+
+    @functools.wraps(function)
+    def check(raw: str) -> Checked:
+        text = ascii_form(raw)
+        if isinstance(text, Checked):
+            return text
+        result = function(text)
+        if text is raw or result.status in (Status.EMPTY, Status.INVALID):
+            return result
+        if not result.value.isascii():
+            return invalid("holds characters outside A-Z, 0-9 and ordinary punctuation")
+        return settled(result.value, raw, result.reason, plain=result.plain)
+
+    return check
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from pseudodesk.core.conventions.base import (
     ColumnContext,
     ColumnRule,
     OptionSpec,
+    ascii_form,
     invalid,
     settled,
 )
@@ -55,12 +56,14 @@ _TIME = re.compile(r"(?:[ T]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$")
 _NUMERIC = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{4}|\d{2})$")
 _YEAR_FIRST = re.compile(r"^(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_SERIAL = re.compile(r"^(\d{1,7})(?:\.(\d+))?$")
+_SERIAL = re.compile(r"^([1-9]\d{0,4})(?:\.(\d+))?$")  # no leading zero: 0 and 090107 are not serials
+_DIGITS_ONLY = re.compile(r"^\d+$")
 _DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[ \-/.]+([A-Za-z]{3,9})\.?,?[ \-/.]+(\d{4}|\d{2})$")
 _MONTH_NAME_DAY = re.compile(r"^([A-Za-z]{3,9})\.?[ \-/.]+(\d{1,2})(?:st|nd|rd|th)?,?[ \-/.]+(\d{4}|\d{2})$")
 _ZERO_DATES = re.compile(r"^0{1,2}([/.\-])0{1,2}\1(0{2}|0{4})$")
 
-SERIAL_MAX = 2958465  # 9999-12-31 in the 1900 system
+SERIAL_MAX = 73050  # 2099-12-31 in the 1900 system: a larger number is not a date in real data
+YEARS_ALONE = range(1800, 2101)  # a four-digit number read as a year on its own, not a serial
 EXCEL_1900_EPOCH = dt.date(1899, 12, 30)
 EXCEL_1904_OFFSET = 1462
 
@@ -126,7 +129,8 @@ class DateRule(ColumnRule):
 
     def observe(self, raw: str) -> None:
         self._observed += 1
-        m = _NUMERIC.match(_strip_time(raw.strip())[0])
+        text = ascii_form(raw)
+        m = _NUMERIC.match(_strip_time(text.strip())[0]) if isinstance(text, str) else None
         if not m:
             return
         self._numeric += 1
@@ -175,7 +179,10 @@ class DateRule(ColumnRule):
     # --- checking ------------------------------------------------------------------------
 
     def check(self, raw: str) -> Checked:
-        text = " ".join(raw.split())
+        folded = ascii_form(raw)  # full-width digits read as 0-9; other scripts' digits refused
+        if isinstance(folded, Checked):
+            return folded
+        text = " ".join(folded.split())
         if not text:
             return EMPTY
         body, time_note = _strip_time(text)
@@ -198,10 +205,10 @@ class DateRule(ColumnRule):
             return _make(int(m.group(1)), int(m.group(2)), int(m.group(3)), "")
         if m := _SERIAL.match(body):
             serial = int(m.group(1))
-            if serial == 0:
-                return "placeholder (Excel serial 0), not a real date"
+            if serial in YEARS_ALONE and not m.group(2):
+                return "a year on its own, not a full date (a date needs a day and a month)"
             if serial > SERIAL_MAX:
-                return "not a date (a number too large to be an Excel date serial)"
+                return "not a date: a number too large to be an Excel date serial (after 2099)"
             date = excel_serial_to_date(serial, self._serial_system)
             if date is None:
                 return "Excel serial 60 is 29/02/1900, a day that never existed"
@@ -229,6 +236,13 @@ class DateRule(ColumnRule):
             if month_number is None:
                 return f"'{month_name}' is not an English month name"
             return _make(self._expand_year(year_text, month_number, day), month_number, day, "")
+        if _DIGITS_ONLY.match(body):
+            if not body.strip("0"):
+                return "placeholder (Excel serial 0), not a real date"
+            return (
+                "digits with no separators that are not YYYYMMDD nor an Excel date serial (a date such as "
+                "DDMMYY written without slashes?): not guessed; write it as DD/MM/YYYY"
+            )
         return "not a date in any accepted form"
 
     def _expand_year(self, text: str, month: int, day: int) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
+import tomllib
+from importlib import resources
 from typing import Any
 
-from pseudodesk.core.conventions.base import EMPTY, Checked, Verdicts, invalid, settled
+from pseudodesk.core.conventions.base import EMPTY, Checked, Verdicts, ascii_identifier, invalid, settled
 
 _NHS_SHAPE = re.compile(r"^\d{3}[ -]?\d{3}[ -]?\d{4}$")
 _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
@@ -94,6 +97,7 @@ _WRONG_CHECK = "check digit is wrong (Modulus 11)"
 _TEST_RANGE = "test-range number (999...): reserved for test data"
 
 
+@ascii_identifier
 def check_nhs_number(raw: str) -> Checked:
     value = raw.strip()
     if not value:
@@ -121,6 +125,15 @@ def upn_check_letter(body: str) -> str:
     return UPN_LETTERS[total % 23]
 
 
+@functools.cache
+def upn_authority_codes() -> frozenset[int]:
+    """The local-authority codes a UPN may carry (data/upn_la_codes.toml: DfE census rule 1530)."""
+    text = resources.files("pseudodesk.core.conventions").joinpath("data", "upn_la_codes.toml").read_text("utf-8")
+    ranges = tomllib.loads(text)["ranges"]
+    return frozenset(code for first, last in ranges for code in range(first, last + 1))
+
+
+@ascii_identifier
 def check_upn(raw: str) -> Checked:
     value = "".join(raw.split()).upper()
     if not value:
@@ -132,6 +145,8 @@ def check_upn(raw: str) -> Checked:
         return invalid("the last character of a temporary UPN is never I, O or S")
     if value[0] != upn_check_letter(value[1:]):
         return invalid("check letter is wrong")
+    if int(value[1:4]) not in upn_authority_codes():
+        return invalid("characters 2-4 are not the code of a local authority that allocates UPNs (DfE rule 1530)")
     reason = "temporary UPN" if last.isalpha() else ""
     return settled(value, raw, reason)
 
@@ -141,6 +156,7 @@ def is_valid_upn(value: str) -> bool:
         bool(_UPN.match(value))
         and (not value[12].isalpha() or value[12] in UPN_LETTERS)
         and value[0] == upn_check_letter(value[1:])
+        and int(value[1:4]) in upn_authority_codes()
     )
 
 
@@ -150,6 +166,7 @@ def is_valid_uln(digits: str) -> bool:
     return sum(int(d) * w for d, w in zip(digits, range(10, 0, -1))) % 11 == 10
 
 
+@ascii_identifier
 def check_uln(raw: str) -> Checked:
     value = "".join(raw.split())
     if not value:
@@ -163,6 +180,7 @@ def check_uln(raw: str) -> Checked:
     return settled(value, raw, plain=True)
 
 
+@ascii_identifier
 def check_uprn(raw: str) -> Checked:
     value = "".join(raw.split())
     if not value:

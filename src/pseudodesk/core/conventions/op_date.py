@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pseudodesk.core.conventions.base import EMPTY, Checked, invalid, settled
+from pseudodesk.core.conventions.base import EMPTY, Checked, ascii_identifier, invalid, settled
 
 _ROUND_DOWN_FORMS = (
     (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), (1, 2, 3)),
@@ -35,6 +35,7 @@ def round_down_date(raw: str) -> str | None:
     return None
 
 
+@ascii_identifier
 def check_op_date(raw: str) -> Checked:
     if not raw.strip():
         return EMPTY

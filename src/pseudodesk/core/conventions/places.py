@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pseudodesk.core.conventions.base import EMPTY, Checked, Verdicts, invalid, settled
+from pseudodesk.core.conventions.base import EMPTY, Checked, Verdicts, ascii_identifier, invalid, settled
 
 # The reference's regex (shared/reference/conventions.md), not the broken 2015 "gov.uk" one.
 POSTCODE = re.compile(
@@ -58,6 +58,7 @@ def check_postcodes(values: Any) -> Verdicts:
 _IMPOSSIBLE = "not a valid UK postcode (letters or digits in impossible places)"
 
 
+@ascii_identifier
 def check_postcode(raw: str) -> Checked:
     compact = "".join(raw.split())
     if not compact:

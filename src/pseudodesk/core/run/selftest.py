@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from pseudodesk.core.conventions.text import uk_phone_digits
 from pseudodesk.core.keys.backends import keyring_available
 from pseudodesk.core.package.crypto.cms import write_cms
 from pseudodesk.core.package.crypto.sevenzip import write_7z
@@ -207,12 +208,19 @@ def _keyring() -> str:
     return f"available ({type(keyring.get_keyring()).__name__})"
 
 
+def _numbering_plan() -> str:
+    if uk_phone_digits("+44 (0)1522 552222") != "01522552222" or uk_phone_digits("01522 55222"):
+        raise AssertionError("the UK numbering plan (libphonenumber metadata) gave a different verdict")
+    return "Ofcom's plan read: 01522 + six digits is a number, + five is not"
+
+
 CHECKS: tuple[tuple[str, Callable[[], str], bool], ...] = (
     ("HMAC-SHA256", _hmac_rfc4231, True),
     ("OpenPseudonymiser digest", _openpseudonymiser, True),
     ("CMS AES-256", _cms_round_trip, True),
     ("7z AES-256", _sevenzip_round_trip, True),
     ("Workbook readers", _workbook_readers, True),
+    ("UK phone numbering plan", _numbering_plan, True),
     ("OS keyring", _keyring, False),
 )
 
