@@ -8,7 +8,9 @@ Expected orders come from:
   the apostrophe are treated differently ... so that coop and co-op stay together", and
   every other non-alphanumeric character comes before any alphanumeric one;
 - [MS-UCODEREF] 3.1.5.2: primary weights first, then diacritic, then case, then the
-  special weights of hyphen and apostrophe.
+  special weights of hyphen and apostrophe;
+- Mono's CompareInfoTest.GetSortKey* (run against .NET on Windows): the weights .NET
+  puts in sort keys, and the position encoding of .NET Framework 2.0's special weights.
 """
 
 from __future__ import annotations
@@ -79,9 +81,28 @@ def test_hyphen_and_apostrophe_keep_words_together():
     ]
 
 
-def test_hyphen_position_breaks_ties_earlier_hyphen_last():
-    # special weight = 0xFFFF - primary weights before the hyphen: an earlier hyphen weighs more
-    assert word_sorted(["c-oop", "co-op", "coo-p"]) == ["coo-p", "co-op", "c-oop"]
+def test_labels_told_apart_only_by_hyphen_position_are_refused():
+    # modern Windows and .NET Framework 2.0's tables order these two ways round
+    with pytest.raises(LabelOrderError, match="where a hyphen or apostrophe"):
+        word_sorted(["c-oop", "co-op"])
+    with pytest.raises(LabelOrderError, match="where a hyphen or apostrophe"):
+        word_sorted(["+-+)", "-+-+)", "x"])
+    # the character, not its position, decides here: the same on every version
+    assert word_sorted(["co-op", "co'op"]) == ["co'op", "co-op"]
+    assert word_sorted(["++)", "+-+-)", "+-+)"]) == ["++)", "+-+)", "+-+-)"]
+    assert word_sorted(["--start", "--"]) == ["--", "--start"]
+
+
+def test_weights_equal_those_dotnet_puts_in_its_sort_keys():
+    # Mono's CompareInfoTest.GetSortKey* (run against .NET on Windows): primary (SM, AW),
+    # diacritic and case weights of these strings
+    assert sort_key("A-B-C")[:3] == (b"\x0e\x02\x0e\x09\x0e\x0a", b"", b"\x12\x12\x12")
+    assert sort_key("e\u0301")[1] == b"\x0e" and sort_key("\u00e9")[1] == b"\x0e"
+    assert sort_key("e\u0302")[1] == b"\x12"
+    assert sort_key("e\u0308")[1] == b"\x13"
+    assert sort_key("c\u00f4te")[:2] == (b"\x0e\x0a\x0e\x7c\x0e\x99\x0e\x21", b"\x02\x12")
+    assert sort_key("cot\u00e9")[1] == b"\x02\x02\x02\x0e"
+    assert sort_key("-")[3][2] == 0x82  # the hyphen's AW (130), as in .NET's key of "-"
 
 
 def test_symbols_then_digits_then_letters():

@@ -9,9 +9,13 @@ English uses the default table with no exceptions): the NLS "word sort" of
 [MS-UCODEREF] 3.1.5.2 (GetWindowsSortKey, CompareSortKey) over the Windows Sorting
 Weight Table.
 
-How a label is weighed (every rule is from those two documents and Wine's reimplementation
-of CompareStringEx, ``dlls/kernelbase/locale.c``, checked against Windows by Wine's
-conformance tests, ``dlls/kernel32/tests/locale.c``):
+How a label is weighed. The rules are those two documents' and Wine's reimplementation of
+CompareStringEx (``dlls/kernelbase/locale.c``); the test vectors in
+tests/core/test_nls_order.py come from Wine's conformance tests, which run on Windows
+(``dlls/kernel32/tests/locale.c``), and from Mono's sort-key tests, which ran on .NET
+(``CompareInfoTest.GetSortKey*``: the letter, accent and case weights below are the ones
+.NET puts in its sort keys). The order of ASCII symbols among themselves that no vector
+covers rests on the Windows Sorting Weight Table as transcribed here.
 
 - Each character has a script member (SM), an alphanumeric weight (AW), a diacritic
   weight (DW) and a case weight (CW). Letters, digits and symbols put (SM, AW) in the
@@ -25,22 +29,29 @@ conformance tests, ``dlls/kernel32/tests/locale.c``):
   ``+ < = >``, which come after ``~``.
 - Hyphen-minus and apostrophe are "punctuation" (SM 6): in a word sort they add nothing
   to the primary key ("coop" and "co-op" sort together). Each adds to the special key
-  its position (as 0xFFFF minus the number of primary weights before it, big-endian),
-  its AW (apostrophe before hyphen) and its case/diacritic byte, so a label with one
-  sorts right after the same label without it.
+  its position, its AW (apostrophe before hyphen) and its case/diacritic byte, so a
+  label with one sorts right after the same label without it. How the position is
+  written differs between versions: modern Windows (Wine's reimplementation) writes
+  0xFFFF minus the number of primary weights before it, so an earlier hyphen sorts
+  later; .NET Framework 2.0's own tables wrote 0x8000 + 4n + 7 (Mono's sort-key tests
+  run on .NET), so an earlier hyphen sorts first. Two labels whose order only that
+  position decides ("co-op" and "c-oop") are therefore refused (:func:`word_sorted`).
 - Case is a tertiary difference: lower case (CW 2) before upper case (CW 18), only when
   letters and accents are otherwise equal ("aa" < "AB" < "Aab"... see the tests).
 - Accents are a secondary difference: a Latin-1 letter with an accent has its base
-  letter's primary weight and the accent's DW. The DWs below order acute < grave <
-  circumflex < diaeresis < tilde < ring < cedilla, the values Mono's reimplementation of
-  the Windows table uses (``create-mscompat-collation-table.cs``); a precomposed letter
-  and its decomposed spelling compare equal, so labels are composed (NFC) first.
+  letter's primary weight and the accent's DW: acute 0x0E, circumflex 0x12 and
+  diaeresis 0x13 as in .NET's sort keys; grave 0x0F, tilde 0x19, ring 0x1A and cedilla
+  0x1C as in Mono's reimplementation of the table (``create-mscompat-collation-table.cs``).
+  A precomposed letter and its decomposed spelling compare equal (Wine's tests), so
+  labels are composed (NFC) first.
 
 What is implemented: printable ASCII (U+0020..U+007E) and the Latin-1 letters that are a
 base letter plus one accent (À..Ý and à..ÿ except Æ Ð Ø Þ ß æ ð ø þ, which the table
-treats as expansions or letters of their own). Any other character is refused with
-:class:`LabelOrderError` rather than given a guessed place: a guessed place could order
-the columns differently from OpenPseudonymiser and every digest would silently differ.
+treats as expansions or letters of their own: Æ has the sort key of "AE", yet .NET
+Framework 2.0's Compare did not hold them equal, so their place depends on the version).
+Any other character is refused with :class:`LabelOrderError` rather than given a guessed
+place: a guessed place could order the columns differently from OpenPseudonymiser and
+every digest would silently differ.
 """
 
 from __future__ import annotations
@@ -139,10 +150,25 @@ def word_sorted(labels: list[str]) -> list[str]:
     comparer finds equal to one already there), so no digest of theirs can be matched.
     """
     keyed = sorted((sort_key(label), label) for label in labels)
-    for (key_a, a), (key_b, b) in zip(keyed, keyed[1:]):
-        if key_a == key_b:
-            raise LabelOrderError(
-                f"The digest labels {a!r} and {b!r} are the same label to OpenPseudonymiser's order "
-                "(which would refuse them): give the columns different labels in the profile."
-            )
+    for i, (key_a, a) in enumerate(keyed):
+        for key_b, b in keyed[i + 1 :]:
+            if key_a == key_b:
+                raise LabelOrderError(
+                    f"The digest labels {a!r} and {b!r} are the same label to OpenPseudonymiser's order "
+                    "(which would refuse them): give the columns different labels in the profile."
+                )
+            if key_a[:3] == key_b[:3] and _decided_by_position(key_a[3], key_b[3]):
+                raise LabelOrderError(
+                    f"The digest labels {a!r} and {b!r} differ only in where a hyphen or apostrophe "
+                    "stands, and Windows and .NET versions order such labels differently: give the "
+                    "columns labels that differ otherwise, agreed with the other organisation."
+                )
     return [label for _, label in keyed]
+
+
+def _decided_by_position(special_a: bytes, special_b: bytes) -> bool:
+    """Whether the first difference of two special keys is a position (not a character)."""
+    for at in range(0, min(len(special_a), len(special_b)), 4):
+        if special_a[at : at + 4] != special_b[at : at + 4]:
+            return special_a[at : at + 2] != special_b[at : at + 2]
+    return False
