@@ -406,6 +406,28 @@ def test_an_update_with_the_same_key_keeps_it_current(world):
         assert (info.status, info.expires) == ("active", "2099-06-30")  # the agreement's new review date
 
 
+def test_an_update_upgrades_a_salt_held_under_its_legacy_fingerprint(world):
+    with world["custodian"].active() as store:
+        salt = store.create("Families OP salt", kind="op-salt", secret=b"mackerel")
+    assert salt.fingerprint == "C91F-44B5-AF87-9074-FFB2"  # scrypt: tests/core/test_salt_fingerprint.py
+    install(world, pack(world, write_profile(world, salt_id=salt.id, extra=OP_FIELD)))
+    with world["partner"].active() as store:  # as an earlier version stored it: the fast check value
+        meta = json.loads(store.metadata_path.read_text())
+        (entry,) = [k for k in meta["keys"] if k["id"] == salt.id]
+        entry["fingerprint"] = "57DB-D062-C282-7505"
+        store.metadata_path.write_text(json.dumps(meta))
+    install(world, pack(world, write_profile(world, version="2", salt_id=salt.id, extra=OP_FIELD)))
+    with world["partner"].active() as store:
+        assert store.info(salt.id).fingerprint == "C91F-44B5-AF87-9074-FFB2"
+        assert store.load_salt(salt.id) == "mackerel"
+        meta = json.loads(store.metadata_path.read_text())
+        (entry,) = [k for k in meta["keys"] if k["id"] == salt.id]
+        entry["fingerprint"] = "0000-0000-0000-0000"  # not the salt's, in either form
+        store.metadata_path.write_text(json.dumps(meta))
+    with pytest.raises(KeyProblem, match="different key with the id"):
+        install(world, pack(world, write_profile(world, version="3", salt_id=salt.id, extra=OP_FIELD)))
+
+
 def test_another_custodian_cannot_replace_an_installed_agreement(world, tmp_path):
     install(world, pack(world, write_profile(world)))
     intruder = Party(tmp_path / "intruder")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from pseudodesk.core.conventions.op_date import round_down_date
 from pseudodesk.core.read.dispatch import read_table
 from pseudodesk.core.run.plan import Plan
 from pseudodesk.core.transform import openpseudonymiser as op
+from pseudodesk.core.transform.nls_order import LabelOrderError
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 SALT_FILE = Path(__file__).resolve().parents[1] / "data" / "mackerel.EncryptedSalt"  # from shared/reference
@@ -45,6 +47,15 @@ def test_encrypted_salt_file():
 
 def test_label_order_and_whitespace():
     assert op.label_order(["NHSNumber", "DOB", "dob2", "b", "B", "a"]) == ["a", "b", "B", "DOB", "dob2", "NHSNumber"]
+    # .NET's word sort, not case-swapped ordinal order: "_" before letters, "-" ignored first
+    assert op.label_order(["Date_Of_Birth", "DateOfBirth", "Date-Of-Birth", "NHS No", "NHS_No"]) == [
+        "Date_Of_Birth",
+        "DateOfBirth",
+        "Date-Of-Birth",
+        "NHS No",
+        "NHS_No",
+    ]
+    assert op.digest({"b-c": "2", "bb": "1"}, "s") == op.digest({"x": "12"}, "s")  # "bb" < "b-c" ("bc")
     # spaces, tabs and line breaks vanish; nothing else is normalised
     assert op.digest({"x": "1 2\t3\r\n"}, "s") == op.digest({"x": "123"}, "s")
     assert op.digest({"x": "Abc"}, "s") != op.digest({"x": "abc"}, "s")
@@ -134,3 +145,48 @@ def test_profile_fields_reproduce_openpseudonymiser_output(tmp_path):
 
 def test_warning_text_explains_the_weakness():
     assert "weaker" in op.WEAKER_WARNING and "salt" in op.WEAKER_WARNING and "minutes" in op.WEAKER_WARNING
+
+
+def _plan(tmp_path, csv_text, profile_text=PROFILE):
+    (tmp_path / "in.csv").write_text(csv_text)
+    profile = parse_profile(profile_text.encode())
+    table = read_table(tmp_path / "in.csv")
+    plan = Plan(profile, table, suggest_mapping(profile, table.header), ProjectKey("x", bytes(32)), salt="mackerel")
+    return plan, table
+
+
+def test_some_inputs_empty_still_get_the_original_digest(tmp_path):
+    plan, table = _plan(
+        tmp_path, "NHS Number,Date of birth,Birth\n943 476 5919,,29.11.1973\n,29.11.1973,05/03/79\n,,05/03/79\n"
+    )
+    (batch,) = list(table.iter_batches())
+    rows, _ = plan.transform(batch)
+    # the library's own known answer for the NHS number alone: an empty DOB adds nothing
+    assert rows[0] == ["643574A0AEFDA8DAC01EEBE45F7E8CFE814B15BBC3F654AC934518A34A53D575", "19730101", "1"]
+    assert rows[1] == [hashlib.sha256(b"29.11.1973mackerel").hexdigest().upper(), "19790101", "-1"]
+    # every input empty: no digest (OpenPseudonymiser would give the salt's own digest)
+    assert rows[2] == ["", "19790101", "-1"]
+    assert plan.report.blank_outputs["Digest"] == 1
+
+
+def test_an_invalid_input_still_blanks_the_digest(tmp_path):
+    # a wrong check digit is invalid, not empty: the row is blanked (the profile's policy)
+    plan, table = _plan(
+        tmp_path, "NHS Number,Date of birth,Birth\n943 476 5918,29.11.1973,29.11.1973\n943 476 5918,,29.11.1973\n"
+    )
+    (batch,) = list(table.iter_batches())
+    rows, _ = plan.transform(batch)
+    assert rows == [["", "19730101", "0"], ["", "19730101", "0"]]
+    assert plan.report.blank_outputs["Digest"] == 2
+
+
+def test_labels_outside_the_reproduced_order_are_refused_before_any_row(tmp_path):
+    text = PROFILE.replace('dob = "DOB" }', 'dob = "Geburtsdatum\u00df" }')
+    with pytest.raises(LabelOrderError, match="U\\+00DF"):
+        _plan(tmp_path, "NHS Number,Date of birth,Birth\n943 476 5919,29.11.1973,29.11.1973\n", text)
+
+
+def test_labels_equal_to_the_original_order_are_refused(tmp_path):
+    text = PROFILE.replace('labels = { nhs = "NHSNumber", dob = "DOB" }', 'labels = { nhs = "DOB", dob = "DOB" }')
+    with pytest.raises(LabelOrderError, match="same label"):
+        _plan(tmp_path, "NHS Number,Date of birth,Birth\n943 476 5919,29.11.1973,29.11.1973\n", text)

@@ -39,6 +39,8 @@ AGREEMENT_SUFFIX = ".pdagreement"
 MAX_PACKAGE_BYTES = 8 * 1024 * 1024  # a profile, a few certificates and two sealed secrets: far less
 
 _KEY_FINGERPRINT = re.compile(r"^[0-9A-F]{4}(-[0-9A-F]{4}){3}$")
+# a salt's scrypt fingerprint has five groups; four is the fast one of earlier versions (keys/fingerprints.py)
+_SALT_FINGERPRINT = re.compile(r"^[0-9A-F]{4}(-[0-9A-F]{4}){3,4}$")
 _BODY_FIELDS = {
     "format",
     "agreement",
@@ -272,6 +274,7 @@ def _check_keyfile(doc: object, kind: str, what: str) -> None:
     _need(doc.get("protection") in ("passphrase", "certificate"), f"{what} is not sealed")
     _need(doc.get("kind", "project-key") == kind, f"{what} is not a {kind}")
     _need(isinstance(doc.get("key_id"), str) and doc["key_id"], f"{what} has no id")
-    _need(isinstance(doc.get("fingerprint"), str) and _KEY_FINGERPRINT.match(doc["fingerprint"]), f"{what}")
+    form = _SALT_FINGERPRINT if kind == "op-salt" else _KEY_FINGERPRINT
+    _need(isinstance(doc.get("fingerprint"), str) and form.match(doc["fingerprint"]), f"{what}")
     _need("ciphertext" in doc or "cms" in doc, f"{what} holds no sealed secret")
     _need("secret" not in doc, f"{what} holds a secret in clear")

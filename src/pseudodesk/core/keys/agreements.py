@@ -44,6 +44,7 @@ from pseudodesk.core.keys.agreement_package import (
     AgreementRefused,
     read_agreement,
 )
+from pseudodesk.core.keys.fingerprints import fingerprint_matches, secret_fingerprint
 from pseudodesk.core.keys.info import KeyInfo, _now
 from pseudodesk.core.keys.keyfile import read_keyfile
 from pseudodesk.core.keys.store import KeyStore, _public
@@ -254,8 +255,9 @@ def _key_changes(
         old = replaced.get(key_id, "")
         old = old if old and old != key_id and old in existing else ""
         held = existing.get(key_id)
+        kind = str(meta.get("kind", "project-key"))
         if held is not None:
-            if held.fingerprint != meta["fingerprint"]:
+            if not fingerprint_matches(held.kind, secret, held.fingerprint):
                 raise KeyProblem(
                     f"A different key with the id {key_id} is already on this computer. Nothing was installed."
                 )
@@ -265,7 +267,12 @@ def _key_changes(
                 )
             if store.backend(held.store).get(key_id) is None:
                 new_secrets[key_id] = secret  # its entry was lost (a new keyring, a new profile)
-            info = replace(held, agreement=package.agreement, expires=package.review_date.isoformat())
+            info = replace(
+                held,
+                agreement=package.agreement,
+                expires=package.review_date.isoformat(),
+                fingerprint=secret_fingerprint(held.kind, secret),  # a salt's legacy one is replaced
+            )
             info = replace(info, rotated_from=info.rotated_from or old)
         else:
             where = where or store.default_store()  # no keyring and no local store: refused here
@@ -273,10 +280,10 @@ def _key_changes(
                 id=key_id,
                 name=str(meta.get("name") or key_id),
                 created=str(meta.get("created") or _now()),
-                fingerprint=str(meta["fingerprint"]),
+                fingerprint=secret_fingerprint(kind, secret),
                 agreement=package.agreement,
                 expires=package.review_date.isoformat(),
-                kind=str(meta.get("kind", "project-key")),
+                kind=kind,
                 store=where,
                 rotated_from=old,
             )

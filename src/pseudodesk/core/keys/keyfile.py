@@ -13,8 +13,9 @@ from pseudodesk.core.certificates import certificate_fingerprint, read_recipient
 from pseudodesk.core.errors import KeyProblem
 from pseudodesk.core.files import canonical_json
 from pseudodesk.core.keys.backends import MAX_SECRET_BYTES, _scrypt, _unb64
+from pseudodesk.core.keys.fingerprints import fingerprint_matches
 from pseudodesk.core.keys.info import KeyInfo, _now
-from pseudodesk.core.transform.pseudonym import KEY_BYTES, key_fingerprint
+from pseudodesk.core.transform.pseudonym import KEY_BYTES
 
 KEYFILE_FORMAT = "pseudodesk-key/1"
 
@@ -74,7 +75,7 @@ def read_keyfile(
         sized = 0 < len(secret) <= MAX_SECRET_BYTES
     else:
         raise KeyProblem(f"{source} holds an unknown kind of secret ({kind!r}).")
-    if not sized or key_fingerprint(secret) != doc.get("fingerprint"):
+    if not sized or not fingerprint_matches(kind, secret, doc.get("fingerprint")):
         raise KeyProblem(f"{source} has been tampered with: the key inside does not match its fingerprint.")
     return meta, secret
 

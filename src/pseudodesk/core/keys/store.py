@@ -34,7 +34,6 @@ from typing import Any
 from pseudodesk.core.certificates import certificate_fingerprint, load_certificates
 from pseudodesk.core.errors import KeyProblem, NoKeyringBackend
 from pseudodesk.core.files import atomic_json, canonical_json
-from pseudodesk.core.fingerprint import normalise_fingerprint
 from pseudodesk.core.keys.backends import (
     MAX_SECRET_BYTES,
     NO_KEYRING_MESSAGE,
@@ -48,6 +47,7 @@ from pseudodesk.core.keys.backends import (
     _scrypt,
     keyring_available,
 )
+from pseudodesk.core.keys.fingerprints import fingerprint_matches, is_legacy, secret_fingerprint
 from pseudodesk.core.keys.info import KeyInfo, _now
 from pseudodesk.core.keys.installation import record
 from pseudodesk.core.keys.keyfile import _file_metadata, _keyfile_bytes, read_keyfile
@@ -192,7 +192,7 @@ class KeyStore:
             id=_new_id(kind),
             name=name,
             created=_now(),
-            fingerprint=key_fingerprint(secret),
+            fingerprint=secret_fingerprint(kind, secret),
             agreement=agreement,
             expires=expires.isoformat() if expires else "",
             kind=kind,
@@ -237,7 +237,24 @@ class KeyStore:
         secret = self.backend(info.store).get(salt_id)
         if secret is None:
             raise KeyProblem(f"Salt {salt_id} is listed but missing from {self.backend(info.store).label}.")
+        self._checked_fingerprint(info, secret)
         return secret.decode("utf-8")
+
+    def _checked_fingerprint(self, info: KeyInfo, secret: bytes) -> KeyInfo:
+        """``info`` once its fingerprint is checked against ``secret``; a salt's legacy fast
+        fingerprint is replaced in the key list by the slow one (keys/fingerprints.py), an
+        audit event recording the new fingerprint only."""
+        if not fingerprint_matches(info.kind, secret, info.fingerprint):
+            raise KeyProblem(f"{info.id} in {self.backend(info.store).label} does not match its fingerprint.")
+        if not is_legacy(info.kind, info.fingerprint):
+            return info
+        upgraded = replace(info, fingerprint=secret_fingerprint(info.kind, secret))
+        with self._lock():
+            self._write([upgraded if k.id == info.id else k for k in self.keys()])
+        self._audit(
+            "key.fingerprint_upgraded", {"key_id": info.id, "kind": info.kind, "fingerprint": upgraded.fingerprint}
+        )
+        return upgraded
 
     def lineage(self, key_id: str) -> list[KeyInfo]:
         """The key and every key it replaced (newest first): re-identification tries them all."""
@@ -318,7 +335,7 @@ class KeyStore:
         secret = self.backend(info.store).get(key_id)
         if secret is None:
             raise KeyProblem(f"Key {key_id} is listed but its secret is missing.")
-        return info, secret
+        return self._checked_fingerprint(info, secret), secret
 
     def import_file(
         self,
@@ -341,8 +358,9 @@ class KeyStore:
             private_key_password=private_key_password,
             source=source,
         )
-        fingerprint = key_fingerprint(secret)
-        if normalise_fingerprint(confirm_fingerprint) != fingerprint:
+        kind = str(meta.get("kind", "project-key"))
+        fingerprint = secret_fingerprint(kind, secret)
+        if not fingerprint_matches(kind, secret, confirm_fingerprint):
             raise KeyProblem(
                 f"The fingerprint you entered does not match the key in {source}. Do not use this file: "
                 "call the key custodian back on a number you already know."
@@ -350,7 +368,7 @@ class KeyStore:
         existing = {k.id: k for k in self.keys()}
         key_id = str(meta["key_id"])
         if key_id in existing:
-            if existing[key_id].fingerprint == fingerprint:
+            if fingerprint_matches(kind, secret, existing[key_id].fingerprint):
                 raise KeyProblem(f"Key {key_id} is already on this computer.")
             raise KeyProblem(f"A different key with the id {key_id} is already on this computer.")
         store = self.default_store()
@@ -361,7 +379,7 @@ class KeyStore:
             fingerprint=fingerprint,
             agreement=str(meta.get("agreement", "")),
             expires=str(meta.get("expires", "")),
-            kind=str(meta.get("kind", "project-key")),
+            kind=kind,
             store=store,
             status="active",
         )

@@ -329,8 +329,16 @@ class Plan:
             values = derive.many(*self._derive_inputs(parts, members, None))
             return OutputColumn(values, [True] * len(values), codes), np.ones(len(values), dtype=bool)
         usable = np.full(len(members), bool(parts))
-        for j, p in enumerate(parts):
-            usable &= p.usable[members[:, j]]
+        if derive is not None and derive.partial_inputs:  # some inputs may be empty, not all
+            present = np.zeros(len(members), dtype=bool)
+            for j, p in enumerate(parts):
+                empty = p.results.status[members[:, j]] == _EMPTY
+                usable &= p.usable[members[:, j]] | empty
+                present |= ~empty
+            usable &= present
+        else:
+            for j, p in enumerate(parts):
+                usable &= p.usable[members[:, j]]
         flags = usable.tolist()
         if derive is None:  # a kept field reads one source; several only for derived outputs
             if not parts:
@@ -428,4 +436,4 @@ class _Checked:
 
 
 _STATUS_NAMES = [Status.EMPTY.value, Status.VALID.value, Status.NORMALISED.value, Status.INVALID.value]
-_VALID, _NORMALISED, _INVALID = 1, 2, 3
+_EMPTY, _VALID, _NORMALISED, _INVALID = 0, 1, 2, 3

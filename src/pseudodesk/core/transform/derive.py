@@ -28,6 +28,10 @@ def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Ca
 class Derive:
     """An output computed from its sources' checked values and raw text, entry by entry."""
 
+    # Whether an entry with some (not all) sources empty is still computed; otherwise it
+    # needs every source usable.
+    partial_inputs = False
+
     def __call__(self, values: list[str], raws: list[str]) -> str:
         raise NotImplementedError
 
@@ -55,11 +59,23 @@ class PseudonymDerive(Derive):
 
 
 class OpDerive(Derive):
-    """OpenPseudonymiser's digest over the raw text of the columns, under their labels."""
+    """OpenPseudonymiser's digest over the raw text of the columns, under their labels.
+
+    Like OpenPseudonymiser, an empty column adds nothing to the joined text, so a row
+    with some inputs empty gets the digest the original gives it (partial_inputs); the
+    plan leaves a row with every input empty without one.
+    """
+
+    partial_inputs = True
 
     def __init__(self, field: OutputField, sources: Sequence[tuple[str, str]], salt: str) -> None:
-        """``sources``: (source field id, spreadsheet column) of each column the digest reads."""
+        """``sources``: (source field id, spreadsheet column) of each column the digest reads.
+
+        Raises LabelOrderError before any row is read when the labels cannot be put in
+        OpenPseudonymiser's order (or two of them are the same label to it).
+        """
         self.labelled = [(field.labels.get(fid, column), fid == field.nhs_source) for fid, column in sources]
+        op.label_order([label for label, _ in self.labelled])
         self.salt = salt
 
     def __call__(self, values: list[str], raws: list[str]) -> str:

@@ -1,8 +1,8 @@
 """OpenPseudonymiser-compatible digests, for linking with organisations still using it.
 
 Reproduces CryptoLib 0.9.7 (shared/reference/openpseudonymiser-compat.md):
-values concatenated in the order of their column labels (case-insensitive, lower case
-first on ties, as the original .NET program sorts them), no separator; spaces,
+values concatenated in the order of their column labels (the original .NET program's
+culture-aware order, Windows' "word sort": see nls_order), no separator; spaces,
 tabs, CR and LF removed; the salt appended untrimmed (the .NET behaviour); SHA-256 of
 the UTF-8 bytes as 64 upper-case hex digits. The NHS number column is reduced to its
 ASCII digits first, and ``validNHS`` is 1 (valid), 0 (invalid) or -1 (missing).
@@ -12,9 +12,11 @@ holds the salt can recompute the digest of every possible NHS number in minutes,
 the salt file format hides nothing (its "encryption" uses a published key). Use this
 mode only to link with data already produced by OpenPseudonymiser.
 
-Two deliberate differences, both refusals rather than different digests: a row with
-an empty input gets no digest (OpenPseudonymiser would give every such row the same
-digest), and a date it cannot round down is reported instead of passed through.
+Deliberate differences, all refusals rather than different digests: a row whose digest
+inputs are all empty gets no digest (OpenPseudonymiser would give every such row the same
+digest, that of the salt alone; a row with some inputs empty gets the digest
+OpenPseudonymiser gives it); a date it cannot round down is reported instead of passed
+through; a label whose place in the .NET order is not reproduced is refused (nls_order).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import base64
 import hashlib
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from pseudodesk.core.conventions.identifiers import nhs_check_digit
+from pseudodesk.core.transform.nls_order import word_sorted
 
 WEAKER_WARNING = (
     "OpenPseudonymiser-compatible mode is weaker than pseudodesk's own pseudonyms: it is an unkeyed "
@@ -55,15 +59,18 @@ def salt_from_encrypted_file(data: bytes) -> str:
 
 
 def label_order(labels: list[str]) -> list[str]:
-    """Labels in OpenPseudonymiser's order: the .NET SortedList's culture-aware order, i.e.
-    case-insensitive, lower case first on ties ("b" < "B" < "DOB" < "dob2" < "NHSNumber").
+    """Labels in OpenPseudonymiser's order: the .NET SortedList's culture-aware comparison,
+    Windows' word sort ("a" < "b" < "B" < "co-op" ... see nls_order for every rule).
 
-    The Java port swaps case and sorts ordinally; that agrees for labels like "DOB" and
-    "NHSNumber" but not when labels start with letters of different case ("B" and "dob2"),
-    where pseudodesk follows the original .NET program. Culture-specific weights of
-    punctuation in labels are not reproduced: keep digest labels to letters and digits.
+    Raises LabelOrderError for a label with a character whose place is not reproduced, or
+    for two labels that order holds equal (OpenPseudonymiser itself refuses those).
     """
-    return sorted(labels, key=lambda label: (label.lower(), label.swapcase()))
+    return list(_label_order(tuple(labels)))
+
+
+@lru_cache(maxsize=256)
+def _label_order(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(word_sorted(list(labels)))
 
 
 _STRIP = str.maketrans("", "", " \t\r\n")
