@@ -329,6 +329,24 @@ def test_import_dialog_needs_a_whole_fingerprint():
     assert not fingerprint_is_complete("ZZZZ-91C2-0B4E-D8A1")
 
 
+def test_a_salt_file_asks_for_five_groups_and_takes_an_older_four(qtbot, tmp_path):
+    from pseudodesk.gui.keys.keyfile_dialogs import ImportKeyDialog
+
+    meta = {"protection": "passphrase", "kind": "op-salt", "name": "OP salt", "key_id": "k1"}
+    dialog = ImportKeyDialog(tmp_path / "salt.pdkey", meta)
+    qtbot.addWidget(dialog)
+    assert dialog.fingerprint_edit.placeholderText() == "XXXX-XXXX-XXXX-XXXX-XXXX"
+    dialog.passphrase_edit.setText("A" * 30)
+    for typed, ready in [("C91F-44B5-AF87-9074", True), ("C91F-44B5-AF87-9074-FFB2", True), ("C91F-44B5", False)]:
+        dialog.fingerprint_edit.setText(typed)
+        assert dialog.ok_button.isEnabled() is ready, typed
+    key_dialog = ImportKeyDialog(tmp_path / "key.pdkey", {**meta, "kind": "project-key"})
+    qtbot.addWidget(key_dialog)
+    key_dialog.passphrase_edit.setText("A" * 30)
+    key_dialog.fingerprint_edit.setText("C91F-44B5-AF87-9074-FFB2")
+    assert not key_dialog.ok_button.isEnabled()
+
+
 def test_export_to_demo_certificate_and_import_with_demo_private_key(
     qtbot, window, store, bridge, memory_keyring, tmp_path, demo_paths
 ):

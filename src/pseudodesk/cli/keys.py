@@ -175,7 +175,9 @@ def _import(keys: KeyStore, args: argparse.Namespace) -> int:
     except (ValueError, AttributeError):
         protection = None
     passphrase = ask_secret(f"Passphrase for {args.file.name}", KEYFILE_ENV) if protection == "passphrase" else None
-    fingerprint = args.fingerprint or ask_text("Fingerprint read out by the key custodian (XXXX-XXXX-XXXX-XXXX)")
+    fingerprint = args.fingerprint or ask_text(
+        "Fingerprint read out by the key custodian (groups of four: XXXX-XXXX-...)"
+    )
     if not fingerprint:
         raise KeyProblem("Importing a key needs the fingerprint the custodian read out (--fingerprint).")
     info = keys.import_file(
