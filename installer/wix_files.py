@@ -1,6 +1,8 @@
 """Write installer/files.wxi and components.wxi: every file of the built folder as a WiX component.
 
-    python installer/wix_files.py dist/pseudodesk            # then wixl (Linux) or candle/light (Windows)
+    python installer/wix_files.py dist/pseudodesk [OUTDIR]   # then wixl (Linux) or candle/light (Windows)
+
+OUTDIR defaults to installer/, where pseudodesk.wxs includes them from.
 
 Component GUIDs are derived from each file's path inside the folder (uuid5), so they stay the
 same from build to build as the rules for MSI component identity require; Ids are short hashes
@@ -62,7 +64,7 @@ def main(argv: list[str]) -> int:
     if not (folder / "_internal").is_dir():
         print(f"{folder} is not a built pseudodesk folder (run: python3 installer/bootstrap.py build)", file=sys.stderr)
         return 2
-    here = Path(__file__).resolve().parent
+    here = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
     files, refs = wxi(folder)
     (here / "files.wxi").write_text(files, encoding="utf-8")
     (here / "components.wxi").write_text(refs, encoding="utf-8")
