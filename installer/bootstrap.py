@@ -291,6 +291,10 @@ def build(extra: list[str]) -> int:
             "frozen window, --demo --smoke offscreen", [str(gui), "--demo", "--smoke"], env=smoke_env
         ),
     }
+    results["bundle: size budget, left-out parts"] = _step(
+        "bundle check: size, file count, biggest parts, nothing left out has come back",
+        [sys.executable, str(ROOT / "installer" / "bundle_check.py"), str(folder)],
+    )
     version = release_version()
     results["frozen version is pyproject's"] = _step(
         f"frozen pseudodesk-cli --version says {version}",
