@@ -283,7 +283,9 @@ def build(extra: list[str]) -> int:
     gui = folder / ("pseudodesk.exe" if os.name == "nt" else "pseudodesk")
     smoke_env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     results = {
-        "frozen selftest": _step("frozen pseudodesk-cli selftest", [str(cli), "selftest"]),
+        "frozen selftest": _step(
+            "frozen pseudodesk-cli selftest", [str(cli), "selftest", "--log", str(ROOT / "build" / "selftest.log")]
+        ),
         "frozen demo": _step(
             "frozen pseudodesk-cli demo", [str(cli), "demo", "--out", str(ROOT / "build" / "frozen-demo")]
         ),

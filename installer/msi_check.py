@@ -12,6 +12,8 @@ Windows), so it checks the built file, not the source:
   them: an installed older release, or another build of this release, is found and removed
   (RemoveExistingProducts); an installed newer release is found and the install is refused
   with a message (a launch condition, so it is in the log of a silent install).
+- CustomAction and InstallExecuteSequence: the installed pseudodesk-cli's self-test runs after
+  InstallFiles, deferred, on install only, and its failure fails (and rolls back) the install.
 - Size: the MSI is no bigger than its budget (MAX_MSI_MB, or ``--max-mb``) in megabytes (10^6 bytes).
 
 Exit status 0 when every check holds, 1 otherwise (each failure printed). bootstrap.py build
@@ -25,7 +27,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 UPGRADE_CODE = "{3C5E2A8B-1F4D-4B6A-9E2C-7D8F0A1B2C3D}"  # pseudodesk's, for ever (installer/pseudodesk.wxs)
@@ -102,6 +104,8 @@ class Tables:
     upgrade: Table
     launch: Table
     sequence: Table
+    custom_actions: Table = field(default_factory=list)
+    files: Table = field(default_factory=list)
 
     @classmethod
     def of(cls, msi: Path) -> Tables:
@@ -110,6 +114,8 @@ class Tables:
             read_table(msi, "Upgrade"),
             read_table(msi, "LaunchCondition"),
             read_table(msi, "InstallExecuteSequence"),
+            read_table(msi, "CustomAction"),
+            read_table(msi, "File"),
         )
 
 
@@ -198,6 +204,55 @@ def problems(tables: Tables, expected_version: str) -> list[str]:
     return found
 
 
+EXE_FROM_INSTALLED_FILE = 0x12  # CustomAction.Type: base type 18, a program the install put in place
+TYPE_BASE = 0x3F
+CONTINUE = 0x40  # the exit code is ignored
+IN_SCRIPT = 0x400  # deferred: runs in the install's transaction (a failure rolls it back)
+NO_IMPERSONATE = 0x800  # as the installer service, not the user
+
+
+def selftest_problems(tables: Tables) -> list[str]:
+    """The installed pseudodesk-cli's self-test must run after the files are in place, inside the
+    install's transaction, on install only, and its failure must fail the install."""
+    cli = {
+        row["File"]
+        for row in tables.files
+        if row["FileName"].split("|")[-1] in ("pseudodesk-cli.exe", "pseudodesk-cli")
+    }
+    actions = [
+        row
+        for row in tables.custom_actions
+        if row["Source"] in cli
+        and int(row["Type"] or 0) & TYPE_BASE == EXE_FROM_INSTALLED_FILE
+        and row["Target"].split()[:1] == ["selftest"]
+    ]
+    if not actions:
+        return ["no custom action runs the installed pseudodesk-cli selftest"]
+    found = []
+    action = actions[0]
+    kind = int(action["Type"])
+    if kind & CONTINUE:
+        found.append(
+            f"{action['Action']} ignores the self-test's exit code: a failed self-test would not fail the install"
+        )
+    if not kind & IN_SCRIPT or not kind & NO_IMPERSONATE:
+        found.append(f"{action['Action']} must be deferred and not impersonate (type {kind})")
+    steps = {row["Action"]: row for row in tables.sequence}
+    step = steps.get(action["Action"])
+    if step is None:
+        return [*found, f"{action['Action']} is not in InstallExecuteSequence"]
+    number = int(step["Sequence"] or 0)
+    if (
+        not int(steps.get("InstallFiles", {}).get("Sequence") or 0)
+        < number
+        < int(steps.get("InstallFinalize", {}).get("Sequence") or 0)
+    ):
+        found.append(f"{action['Action']} must run after InstallFiles and before InstallFinalize")
+    if "REMOVE" not in step["Condition"]:
+        found.append(f"{action['Action']} would also run when uninstalling (condition {step['Condition']!r})")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from versioning import file_version
@@ -210,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     expected = args.version or file_version()
     tables = Tables.of(args.msi)
-    found = problems(tables, expected)
+    found = problems(tables, expected) + selftest_problems(tables)
     size = args.msi.stat().st_size
     if size > args.max_mb * 1_000_000:
         found.append(f"the MSI is {size / 1e6:.1f} MB, over the {args.max_mb:g} MB allowed")

@@ -59,9 +59,11 @@ Name: "{group}\pseudodesk demo"; Filename: "{app}\pseudodesk.exe"; Parameters: "
 Name: "{group}\Uninstall pseudodesk"; Filename: "{uninstallexe}"
 
 [Run]
-; The self-test proves the installed cryptography before anyone relies on it.
-Filename: "{app}\pseudodesk-cli.exe"; Parameters: "selftest"; Flags: runhidden waituntilterminated; StatusMsg: "Checking the installation..."
+; The self-test runs in [Code] below (CurStepChanged), where its exit code counts.
 Filename: "{app}\pseudodesk.exe"; Description: "Open pseudodesk"; Flags: nowait postinstall skipifsilent
+
+[UninstallDelete]
+Type: files; Name: "{app}\install-selftest.log"
 
 [Code]
 // An older release over a newer one is refused, as the MSI refuses it; another build of the same
@@ -113,4 +115,45 @@ begin
     SuppressibleMsgBox(Message, mbCriticalError, MB_OK, IDOK);
     Result := False;
   end;
+end;
+
+// The self-test counts: once the files are in place, the installed pseudodesk-cli proves its
+// cryptography. A failure is written to the setup log (/LOG) and install-selftest.log beside the
+// program, shown (unless /SUPPRESSMSGBOXES), and makes setup exit with code 10; pseudodesk itself
+// then refuses exports, as its window runs the same self-test at every start.
+const
+  SelfTestFailedExitCode = 10;
+var
+  SelfTestFailed: Boolean;
+
+procedure CurStepChanged(CurStep: TSetupStep);
+var
+  ResultCode: Integer;
+  LogFile, Message: String;
+begin
+  if CurStep <> ssPostInstall then
+    Exit;
+  LogFile := ExpandConstant('{app}\install-selftest.log');
+  WizardForm.StatusLabel.Caption := 'Checking the installation...';
+  if not Exec(ExpandConstant('{app}\pseudodesk-cli.exe'), 'selftest --log "' + LogFile + '"', '',
+              SW_HIDE, ewWaitUntilTerminated, ResultCode) then
+    Log('The self-test could not be started: ' + SysErrorMessage(ResultCode));
+  if ResultCode = 0 then
+  begin
+    Log('pseudodesk self-test passed; its lines are in ' + LogFile);
+    Exit;
+  end;
+  SelfTestFailed := True;
+  Message := 'pseudodesk''s self-test failed on this computer (code ' + IntToStr(ResultCode) + '): its '
+    + 'cryptography did not give the known answers, so pseudodesk will refuse to export here. '
+    + 'The details are in ' + LogFile + '. Please tell IT.';
+  Log(Message);
+  SuppressibleMsgBox(Message, mbCriticalError, MB_OK, IDOK);
+end;
+
+function GetCustomSetupExitCode(): Integer;
+begin
+  Result := 0;
+  if SelfTestFailed then
+    Result := SelfTestFailedExitCode;
 end;

@@ -18,6 +18,13 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 NAMESPACE = uuid.UUID("2f1c6a64-8d55-4e6c-a1f0-0b5e9b7c4d21")  # fixed for pseudodesk: never change
+# The executables' File Ids, which pseudodesk.wxs names (the self-test custom action runs CliExe).
+FILE_IDS = {
+    "pseudodesk-cli.exe": "CliExe",
+    "pseudodesk-cli": "CliExe",
+    "pseudodesk.exe": "GuiExe",
+    "pseudodesk": "GuiExe",
+}
 
 
 def _id(prefix: str, relative: str) -> str:
@@ -42,7 +49,8 @@ def wxi(folder: Path) -> tuple[str, str]:
                 source = f"$(var.SourceDir)/{relative}"
                 lines.append(f'{indent}<Component Id={quoteattr(component)} Guid={quoteattr(guid)} Win64="yes">')
                 lines.append(
-                    f"{indent}  <File Id={quoteattr(_id('f', relative))} Name={quoteattr(item.name)} "
+                    f"{indent}  <File Id={quoteattr(FILE_IDS.get(relative) or _id('f', relative))} "
+                    f"Name={quoteattr(item.name)} "
                     f'Source={quoteattr(source)} KeyPath="yes" />'
                 )
                 lines.append(f"{indent}</Component>")

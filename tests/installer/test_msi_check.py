@@ -123,3 +123,29 @@ def test_the_check_fails_an_msi_over_its_size_limit(tiny_msi, capsys):
     assert msi_check.main([str(msi), "--version", "1.2.3.57"]) == 0
     assert msi_check.main([str(msi), "--version", "1.2.3.57", "--max-mb", "0.001"]) == 1
     assert "over the 0.001 MB allowed" in capsys.readouterr().out
+
+
+def test_the_real_msi_source_fails_the_install_when_the_selftest_fails(tiny_msi):
+    tables = Tables.of(tiny_msi("1.2.3.57"))
+    assert msi_check.selftest_problems(tables) == []
+    action = next(row for row in tables.custom_actions if row["Action"] == "SelfTest")
+    assert action["Source"] == "CliExe" and int(action["Type"]) == 0x12 | 0x400 | 0x800
+    assert action["Target"] == 'selftest --log "[CommonAppDataFolder]pseudodesk\\install-selftest.log"'
+
+
+def test_a_selftest_whose_result_is_ignored_or_run_at_uninstall_is_named():
+    files = [{"File": "CliExe", "FileName": "PSEUDO~1.EXE|pseudodesk-cli.exe"}]
+    action = {"Action": "SelfTest", "Type": str(0x12 | 0x400 | 0x800 | 0x40), "Source": "CliExe", "Target": "selftest"}
+    sequence = [
+        *SEQUENCE,
+        {"Action": "InstallFiles", "Condition": "", "Sequence": "4000"},
+        {"Action": "SelfTest", "Condition": "", "Sequence": "4001"},
+    ]
+    found = msi_check.selftest_problems(Tables(PROPERTIES, OURS, REFUSAL, sequence, [action], files))
+    assert found == [
+        "SelfTest ignores the self-test's exit code: a failed self-test would not fail the install",
+        "SelfTest would also run when uninstalling (condition '')",
+    ]
+    assert msi_check.selftest_problems(Tables(PROPERTIES, OURS, REFUSAL, sequence, [], files)) == [
+        "no custom action runs the installed pseudodesk-cli selftest"
+    ]

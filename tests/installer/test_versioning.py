@@ -53,3 +53,14 @@ def test_no_other_file_states_the_version():
     ]
     repeating = [p.relative_to(ROOT).as_posix() for p in places if literal.search(p.read_text(encoding="utf-8"))]
     assert repeating == []
+
+
+def test_the_per_user_setup_makes_the_selftest_count():
+    """No ISCC on Linux (the Windows workflow compiles the script): the script must run the self-test
+    where its exit code is read, log it, and give setup a failing exit code."""
+    script = (ROOT / "installer" / "pseudodesk.iss").read_text(encoding="utf-8")
+    run_section = script.split("[Run]", 1)[1].split("\n[", 1)[0]
+    assert "selftest" not in run_section  # a [Run] entry's exit code is ignored
+    code = script.split("[Code]", 1)[1]
+    assert "'selftest --log \"' + LogFile + '\"'" in code and "ewWaitUntilTerminated, ResultCode" in code
+    assert "function GetCustomSetupExitCode(): Integer;" in code and "SelfTestFailedExitCode = 10;" in code

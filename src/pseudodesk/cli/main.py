@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     source_args(p_risk)
     p_risk.add_argument("--k", type=int, help="smallest class allowed (default: the profile's [disclosure] k, else 5)")
 
-    sub.add_parser("selftest", help="prove this installation's cryptography works (known answers, in memory)")
+    p_self = sub.add_parser("selftest", help="prove this installation's cryptography works (known answers, in memory)")
+    p_self.add_argument("--log", type=Path, help="also append the result to this file (the installers' record)")
 
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
     p_demo.add_argument(
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "risk":
             return _cmd_risk(args)
         if args.command == "selftest":
-            return _cmd_selftest()
+            return machine_cli.selftest(args.log)
         if args.command == "keys":
             return keys_cli.run(args)
         if args.command == "agreement":
@@ -336,20 +337,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_BLOCKED
     print(f"the export may go ahead: {report.rows_written:,} of {report.rows:,} rows would be written", file=sys.stdout)
     return EXIT_OK
-
-
-def _cmd_selftest() -> int:
-    from pseudodesk.core.run.selftest import run_selftest
-
-    result = run_selftest()
-    for c in result.checks:
-        status = "ok    " if c.ok else ("FAILED" if c.essential else "note  ")
-        print(f"{status} {c.name} ({c.seconds * 1000:.0f} ms): {c.detail}")
-    print(
-        f"self-test {'passed' if result.ok else 'FAILED: do not export with this installation'} "
-        f"in {result.seconds:.2f} s"
-    )
-    return EXIT_OK if result.ok else EXIT_INTERNAL
 
 
 def _cmd_risk(args: argparse.Namespace) -> int:
