@@ -6,7 +6,7 @@ the top of README.md and by .ci/run:
     python3 installer/bootstrap.py app      # set up .venv, open the window on the demo data
     python3 installer/bootstrap.py test     # set up .venv, run every check headless
     python3 installer/bootstrap.py bench    # the performance benchmark (docs/performance.md)
-    python3 installer/bootstrap.py build    # dist/pseudodesk/ (PyInstaller) + frozen smoke + MSI check
+    python3 installer/bootstrap.py build    # dist/pseudodesk/ (PyInstaller) + frozen smoke + MSI checks
 
 What "test" runs, in order (any failure makes the exit status non-zero):
   1. import-linter: pseudodesk.core and pseudodesk.cli never import Qt, and the core is
@@ -36,6 +36,8 @@ import subprocess
 import sys
 import venv
 from pathlib import Path
+
+from versioning import file_version, release_version  # installer/versioning.py, beside this file
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
@@ -243,9 +245,11 @@ def run_benchmark(extra: list[str]) -> int:
     return subprocess.run([str(python), str(ROOT / "benchmarks" / "run.py"), *extra], cwd=ROOT).returncode
 
 
-def _version() -> str:
-    text = (ROOT / "src" / "pseudodesk" / "__init__.py").read_text(encoding="utf-8")
-    return text.split('__version__ = "', 1)[1].split('"', 1)[0]
+# `python -c _SAYS PROGRAM TEXT`: PROGRAM --version prints exactly TEXT.
+_SAYS = (
+    "import subprocess, sys; out = subprocess.run([sys.argv[1], '--version'], capture_output=True, text=True)"
+    ".stdout.strip(); print(out); sys.exit(out != sys.argv[2])"
+)
 
 
 def build(extra: list[str]) -> int:
@@ -279,7 +283,9 @@ def build(extra: list[str]) -> int:
     gui = folder / ("pseudodesk.exe" if os.name == "nt" else "pseudodesk")
     smoke_env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     results = {
-        "frozen selftest": _step("frozen pseudodesk-cli selftest", [str(cli), "selftest"]),
+        "frozen selftest": _step(
+            "frozen pseudodesk-cli selftest", [str(cli), "selftest", "--log", str(ROOT / "build" / "selftest.log")]
+        ),
         "frozen demo": _step(
             "frozen pseudodesk-cli demo", [str(cli), "demo", "--out", str(ROOT / "build" / "frozen-demo")]
         ),
@@ -287,10 +293,19 @@ def build(extra: list[str]) -> int:
             "frozen window, --demo --smoke offscreen", [str(gui), "--demo", "--smoke"], env=smoke_env
         ),
     }
+    results["bundle: size budget, left-out parts"] = _step(
+        "bundle check: size, file count, biggest parts, nothing left out has come back",
+        [sys.executable, str(ROOT / "installer" / "bundle_check.py"), str(folder)],
+    )
+    version = release_version()
+    results["frozen version is pyproject's"] = _step(
+        f"frozen pseudodesk-cli --version says {version}",
+        [sys.executable, "-c", _SAYS, str(cli), f"pseudodesk {version}"],
+    )
     wixl = shutil.which("wixl")
     if wixl is not None:
-        msi = ROOT / "dist" / f"pseudodesk-{_version()}.msi"
-        results["MSI source compiles (wixl)"] = (
+        msi = ROOT / "dist" / f"pseudodesk-{version}.msi"
+        results["MSI: version, upgrades, size (wixl, msiinfo)"] = (
             _step("WiX file list", [str(python), str(ROOT / "installer" / "wix_files.py"), str(folder)])
             # wixl wants source paths relative to where it runs (the repository)
             and _step(
@@ -300,7 +315,7 @@ def build(extra: list[str]) -> int:
                     "-a",
                     "x64",
                     "-D",
-                    f"Version={_version()}",
+                    f"Version={file_version()}",
                     "-D",
                     f"SourceDir={folder.relative_to(ROOT).as_posix()}",
                     "-o",
@@ -308,10 +323,13 @@ def build(extra: list[str]) -> int:
                     str(ROOT / "installer" / "pseudodesk.wxs"),
                 ],
             )
-            and _step("msiinfo: the MSI's tables", ["msiinfo", "tables", str(msi)])
+            and _step(
+                "MSI check: Property and Upgrade tables, what it does over older and newer versions",
+                [sys.executable, str(ROOT / "installer" / "msi_check.py"), str(msi)],
+            )
         )
-    elif os.environ.get("CI"):
-        results["MSI source compiles (wixl)"] = False
+    elif os.environ.get("CI") and sys.platform.startswith("linux"):  # Windows CI checks the WiX v3 MSI instead
+        results["MSI: version, upgrades, size (wixl, msiinfo)"] = False
         print("[bootstrap] wixl is missing (apt-get install wixl msitools); CI must check the MSI source", flush=True)
     print("\n[bootstrap] build summary:")
     for name, ok in results.items():

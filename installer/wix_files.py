@@ -1,6 +1,8 @@
 """Write installer/files.wxi and components.wxi: every file of the built folder as a WiX component.
 
-    python installer/wix_files.py dist/pseudodesk            # then wixl (Linux) or candle/light (Windows)
+    python installer/wix_files.py dist/pseudodesk [OUTDIR]   # then wixl (Linux) or candle/light (Windows)
+
+OUTDIR defaults to installer/, where pseudodesk.wxs includes them from.
 
 Component GUIDs are derived from each file's path inside the folder (uuid5), so they stay the
 same from build to build as the rules for MSI component identity require; Ids are short hashes
@@ -16,6 +18,13 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 NAMESPACE = uuid.UUID("2f1c6a64-8d55-4e6c-a1f0-0b5e9b7c4d21")  # fixed for pseudodesk: never change
+# The executables' File Ids, which pseudodesk.wxs names (the self-test custom action runs CliExe).
+FILE_IDS = {
+    "pseudodesk-cli.exe": "CliExe",
+    "pseudodesk-cli": "CliExe",
+    "pseudodesk.exe": "GuiExe",
+    "pseudodesk": "GuiExe",
+}
 
 
 def _id(prefix: str, relative: str) -> str:
@@ -40,7 +49,8 @@ def wxi(folder: Path) -> tuple[str, str]:
                 source = f"$(var.SourceDir)/{relative}"
                 lines.append(f'{indent}<Component Id={quoteattr(component)} Guid={quoteattr(guid)} Win64="yes">')
                 lines.append(
-                    f"{indent}  <File Id={quoteattr(_id('f', relative))} Name={quoteattr(item.name)} "
+                    f"{indent}  <File Id={quoteattr(FILE_IDS.get(relative) or _id('f', relative))} "
+                    f"Name={quoteattr(item.name)} "
                     f'Source={quoteattr(source)} KeyPath="yes" />'
                 )
                 lines.append(f"{indent}</Component>")
@@ -62,7 +72,7 @@ def main(argv: list[str]) -> int:
     if not (folder / "_internal").is_dir():
         print(f"{folder} is not a built pseudodesk folder (run: python3 installer/bootstrap.py build)", file=sys.stderr)
         return 2
-    here = Path(__file__).resolve().parent
+    here = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
     files, refs = wxi(folder)
     (here / "files.wxi").write_text(files, encoding="utf-8")
     (here / "components.wxi").write_text(refs, encoding="utf-8")

@@ -4,6 +4,7 @@ cannot show a column's name, SIGTERM from a scheduler, a missing audit log."""
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import signal
@@ -69,8 +70,36 @@ def test_a_column_name_the_code_page_cannot_show_is_printed(tmp_path):
         timeout=120,
     )
     err = done.stderr.decode("utf-8")
+    out = done.stdout.decode("utf-8")  # strict: every byte on both streams is UTF-8
     assert "Traceback" not in err and done.returncode in (0, 3, 6), err
     assert "Płeć" in err  # redirected output is UTF-8: the name arrives whole
+    assert "gender ('Płeć', gender)" in out and "stripped (not in the agreement, not exported): Imię" in out
+
+
+class _Console(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("stream", "expected"),
+    [
+        (io.TextIOWrapper, "Imię\n".encode()),  # redirected to a file or a pipe: UTF-8 whatever the code page
+        (_Console, b"Imi?\n"),  # a cp1252 console keeps its code page; what it cannot show is replaced
+    ],
+)
+def test_every_stream_prints_a_name_the_code_page_cannot_show(monkeypatch, stream, expected):
+    from pseudodesk.cli.common import safe_output
+
+    streams = {name: stream(io.BytesIO(), encoding="cp1252", newline="\n") for name in ("stdout", "stderr")}
+    for name, wrapper in streams.items():
+        monkeypatch.setattr(sys, name, wrapper)
+    safe_output()
+    print("Imię")
+    print("Imię", file=sys.stderr)
+    for wrapper in streams.values():
+        wrapper.flush()
+        assert wrapper.buffer.getvalue() == expected
 
 
 def test_a_missing_audit_log_does_not_verify(tmp_path, capsys, memory_keyring):

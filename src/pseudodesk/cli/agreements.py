@@ -1,4 +1,7 @@
-"""pseudodesk-cli agreement: pack (the key custodian), install and list (a partner).
+"""pseudodesk-cli agreement: pack (the key custodian), install, list and available (a partner).
+
+``available`` lists the packages in the machine policy's ``agreements_folder`` (where IT puts
+them); ``install NAME`` takes a bare file name from that folder when no such file is here.
 
 A package's secrets are never printed. The only secret shown is a passphrase ``pack``
 generated, once, to be given to the partner by another route than the file.
@@ -46,7 +49,7 @@ def add_parser(sub: Any) -> None:
     )
     k.add_argument("--package-version", type=int, help="the package's version (default: from the packages made before)")
     i = actions.add_parser("install", help="install an agreement package from your key custodian")
-    i.add_argument("file", type=Path)
+    i.add_argument("file", type=Path, help=f"the {AGREEMENT_SUFFIX} file, or its name in IT's agreements folder")
     i.add_argument(
         "--fingerprint", metavar="FP", help="the custodian's fingerprint, as read out by phone (asked when omitted)"
     )
@@ -54,6 +57,7 @@ def add_parser(sub: Any) -> None:
     i.add_argument("--private-key", type=Path, metavar="KEY", help="your certificate's private key (PEM)")
     i.add_argument("--local-store", action="store_true", help="keep the key in the passphrase-protected local store")
     actions.add_parser("list", help="the agreements installed on this computer")
+    actions.add_parser("available", help="the agreement packages in the agreements folder IT set (machine policy)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,7 +67,55 @@ def run(args: argparse.Namespace) -> int:
         return _install(args)
     if args.agreement_command == "list":
         return _list()
+    if args.agreement_command == "available":
+        return _available()
     return EXIT_USAGE
+
+
+def _package_path(given: Path) -> Path:
+    """``given``, or the file of that name in the policy's agreements folder when ``given`` is a bare
+    name that is not a file here."""
+    from pseudodesk.core.policy import machine_policy
+
+    folder = machine_policy().folder("agreements_folder")
+    if given.exists() or folder is None or given.name != str(given):
+        return given
+    for candidate in (folder / given.name, folder / (given.name + AGREEMENT_SUFFIX)):
+        if candidate.is_file():
+            print(f"from IT's agreements folder: {candidate}", file=sys.stderr)
+            return candidate
+    return given
+
+
+def _available() -> int:
+    from pseudodesk.core.errors import PseudodeskError
+    from pseudodesk.core.policy import machine_policy
+
+    policy = machine_policy()
+    folder = policy.folder("agreements_folder")
+    if folder is None:
+        reason = f"it cannot be used: {policy.problem}" if policy.problem else "it does not set agreements_folder"
+        print(f"pseudodesk: IT has not given an agreements folder (machine policy: {reason}).", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        packages = sorted(folder.glob("*" + AGREEMENT_SUFFIX))
+    except OSError as error:
+        print(f"pseudodesk: the agreements folder {folder} cannot be read ({error.strerror}).", file=sys.stderr)
+        return EXIT_BLOCKED
+    print(f"agreements folder: {folder}")
+    if not packages:
+        print(f"  no {AGREEMENT_SUFFIX} package in it yet")
+    for path in packages:
+        try:
+            _, package = read_agreement_file(path)
+        except PseudodeskError as error:
+            print(f"{path.name}: NOT USABLE: {error}")
+            continue
+        print(f"{path.name}: {package.agreement}, version {package.version}")
+        print(f"  valid from {package.valid_from} to the review date {package.review_date}")
+        print(f"  custodian: {package.custodian_fingerprint}")
+        print(f'  install:   pseudodesk-cli agreement install "{path.name}"')
+    return EXIT_OK
 
 
 def _pack(args: argparse.Namespace) -> int:
@@ -97,6 +149,7 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
+    args.file = _package_path(args.file)
     data, package = read_agreement_file(args.file)
     fingerprint = args.fingerprint
     if not fingerprint:

@@ -153,6 +153,12 @@ def ask_text(prompt: str) -> str | None:
 MESSAGE_LIMIT = 2_000  # characters of an error message printed (a message can name many columns)
 
 
+def line_numbers(lines: tuple[int, ...] | list[int], limit: int = 10) -> str:
+    """Line numbers for a message: the first ``limit``, then how many more."""
+    shown = ", ".join(str(n) for n in lines[:limit])
+    return shown + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
+
+
 def capped(text: str) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " ... (message shortened)"
 

@@ -31,6 +31,7 @@ from pseudodesk.cli import agreements as agreements_cli
 from pseudodesk.cli import audit as audit_cli
 from pseudodesk.cli import keys as keys_cli
 from pseudodesk.cli import linkage as linkage_cli
+from pseudodesk.cli import machine as machine_cli
 from pseudodesk.cli import packages as packages_cli
 from pseudodesk.cli import signers as signers_cli
 from pseudodesk.cli.common import (
@@ -46,6 +47,7 @@ from pseudodesk.cli.common import (
     capped,
     exit_code_for,
     flag_hint,
+    line_numbers,
     recover_interrupted,
     safe_output,
 )
@@ -87,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser("run", help="run a profile over a spreadsheet and write the encrypted export")
     source_args(p_run)
-    p_run.add_argument("--out", required=True, type=Path, help="folder for the encrypted file")
+    p_run.add_argument("--out", type=Path, help="folder for the encrypted file (default: the policy's, if IT set one)")
     p_run.add_argument("--key", help="project key id (default: the profile's key.id)")
     p_run.add_argument("--name", help="output file name without extension (default: <agreement>_<date-time>)")
     p_run.add_argument("--overwrite", action="store_true", help="replace an existing output file of the same name")
@@ -128,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     source_args(p_risk)
     p_risk.add_argument("--k", type=int, help="smallest class allowed (default: the profile's [disclosure] k, else 5)")
 
-    sub.add_parser("selftest", help="prove this installation's cryptography works (known answers, in memory)")
+    p_self = sub.add_parser("selftest", help="prove this installation's cryptography works (known answers, in memory)")
+    p_self.add_argument("--log", type=Path, help="also append the result to this file (the installers' record)")
 
     p_demo = sub.add_parser("demo", help="run the bundled demo spreadsheet through the example profile")
     p_demo.add_argument(
@@ -144,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     packages_cli.add_parsers(sub)
     signers_cli.add_parser(sub)
     linkage_cli.add_parsers(sub, source_args)
+    machine_cli.add_parsers(sub)
     return parser
 
 
@@ -151,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     safe_output()
     args = build_parser().parse_args(argv)
     try:
-        if args.command != "selftest":
+        if args.command not in ("selftest", "policy"):
+            machine_cli.warn_unusable_policy()
             recover_interrupted(keys_cli.store())
         if args.command == "run":
             return _cmd_run(args)
@@ -162,17 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "risk":
             return _cmd_risk(args)
         if args.command == "selftest":
-            return _cmd_selftest()
+            return machine_cli.selftest(args.log)
         if args.command == "keys":
             return keys_cli.run(args)
         if args.command == "agreement":
             return agreements_cli.run(args)
         if args.command == "audit":
             return audit_cli.run(args)
-        if args.command in packages_cli.COMMANDS:
-            return packages_cli.run(args)
-        if args.command in signers_cli.COMMANDS:
-            return signers_cli.run(args)
+        for module in (packages_cli, signers_cli, machine_cli):
+            if args.command in module.COMMANDS:
+                return module.run(args)
         if args.command in linkage_cli.COMMANDS:
             return linkage_cli.run(args, _open_source)
     except PseudodeskError as error:
@@ -256,14 +260,9 @@ def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         save_mapping(replace(mapping, sheet=table.sheet, header_row=table.header_row), args.save_mapping)
         print(f"mapping saved to {args.save_mapping}", file=sys.stderr)
     for issue in table.issues:
-        lines = f" (lines {_lines(issue.lines)})" if issue.lines else ""
+        lines = f" (lines {line_numbers(issue.lines)})" if issue.lines else ""
         print(f"note: {issue.message}{lines}", file=sys.stderr)
     return profile, table, mapping
-
-
-def _lines(lines: tuple[int, ...] | list[int], limit: int = 10) -> str:
-    shown = ", ".join(str(n) for n in lines[:limit])
-    return shown + (f" and {len(lines) - limit} more" if len(lines) > limit else "")
 
 
 def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -340,20 +339,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_selftest() -> int:
-    from pseudodesk.core.run.selftest import run_selftest
-
-    result = run_selftest()
-    for c in result.checks:
-        status = "ok    " if c.ok else ("FAILED" if c.essential else "note  ")
-        print(f"{status} {c.name} ({c.seconds * 1000:.0f} ms): {c.detail}")
-    print(
-        f"self-test {'passed' if result.ok else 'FAILED: do not export with this installation'} "
-        f"in {result.seconds:.2f} s"
-    )
-    return EXIT_OK if result.ok else EXIT_INTERNAL
-
-
 def _cmd_risk(args: argparse.Namespace) -> int:
     from pseudodesk.core.check.risk import risk_lines
     from pseudodesk.core.run.check import assess
@@ -375,6 +360,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("pseudodesk: --batch-size must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    args.out = args.out or machine_cli.default_output_folder()
     profile, table, mapping = _open_source(args)
     key_id = args.key or profile.key.id
     if not key_id:

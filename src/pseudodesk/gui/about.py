@@ -1,4 +1,5 @@
-"""The Help menu's windows: the two guides (shown from their Markdown files) and the About box.
+"""The Help menu's windows: the two guides (shown from their Markdown files) and the About box,
+which also says what this computer's machine policy enforces.
 
 The guides are the same files as ``docs/user-guide.md`` and ``docs/ig-guide.md`` in the
 repository (with their screenshots), so what the Help menu shows is what the README
@@ -8,6 +9,7 @@ links to. An installed wheel carries them as ``pseudodesk/docs`` (pyproject forc
 from __future__ import annotations
 
 import functools
+import html
 import platform
 from importlib import metadata, resources
 from pathlib import Path
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 from pseudodesk import __version__
 from pseudodesk.core.audit.log import installation_public_key
 from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.policy import machine_policy
 
 # (distribution, what it does here, licence): shown when the package metadata has no licence field.
 COMPONENTS = (
@@ -143,6 +146,13 @@ def installation_text() -> str:
     )
 
 
+def policy_text() -> str:
+    """What this computer's machine policy (set by IT) enforces, as ``pseudodesk-cli policy`` says it."""
+    lines = machine_policy().lines()
+    rest = "".join(f"<br>&nbsp;&nbsp;{html.escape(line.strip())}" for line in lines[1:])
+    return f"<p><b>{html.escape(lines[0])}</b>{rest}</p>"
+
+
 class AboutDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -168,6 +178,14 @@ class AboutDialog(QDialog):
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
         layout.addWidget(self.installation_label)
+        self.policy_label = QLabel(policy_text())
+        self.policy_label.setObjectName("machine_policy")
+        self.policy_label.setAccessibleName("This computer's machine policy")
+        self.policy_label.setWordWrap(True)
+        self.policy_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        layout.addWidget(self.policy_label)
         rows = component_rows()
         self.components = QTableWidget(len(rows), 4)
         self.components.setAccessibleName("Bundled components and licences")

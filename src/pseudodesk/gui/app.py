@@ -18,6 +18,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.resources import resource_path
 from pseudodesk.core.run.selftest import run_selftest
 from pseudodesk.gui.errors import show_error
@@ -61,9 +62,12 @@ def application() -> QApplication:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     app = application()
-    window = MainWindow(demo=args.demo, selftest=run_selftest())  # under a second; a failure blocks exports
+    demo_refused = args.demo and not machine_policy().allows("allow_demo")  # IT switched the demo off
+    window = MainWindow(demo=args.demo and not demo_refused, selftest=run_selftest())  # a failure blocks exports
     window.show()
     try:
+        if demo_refused:
+            machine_policy().require("allow_demo", "the demo", "The window opens without it.")
         if args.demo:
             window.open_demo()
         if args.profile:

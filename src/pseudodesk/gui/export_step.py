@@ -48,6 +48,9 @@ FOLDER_SETTING = "export/folder"
 
 
 def default_output_folder() -> Path:
+    """The machine policy's default_output_folder, else "pseudodesk exports" in the person's Documents."""
+    if (folder := machine_policy().folder("default_output_folder")) is not None:
+        return folder
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     return Path(documents or Path.home()) / "pseudodesk exports"
 

@@ -208,7 +208,14 @@ CHECK_SHARE = 0.75  # of a check with risk: the rest is measuring the risk (prev
 
 def check_approval(approval: Approval, *, accepted: bool, demo: bool) -> None:
     """An unapproved profile exports real data only when ``accepted`` (the person confirmed the
-    risk) and the machine policy allows it; demo exports of synthetic data are exempt."""
+    risk) and the machine policy allows it; demo exports of synthetic data are exempt, but only
+    where the machine policy allows the demo."""
+    if demo:
+        machine_policy().require(
+            "allow_demo",
+            "the demo",
+            "Ask IT if you need it for training; real exports under an installed agreement are not affected.",
+        )
     if demo or approval.approved:
         return
     machine_policy().require(

@@ -27,6 +27,7 @@ from pseudodesk.core.keys.agreements import (
 )
 from pseudodesk.core.keys.overview import fingerprint_is_complete
 from pseudodesk.core.keys.store import KeyStore
+from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.progress import Cancel, Progress
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
@@ -116,7 +117,8 @@ class AgreementInstaller(QObject):
         self.done_box: QMessageBox | None = None
 
     def choose(self) -> None:
-        path = widgets.ask_open_path(self.window, "Install agreement package", PACKAGE_FILTER)
+        start = machine_policy().folder("agreements_folder") or ""  # where IT puts the packages, if it says
+        path = widgets.ask_open_path(self.window, "Install agreement package", PACKAGE_FILTER, start)
         if path is not None:
             self.open(path)
 
