@@ -445,7 +445,8 @@ def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no
         print(
             f"counts sent instead of rows: {len(table.row_keys):,} x {len(table.column_keys):,} cells with totals, "
             f"from {result.report.rows_written:,} rows; {table.primary:,} small count(s) suppressed, "
-            f"{table.secondary:,} more so they cannot be worked out",
+            f"{table.secondary:,} more so that, from everything published together, each suppressed "
+            f"count could still be anything in a range at least {table.protection_level} wide",
             file=out,
         )
     else:

@@ -114,6 +114,9 @@ class AggregateOutput:
     dimensions: tuple[str, ...]
     rule: str = "threshold"  # or "nhs_digital"
     threshold: int = 10  # threshold rule: counts from 1 to this are suppressed
+    # Every suppressed count's feasible range (the linear-programming audit) is at least this
+    # wide; None: the largest count the rule suppresses (threshold, or 7 for nhs_digital).
+    protection_level: int | None = None
 
 
 QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")

@@ -372,7 +372,7 @@ def _aggregate(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]
         return None
     if not isinstance(item, dict):
         raise ProfileError(r.source, "aggregate", "must be a table")
-    r.only(item, "aggregate", {"dimensions", "rule", "threshold"})
+    r.only(item, "aggregate", {"dimensions", "rule", "threshold", "protection_level"})
     names = item.get("dimensions")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise ProfileError(
@@ -390,7 +390,14 @@ def _aggregate(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]
     threshold = item.get("threshold", 10)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
         raise ProfileError(r.source, "aggregate.threshold", "must be a whole number, 1 or more")
-    return AggregateOutput(tuple(names), str(rule), threshold)
+    level = item.get("protection_level")
+    if level is not None and (not isinstance(level, int) or isinstance(level, bool) or level < 1):
+        raise ProfileError(
+            r.source,
+            "aggregate.protection_level",
+            "must be a whole number, 1 or more: how wide the range each suppressed count could lie in must be",
+        )
+    return AggregateOutput(tuple(names), str(rule), threshold, level)
 
 
 class _Reader:

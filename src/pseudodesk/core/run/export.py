@@ -385,7 +385,15 @@ def _run(
                 f"Counted {done:,} of {table.row_count:,} rows",
             )
         report = finished_report()
-        published = publish(counts, list(rule.dimensions), rule.rule, threshold=rule.threshold)
+        progress(0.85, "Checking that no suppressed count can be worked out")
+        published = publish(
+            counts,
+            list(rule.dimensions),
+            rule.rule,
+            threshold=rule.threshold,
+            protection_level=rule.protection_level,
+            cancel=cancel,
+        )
         lines = published.csv_rows()
         columns = lines[0]
         data = CsvEncoder(columns).encode(lines[1:])

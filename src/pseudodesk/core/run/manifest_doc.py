@@ -144,4 +144,8 @@ def _aggregate_facts(profile: Profile, result: RunResult) -> dict[str, Any]:
         "threshold": profile.aggregate.threshold if profile.aggregate.rule == "threshold" else 7,
         "cells_suppressed": table.primary,
         "cells_suppressed_secondary": table.secondary,
+        # Every suppressed count could lie anywhere in a range at least this wide, as a linear
+        # program over everything published finds it (docs/profile.md, [aggregate]).
+        "protection_level": table.protection_level,
+        "audit": "linear-programming",
     }
