@@ -105,6 +105,12 @@ class DisclosureRules:
     reference_date: dt.date | None = None  # for ages and age bands; None: the day of the run
     age_bands: tuple[tuple[int, int], ...] = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
     enforce: bool = False  # the export blanks quasi-identifier values until every class has k records
+    # The pseudonym output field whose distinct values are the people a class size counts; None:
+    # the first pseudonym field; "": rows are counted.
+    person: str | None = None
+    # enforce: at most this share of the records may be suppressed whole (all their
+    # quasi-identifiers blanked) before the export is refused.
+    max_suppressed_share: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class AggregateOutput:
 
 
 QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
+PERSON_ROLES = ("pseudonym", "openpseudonymiser")  # output fields that can name a person
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,13 @@ class Profile:
             for o in self.output_fields
             if o.role == "keep" and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS
         ]
+
+    def person_field(self) -> str:
+        """The output field naming a person, whose distinct values class sizes and table counts
+        count: [disclosure] person, else the first pseudonym field; "" when rows are counted."""
+        if self.disclosure.person is not None:
+            return self.disclosure.person
+        return next((o.name for o in self.output_fields if o.role in PERSON_ROLES), "")
 
     def used_source_ids(self) -> list[str]:
         """Source field ids that feed at least one output field, in first-use order."""

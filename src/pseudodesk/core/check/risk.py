@@ -10,6 +10,8 @@ age band; postcode to sector, district or area) would do to the records at risk,
 from the same counts without another pass over the file.
 
 A blank value is a value like any other here: two records with no postcode share "".
+When the export carries a person pseudonym, a class's size is the number of distinct people
+in it, not rows (:mod:`.classes`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
+from pseudodesk.core.check.classes import ClassCounter, Key, as_classes
 from pseudodesk.core.conventions.generalise import (
     DEFAULT_AGE_BANDS,
     DOB_LEVELS,
@@ -58,6 +61,9 @@ class RiskReport:
     classes: int = 0
     class_sizes: dict[int, int] = field(default_factory=dict)  # class size -> how many classes have it
     records_at_risk: int = 0  # records in classes smaller than k
+    person_field: str = ""  # the pseudonym whose distinct values are the class sizes; "": rows
+    people: int = 0  # distinct people (records when there is no person field)
+    people_at_risk: int = 0  # people in classes smaller than k (a person may sit in two classes)
     enforced: bool = False  # the agreement blanks values at export to reach k ([disclosure] enforce)
     worst: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # smallest classes, generalised
     previews: list[Preview] = field(default_factory=list)
@@ -67,19 +73,27 @@ class RiskReport:
         return self.records_at_risk / self.records if self.records else 0.0
 
     @property
+    def unit(self) -> str:
+        """What a class size counts: "people" or "records"."""
+        return "people" if self.person_field else "records"
+
+    @property
     def classes_below_k(self) -> int:
         return sum(n for size, n in self.class_sizes.items() if size < self.k)
 
 
 def analyse(
-    counts: Counter[tuple[str, ...]],
+    counts: Counter[Key] | ClassCounter,
     quasi_identifiers: list[str],
     k: int,
     generalisers: dict[str, dict[str, Callable[[str], str]]] | None = None,
     *,
     step: Callable[[float], None] | None = None,
+    person_field: str = "",
 ) -> RiskReport:
-    """The report for records counted by their quasi-identifier values (one Counter key per class).
+    """The report for records counted by their quasi-identifier values (one Counter key per class),
+    or for a :class:`ClassCounter` that also holds the people of each class (``person_field``
+    names their pseudonym).
 
     ``generalisers`` maps a quasi-identifier to its available generalisations (level -> function);
     each is previewed by re-counting the classes with that one field generalised, and so is the
@@ -91,12 +105,21 @@ def analyse(
     """
     if k < 2:
         raise ValueError("k must be 2 or more")
-    report = RiskReport(list(quasi_identifiers), k)
-    report.records = sum(counts.values())
-    report.classes = len(counts)
-    sizes: Counter[int] = Counter(counts.values())
+    classes = as_classes(counts)
+    report = RiskReport(list(quasi_identifiers), k, person_field=person_field if classes.by_person else "")
+    class_size = classes.sizes()
+    report.records = classes.records
+    report.people = classes.persons
+    report.classes = len(classes)
+    sizes: Counter[int] = Counter(class_size.values())
     report.class_sizes = dict(sorted(sizes.items()))
-    report.records_at_risk = sum(size * n for size, n in sizes.items() if size < k)
+    small = [key for key, size in class_size.items() if size < k]
+    report.records_at_risk = sum(classes.rows[key] for key in small)
+    report.people_at_risk = (
+        len(set().union(*(classes.people[key] for key in small)))
+        if classes.by_person and small
+        else report.records_at_risk
+    )
     generalisers = generalisers or {}
     describe = {
         quasi_identifiers.index(name): levels[DESCRIBE_LEVELS[kind]]
@@ -104,7 +127,7 @@ def analyse(
         for kind in DESCRIBE_LEVELS
         if DESCRIBE_LEVELS[kind] in levels
     }
-    smallest = sorted(counts.items(), key=lambda item: (item[1], item[0]))[:WORST_LISTED]
+    smallest = sorted(class_size.items(), key=lambda item: (item[1], item[0]))[:WORST_LISTED]
     report.worst = [
         (tuple(describe[i](v) if i in describe else v for i, v in enumerate(values)), size)
         for values, size in smallest
@@ -115,26 +138,22 @@ def analyse(
     for name, levels in generalisers.items():
         position = quasi_identifiers.index(name)
         for level, generalise in levels.items():
-            report.previews.append(_preview(counts, {position: generalise}, k, name, level))
+            report.previews.append(_preview(classes, {position: generalise}, k, name, level))
             done += 1
             if step is not None:
                 step(done / total)
     if len(describe) > 1:
         names = " and ".join(quasi_identifiers[i] for i in sorted(describe))
-        report.previews.append(_preview(counts, describe, k, names, "age band / district together"))
+        report.previews.append(_preview(classes, describe, k, names, "age band / district together"))
     return report
 
 
 DESCRIBE_LEVELS = {"dob": "age_band", "postcode": "district"}
 
 
-def _preview(
-    counts: Counter[tuple[str, ...]], change: dict[int, Callable[[str], str]], k: int, name: str, level: str
-) -> Preview:
-    regrouped: Counter[tuple[str, ...]] = Counter()
-    for values, size in counts.items():
-        regrouped[tuple(change[i](v) if i in change else v for i, v in enumerate(values))] += size
-    at_risk = sum(size for size in regrouped.values() if size < k)
+def _preview(classes: ClassCounter, change: dict[int, Callable[[str], str]], k: int, name: str, level: str) -> Preview:
+    regrouped = classes.regroup(lambda values: tuple(change[i](v) if i in change else v for i, v in enumerate(values)))
+    at_risk = sum(regrouped.rows[key] for key, size in regrouped.sizes().items() if size < k)
     return Preview(name, level, at_risk, len(regrouped))
 
 
@@ -168,11 +187,11 @@ def risk_verdict(risk: RiskReport) -> str:
     if not risk.records_at_risk:
         return (
             f"No one can be picked out: every combination of {qis} in this export is shared by at least "
-            f"{risk.k} records, as the agreement requires."
+            f"{risk.k} {risk.unit}, as the agreement requires."
         )
     picked = (
         f"{risk.records_at_risk:,} of {risk.records:,} records ({risk.share_at_risk:.0%}) could be picked out by "
-        f"their {qis}: fewer than {risk.k} records share each of those combinations."
+        f"their {qis}: fewer than {risk.k} {risk.unit} share each of those combinations."
     )
     if risk.enforced:
         return (
@@ -198,10 +217,17 @@ def risk_lines(risk: RiskReport) -> list[str]:
         risk_verdict(risk),
         f"quasi-identifiers: {', '.join(risk.quasi_identifiers)}; k = {risk.k}",
         f"{risk.records:,} records in {risk.classes:,} equivalence classes",
-        f"records in classes smaller than {risk.k}: {risk.records_at_risk:,} ({risk.share_at_risk:.1%}) "
-        f"in {risk.classes_below_k:,} classes",
     ]
-    lines.append("class size: classes (records)")
+    if risk.person_field:
+        lines.append(
+            f"class sizes count people (distinct {risk.person_field}), not rows: {risk.people:,} people in "
+            f"{risk.records:,} records"
+        )
+    lines.append(
+        f"records in classes smaller than {risk.k}: {risk.records_at_risk:,} ({risk.share_at_risk:.1%}) "
+        f"in {risk.classes_below_k:,} classes"
+    )
+    lines.append(f"class size: classes ({risk.unit})")
     for size, n in risk.class_sizes.items():
         if size < risk.k:
             lines.append(f"  {size}: {n:,} ({size * n:,})")
@@ -212,48 +238,8 @@ def risk_lines(risk: RiskReport) -> list[str]:
         lines.append("smallest classes (dates of birth as age bands, postcodes as districts):")
         for values, size in risk.worst:
             described = ", ".join(f"{name} {value or '(blank)'}" for name, value in zip(risk.quasi_identifiers, values))
-            lines.append(f"  {size} record(s): {described}")
+            lines.append(f"  {size} {'person' if risk.person_field and size == 1 else risk.unit}: {described}")
     if risk.previews:
         lines.append("what each generalisation would change:")
         lines.extend("  " + p.describe(risk.records_at_risk) for p in risk.previews)
     return lines
-
-
-def suppression_plan(
-    counts: Counter[tuple[str, ...]], k: int, order: list[int]
-) -> tuple[dict[tuple[str, ...], tuple[str, ...]], Counter[int], int]:
-    """Local suppression to reach k: which quasi-identifier values to blank, class by class.
-
-    Greedy and deterministic: for each position in ``order`` (most identifying first), the
-    value at that position is blanked in every class still smaller than k, and the classes are
-    counted again; it stops as soon as no class is smaller than k. Records of one class are
-    treated alike, so the plan maps a class's values to what is sent instead.
-
-    Returns the plan (only classes that change), how many values were blanked at each position,
-    and how many records are still in classes smaller than k after every position is blanked
-    (only a very small extract has any: they cannot be hidden among others at all).
-    """
-    current = {values: values for values in counts}
-    suppressed: Counter[int] = Counter()
-    for position in order:
-        sizes: Counter[tuple[str, ...]] = Counter()
-        for original, now in current.items():
-            sizes[now] += counts[original]
-        small = {now for now, size in sizes.items() if size < k}
-        if not small:
-            break
-        for original, now in current.items():
-            if now in small and now[position] != "":
-                changed = list(now)
-                changed[position] = ""
-                current[original] = tuple(changed)
-                suppressed[position] += counts[original]
-    sizes = Counter()
-    for original, now in current.items():
-        sizes[now] += counts[original]
-    left = sum(size for size in sizes.values() if size < k)
-    plan = {original: now for original, now in current.items() if now != original}
-    return plan, suppressed, left
-
-
-SUPPRESSION_ORDER = ("postcode", "dob", "ethnicity", "gender")  # most identifying first

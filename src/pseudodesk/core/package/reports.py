@@ -99,16 +99,22 @@ def risk_to_html(risk: RiskReport) -> str:
         f"classes smaller than {risk.k}, grouped by {e(', '.join(risk.quasi_identifiers))}: "
         f"{risk.classes:,} classes in all, {risk.classes_below_k:,} of them too small.</p>",
     ]
+    unit = risk.unit.capitalize()
+    if risk.person_field:
+        parts.append(
+            f"<p>Class sizes count people (distinct {e(risk.person_field)}), not rows: {risk.people:,} people in "
+            f"{risk.records:,} records.</p>"
+        )
     rows: list[tuple[object, ...]] = [
         (size, f"{n:,}", f"{size * n:,}") for size, n in risk.class_sizes.items() if size < risk.k
     ]
     larger = {size: n for size, n in risk.class_sizes.items() if size >= risk.k}
     if larger:
         rows.append((f"{risk.k} or more", f"{sum(larger.values()):,}", f"{sum(s * n for s, n in larger.items()):,}"))
-    parts += _table("Class sizes", ["Class size", "Classes", "Records"], rows)
+    parts += _table("Class sizes", ["Class size", "Classes", unit], rows)
     parts += _table(
         "Smallest classes (dates of birth as age bands, postcodes as districts)",
-        ["Records", *risk.quasi_identifiers],
+        [unit, *risk.quasi_identifiers],
         [(size, *values) for values, size in risk.worst],
     )
     parts += _table(

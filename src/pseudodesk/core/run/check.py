@@ -5,21 +5,16 @@ code path, without writing anything.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import math
 from collections.abc import Callable
 from typing import Any
 
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.check.classes import ClassCounter
 from pseudodesk.core.check.report import CheckReport
-from pseudodesk.core.check.risk import (
-    SUPPRESSION_ORDER,
-    RiskReport,
-    analyse,
-    default_generalisers,
-    kind_of,
-    suppression_plan,
-)
+from pseudodesk.core.check.risk import RiskReport, analyse, default_generalisers, kind_of
+from pseudodesk.core.check.suppression import SUPPRESSION_ORDER, suppression_plan
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -110,12 +105,8 @@ def suppression(
 ) -> Suppression:
     """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
 
-    counts: Counter[tuple[str, ...]] = Counter()
     names = profile.quasi_identifiers()
-    positions = [profile.output_names.index(n) for n in names]
-
-    def collect(rows: list[list[str]]) -> None:
-        counts.update(tuple(row[p] for p in positions) for row in rows)
+    counts, collect = class_counter(profile, names)
 
     check(
         profile,
@@ -134,16 +125,41 @@ def suppression(
             i,
         ),
     )
-    masks, _, left = suppression_plan(counts, profile.disclosure.k, order)
-    if left:
+    share = profile.disclosure.max_suppressed_share
+    limit = math.floor(share * counts.records + 1e-9)
+    plan = suppression_plan(counts, profile.disclosure.k, order, max_records=limit)
+    if plan.left:
+        unit = "people" if counts.by_person else "records"
+        allowed = (
+            f" The agreement allows at most {limit:,} record(s) ({share:.2%} of {counts.records:,}) to have all of "
+            "them blanked; this needs more."
+            if share
+            else ""
+        )
         raise ChecksBlockExport(
             [
                 f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
-                f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
-                "values blanked. Send more records together, or ask the IG lead to lower k."
+                f"{profile.disclosure.k} {unit}; {plan.left:,} record(s) cannot reach that even with all of those "
+                f"values blanked.{allowed} Send more records together, or ask the IG lead to lower k, generalise "
+                "a field or allow a share of records to be suppressed ([disclosure] max_suppressed_share)."
             ]
         )
-    return Suppression(positions, masks)
+    return Suppression([profile.output_names.index(n) for n in names], plan.masks)
+
+
+def class_counter(profile: Profile, names: list[str]) -> tuple[ClassCounter, Callable[[list[list[str]]], None]]:
+    """Classes over ``names`` counted by the profile's person field (rows when it has none), and
+    the callback that adds each batch of output rows to them."""
+    positions = [profile.output_names.index(n) for n in names]
+    person = profile.person_field()
+    counts = ClassCounter(by_person=bool(person))
+    at = profile.output_names.index(person) if person else -1
+
+    def collect(rows: list[list[str]]) -> None:
+        keys = [tuple(row[p] for p in positions) for row in rows]
+        counts.add(keys, [row[at] for row in rows] if person else None)
+
+    return counts, collect
 
 
 def assess(
@@ -167,12 +183,7 @@ def assess(
             "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
             "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers",
         )
-    positions = [profile.output_names.index(n) for n in names]
-    counts: Counter[tuple[str, ...]] = Counter()
-
-    def count(rows: list[list[str]]) -> None:
-        counts.update(tuple(row[p] for p in positions) for row in rows)
-
+    counts, count = class_counter(profile, names)
     say, stop = progress or no_progress, cancel or never
     report = check(
         profile,
@@ -197,7 +208,7 @@ def assess(
             raise Cancelled("Checks cancelled.")
         say(CHECK_SHARE + (1 - CHECK_SHARE) * share, measuring)
 
-    risk = analyse(counts, names, k or rules.k, generalisers, step=step)
+    risk = analyse(counts, names, k or rules.k, generalisers, step=step, person_field=profile.person_field())
     risk.enforced = rules.enforce
     say(1.0, "Checked, and the re-identification risk measured")
     return risk, report

@@ -9,7 +9,6 @@ import errno
 import hashlib
 import secrets
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from pseudodesk.core.run.check import (
     check_key,
     check_mapping_confirmed,
     check_review_date,
+    class_counter,
     suppression,
 )
 from pseudodesk.core.threads import in_background, made_ahead
@@ -372,13 +372,13 @@ def _run(
         # Counts instead of rows: the rows never become CSV; the published table does.
 
         rule = profile.aggregate
-        positions = [profile.output_names.index(n) for n in rule.dimensions]
-        counts: Counter[tuple[str, ...]] = Counter()
+        # With a person field each cell counts distinct people (a person in two cells counts in
+        # each, so the totals still add up the cells).
+        counts, collect = class_counter(profile, list(rule.dimensions))
         for batch in table.iter_column_batches(batch_size, plan.columns_needed):
             if cancel():
                 raise Cancelled()
-            rows, _ = plan.transform(batch)
-            counts.update(tuple(row[p] for p in positions) for row in rows)
+            collect(plan.transform(batch)[0])
             done = plan.report.rows
             progress(
                 survey_share + (0.85 - survey_share) * min(done / total, 1.0),
@@ -387,7 +387,7 @@ def _run(
         report = finished_report()
         progress(0.85, "Checking that no suppressed count can be worked out")
         published = publish(
-            counts,
+            counts.sizes(),
             list(rule.dimensions),
             rule.rule,
             threshold=rule.threshold,

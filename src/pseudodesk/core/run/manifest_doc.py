@@ -87,6 +87,9 @@ def build_manifest(
             "k": profile.disclosure.k,
             "enforced": profile.disclosure.enforce,
             "values_suppressed": dict(report.suppressed),
+            "records_suppressed": report.records_suppressed,
+            "max_suppressed_share": profile.disclosure.max_suppressed_share,
+            "counted_by": profile.person_field() or "rows",
             "generalised": {
                 f.name: f.generalise or "categories" for f in profile.output_fields if f.generalise or f.categories
             },

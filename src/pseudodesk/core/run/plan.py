@@ -389,6 +389,8 @@ class Plan:
             sent = masks.get(key)
             if sent is None:
                 continue
+            if not any(sent):
+                self.report.records_suppressed += 1
             for p, before, after in zip(positions, key, sent):
                 if before != after:
                     out_values[p][i] = after
