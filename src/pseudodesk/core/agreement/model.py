@@ -111,6 +111,11 @@ class DisclosureRules:
     # enforce: at most this share of the records may be suppressed whole (all their
     # quasi-identifiers blanked) before the export is refused.
     max_suppressed_share: float = 0.0
+    # Kept output fields whose values must not be learnt from a class (l-diversity is reported).
+    sensitive: tuple[str, ...] = ()
+    # The number of people in the population the extract is drawn from (journalist and marketer
+    # risk); None: the extract is taken as the whole population.
+    population: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,13 +164,16 @@ class Profile:
 
     def quasi_identifiers(self) -> list[str]:
         """The output fields the risk report groups records by: the profile's [disclosure] list,
-        else every kept field whose convention is a date of birth, date, gender, postcode or ethnicity."""
+        else every kept field whose convention is a date of birth, date, gender, postcode or
+        ethnicity, except a field declared sensitive."""
         if self.disclosure.quasi_identifiers:
             return list(self.disclosure.quasi_identifiers)
         return [
             o.name
             for o in self.output_fields
-            if o.role == "keep" and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS
+            if o.role == "keep"
+            and o.name not in self.disclosure.sensitive
+            and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS
         ]
 
     def person_field(self) -> str:

@@ -18,7 +18,17 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
     r.only(
         item,
         "disclosure",
-        {"quasi_identifiers", "k", "reference_date", "age_bands", "enforce", "person", "max_suppressed_share"},
+        {
+            "quasi_identifiers",
+            "k",
+            "reference_date",
+            "age_bands",
+            "enforce",
+            "person",
+            "max_suppressed_share",
+            "sensitive",
+            "population",
+        },
     )
     enforce = item.get("enforce", False)
     if not isinstance(enforce, bool):
@@ -69,7 +79,34 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
             "disclosure.max_suppressed_share",
             "must be a share from 0 up to (not including) 1, e.g. 0.001 for one record in a thousand",
         )
-    return DisclosureRules(tuple(names), k, reference, bands, enforce, person=person, max_suppressed_share=float(share))
+    sensitive = item.get("sensitive", [])
+    if not isinstance(sensitive, list) or not all(isinstance(n, str) for n in sensitive):
+        raise ProfileError(r.source, "disclosure.sensitive", 'must be a list of output field names, e.g. ["OUTCOME"]')
+    for name in sensitive:
+        if roles.get(name) != "keep" or name in names:
+            raise ProfileError(
+                r.source,
+                "disclosure.sensitive",
+                f"'{name}' must be a kept output field that is not a quasi-identifier",
+            )
+    population = item.get("population")
+    if population is not None and (not isinstance(population, int) or isinstance(population, bool) or population < 1):
+        raise ProfileError(
+            r.source,
+            "disclosure.population",
+            "must be a whole number: how many people the extract is drawn from (e.g. a county's children)",
+        )
+    return DisclosureRules(
+        tuple(names),
+        k,
+        reference,
+        bands,
+        enforce,
+        person=person,
+        max_suppressed_share=float(share),
+        sensitive=tuple(dict.fromkeys(sensitive)),
+        population=population,
+    )
 
 
 def aggregate_output(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]) -> AggregateOutput | None:

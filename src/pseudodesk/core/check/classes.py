@@ -22,9 +22,11 @@ Key = tuple[str, ...]
 class ClassCounter:
     """Rows per class and, by person, the set of people per class."""
 
-    def __init__(self, *, by_person: bool = False) -> None:
+    def __init__(self, *, by_person: bool = False, sensitive: int = 0) -> None:
         self.by_person = by_person
         self.rows: Counter[Key] = Counter()
+        # For each declared sensitive field, the distinct values in each class (l-diversity).
+        self.sensitive: list[dict[Key, set[str]]] = [{} for _ in range(sensitive)]
         self.people: dict[Key, set[int]] = {}
         self._ids: dict[str, int] = {}
         self._anonymous = 0
@@ -36,8 +38,14 @@ class ClassCounter:
         counter.rows.update(counts)
         return counter
 
-    def add(self, keys: Iterable[Key], persons: Iterable[str] | None = None) -> None:
-        """One class key per row; with ``by_person``, each row's pseudonym alongside."""
+    def add(
+        self, keys: list[Key], persons: Iterable[str] | None = None, sensitive: list[list[str]] | None = None
+    ) -> None:
+        """One class key per row; with ``by_person``, each row's pseudonym alongside; and for each
+        sensitive field, each row's value."""
+        for values, seen in zip(sensitive or [], self.sensitive, strict=True):
+            for key, value in zip(keys, values, strict=True):
+                seen.setdefault(key, set()).add(value)
         if not self.by_person:
             self.rows.update(keys)
             return

@@ -24,6 +24,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from pseudodesk.core.check.classes import ClassCounter, Key, as_classes
+from pseudodesk.core.check.measures import Measures, measure
 from pseudodesk.core.conventions.generalise import (
     DEFAULT_AGE_BANDS,
     DOB_LEVELS,
@@ -64,6 +65,7 @@ class RiskReport:
     person_field: str = ""  # the pseudonym whose distinct values are the class sizes; "": rows
     people: int = 0  # distinct people (records when there is no person field)
     people_at_risk: int = 0  # people in classes smaller than k (a person may sit in two classes)
+    measures: Measures = field(default_factory=Measures)  # prosecutor, journalist, marketer, l-diversity
     enforced: bool = False  # the agreement blanks values at export to reach k ([disclosure] enforce)
     worst: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # smallest classes, generalised
     previews: list[Preview] = field(default_factory=list)
@@ -90,6 +92,8 @@ def analyse(
     *,
     step: Callable[[float], None] | None = None,
     person_field: str = "",
+    population: int | None = None,
+    sensitive: tuple[str, ...] = (),
 ) -> RiskReport:
     """The report for records counted by their quasi-identifier values (one Counter key per class),
     or for a :class:`ClassCounter` that also holds the people of each class (``person_field``
@@ -113,6 +117,7 @@ def analyse(
     report.classes = len(classes)
     sizes: Counter[int] = Counter(class_size.values())
     report.class_sizes = dict(sorted(sizes.items()))
+    report.measures = measure(classes, population=population, sensitive=sensitive)
     small = [key for key, size in class_size.items() if size < k]
     report.records_at_risk = sum(classes.rows[key] for key in small)
     report.people_at_risk = (
@@ -184,10 +189,16 @@ def risk_verdict(risk: RiskReport) -> str:
     """In words: can anyone be picked out, does the export meet the agreement's rule, and what
     the IG lead could change."""
     qis = ", ".join(risk.quasi_identifiers)
+    told = "".join(
+        f" In {d.classes_below_2:,} of the groups everyone has the same {d.field}, so placing someone in "
+        f"such a group tells their {d.field}."
+        for d in risk.measures.diversity
+        if d.classes_below_2
+    )
     if not risk.records_at_risk:
         return (
             f"No one can be picked out: every combination of {qis} in this export is shared by at least "
-            f"{risk.k} {risk.unit}, as the agreement requires."
+            f"{risk.k} {risk.unit}, as the agreement requires.{told}"
         )
     picked = (
         f"{risk.records_at_risk:,} of {risk.records:,} records ({risk.share_at_risk:.0%}) could be picked out by "
@@ -196,7 +207,7 @@ def risk_verdict(risk: RiskReport) -> str:
     if risk.enforced:
         return (
             f"{picked} The agreement blanks the values that single them out when you export (the result "
-            "says how many), so the export meets its rule."
+            f"says how many), so the export meets its rule.{told}"
         )
     best = min(risk.previews, key=lambda p: p.records_at_risk, default=None)
     change = (
@@ -207,7 +218,7 @@ def risk_verdict(risk: RiskReport) -> str:
     return (
         f"{picked} The agreement does not blank them itself, so this export may let someone be identified. "
         "Tell your IG lead before sending: they can change the agreement, by generalising a field or by "
-        f"blanking such values at export.{change}"
+        f"blanking such values at export.{change}{told}"
     )
 
 
@@ -242,4 +253,46 @@ def risk_lines(risk: RiskReport) -> list[str]:
     if risk.previews:
         lines.append("what each generalisation would change:")
         lines.extend("  " + p.describe(risk.records_at_risk) for p in risk.previews)
+    lines.append("risk measures (as sdcMicro and ARX define them):")
+    lines.extend(f"  {name}: {value} ({meaning})" for name, value, meaning in measure_rows(risk))
     return lines
+
+
+def measure_rows(risk: RiskReport) -> list[tuple[str, str, str]]:
+    """Each risk measure as (name, value, what it means), for the command line, the HTML report
+    and the window."""
+    m, unit = risk.measures, risk.unit
+    frame = (
+        f"the extract drawn from {m.population:,} people"
+        if m.population
+        else "no population given: the extract taken as the whole population"
+    )
+    rows = [
+        (
+            "prosecutor risk, highest",
+            f"{m.prosecutor_max:.1%}",
+            "one over the smallest class: someone who knows a person is in the extract",
+        ),
+        ("prosecutor risk, average", f"{m.prosecutor_average:.1%}", f"classes over {unit}"),
+        ("journalist risk, highest", f"{m.journalist_max:.1%}", f"matching against the population; {frame}"),
+        (
+            "marketer risk",
+            f"{m.marketer:.1%}",
+            f"the share of {unit} expected to be re-identified by matching everyone; {frame}",
+        ),
+        (
+            "sample uniques",
+            f"{m.sample_uniques:,}",
+            "records whose class is one person" if risk.person_field else "records alone in their class",
+        ),
+    ]
+    for d in m.diversity:
+        rows.append(
+            (
+                f"l-diversity of {d.field}",
+                f"l = {d.l:,}",
+                f"{d.classes_below_2:,} class(es), {d.records_below_2:,} record(s), where everyone has the same "
+                f"{d.field}",
+            )
+        )
+    return rows

@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pseudodesk.core.check.risk import RiskReport
 from pseudodesk.core.check.report import ACTIONS, CheckReport
-from pseudodesk.core.check.risk import risk_verdict
+from pseudodesk.core.check.risk import measure_rows, risk_verdict
 from pseudodesk.core.package.csv_output import neutralise
 
 LOCAL_ONLY = (
@@ -75,7 +76,7 @@ def _safe(value: str) -> str:
     return neutralise(value)
 
 
-def _table(title: str, headers: list[str], rows: list[tuple[object, ...]]) -> list[str]:
+def _table(title: str, headers: list[str], rows: Sequence[tuple[object, ...]]) -> list[str]:
     """An HTML section: heading and table, first column a right-aligned row number; nothing if no rows."""
     if not rows:
         return []
@@ -112,6 +113,9 @@ def risk_to_html(risk: RiskReport) -> str:
     if larger:
         rows.append((f"{risk.k} or more", f"{sum(larger.values()):,}", f"{sum(s * n for s, n in larger.items()):,}"))
     parts += _table("Class sizes", ["Class size", "Classes", unit], rows)
+    parts += _table(
+        "Risk measures (as sdcMicro and ARX define them)", ["Measure", "Value", "Meaning"], measure_rows(risk)
+    )
     parts += _table(
         "Smallest classes (dates of birth as age bands, postcodes as districts)",
         [unit, *risk.quasi_identifiers],

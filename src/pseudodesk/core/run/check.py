@@ -152,12 +152,14 @@ def class_counter(profile: Profile, names: list[str]) -> tuple[ClassCounter, Cal
     the callback that adds each batch of output rows to them."""
     positions = [profile.output_names.index(n) for n in names]
     person = profile.person_field()
-    counts = ClassCounter(by_person=bool(person))
+    sensitive = [profile.output_names.index(n) for n in profile.disclosure.sensitive]
+    counts = ClassCounter(by_person=bool(person), sensitive=len(sensitive))
     at = profile.output_names.index(person) if person else -1
 
     def collect(rows: list[list[str]]) -> None:
         keys = [tuple(row[p] for p in positions) for row in rows]
-        counts.add(keys, [row[at] for row in rows] if person else None)
+        values = [[row[s] for row in rows] for s in sensitive]
+        counts.add(keys, [row[at] for row in rows] if person else None, values)
 
     return counts, collect
 
@@ -208,7 +210,16 @@ def assess(
             raise Cancelled("Checks cancelled.")
         say(CHECK_SHARE + (1 - CHECK_SHARE) * share, measuring)
 
-    risk = analyse(counts, names, k or rules.k, generalisers, step=step, person_field=profile.person_field())
+    risk = analyse(
+        counts,
+        names,
+        k or rules.k,
+        generalisers,
+        step=step,
+        person_field=profile.person_field(),
+        population=rules.population,
+        sensitive=rules.sensitive,
+    )
     risk.enforced = rules.enforce
     say(1.0, "Checked, and the re-identification risk measured")
     return risk, report
