@@ -37,6 +37,7 @@ from pseudodesk.core.conventions import (
     PackError,
     load_pack,
 )
+from pseudodesk.core.conventions.generalise import DOB_LEVELS, ETHNICITY_LEVELS, POSTCODE_LEVELS
 from pseudodesk.core.errors import ProfileError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -290,9 +291,10 @@ def _output_fields(r: Reader, doc: dict[str, Any], conventions: dict[str, str]) 
 
 
 GENERALISE_LEVELS = {
-    "dob": ("month_year", "year", "age", "age_band"),
-    "date": ("month_year", "year", "age", "age_band"),
-    "postcode": ("sector", "district", "area"),
+    "dob": DOB_LEVELS,
+    "date": DOB_LEVELS,
+    "postcode": POSTCODE_LEVELS,
+    "ethnicity": ETHNICITY_LEVELS,
 }
 
 

@@ -24,12 +24,15 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from pseudodesk.core.check.classes import ClassCounter, Key, as_classes
+from pseudodesk.core.check.lattice import Search
 from pseudodesk.core.check.measures import Measures, measure
 from pseudodesk.core.conventions.generalise import (
     DEFAULT_AGE_BANDS,
     DOB_LEVELS,
+    ETHNICITY_LEVELS,
     POSTCODE_LEVELS,
     generalise_dob,
+    generalise_ethnicity,
     generalise_postcode,
 )
 
@@ -66,6 +69,7 @@ class RiskReport:
     people: int = 0  # distinct people (records when there is no person field)
     people_at_risk: int = 0  # people in classes smaller than k (a person may sit in two classes)
     measures: Measures = field(default_factory=Measures)  # prosecutor, journalist, marketer, l-diversity
+    lattice: Search | None = None  # the generalisations that would meet k (check.lattice)
     enforced: bool = False  # the agreement blanks values at export to reach k ([disclosure] enforce)
     worst: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # smallest classes, generalised
     previews: list[Preview] = field(default_factory=list)
@@ -175,6 +179,8 @@ def default_generalisers(
             }
         elif kind == "postcode":
             out[name] = {level: partial(generalise_postcode, level=level) for level in POSTCODE_LEVELS}
+        elif kind == "ethnicity":
+            out[name] = {level: partial(generalise_ethnicity, level=level) for level in ETHNICITY_LEVELS}
     return out
 
 
@@ -215,6 +221,8 @@ def risk_verdict(risk: RiskReport) -> str:
         if best is not None and best.records_at_risk < risk.records_at_risk
         else ""
     )
+    if risk.lattice is not None and risk.lattice.options:
+        change = f" The generalisation that meets k and loses least: {risk.lattice.options[0].describe()}."
     return (
         f"{picked} The agreement does not blank them itself, so this export may let someone be identified. "
         "Tell your IG lead before sending: they can change the agreement, by generalising a field or by "
@@ -253,6 +261,7 @@ def risk_lines(risk: RiskReport) -> list[str]:
     if risk.previews:
         lines.append("what each generalisation would change:")
         lines.extend("  " + p.describe(risk.records_at_risk) for p in risk.previews)
+    lines.extend(lattice_lines(risk))
     lines.append("risk measures (as sdcMicro and ARX define them):")
     lines.extend(f"  {name}: {value} ({meaning})" for name, value, meaning in measure_rows(risk))
     return lines
@@ -296,3 +305,24 @@ def measure_rows(risk: RiskReport) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def lattice_lines(risk: RiskReport) -> list[str]:
+    """The generalisations that would meet k, best first, or the nearest when none does."""
+    found = risk.lattice
+    if found is None or found.nodes <= 1:
+        return []
+    within = f"with at most {found.limit:,} record(s) suppressed" if found.limit else "with no record suppressed"
+    if found.options:
+        head = f"generalisations that meet k = {risk.k} {within} (least information loss first, of {found.nodes}):"
+        return [head] + [f"  {n}. {option.describe()}" for n, option in enumerate(found.options, start=1)]
+    lines = [f"no generalisation of {', '.join(risk.quasi_identifiers)} meets k = {risk.k} {within}"]
+    nearest = found.nearest
+    if nearest is not None and nearest.records_suppressed < risk.records:
+        lines.append(f"  the nearest: {nearest.describe()}")
+    elif nearest is not None:
+        lines.append(
+            "  even the coarsest leaves every record in a class smaller than k: fewer quasi-identifiers, "
+            "or more records sent together, are needed"
+        )
+    return lines

@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
 from pseudodesk.core.check.classes import ClassCounter
+from pseudodesk.core.check.lattice import hierarchies_for, search
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.check.risk import RiskReport, analyse, default_generalisers, kind_of
 from pseudodesk.core.check.suppression import SUPPRESSION_ORDER, suppression_plan
+from pseudodesk.core.conventions.generalise import generalise_dob, generalise_ethnicity, generalise_postcode
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -205,10 +208,10 @@ def assess(
     measuring = "Measuring re-identification risk (what generalising would change)"
     say(CHECK_SHARE, measuring)
 
-    def step(share: float) -> None:
+    def step(share: float, start: float = CHECK_SHARE, end: float = LATTICE_START) -> None:
         if stop():
             raise Cancelled("Checks cancelled.")
-        say(CHECK_SHARE + (1 - CHECK_SHARE) * share, measuring)
+        say(start + (end - start) * share, measuring)
 
     risk = analyse(
         counts,
@@ -221,11 +224,29 @@ def assess(
         sensitive=rules.sensitive,
     )
     risk.enforced = rules.enforce
+    kinds = {n: kind_of(profile, n) for n in names}
+    sent = {o.name: o.generalise for o in profile.output_fields if o.name in kinds}
+
+    def coarsen(kind: str, level: str) -> Callable[[str], str]:
+        if kind == "dob":
+            return partial(generalise_dob, level=level, reference=reference, bands=rules.age_bands)
+        return partial(generalise_postcode if kind == "postcode" else generalise_ethnicity, level=level)
+
+    measuring = "Measuring re-identification risk (which generalisation meets k)"
+    risk.lattice = search(
+        counts,
+        names,
+        hierarchies_for(kinds, sent, coarsen),
+        risk.k,
+        math.floor(rules.max_suppressed_share * counts.records + 1e-9),
+        step=partial(step, start=LATTICE_START, end=1.0),
+    )
     say(1.0, "Checked, and the re-identification risk measured")
     return risk, report
 
 
 CHECK_SHARE = 0.75  # of a check with risk: the rest is measuring the risk (previews re-count every class)
+LATTICE_START = 0.9  # then the generalisation lattice is searched
 
 
 def check_approval(approval: Approval, *, accepted: bool, demo: bool) -> None:
