@@ -170,3 +170,84 @@ def test_whole_records_are_suppressed_after_values_when_that_brings_them_within_
 def test_the_suppression_share_is_checked(tmp_path, share):
     with pytest.raises(ProfileError, match="max_suppressed_share"):
         people_fixture(tmp_path, extra=f"max_suppressed_share = {share}")
+
+
+# --- consistent suppression across releases --------------------------------------------------
+
+NEXT_MONTH = [(1, P)] * 3 + [(2, P)] * 2 + [(11, P), (12, P)] + [(3, Q), (4, Q), (5, Q)] + [(6, R), (7, R), (8, R)]
+
+
+def release(tmp_path, people, name, extra="enforce = true\nconsistent_releases = true"):
+    folder = tmp_path / name
+    folder.mkdir()
+    path = folder / "people.csv"
+    lines = [f"{nhs_number(n) if n else ''},{d},{s},{p}\n" for n, (d, s, p) in people]
+    path.write_text("NHS No,DOB,Sex,Postcode\n" + "".join(lines), encoding="utf-8")
+    profile = parse_profile(PROFILE.format(policy="blank", extra=extra).encode())
+    table = read_table(path)
+    result = run(profile, table, suggest_mapping(profile, table.header), KEY_A, folder / "out", name="x")
+    rows = parse_csv(extract_7z(result.output, result.passphrase, folder / "x"))[1:]
+    return result, rows
+
+
+def history_files(data_dir):
+    return list((data_dir / "release-history").glob("*.json"))
+
+
+def test_a_person_s_blanked_field_stays_blank_next_month(tmp_path, private_data_dir, monkeypatch):
+    """Month 1: P (5 rows of people 1 and 2) and S (person 10) have their postcodes blanked (6
+    values). Month 2: P holds people 1, 2, 11 and 12, k = 3 is met without blanking; but 1 and
+    2 were blanked before, so their 5 postcodes are blanked again, which leaves 11 and 12 as a
+    class of two with their full postcode: theirs are blanked too (7 in all)."""
+    first, _ = release(tmp_path, PEOPLE, "month1")
+    assert first.report.suppressed == {"POSTCODE": 6} and first.report.history_suppressed == 0
+    [history] = history_files(private_data_dir)
+    stored = json.loads(history.read_text(encoding="utf-8"))
+    assert stored["format"] == "pseudodesk-release-history/1" and len(stored["entries"]) == 3  # 1, 2, 10
+    assert all(len(entry) == 32 and int(entry, 16) >= 0 for entry in stored["entries"])
+    second, rows = release(tmp_path, NEXT_MONTH, "month2")
+    assert second.report.history_suppressed == 5
+    assert second.report.suppressed == {"POSTCODE": 7}
+    assert Counter(tuple(r[1:]) for r in rows) == Counter({("01/02/2010", "F", ""): 7, Q: 3, R: 3})
+    assert len(json.loads(history.read_text(encoding="utf-8"))["entries"]) == 5  # and now 11 and 12
+    manifest = json.loads(second.manifest.read_text(encoding="utf-8"))["manifest"]["disclosure"]
+    assert manifest["consistent_releases"] is True and manifest["values_suppressed_as_before"] == 5
+    # Without the history (another installation, or the option off), month 2 sends every postcode:
+    # linked on PERSON_ID, people 1 and 2 get back the postcode month 1 blanked.
+    monkeypatch.setenv("PSEUDODESK_DATA_DIR", str(tmp_path / "elsewhere"))
+    alone, rows = release(tmp_path, NEXT_MONTH, "month2-elsewhere")
+    assert alone.report.suppressed == {} and Counter(tuple(r[1:]) for r in rows)[P] == 7
+
+
+def test_the_release_history_holds_no_value_pseudonym_or_field_name(tmp_path, private_data_dir):
+    release(tmp_path, PEOPLE, "month1")
+    [history] = history_files(private_data_dir)
+    text = history.read_text(encoding="utf-8")
+    _, rows = release(tmp_path, PEOPLE, "month1-again", extra="enforce = true")  # no history kept
+    pseudonyms = {r[0] for r in rows if r[0]}
+    for clear in [*pseudonyms, "POSTCODE", "LN1 1AA", "LN9 9ZZ", "01/02/2010", "Risk fixture", nhs_number(1)]:
+        assert clear not in text
+    assert history.name != "Risk fixture.json" and len(history.stem) == 32
+
+
+def test_consistent_releases_needs_enforcement_and_a_person(tmp_path):
+    with pytest.raises(ProfileError, match="needs enforce = true and a person pseudonym"):
+        people_fixture(tmp_path, extra="consistent_releases = true")
+    with pytest.raises(ProfileError, match="needs enforce = true and a person pseudonym"):
+        people_fixture(tmp_path, extra='enforce = true\nperson = ""\nconsistent_releases = true')
+
+
+def test_the_risk_report_says_linked_releases_undo_blanking(tmp_path):
+    from pseudodesk.core.check.risk import risk_lines, risk_verdict
+    from pseudodesk.core.package.reports import risk_to_html
+
+    risk, _ = assess(*people_fixture(tmp_path, extra="enforce = true"))
+    text = "\n".join(risk_lines(risk))
+    assert "linked releases: Blanking works within one release only. Releases that can be linked" in text
+    assert "joined on PERSON_ID) undo it" in text and "([disclosure] consistent_releases)" in text
+    assert "releases that can be linked to it can undo that" in risk_verdict(risk)
+    page = risk_to_html(risk)
+    assert "<h2>Releases that can be linked</h2>" in page
+    kept, _ = assess(*people_fixture(tmp_path, extra="enforce = true\nconsistent_releases = true"))
+    assert "keeps a person's field blank in every later release from this installation" in "\n".join(risk_lines(kept))
+    assert "stay blank in later releases from here" in risk_verdict(kept)

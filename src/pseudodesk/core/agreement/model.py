@@ -116,6 +116,9 @@ class DisclosureRules:
     # The number of people in the population the extract is drawn from (journalist and marketer
     # risk); None: the extract is taken as the whole population.
     population: int | None = None
+    # enforce: once a person's field is sent blank under the agreement, every later release
+    # from this installation sends it blank too (run/release_history.py).
+    consistent_releases: bool = False
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
             "max_suppressed_share",
             "sensitive",
             "population",
+            "consistent_releases",
         },
     )
     enforce = item.get("enforce", False)
@@ -96,6 +97,16 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
             "disclosure.population",
             "must be a whole number: how many people the extract is drawn from (e.g. a county's children)",
         )
+    consistent = item.get("consistent_releases", False)
+    if not isinstance(consistent, bool):
+        raise ProfileError(r.source, "disclosure.consistent_releases", "must be true or false")
+    has_person = person if person is not None else next((o.name for o in outputs if o.role in PERSON_ROLES), "")
+    if consistent and not (enforce and has_person):
+        raise ProfileError(
+            r.source,
+            "disclosure.consistent_releases",
+            "needs enforce = true and a person pseudonym field: it remembers which person's fields were blanked",
+        )
     return DisclosureRules(
         tuple(names),
         k,
@@ -106,6 +117,7 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
         max_suppressed_share=float(share),
         sensitive=tuple(dict.fromkeys(sensitive)),
         population=population,
+        consistent_releases=consistent,
     )
 
 

@@ -102,6 +102,7 @@ class CheckReport:
     truncated: int = 0  # problems or notices beyond the per-field limit (counted, not listed)
     suppressed: dict[str, int] = field(default_factory=dict)  # [disclosure] enforce: values blanked per output field
     records_suppressed: int = 0  # [disclosure] enforce: records sent with every quasi-identifier blanked
+    history_suppressed: int = 0  # [disclosure] consistent_releases: values blanked because earlier releases did
 
     @property
     def invalid_values(self) -> int:

@@ -71,6 +71,7 @@ class RiskReport:
     measures: Measures = field(default_factory=Measures)  # prosecutor, journalist, marketer, l-diversity
     lattice: Search | None = None  # the generalisations that would meet k (check.lattice)
     enforced: bool = False  # the agreement blanks values at export to reach k ([disclosure] enforce)
+    consistent: bool = False  # ... and keeps a person's blanked fields blank in later releases
     worst: list[tuple[tuple[str, ...], int]] = field(default_factory=list)  # smallest classes, generalised
     previews: list[Preview] = field(default_factory=list)
 
@@ -213,7 +214,13 @@ def risk_verdict(risk: RiskReport) -> str:
     if risk.enforced:
         return (
             f"{picked} The agreement blanks the values that single them out when you export (the result "
-            f"says how many), so the export meets its rule.{told}"
+            "says how many), so this release meets its rule"
+            + (
+                "; a person's blanked fields stay blank in later releases from here."
+                if risk.consistent
+                else "; releases that can be linked to it can undo that (see below)."
+            )
+            + told
         )
     best = min(risk.previews, key=lambda p: p.records_at_risk, default=None)
     change = (
@@ -262,6 +269,7 @@ def risk_lines(risk: RiskReport) -> list[str]:
         lines.append("what each generalisation would change:")
         lines.extend("  " + p.describe(risk.records_at_risk) for p in risk.previews)
     lines.extend(lattice_lines(risk))
+    lines.append("linked releases: " + linked_releases(risk))
     lines.append("risk measures (as sdcMicro and ARX define them):")
     lines.extend(f"  {name}: {value} ({meaning})" for name, value, meaning in measure_rows(risk))
     return lines
@@ -305,6 +313,26 @@ def measure_rows(risk: RiskReport) -> list[tuple[str, str, str]]:
             )
         )
     return rows
+
+
+def linked_releases(risk: RiskReport) -> str:
+    """The plain statement about releases that can be linked."""
+    who = risk.person_field or "a person pseudonym"
+    text = (
+        "Blanking works within one release only. Releases that can be linked (next month's extract, or "
+        f"another partner's under the same key, joined on {who}) undo it: a value blanked in one and sent "
+        "in the other can be put back, and groups smaller than k appear again. A generalisation written "
+        "into the profile holds for every release; blanking does not."
+    )
+    if risk.consistent:
+        return text + (
+            " This agreement keeps a person's field blank in every later release from this installation once "
+            "it has been blanked (releases from other installations are not covered)."
+        )
+    return text + (
+        " The agreement can keep a person's blanked fields blank in every later release from this installation "
+        "([disclosure] consistent_releases)."
+    )
 
 
 def lattice_lines(risk: RiskReport) -> list[str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pseudodesk.core.check.risk import RiskReport
 from pseudodesk.core.check.report import ACTIONS, CheckReport
-from pseudodesk.core.check.risk import lattice_lines, measure_rows, risk_verdict
+from pseudodesk.core.check.risk import lattice_lines, linked_releases, measure_rows, risk_verdict
 from pseudodesk.core.package.csv_output import neutralise
 
 LOCAL_ONLY = (
@@ -117,6 +117,7 @@ def risk_to_html(risk: RiskReport) -> str:
     if found is not None and found.nodes > 1:
         parts.append("<h2>Generalisations that would meet k</h2>")
         parts += [f"<p>{e(line.strip())}</p>" for line in lattice_lines(risk)]
+    parts += ["<h2>Releases that can be linked</h2>", f"<p>{e(linked_releases(risk))}</p>"]
     parts += _table(
         "Risk measures (as sdcMicro and ARX define them)", ["Measure", "Value", "Meaning"], measure_rows(risk)
     )

@@ -31,6 +31,7 @@ from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
 from pseudodesk.core.run.plan import Plan, Suppression
+from pseudodesk.core.run.release_history import ReleaseHistory
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 
@@ -76,15 +77,18 @@ def check(
     cancel: Cancel = never,
     today: dt.date | None = None,
     on_rows: Callable[[list[list[str]]], None] | None = None,
+    key: ProjectKey | None = None,
+    salt: str | None = None,
 ) -> CheckReport:
     """Validate every value and scan kept columns without producing output (the Check step).
 
     Pseudonyms are computed with a throwaway key and discarded, so the check follows
     exactly the code path of :func:`run`. ``on_rows`` sees each batch of the rows the export
     would write (kept values as written; pseudonyms under the throwaway key): the
-    disclosure risk report counts them.
+    disclosure risk report counts them. ``key`` (and ``salt``) make the real pseudonyms instead,
+    for the export's own counting pass.
     """
-    plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, salt="check-only", today=today)
+    plan = Plan(profile, table, mapping, key or _CHECK_ONLY_KEY, salt=salt if key else "check-only", today=today)
     plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
     start = 0.3 if plan.needs_survey else 0.0
     total = max(table.row_count, 1)
@@ -104,12 +108,23 @@ _CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
 
 
 def suppression(
-    profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int, progress: Progress, cancel: Cancel
+    profile: Profile,
+    table: SourceTable,
+    mapping: SourceMapping,
+    batch_size: int,
+    progress: Progress,
+    cancel: Cancel,
+    *,
+    key: ProjectKey | None = None,
+    salt: str | None = None,
 ) -> Suppression:
-    """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
+    """A counting pass, then the local suppression that brings every class to k (or a refusal).
+    With [disclosure] consistent_releases the pass makes the real pseudonyms (``key``, ``salt``)
+    and first blanks what earlier releases sent blank (:mod:`.release_history`)."""
 
     names = profile.quasi_identifiers()
-    counts, collect = class_counter(profile, names)
+    history = ReleaseHistory(key, profile.name) if profile.disclosure.consistent_releases and key else None
+    counts, collect = class_counter(profile, names, history)
 
     check(
         profile,
@@ -118,6 +133,8 @@ def suppression(
         batch_size=batch_size,
         cancel=cancel,
         on_rows=collect,  # as the risk report counts
+        key=key if history is not None else None,
+        salt=salt,
         progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"),
     )
     kinds = [kind_of(profile, n) for n in names]
@@ -147,12 +164,16 @@ def suppression(
                 "a field or allow a share of records to be suppressed ([disclosure] max_suppressed_share)."
             ]
         )
-    return Suppression([profile.output_names.index(n) for n in names], plan.masks)
+    person = profile.output_names.index(profile.person_field()) if history is not None else -1
+    return Suppression([profile.output_names.index(n) for n in names], plan.masks, person, history)
 
 
-def class_counter(profile: Profile, names: list[str]) -> tuple[ClassCounter, Callable[[list[list[str]]], None]]:
+def class_counter(
+    profile: Profile, names: list[str], history: ReleaseHistory | None = None
+) -> tuple[ClassCounter, Callable[[list[list[str]]], None]]:
     """Classes over ``names`` counted by the profile's person field (rows when it has none), and
-    the callback that adds each batch of output rows to them."""
+    the callback that adds each batch of output rows to them; with a release ``history``, each
+    person's values sent blank before count as blank."""
     positions = [profile.output_names.index(n) for n in names]
     person = profile.person_field()
     sensitive = [profile.output_names.index(n) for n in profile.disclosure.sensitive]
@@ -161,6 +182,11 @@ def class_counter(profile: Profile, names: list[str]) -> tuple[ClassCounter, Cal
 
     def collect(rows: list[list[str]]) -> None:
         keys = [tuple(row[p] for p in positions) for row in rows]
+        if history is not None:
+            keys = [
+                tuple("" if v and history.suppressed(row[at], n) else v for v, n in zip(key, names))
+                for key, row in zip(keys, rows)
+            ]
         values = [[row[s] for row in rows] for s in sensitive]
         counts.add(keys, [row[at] for row in rows] if person else None, values)
 
@@ -224,6 +250,7 @@ def assess(
         sensitive=rules.sensitive,
     )
     risk.enforced = rules.enforce
+    risk.consistent = rules.consistent_releases
     kinds = {n: kind_of(profile, n) for n in names}
     sent = {o.name: o.generalise for o in profile.output_fields if o.name in kinds}
 

@@ -300,7 +300,7 @@ def _run(
     check_mapping_confirmed(mapping, accept=options.accept_suggested_mapping)
     plan = Plan(profile, table, mapping, key, salt=options.salt)
     if profile.disclosure.enforce:
-        plan.suppress = suppression(profile, table, mapping, batch_size, progress, cancel)
+        plan.suppress = suppression(profile, table, mapping, batch_size, progress, cancel, key=key, salt=options.salt)
     certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)
@@ -423,6 +423,8 @@ def _run(
             staged.discard()
             raise
     try:
+        if plan.suppress is not None and plan.suppress.history is not None:
+            plan.suppress.history.save()  # before the output is placed: errs towards blanking
         step("encrypted")
         output_sha256, encrypted_size = file_sha256(staged.tmp)
         result = RunResult(

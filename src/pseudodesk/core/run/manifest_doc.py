@@ -90,6 +90,8 @@ def build_manifest(
             "records_suppressed": report.records_suppressed,
             "max_suppressed_share": profile.disclosure.max_suppressed_share,
             "counted_by": profile.person_field() or "rows",
+            "consistent_releases": profile.disclosure.consistent_releases,
+            "values_suppressed_as_before": report.history_suppressed,
             "generalised": {
                 f.name: f.generalise or "categories" for f in profile.output_fields if f.generalise or f.categories
             },
