@@ -358,6 +358,10 @@ def test_risk_prints_the_classes_and_the_previews(tmp_path, capsys, demo_paths):
     assert out.splitlines()[0].startswith("600 of 600 records (100%) could be picked out")  # the verdict first
     assert "600 records in 600 equivalence classes" in out  # synthetic people: all unique
     assert "POST CODE to district: records at risk 600 -> " in out
+    # Every one of the 600 is alone in its class: every attacker's risk is certain.
+    assert "  prosecutor risk, highest: 100.0% (one over the smallest class" in out
+    assert "  marketer risk: 100.0% (the share of people expected to be re-identified" in out
+    assert "  sample uniques: 600 (records whose class is one person)" in out
 
 
 def test_risk_refuses_k_below_two(demo_paths, capsys):

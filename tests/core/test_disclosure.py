@@ -162,7 +162,10 @@ def test_generalised_fields_leave_coarse_and_the_risk_falls(tmp_path):
     assert [r[1:] for r in rows[1:5]] == [["16-19", "F", "LN1"]] * 4
     assert {tuple(r[1:]) for r in rows[1:]} == {("16-19", "F", "LN1"), ("11-15", "M", "PE1"), ("11-15", "F", "LN2")}
     risk, _ = assess(profile, table, mapping)
-    assert risk.class_sizes == {3: 2, 5: 1} and risk.records_at_risk == 0
+    # Counted by PERSON_ID: the 16-19/F/LN1 class has 5 rows but 4 people (the fixture's row D
+    # carries the NHS number of one of A's rows).
+    assert risk.class_sizes == {3: 2, 4: 1} and risk.records_at_risk == 0
+    assert (risk.person_field, risk.records, risk.people) == ("PERSON_ID", 11, 4)
 
 
 def test_categories_group_values_and_the_rest_become_other(tmp_path):
@@ -195,13 +198,13 @@ def test_pseudonyms_cannot_be_generalised():
 
 
 def test_suppression_plan_blanks_the_most_identifying_value_first():
-    from pseudodesk.core.check.risk import suppression_plan
+    from pseudodesk.core.check.suppression import suppression_plan
 
     counts = Counter({("2010", "F", "LN1"): 3, ("2010", "F", "LN2"): 1, ("2012", "M", "PE1"): 3})
-    plan, suppressed, left = suppression_plan(counts, 3, [2, 0, 1])  # postcode first
+    plan, suppressed, left, whole = suppression_plan(counts, 3, [2, 0, 1])  # postcode first
     assert plan == {("2010", "F", "LN2"): ("", "", "")}  # blank postcode: still alone; then the year too
-    assert suppressed == Counter({2: 1, 0: 1, 1: 1}) and left == 1  # and it is still alone
-    plan, suppressed, left = suppression_plan(counts + Counter({("2010", "F", "LN3"): 2}), 3, [2, 0, 1])
+    assert suppressed == Counter({2: 1, 0: 1, 1: 1}) and left == 1 and whole == 0  # and it is still alone
+    plan, suppressed, left, whole = suppression_plan(counts + Counter({("2010", "F", "LN3"): 2}), 3, [2, 0, 1])
     assert plan == {("2010", "F", "LN2"): ("2010", "F", ""), ("2010", "F", "LN3"): ("2010", "F", "")}
     assert suppressed == Counter({2: 3}) and left == 0
 

@@ -72,6 +72,7 @@ def test_k_agrees_with_pycanon_on_the_demo_data_raw_and_generalised(tmp_path, de
     generalisers = default_generalisers({"DOB": "dob", "POST CODE": "postcode"}, reference=dt.date(2026, 9, 1))
     report = analyse(counts, names, 11, generalisers)
     assert pycanon_k(rows, names, tmp_path) == min(counts.values()) == min(report.class_sizes)
+    assert report.measures.prosecutor_max == 1 / min(report.class_sizes)  # the prosecutor's highest: 1 / k
     # Each generalisation, and the coarsest pair together: the same k both ways.
     cases = [("DOB", "age_band"), ("POST CODE", "area")]
     for name, level in cases:
@@ -86,3 +87,49 @@ def test_k_agrees_with_pycanon_on_the_demo_data_raw_and_generalised(tmp_path, de
     ours = min(analyse(Counter(pairs), ["DOB", "GENDER"], 11).class_sizes)
     assert ours >= 3
     assert pycanon_k(pairs, ["DOB", "GENDER"], tmp_path) == ours
+
+
+PYCANON_L_SCRIPT = """
+import sys
+import pandas as pd
+from pycanon import anonymity
+data = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)
+columns = list(data.columns)
+print(anonymity.l_diversity(data, columns[:-1], [columns[-1]]))
+"""
+
+
+def test_l_diversity_agrees_with_pycanon_on_the_demo_data(tmp_path, demo_paths):
+    """ETHNICITY as the sensitive field, grouped by year of birth: pycanon's l (distinct
+    l-diversity) is the fewest distinct ethnicities pseudodesk counts in a class."""
+    import datetime as dt
+
+    from pseudodesk.core.check.classes import ClassCounter
+    from pseudodesk.core.check.measures import measure
+
+    profile = load_profile(demo_paths["profile"])
+    mapping = load_mapping(demo_paths["mapping"])
+    table = read_table(demo_paths["spreadsheet"], sheet=mapping.sheet)
+    at = {name: profile.output_names.index(name) for name in ("DOB", "ETHNICITY")}
+    year = default_generalisers({"DOB": "dob"}, reference=dt.date(2026, 9, 1))["DOB"]["year"]
+    rows: list[tuple[str, ...]] = []
+    check(
+        profile,
+        table,
+        mapping,
+        on_rows=lambda batch: rows.extend((year(r[at["DOB"]]), r[at["ETHNICITY"]]) for r in batch),
+    )
+    classes = ClassCounter(sensitive=1)
+    classes.add([r[:1] for r in rows], None, [[r[1] for r in rows]])
+    ours = measure(classes, sensitive=("ETHNICITY",)).diversity[0].l
+    assert ours == 3  # a real l, not the trivial 1
+    path = tmp_path / "sensitive.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["DOB", "ETHNICITY"])
+        writer.writerows(rows)
+    done = subprocess.run(
+        [str(pycanon_python()), "-c", PYCANON_L_SCRIPT, str(path)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().splitlines()[-1]) == ours

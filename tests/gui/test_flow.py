@@ -567,6 +567,7 @@ def test_check_step_shows_the_reidentification_risk(qtbot, demo_window, tmp_path
     assert "600 of 600 records (100%) could be picked out by their DOB, GENDER, POST CODE, ETHNICITY" in text
     assert "may let someone be identified. Tell your IG lead before sending" in text
     assert "POST CODE to district" in text
+    assert "prosecutor risk, highest" in text and "marketer risk" in text  # the measures ARX users expect
     w.check_step.save_html(tmp_path / "report.html")
     assert "Re-identification risk (k = 11)" in (tmp_path / "report.html").read_text(encoding="utf-8")
 

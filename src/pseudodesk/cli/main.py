@@ -24,7 +24,6 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
 
 from pseudodesk import __version__
 from pseudodesk.cli import agreements as agreements_cli
@@ -51,6 +50,7 @@ from pseudodesk.cli.common import (
     recover_interrupted,
     safe_output,
 )
+from pseudodesk.cli.printing import print_report, print_result
 from pseudodesk.core.errors import KeyProblem, PasswordRequired, PseudodeskError, ReaderError
 from pseudodesk.core.keys.agreements import installed_profile
 
@@ -265,40 +265,6 @@ def _open_source(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return profile, table, mapping
 
 
-def _print_report(report, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
-    """The check summary. Raw values are never printed: row numbers and reasons only."""
-    out = out or sys.stdout
-    print(f"rows checked: {report.rows:,}", file=out)
-    for stats in report.fields.values():
-        c = stats.counts
-        print(
-            f"  {stats.label} ('{stats.column}', {stats.convention}): {c['valid']:,} valid, "
-            f"{c['normalised']:,} normalised, {c['invalid']:,} invalid, {c['empty']:,} empty",
-            file=out,
-        )
-        if stats.decision:
-            print(f"      decision: {stats.decision}", file=out)
-        for p in stats.problems[:5]:
-            print(f"      row {p.line}: {p.reason}", file=out)
-        if stats.invalid > 5:
-            print(f"      ... and {stats.invalid - 5:,} more invalid value(s)", file=out)
-    for f in report.findings[:10]:
-        print(f"  identifier found: row {f.line}, column '{f.field}': {f.kind.replace('_', ' ')}", file=out)
-    if report.identifiers_found > 10:
-        print(f"  ... and {report.identifiers_found - 10:,} more identifier(s)", file=out)
-    blanks = {k: v for k, v in report.blank_outputs.items() if v}
-    if blanks:
-        print(
-            "  output cells left blank (missing or invalid source value): "
-            + ", ".join(f"{k} {v:,}" for k, v in blanks.items()),
-            file=out,
-        )
-    if report.rows_excluded:
-        print(f"  rows excluded by the policy: {report.rows_excluded:,}", file=out)
-    if report.stripped_columns:
-        print(f"stripped (not in the agreement, not exported): {', '.join(report.stripped_columns)}", file=out)
-
-
 def _cmd_check(args: argparse.Namespace) -> int:
     from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to_html
     from pseudodesk.core.run.check import check
@@ -313,7 +279,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         risk, report = assess(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
     else:
         report = check(profile, table, mapping, progress=ProgressLine(), cancel=cancel)
-    _print_report(report)
+    print_report(report)
     if risk is not None:
         print(
             f"re-identification risk: {risk.records_at_risk:,} of {risk.records:,} records in classes smaller "
@@ -418,48 +384,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         progress=ProgressLine(),
         cancel=cancel,
     )
-    _print_result(result)
+    print_result(result)
     return EXIT_OK
-
-
-def _print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no-untyped-def]
-    out = out or sys.stdout
-    _print_report(result.report, out)
-    print(f"columns: {', '.join(result.columns)}", file=out)
-    if result.aggregate is not None:
-        table = result.aggregate
-        print(
-            f"counts sent instead of rows: {len(table.row_keys):,} x {len(table.column_keys):,} cells with totals, "
-            f"from {result.report.rows_written:,} rows; {table.primary:,} small count(s) suppressed, "
-            f"{table.secondary:,} more so they cannot be worked out",
-            file=out,
-        )
-    else:
-        excluded = result.rows_read - result.rows_written
-        note = (
-            f"{excluded:,} excluded by the agreement's policy, listed in the check report"
-            if excluded
-            else "every source row; none dropped"
-        )
-        print(f"rows written: {result.rows_written:,} ({note})", file=out)
-    if result.report.suppressed:
-        blanked = ", ".join(f"{name} {n:,}" for name, n in result.report.suppressed.items())
-        print(
-            f"values blanked so every combination of quasi-identifiers is shared by at least k records: {blanked}",
-            file=out,
-        )
-    print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)
-    print(f"encrypted file: {result.output}", file=out)
-    print(f"  SHA-256 {result.output_sha256}", file=out)
-    if result.manifest:
-        print(f"signed manifest: {result.manifest}", file=out)
-    if result.method == "7z":
-        print("passphrase (shown once; send it separately from the file, e.g. by phone):", file=out)
-        print(f"  {result.passphrase}", file=out)
-    else:
-        print("  encrypted with AES-256 to the recipient certificate(s):", file=out)
-        for fp in result.recipient_fingerprints:
-            print(f"    SHA-256 {fp}", file=out)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -469,7 +395,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     cancel = CancelFlag()
     cancel.install()
     result = run_demo(args.out, overwrite=True, progress=ProgressLine(), cancel=cancel)
-    _print_result(result)
+    print_result(result)
     key_path = resource_path(*DEMO_PRIVATE_KEY)
     print("\nThis is a DEMO: the key was ephemeral and the demo recipient's private key is public.")
     print("Open the demo output with:")

@@ -105,6 +105,20 @@ class DisclosureRules:
     reference_date: dt.date | None = None  # for ages and age bands; None: the day of the run
     age_bands: tuple[tuple[int, int], ...] = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
     enforce: bool = False  # the export blanks quasi-identifier values until every class has k records
+    # The pseudonym output field whose distinct values are the people a class size counts; None:
+    # the first pseudonym field; "": rows are counted.
+    person: str | None = None
+    # enforce: at most this share of the records may be suppressed whole (all their
+    # quasi-identifiers blanked) before the export is refused.
+    max_suppressed_share: float = 0.0
+    # Kept output fields whose values must not be learnt from a class (l-diversity is reported).
+    sensitive: tuple[str, ...] = ()
+    # The number of people in the population the extract is drawn from (journalist and marketer
+    # risk); None: the extract is taken as the whole population.
+    population: int | None = None
+    # enforce: once a person's field is sent blank under the agreement, every later release
+    # from this installation sends it blank too (run/release_history.py).
+    consistent_releases: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,9 +128,13 @@ class AggregateOutput:
     dimensions: tuple[str, ...]
     rule: str = "threshold"  # or "nhs_digital"
     threshold: int = 10  # threshold rule: counts from 1 to this are suppressed
+    # Every suppressed count's feasible range (the linear-programming audit) is at least this
+    # wide; None: the largest count the rule suppresses (threshold, or 7 for nhs_digital).
+    protection_level: int | None = None
 
 
 QUASI_IDENTIFIER_CONVENTIONS = ("dob", "date", "gender", "postcode", "ethnicity")
+PERSON_ROLES = ("pseudonym", "openpseudonymiser")  # output fields that can name a person
 
 
 @dataclass(frozen=True)
@@ -149,14 +167,24 @@ class Profile:
 
     def quasi_identifiers(self) -> list[str]:
         """The output fields the risk report groups records by: the profile's [disclosure] list,
-        else every kept field whose convention is a date of birth, date, gender, postcode or ethnicity."""
+        else every kept field whose convention is a date of birth, date, gender, postcode or
+        ethnicity, except a field declared sensitive."""
         if self.disclosure.quasi_identifiers:
             return list(self.disclosure.quasi_identifiers)
         return [
             o.name
             for o in self.output_fields
-            if o.role == "keep" and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS
+            if o.role == "keep"
+            and o.name not in self.disclosure.sensitive
+            and self.source_field(o.sources[0]).base_convention.name in QUASI_IDENTIFIER_CONVENTIONS
         ]
+
+    def person_field(self) -> str:
+        """The output field naming a person, whose distinct values class sizes and table counts
+        count: [disclosure] person, else the first pseudonym field; "" when rows are counted."""
+        if self.disclosure.person is not None:
+            return self.disclosure.person
+        return next((o.name for o in self.output_fields if o.role in PERSON_ROLES), "")
 
     def used_source_ids(self) -> list[str]:
         """Source field ids that feed at least one output field, in first-use order."""

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +21,15 @@ from pseudodesk.core.agreement.model import (
     ON_INVALID,
     PROFILE_FORMAT,
     ROLES,
-    AggregateOutput,
     Checks,
-    DisclosureRules,
     KeyRef,
     OutputField,
     Profile,
     Recipient,
     SourceField,
 )
+from pseudodesk.core.agreement.profile_reader import Reader
+from pseudodesk.core.agreement.profile_rules import aggregate_output, disclosure_rules
 from pseudodesk.core.conventions import (
     CONVENTIONS,
     Convention,
@@ -38,6 +37,7 @@ from pseudodesk.core.conventions import (
     PackError,
     load_pack,
 )
+from pseudodesk.core.conventions.generalise import DOB_LEVELS, ETHNICITY_LEVELS, POSTCODE_LEVELS
 from pseudodesk.core.errors import ProfileError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -64,7 +64,7 @@ def parse_profile(
         raise ProfileError(source, "", "is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(source, "", f"is not valid TOML ({exc})") from None
-    r = _Reader(source)
+    r = Reader(source)
     fmt = r.text(doc, "format")
     if fmt != PROFILE_FORMAT:
         raise ProfileError(source, "format", f'must be "{PROFILE_FORMAT}" (found "{fmt}")')
@@ -144,8 +144,8 @@ def parse_profile(
     if unused:
         raise ProfileError(source, "source_fields", f"declared but used by no output field: {', '.join(unused)}")
 
-    disclosure = _disclosure(r, doc, outputs)
-    aggregate = _aggregate(r, doc, outputs)
+    disclosure = disclosure_rules(r, doc, outputs)
+    aggregate = aggregate_output(r, doc, outputs)
     metadata = doc.get("metadata", {})
     if not isinstance(metadata, dict):
         raise ProfileError(source, "metadata", "must be a table")
@@ -172,7 +172,7 @@ def parse_profile(
     )
 
 
-def _source_fields(r: _Reader, doc: dict[str, Any], packs: dict[str, PackConvention]) -> tuple[SourceField, ...]:
+def _source_fields(r: Reader, doc: dict[str, Any], packs: dict[str, PackConvention]) -> tuple[SourceField, ...]:
     out: list[SourceField] = []
     keys = {"id", "label", "convention", "required", "aliases", "options", "codings"}
     for where, item in r.entries(doc, "source_fields", keys):
@@ -213,7 +213,7 @@ def _source_fields(r: _Reader, doc: dict[str, Any], packs: dict[str, PackConvent
     return tuple(out)
 
 
-def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str]) -> tuple[OutputField, ...]:
+def _output_fields(r: Reader, doc: dict[str, Any], conventions: dict[str, str]) -> tuple[OutputField, ...]:
     """``conventions``: source field id -> its base convention's name."""
     source_ids = set(conventions)
     out: list[OutputField] = []
@@ -291,14 +291,15 @@ def _output_fields(r: _Reader, doc: dict[str, Any], conventions: dict[str, str])
 
 
 GENERALISE_LEVELS = {
-    "dob": ("month_year", "year", "age", "age_band"),
-    "date": ("month_year", "year", "age", "age_band"),
-    "postcode": ("sector", "district", "area"),
+    "dob": DOB_LEVELS,
+    "date": DOB_LEVELS,
+    "postcode": POSTCODE_LEVELS,
+    "ethnicity": ETHNICITY_LEVELS,
 }
 
 
 def _coarsening(
-    r: _Reader, where: str, item: dict[str, Any], role: str, sources: tuple[str, ...], conventions: dict[str, str]
+    r: Reader, where: str, item: dict[str, Any], role: str, sources: tuple[str, ...], conventions: dict[str, str]
 ) -> tuple[str, dict[str, str]]:
     generalise = item.get("generalise", "")
     categories = item.get("categories", {})
@@ -324,114 +325,6 @@ def _coarsening(
     return str(generalise), {str(k): v for k, v in categories.items()}
 
 
-def _disclosure(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]) -> DisclosureRules:
-    item = doc.get("disclosure", {})
-    if not isinstance(item, dict):
-        raise ProfileError(r.source, "disclosure", "must be a table")
-    r.only(item, "disclosure", {"quasi_identifiers", "k", "reference_date", "age_bands", "enforce"})
-    enforce = item.get("enforce", False)
-    if not isinstance(enforce, bool):
-        raise ProfileError(r.source, "disclosure.enforce", "must be true or false")
-    names = item.get("quasi_identifiers", [])
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ProfileError(r.source, "disclosure.quasi_identifiers", "must be a list of output field names")
-    roles = {o.name: o.role for o in outputs}
-    for name in names:
-        if name not in roles:
-            raise ProfileError(r.source, "disclosure.quasi_identifiers", f"'{name}' is not an output field")
-        if roles[name] != "keep":
-            raise ProfileError(
-                r.source,
-                "disclosure.quasi_identifiers",
-                f"'{name}' is a {roles[name]} field; only kept values are quasi-identifiers",
-            )
-    k = item.get("k", 5)
-    if not isinstance(k, int) or isinstance(k, bool) or k < 2:
-        raise ProfileError(r.source, "disclosure.k", "must be a whole number, 2 or more")
-    reference = item.get("reference_date")
-    if reference is not None and not (isinstance(reference, dt.date) and not isinstance(reference, dt.datetime)):
-        raise ProfileError(r.source, "disclosure.reference_date", "must be a date written as YYYY-MM-DD without quotes")
-    bands_raw = item.get("age_bands")
-    bands = DisclosureRules.age_bands
-    if bands_raw is not None:
-        parsed: list[tuple[int, int]] = []
-        for text in bands_raw if isinstance(bands_raw, list) else [None]:
-            m = re.match(r"^\s*(\d+)\s*-\s*(\d+)\s*$", text) if isinstance(text, str) else None
-            if not m or int(m.group(1)) > int(m.group(2)):
-                raise ProfileError(r.source, "disclosure.age_bands", 'must be a list like ["0-4", "5-10", "11-15"]')
-            parsed.append((int(m.group(1)), int(m.group(2))))
-        if any(b[0] <= a[1] for a, b in zip(parsed, parsed[1:])):
-            raise ProfileError(r.source, "disclosure.age_bands", "must be in order and must not overlap")
-        bands = tuple(parsed)
-    return DisclosureRules(tuple(names), k, reference, bands, enforce)
-
-
-def _aggregate(r: _Reader, doc: dict[str, Any], outputs: tuple[OutputField, ...]) -> AggregateOutput | None:
-    item = doc.get("aggregate")
-    if item is None:
-        return None
-    if not isinstance(item, dict):
-        raise ProfileError(r.source, "aggregate", "must be a table")
-    r.only(item, "aggregate", {"dimensions", "rule", "threshold"})
-    names = item.get("dimensions")
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise ProfileError(
-            r.source, "aggregate.dimensions", 'must list the output fields to count by, e.g. ["POST CODE", "GENDER"]'
-        )
-    roles = {o.name: o.role for o in outputs}
-    for name in names:
-        if roles.get(name) != "keep":
-            raise ProfileError(r.source, "aggregate.dimensions", f"'{name}' is not a kept output field")
-    if len(set(names)) != len(names):
-        raise ProfileError(r.source, "aggregate.dimensions", "names a field twice")
-    rule = item.get("rule", "threshold")
-    if rule not in ("threshold", "nhs_digital"):
-        raise ProfileError(r.source, "aggregate.rule", 'must be "threshold" or "nhs_digital"')
-    threshold = item.get("threshold", 10)
-    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
-        raise ProfileError(r.source, "aggregate.threshold", "must be a whole number, 1 or more")
-    return AggregateOutput(tuple(names), str(rule), threshold)
-
-
-class _Reader:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def table(self, doc: dict[str, Any], key: str) -> dict[str, Any]:
-        value = doc.get(key)
-        if not isinstance(value, dict):
-            raise ProfileError(self.source, key, "is missing (a [" + key + "] table is required)")
-        return value
-
-    def text(self, doc: dict[str, Any], key: str, *, where: str | None = None) -> str:
-        value = doc.get(key)
-        if value is None:
-            raise ProfileError(self.source, where or key, "is required")
-        if not isinstance(value, str):
-            raise ProfileError(self.source, where or key, "must be text in quotes")
-        return value
-
-    def entries(self, doc: dict[str, Any], key: str, allowed: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The tables of a ``[[key]]`` array, each with its location (``key[i]``), checked for unknown settings."""
-        items = doc.get(key)
-        if not isinstance(items, list) or not items:
-            raise ProfileError(self.source, key, f"must list at least one [[{key}]] entry")
-        for i, item in enumerate(items):
-            where = f"{key}[{i}]"
-            if not isinstance(item, dict):
-                raise ProfileError(self.source, where, "must be a table")
-            self.only(item, where, allowed)
-            yield where, item
-
-    def only(self, doc: dict[str, Any], where: str, allowed: set[str]) -> None:
-        unknown = sorted(set(doc) - allowed)
-        if unknown:
-            prefix = f"{where}." if where else ""
-            raise ProfileError(
-                self.source, prefix + unknown[0], f"is not a known setting (allowed here: {', '.join(sorted(allowed))})"
-            )
-
-
 def _invalid_share(source: str, checks: dict[str, Any]) -> float:
     share = checks.get("max_invalid_share", Checks.max_invalid_share)
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
@@ -441,9 +334,7 @@ def _invalid_share(source: str, checks: dict[str, Any]) -> float:
     return float(share)
 
 
-def _codings(
-    r: _Reader, where: str, item: dict[str, Any], base: Convention, options: dict[str, Any]
-) -> tuple[str, ...]:
+def _codings(r: Reader, where: str, item: dict[str, Any], base: Convention, options: dict[str, Any]) -> tuple[str, ...]:
     """The input codings the field accepts: choices of the convention's coding option."""
     codings = item.get("codings", [])
     if not isinstance(codings, list) or not all(isinstance(c, str) for c in codings):

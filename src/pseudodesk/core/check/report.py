@@ -101,6 +101,8 @@ class CheckReport:
     rows_blanked: int = 0  # rows the policy wrote with invalid values blanked
     truncated: int = 0  # problems or notices beyond the per-field limit (counted, not listed)
     suppressed: dict[str, int] = field(default_factory=dict)  # [disclosure] enforce: values blanked per output field
+    records_suppressed: int = 0  # [disclosure] enforce: records sent with every quasi-identifier blanked
+    history_suppressed: int = 0  # [disclosure] consistent_releases: values blanked because earlier releases did
 
     @property
     def invalid_values(self) -> int:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pseudodesk.core.check.risk import RiskReport
 from pseudodesk.core.check.report import ACTIONS, CheckReport
-from pseudodesk.core.check.risk import risk_verdict
+from pseudodesk.core.check.risk import lattice_lines, linked_releases, measure_rows, risk_verdict
 from pseudodesk.core.package.csv_output import neutralise
 
 LOCAL_ONLY = (
@@ -75,7 +76,7 @@ def _safe(value: str) -> str:
     return neutralise(value)
 
 
-def _table(title: str, headers: list[str], rows: list[tuple[object, ...]]) -> list[str]:
+def _table(title: str, headers: list[str], rows: Sequence[tuple[object, ...]]) -> list[str]:
     """An HTML section: heading and table, first column a right-aligned row number; nothing if no rows."""
     if not rows:
         return []
@@ -99,16 +100,30 @@ def risk_to_html(risk: RiskReport) -> str:
         f"classes smaller than {risk.k}, grouped by {e(', '.join(risk.quasi_identifiers))}: "
         f"{risk.classes:,} classes in all, {risk.classes_below_k:,} of them too small.</p>",
     ]
+    unit = risk.unit.capitalize()
+    if risk.person_field:
+        parts.append(
+            f"<p>Class sizes count people (distinct {e(risk.person_field)}), not rows: {risk.people:,} people in "
+            f"{risk.records:,} records.</p>"
+        )
     rows: list[tuple[object, ...]] = [
         (size, f"{n:,}", f"{size * n:,}") for size, n in risk.class_sizes.items() if size < risk.k
     ]
     larger = {size: n for size, n in risk.class_sizes.items() if size >= risk.k}
     if larger:
         rows.append((f"{risk.k} or more", f"{sum(larger.values()):,}", f"{sum(s * n for s, n in larger.items()):,}"))
-    parts += _table("Class sizes", ["Class size", "Classes", "Records"], rows)
+    parts += _table("Class sizes", ["Class size", "Classes", unit], rows)
+    found = risk.lattice
+    if found is not None and found.nodes > 1:
+        parts.append("<h2>Generalisations that would meet k</h2>")
+        parts += [f"<p>{e(line.strip())}</p>" for line in lattice_lines(risk)]
+    parts += ["<h2>Releases that can be linked</h2>", f"<p>{e(linked_releases(risk))}</p>"]
+    parts += _table(
+        "Risk measures (as sdcMicro and ARX define them)", ["Measure", "Value", "Meaning"], measure_rows(risk)
+    )
     parts += _table(
         "Smallest classes (dates of birth as age bands, postcodes as districts)",
-        ["Records", *risk.quasi_identifiers],
+        [unit, *risk.quasi_identifiers],
         [(size, *values) for values, size in risk.worst],
     )
     parts += _table(

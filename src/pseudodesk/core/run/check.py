@@ -5,21 +5,19 @@ code path, without writing anything.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from pseudodesk.core.agreement.mapping import SourceMapping
 from pseudodesk.core.agreement.model import Profile
+from pseudodesk.core.check.classes import ClassCounter
+from pseudodesk.core.check.lattice import hierarchies_for, search
 from pseudodesk.core.check.report import CheckReport
-from pseudodesk.core.check.risk import (
-    SUPPRESSION_ORDER,
-    RiskReport,
-    analyse,
-    default_generalisers,
-    kind_of,
-    suppression_plan,
-)
+from pseudodesk.core.check.risk import RiskReport, analyse, default_generalisers, kind_of
+from pseudodesk.core.check.suppression import SUPPRESSION_ORDER, suppression_plan
+from pseudodesk.core.conventions.generalise import generalise_dob, generalise_ethnicity, generalise_postcode
 from pseudodesk.core.errors import (
     Cancelled,
     ChecksBlockExport,
@@ -33,6 +31,7 @@ from pseudodesk.core.policy import machine_policy
 from pseudodesk.core.progress import Cancel, Progress, never, no_progress
 from pseudodesk.core.read.table import COLUMN_BATCH_ROWS, SourceTable
 from pseudodesk.core.run.plan import Plan, Suppression
+from pseudodesk.core.run.release_history import ReleaseHistory
 from pseudodesk.core.transform.pseudonym import ProjectKey
 
 
@@ -78,15 +77,18 @@ def check(
     cancel: Cancel = never,
     today: dt.date | None = None,
     on_rows: Callable[[list[list[str]]], None] | None = None,
+    key: ProjectKey | None = None,
+    salt: str | None = None,
 ) -> CheckReport:
     """Validate every value and scan kept columns without producing output (the Check step).
 
     Pseudonyms are computed with a throwaway key and discarded, so the check follows
     exactly the code path of :func:`run`. ``on_rows`` sees each batch of the rows the export
     would write (kept values as written; pseudonyms under the throwaway key): the
-    disclosure risk report counts them.
+    disclosure risk report counts them. ``key`` (and ``salt``) make the real pseudonyms instead,
+    for the export's own counting pass.
     """
-    plan = Plan(profile, table, mapping, _CHECK_ONLY_KEY, salt="check-only", today=today)
+    plan = Plan(profile, table, mapping, key or _CHECK_ONLY_KEY, salt=salt if key else "check-only", today=today)
     plan.survey(table, batch_size, progress, cancel, 0.3 if plan.needs_survey else 0.0)
     start = 0.3 if plan.needs_survey else 0.0
     total = max(table.row_count, 1)
@@ -106,16 +108,23 @@ _CHECK_ONLY_KEY = ProjectKey("check-only", bytes(32))
 
 
 def suppression(
-    profile: Profile, table: SourceTable, mapping: SourceMapping, batch_size: int, progress: Progress, cancel: Cancel
+    profile: Profile,
+    table: SourceTable,
+    mapping: SourceMapping,
+    batch_size: int,
+    progress: Progress,
+    cancel: Cancel,
+    *,
+    key: ProjectKey | None = None,
+    salt: str | None = None,
 ) -> Suppression:
-    """A counting pass, then the local suppression that brings every class to k (or a refusal)."""
+    """A counting pass, then the local suppression that brings every class to k (or a refusal).
+    With [disclosure] consistent_releases the pass makes the real pseudonyms (``key``, ``salt``)
+    and first blanks what earlier releases sent blank (:mod:`.release_history`)."""
 
-    counts: Counter[tuple[str, ...]] = Counter()
     names = profile.quasi_identifiers()
-    positions = [profile.output_names.index(n) for n in names]
-
-    def collect(rows: list[list[str]]) -> None:
-        counts.update(tuple(row[p] for p in positions) for row in rows)
+    history = ReleaseHistory(key, profile.name) if profile.disclosure.consistent_releases and key else None
+    counts, collect = class_counter(profile, names, history)
 
     check(
         profile,
@@ -124,6 +133,8 @@ def suppression(
         batch_size=batch_size,
         cancel=cancel,
         on_rows=collect,  # as the risk report counts
+        key=key if history is not None else None,
+        salt=salt,
         progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"),
     )
     kinds = [kind_of(profile, n) for n in names]
@@ -134,16 +145,52 @@ def suppression(
             i,
         ),
     )
-    masks, _, left = suppression_plan(counts, profile.disclosure.k, order)
-    if left:
+    share = profile.disclosure.max_suppressed_share
+    limit = math.floor(share * counts.records + 1e-9)
+    plan = suppression_plan(counts, profile.disclosure.k, order, max_records=limit)
+    if plan.left:
+        unit = "people" if counts.by_person else "records"
+        allowed = (
+            f" The agreement allows at most {limit:,} record(s) ({share:.2%} of {counts.records:,}) to have all of "
+            "them blanked; this needs more."
+            if share
+            else ""
+        )
         raise ChecksBlockExport(
             [
                 f"the agreement requires every combination of {', '.join(names)} to be shared by at least "
-                f"{profile.disclosure.k} records; {left:,} record(s) cannot reach that even with all of those "
-                "values blanked. Send more records together, or ask the IG lead to lower k."
+                f"{profile.disclosure.k} {unit}; {plan.left:,} record(s) cannot reach that even with all of those "
+                f"values blanked.{allowed} Send more records together, or ask the IG lead to lower k, generalise "
+                "a field or allow a share of records to be suppressed ([disclosure] max_suppressed_share)."
             ]
         )
-    return Suppression(positions, masks)
+    person = profile.output_names.index(profile.person_field()) if history is not None else -1
+    return Suppression([profile.output_names.index(n) for n in names], plan.masks, person, history)
+
+
+def class_counter(
+    profile: Profile, names: list[str], history: ReleaseHistory | None = None
+) -> tuple[ClassCounter, Callable[[list[list[str]]], None]]:
+    """Classes over ``names`` counted by the profile's person field (rows when it has none), and
+    the callback that adds each batch of output rows to them; with a release ``history``, each
+    person's values sent blank before count as blank."""
+    positions = [profile.output_names.index(n) for n in names]
+    person = profile.person_field()
+    sensitive = [profile.output_names.index(n) for n in profile.disclosure.sensitive]
+    counts = ClassCounter(by_person=bool(person), sensitive=len(sensitive))
+    at = profile.output_names.index(person) if person else -1
+
+    def collect(rows: list[list[str]]) -> None:
+        keys = [tuple(row[p] for p in positions) for row in rows]
+        if history is not None:
+            keys = [
+                tuple("" if v and history.suppressed(row[at], n) else v for v, n in zip(key, names))
+                for key, row in zip(keys, rows)
+            ]
+        values = [[row[s] for row in rows] for s in sensitive]
+        counts.add(keys, [row[at] for row in rows] if person else None, values)
+
+    return counts, collect
 
 
 def assess(
@@ -167,12 +214,7 @@ def assess(
             "no output field is a quasi-identifier (a kept date of birth, postcode, gender or "
             "ethnicity); name the fields an intruder could know in [disclosure] quasi_identifiers",
         )
-    positions = [profile.output_names.index(n) for n in names]
-    counts: Counter[tuple[str, ...]] = Counter()
-
-    def count(rows: list[list[str]]) -> None:
-        counts.update(tuple(row[p] for p in positions) for row in rows)
-
+    counts, count = class_counter(profile, names)
     say, stop = progress or no_progress, cancel or never
     report = check(
         profile,
@@ -192,18 +234,46 @@ def assess(
     measuring = "Measuring re-identification risk (what generalising would change)"
     say(CHECK_SHARE, measuring)
 
-    def step(share: float) -> None:
+    def step(share: float, start: float = CHECK_SHARE, end: float = LATTICE_START) -> None:
         if stop():
             raise Cancelled("Checks cancelled.")
-        say(CHECK_SHARE + (1 - CHECK_SHARE) * share, measuring)
+        say(start + (end - start) * share, measuring)
 
-    risk = analyse(counts, names, k or rules.k, generalisers, step=step)
+    risk = analyse(
+        counts,
+        names,
+        k or rules.k,
+        generalisers,
+        step=step,
+        person_field=profile.person_field(),
+        population=rules.population,
+        sensitive=rules.sensitive,
+    )
     risk.enforced = rules.enforce
+    risk.consistent = rules.consistent_releases
+    kinds = {n: kind_of(profile, n) for n in names}
+    sent = {o.name: o.generalise for o in profile.output_fields if o.name in kinds}
+
+    def coarsen(kind: str, level: str) -> Callable[[str], str]:
+        if kind == "dob":
+            return partial(generalise_dob, level=level, reference=reference, bands=rules.age_bands)
+        return partial(generalise_postcode if kind == "postcode" else generalise_ethnicity, level=level)
+
+    measuring = "Measuring re-identification risk (which generalisation meets k)"
+    risk.lattice = search(
+        counts,
+        names,
+        hierarchies_for(kinds, sent, coarsen),
+        risk.k,
+        math.floor(rules.max_suppressed_share * counts.records + 1e-9),
+        step=partial(step, start=LATTICE_START, end=1.0),
+    )
     say(1.0, "Checked, and the re-identification risk measured")
     return risk, report
 
 
 CHECK_SHARE = 0.75  # of a check with risk: the rest is measuring the risk (previews re-count every class)
+LATTICE_START = 0.9  # then the generalisation lattice is searched
 
 
 def check_approval(approval: Approval, *, accepted: bool, demo: bool) -> None:

@@ -9,7 +9,6 @@ import errno
 import hashlib
 import secrets
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,6 +38,7 @@ from pseudodesk.core.run.check import (
     check_key,
     check_mapping_confirmed,
     check_review_date,
+    class_counter,
     suppression,
 )
 from pseudodesk.core.threads import in_background, made_ahead
@@ -300,7 +300,7 @@ def _run(
     check_mapping_confirmed(mapping, accept=options.accept_suggested_mapping)
     plan = Plan(profile, table, mapping, key, salt=options.salt)
     if profile.disclosure.enforce:
-        plan.suppress = suppression(profile, table, mapping, batch_size, progress, cancel)
+        plan.suppress = suppression(profile, table, mapping, batch_size, progress, cancel, key=key, salt=options.salt)
     certificates: list[Certificate] = []
     if profile.recipient.mode == "certificate":
         certificates = load_certificates(profile.recipient.certificates)
@@ -372,20 +372,28 @@ def _run(
         # Counts instead of rows: the rows never become CSV; the published table does.
 
         rule = profile.aggregate
-        positions = [profile.output_names.index(n) for n in rule.dimensions]
-        counts: Counter[tuple[str, ...]] = Counter()
+        # With a person field each cell counts distinct people (a person in two cells counts in
+        # each, so the totals still add up the cells).
+        counts, collect = class_counter(profile, list(rule.dimensions))
         for batch in table.iter_column_batches(batch_size, plan.columns_needed):
             if cancel():
                 raise Cancelled()
-            rows, _ = plan.transform(batch)
-            counts.update(tuple(row[p] for p in positions) for row in rows)
+            collect(plan.transform(batch)[0])
             done = plan.report.rows
             progress(
                 survey_share + (0.85 - survey_share) * min(done / total, 1.0),
                 f"Counted {done:,} of {table.row_count:,} rows",
             )
         report = finished_report()
-        published = publish(counts, list(rule.dimensions), rule.rule, threshold=rule.threshold)
+        progress(0.85, "Checking that no suppressed count can be worked out")
+        published = publish(
+            counts.sizes(),
+            list(rule.dimensions),
+            rule.rule,
+            threshold=rule.threshold,
+            protection_level=rule.protection_level,
+            cancel=cancel,
+        )
         lines = published.csv_rows()
         columns = lines[0]
         data = CsvEncoder(columns).encode(lines[1:])
@@ -415,6 +423,8 @@ def _run(
             staged.discard()
             raise
     try:
+        if plan.suppress is not None and plan.suppress.history is not None:
+            plan.suppress.history.save()  # before the output is placed: errs towards blanking
         step("encrypted")
         output_sha256, encrypted_size = file_sha256(staged.tmp)
         result = RunResult(

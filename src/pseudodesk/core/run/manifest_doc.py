@@ -87,6 +87,11 @@ def build_manifest(
             "k": profile.disclosure.k,
             "enforced": profile.disclosure.enforce,
             "values_suppressed": dict(report.suppressed),
+            "records_suppressed": report.records_suppressed,
+            "max_suppressed_share": profile.disclosure.max_suppressed_share,
+            "counted_by": profile.person_field() or "rows",
+            "consistent_releases": profile.disclosure.consistent_releases,
+            "values_suppressed_as_before": report.history_suppressed,
             "generalised": {
                 f.name: f.generalise or "categories" for f in profile.output_fields if f.generalise or f.categories
             },
@@ -144,4 +149,8 @@ def _aggregate_facts(profile: Profile, result: RunResult) -> dict[str, Any]:
         "threshold": profile.aggregate.threshold if profile.aggregate.rule == "threshold" else 7,
         "cells_suppressed": table.primary,
         "cells_suppressed_secondary": table.secondary,
+        # Every suppressed count could lie anywhere in a range at least this wide, as a linear
+        # program over everything published finds it (docs/profile.md, [aggregate]).
+        "protection_level": table.protection_level,
+        "audit": "linear-programming",
     }

@@ -39,6 +39,7 @@ from pseudodesk.core.errors import (
 from pseudodesk.core.package.csv_output import OutputColumn, csv_bytes
 from pseudodesk.core.progress import Cancel, Progress
 from pseudodesk.core.read.table import ColumnBatch, RowBatch, SourceTable, columns_from_rows
+from pseudodesk.core.run.release_history import ReleaseHistory
 from pseudodesk.core.transform.derive import Derive, OpDerive, PseudonymDerive, ValidNhsDerive, coarsener
 from pseudodesk.core.transform.pseudonym import ProjectKey, Pseudonymiser
 
@@ -78,6 +79,10 @@ class Suppression(NamedTuple):
 
     positions: list[int]
     masks: dict[tuple[str, ...], tuple[str, ...]]
+    # [disclosure] consistent_releases: the person field's position and what earlier releases
+    # sent blank; every value sent blank here is remembered in it.
+    person: int = -1
+    history: ReleaseHistory | None = None
 
 
 class Plan:
@@ -382,8 +387,10 @@ class Plan:
 
     def _suppress_columns(self, columns: list[OutputColumn]) -> None:
         assert self.suppress is not None
-        positions = self.suppress[0]
-        out_values: list[list[str]] = [c.row_values() if p in positions else [] for p, c in enumerate(columns)]
+        positions, person = self.suppress.positions, self.suppress.person
+        out_values: list[list[str]] = [
+            c.row_values() if p in positions or p == person else [] for p, c in enumerate(columns)
+        ]
         self._suppress(out_values)
         for p in positions:
             plain = columns[p].row_plain()
@@ -391,16 +398,24 @@ class Plan:
 
     def _suppress(self, out_values: list[list[str]]) -> None:
         assert self.suppress is not None
-        positions, masks = self.suppress
+        positions, masks, person, history = self.suppress
         names = self.profile.output_names
         for i, key in enumerate(zip(*(out_values[p] for p in positions))):
-            sent = masks.get(key)
-            if sent is None:
-                continue
+            who = out_values[person][i] if history is not None else ""
+            if who and history is not None:
+                kept = tuple("" if v and history.suppressed(who, names[p]) else v for p, v in zip(positions, key))
+                self.report.history_suppressed += sum(a != b for a, b in zip(key, kept))
+            else:
+                kept = key
+            sent = masks.get(kept, kept)
+            if sent is not key and not any(sent) and any(key):
+                self.report.records_suppressed += 1
             for p, before, after in zip(positions, key, sent):
                 if before != after:
                     out_values[p][i] = after
                     self.report.suppressed[names[p]] = self.report.suppressed.get(names[p], 0) + 1
+                    if who and history is not None:
+                        history.remember(who, names[p])
 
     def _scan(
         self,

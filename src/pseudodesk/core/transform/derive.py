@@ -8,7 +8,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 
 from pseudodesk.core.agreement.model import DisclosureRules, OutputField
-from pseudodesk.core.conventions.generalise import generalise_dob, generalise_postcode
+from pseudodesk.core.conventions.generalise import (
+    ETHNICITY_LEVELS,
+    generalise_dob,
+    generalise_ethnicity,
+    generalise_postcode,
+)
 from pseudodesk.core.transform import openpseudonymiser as op
 from pseudodesk.core.transform.openpseudonymiser import valid_nhs
 from pseudodesk.core.transform.pseudonym import Pseudonymiser
@@ -21,6 +26,8 @@ def coarsener(field_: OutputField, rules: DisclosureRules, today: dt.date) -> Ca
         return lambda value: table.get(value, "Other")
     if field_.generalise in ("sector", "district", "area"):
         return lambda value: generalise_postcode(value, field_.generalise)
+    if field_.generalise in ETHNICITY_LEVELS:
+        return lambda value: generalise_ethnicity(value, field_.generalise)
     reference = rules.reference_date or today
     return lambda value: generalise_dob(value, field_.generalise, reference=reference, bands=rules.age_bands)
 
