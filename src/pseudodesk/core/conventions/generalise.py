@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from pseudodesk.core.conventions.codes import ethnicity_index, fold
+from pseudodesk.core.conventions.ethnicity import crosswalk, fold
 from pseudodesk.core.conventions.places import postcode_area, postcode_district, postcode_sector
 
 DEFAULT_AGE_BANDS = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 24))
@@ -121,5 +121,5 @@ def generalise_ethnicity(value: str, level: str = "group") -> str:
         raise ValueError(f"unknown ethnicity generalisation {level!r}")
     if not value:
         return value
-    code = ethnicity_index()[1].get(fold(value))
+    code = crosswalk().index.get(fold(value))
     return _ETHNIC_GROUPS[code] if code is not None else value
