@@ -214,6 +214,23 @@ def test_every_step_is_usable_in_a_small_window(qtbot, size):
     w.bridge.shutdown()
 
 
+def test_a_long_progress_message_never_widens_the_window(qtbot):
+    """A phase's name ("Searching the generalisations ...") is cut to the room it has; it once
+    widened the window past a 150% laptop screen and pushed Next out of reach."""
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.resize(683, 512)
+    qtbot.waitUntil(lambda: w.width() == 683)
+    message = "Measuring re-identification risk over every combination of the quasi-identifiers " * 3
+    w._show_progress(True)
+    w._progress_changed(0.5, message)
+    qtbot.wait(50)
+    assert w.width() == 683 and w.minimumSizeHint().width() <= 683
+    assert w.progress_label.text() == message and w.progress_label.toolTip() == message
+    w.bridge.shutdown()
+
+
 def test_the_window_opens_no_larger_than_the_screen(qtbot):
     w = MainWindow()
     qtbot.addWidget(w)

@@ -46,7 +46,7 @@ from pseudodesk.gui.jobs import JobBridge
 from pseudodesk.gui.load_step import LoadStep, dropped_file
 from pseudodesk.gui.map_step import MapStep
 from pseudodesk.gui.session import Session
-from pseudodesk.gui.widgets import StepPages
+from pseudodesk.gui.widgets import ElidedLabel, StepPages
 
 DONE, ATTENTION, TODO = "done", "needs attention", ""
 CUSTODIAN_SETTING = "custodian_mode"  # QSettings: the key custodian's actions shown
@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1000)
         self.progress.setAccessibleName("Progress")
         self.progress.setTextVisible(True)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.progress_label.setAccessibleName("What is happening")
         self.cancel_button = QPushButton("&Cancel")
         self.cancel_button.setAccessibleName("Cancel the running job")
