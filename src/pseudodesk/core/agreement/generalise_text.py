@@ -29,7 +29,7 @@ def with_generalisation(text: str, levels: dict[str, str], *, source: str, base_
         outputs = tomllib.loads(text).get("output_fields", [])
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(source, "", f"is not valid TOML ({exc})") from None
-    names = [o.get("name") for o in outputs if isinstance(o, dict)]
+    names = [str(o.get("name", "")) for o in outputs if isinstance(o, dict)]
     lines = text.splitlines(keepends=True)
     headers = [i for i, line in enumerate(lines) if _OUTPUT_HEADER.match(line)]
     if len(headers) != len(names):
