@@ -231,7 +231,7 @@ def assess(
     generalisers = default_generalisers(
         {n: kind_of(profile, n) for n in names}, reference=reference, bands=rules.age_bands
     )
-    measuring = "Measuring re-identification risk (what generalising would change)"
+    measuring = "Measuring re-identification risk"  # short: the window shows it on one line
     say(CHECK_SHARE, measuring)
 
     def step(share: float, start: float = CHECK_SHARE, end: float = LATTICE_START) -> None:
@@ -259,7 +259,6 @@ def assess(
             return partial(generalise_dob, level=level, reference=reference, bands=rules.age_bands)
         return partial(generalise_postcode if kind == "postcode" else generalise_ethnicity, level=level)
 
-    measuring = "Measuring re-identification risk (which generalisation meets k)"
     risk.lattice = search(
         counts,
         names,
