@@ -251,3 +251,25 @@ def test_the_risk_report_says_linked_releases_undo_blanking(tmp_path):
     kept, _ = assess(*people_fixture(tmp_path, extra="enforce = true\nconsistent_releases = true"))
     assert "keeps a person's field blank in every later release from this installation" in "\n".join(risk_lines(kept))
     assert "stay blank in later releases from here" in risk_verdict(kept)
+
+
+def test_records_suppressed_whole_can_be_left_out(tmp_path):
+    """suppressed_records = "exclude": S goes missing instead of going blank; 13 rows of 14 leave."""
+    extra = 'person = ""\nenforce = true\nmax_suppressed_share = 0.1\nsuppressed_records = "exclude"'
+    profile, table, mapping = people_fixture(tmp_path, extra=extra)
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
+    rows = parse_csv(extract_7z(result.output, result.passphrase, tmp_path / "x"))[1:]
+    assert (result.rows_read, result.rows_written, len(rows)) == (14, 13, 13)
+    assert result.report.records_suppressed == 1 and result.report.suppressed == {}  # left out, not blanked
+    assert Counter(tuple(r[1:]) for r in rows) == Counter({P: 5, Q: 3, R: 5})
+    import io
+
+    from pseudodesk.cli.printing import print_result
+
+    printed = io.StringIO()
+    print_result(result, printed)
+    assert "rows written: 13 (1 left out so nobody can be picked out)" in printed.getvalue()
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))["manifest"]["disclosure"]
+    assert (manifest["records_suppressed"], manifest["suppressed_records"]) == (1, "exclude")
+    with pytest.raises(ProfileError, match='must be "blank" or "exclude"'):
+        people_fixture(tmp_path, extra='suppressed_records = "drop"')
