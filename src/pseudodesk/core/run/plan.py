@@ -83,6 +83,9 @@ class Suppression(NamedTuple):
     # sent blank; every value sent blank here is remembered in it.
     person: int = -1
     history: ReleaseHistory | None = None
+    # By person (person >= 0): the positions blanked for each pseudonym, in all their rows;
+    # ``masks`` then covers only the rows with no pseudonym.
+    forced: dict[str, frozenset[int]] = {}
 
 
 class Plan:
@@ -404,18 +407,22 @@ class Plan:
     def _suppress(self, out_values: list[list[str]]) -> list[int]:
         """Blank values in place; returns the rows whose every quasi-identifier was blanked."""
         assert self.suppress is not None
-        positions, masks, person, history = self.suppress
+        positions, masks, person, history, forced = self.suppress
         names = self.profile.output_names
         leave_out = self.profile.disclosure.suppressed_records == "exclude"
         whole: list[int] = []
         for i, key in enumerate(zip(*(out_values[p] for p in positions))):
-            who = out_values[person][i] if history is not None else ""
+            who = out_values[person][i] if person >= 0 else ""
             if who and history is not None:
                 kept = tuple("" if v and history.suppressed(who, names[p]) else v for p, v in zip(positions, key))
                 self.report.history_suppressed += sum(a != b for a, b in zip(key, kept))
             else:
                 kept = key
-            sent = masks.get(kept, kept)
+            if who and person >= 0:  # by person: the fields blanked for them, in every row
+                blank = forced.get(who, frozenset())
+                sent = tuple("" if j in blank else v for j, v in enumerate(kept)) if blank else kept
+            else:
+                sent = masks.get(kept, kept)
             if sent is not key and not any(sent) and any(key):
                 self.report.records_suppressed += 1
                 whole.append(i)
