@@ -251,3 +251,67 @@ def test_the_risk_report_says_linked_releases_undo_blanking(tmp_path):
     kept, _ = assess(*people_fixture(tmp_path, extra="enforce = true\nconsistent_releases = true"))
     assert "keeps a person's field blank in every later release from this installation" in "\n".join(risk_lines(kept))
     assert "stay blank in later releases from here" in risk_verdict(kept)
+
+
+def test_records_suppressed_whole_can_be_left_out(tmp_path):
+    """suppressed_records = "exclude": S goes missing instead of going blank; 13 rows of 14 leave."""
+    extra = 'person = ""\nenforce = true\nmax_suppressed_share = 0.1\nsuppressed_records = "exclude"'
+    profile, table, mapping = people_fixture(tmp_path, extra=extra)
+    result = run(profile, table, mapping, KEY_A, tmp_path / "out", name="x")
+    rows = parse_csv(extract_7z(result.output, result.passphrase, tmp_path / "x"))[1:]
+    assert (result.rows_read, result.rows_written, len(rows)) == (14, 13, 13)
+    assert result.report.records_suppressed == 1 and result.report.suppressed == {}  # left out, not blanked
+    assert Counter(tuple(r[1:]) for r in rows) == Counter({P: 5, Q: 3, R: 5})
+    import io
+
+    from pseudodesk.cli.printing import print_result
+
+    printed = io.StringIO()
+    print_result(result, printed)
+    assert "rows written: 13 (1 left out so nobody can be picked out)" in printed.getvalue()
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))["manifest"]["disclosure"]
+    assert (manifest["records_suppressed"], manifest["suppressed_records"]) == (1, "exclude")
+    with pytest.raises(ProfileError, match='must be "blank" or "exclude"'):
+        people_fixture(tmp_path, extra='suppressed_records = "drop"')
+
+
+# A person seen twice with different postcodes (moved, or mistyped): person 1 in P and in a
+# class of their own under LN7 7AA.
+TWICE = [(1, P)] * 3 + [(2, P)] * 2 + [(11, P)] + [(1, ("01/02/2010", "F", "LN7 7AA"))] + [(3, Q), (4, Q), (5, Q)]
+
+
+def test_a_field_blanked_in_one_of_a_person_s_rows_is_blanked_in_all(tmp_path):
+    """Person 1's LN7 7AA row is alone: its postcode is blanked, and it joins P's date of birth
+    and sex with no postcode. Linked on PERSON_ID with person 1's P rows, it would say which
+    postcode that blank hid; so person 1's postcode is blanked in all four rows. Then P's
+    full-postcode class holds persons 2 and 11 only (3 rows): too small, blanked as well."""
+    folder = tmp_path / "twice"
+    folder.mkdir()
+    path = folder / "people.csv"
+    lines = [f"{nhs_number(n)},{d},{s},{p}\n" for n, (d, s, p) in TWICE]
+    path.write_text("NHS No,DOB,Sex,Postcode\n" + "".join(lines), encoding="utf-8")
+    profile = parse_profile(PROFILE.format(policy="blank", extra="enforce = true").encode())
+    table = read_table(path)
+    result = run(profile, table, suggest_mapping(profile, table.header), KEY_A, folder / "out", name="x")
+    rows = parse_csv(extract_7z(result.output, result.passphrase, folder / "x"))[1:]
+    by_person: dict[str, set[str]] = {}
+    for person, _, _, postcode in rows:
+        by_person.setdefault(person, set()).add(postcode)
+    assert all(len(postcodes) == 1 for postcodes in by_person.values())  # nobody's blank is given away
+    assert Counter(tuple(r[1:]) for r in rows) == Counter({("01/02/2010", "F", ""): 7, Q: 3})
+    assert result.report.suppressed == {"POSTCODE": 7}
+
+
+def test_the_consistent_plan_forces_until_nothing_changes():
+    from pseudodesk.core.check.suppression import consistent_plan
+
+    keys = [("2010", "LN1")] * 3 + [("2010", "LN2"), ("2010", "LN3")] + [("2011", "PE1")] * 2
+    persons = ["a", "b", "c", "a", "f", "d", "e"]
+    plan, forced = consistent_plan(keys, persons, 2, [1, 0])
+    # a's LN2 row and f's LN3 row are alone: their postcodes go, making (2010, blank) of a and f.
+    # a's postcode goes from a's LN1 row too; b and c are still two at LN1.
+    assert forced == {"a": frozenset({1}), "f": frozenset({1})}
+    assert plan.masks == {} and plan.left == 0  # over the forced keys nothing more is needed
+    # Alone whatever is blanked, a person cannot be hidden: refused (left), with every field forced.
+    plan, forced = consistent_plan(keys[:4] + keys[5:], persons[:4] + persons[5:], 2, [1, 0])
+    assert forced == {"a": frozenset({0, 1})} and plan.left == 2

@@ -568,13 +568,46 @@ def test_check_step_shows_the_reidentification_risk(qtbot, demo_window, tmp_path
     assert "may let someone be identified. Tell your IG lead before sending" in text
     assert "POST CODE to district" in text
     assert "prosecutor risk, highest" in text and "marketer risk" in text  # the measures ARX users expect
+    assert "no generalisation of DOB, GENDER, POST CODE, ETHNICITY meets k = 11" in text  # 600 synthetic uniques
+    assert "Releases that can be linked" in text
+    assert w.check_step.generalisations.isHidden()  # nothing to write into the profile
     w.check_step.save_html(tmp_path / "report.html")
     assert "Re-identification risk (k = 11)" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
+def test_the_risk_tab_offers_the_best_generalisations_and_writes_one(qtbot, window, tmp_path):
+    from pseudodesk.core.agreement.profile import load_profile
+    from tests.helpers import PROFILE
+
+    _, table, _ = fixture(tmp_path)
+    path = tmp_path / "agreement.toml"
+    path.write_text(PROFILE.format(policy="blank", extra=""), encoding="utf-8")
+    w = window
+    w.session.set_profile(load_profile(path))
+    w.load_step.open_file(table.path)
+    idle(qtbot, w)
+    run_checks(qtbot, w)
+    text = w.check_step.risk_view.toPlainText()
+    assert "The generalisation that meets k and loses least: POSTCODE as district" in text
+    panel = w.check_step.generalisations
+    assert not panel.isHidden()
+    assert [panel.choice.itemText(i) for i in range(panel.choice.count())] == [
+        "1. POSTCODE as district: 0 record(s) suppressed (0.0%), information loss 33%",
+        "2. POSTCODE as area: 0 record(s) suppressed (0.0%), information loss 50%",
+        "3. DOB as month and year, POSTCODE as district: 0 record(s) suppressed (0.0%), information loss 50%",
+    ]
+    assert panel.suggested_path() == tmp_path / "agreement-generalised.toml"
+    panel.choice.setCurrentIndex(2)
+    copy = panel.write_copy(panel.suggested_path())
+    assert copy is not None and "Written to" in panel.status.text()
+    sent = {o.name: o.generalise for o in load_profile(tmp_path / "agreement-generalised.toml").output_fields}
+    assert (sent["DOB"], sent["POSTCODE"], sent["SEX"]) == ("month_year", "district", "")
+
+
 def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_path, memory_keyring):
     more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]
-    profile, table, _ = fixture(tmp_path, ROWS + more, extra="enforce = true")
+    # Rows counted: the fixture gives 13 rows only 4 NHS numbers (tests/core/test_people.py counts people).
+    profile, table, _ = fixture(tmp_path, ROWS + more, extra='enforce = true\nperson = ""')
     KeyStore().create("Pilot key")
     w = window
     w.session.set_profile(profile)

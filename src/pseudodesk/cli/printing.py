@@ -55,12 +55,12 @@ def print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no-
             file=out,
         )
     else:
-        excluded = result.rows_read - result.rows_written
-        note = (
-            f"{excluded:,} excluded by the agreement's policy, listed in the check report"
-            if excluded
-            else "every source row; none dropped"
-        )
+        excluded = result.report.rows_excluded
+        left_out = result.rows_read - result.rows_written - excluded  # records suppressed whole, left out
+        notes = [f"{excluded:,} excluded by the agreement's policy, listed in the check report"] if excluded else []
+        if left_out:
+            notes.append(f"{left_out:,} left out so nobody can be picked out")
+        note = "; ".join(notes) or "every source row; none dropped"
         print(f"rows written: {result.rows_written:,} ({note})", file=out)
     if result.report.suppressed:
         blanked = ", ".join(f"{name} {n:,}" for name, n in result.report.suppressed.items())
@@ -70,7 +70,8 @@ def print_result(result, out: TextIO | None = None) -> None:  # type: ignore[no-
         )
     if result.report.records_suppressed:
         print(
-            f"records suppressed whole (every quasi-identifier blanked): {result.report.records_suppressed:,}",
+            f"records suppressed whole (every quasi-identifier blanked, or left out where the agreement says so): "
+            f"{result.report.records_suppressed:,}",
             file=out,
         )
     print(f"key: {result.key_id}  fingerprint {result.key_fingerprint}", file=out)

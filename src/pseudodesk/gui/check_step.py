@@ -36,6 +36,7 @@ from pseudodesk.core.package.reports import LOCAL_ONLY, report_to_csv, report_to
 from pseudodesk.core.run.check import assess, check
 from pseudodesk.gui import widgets
 from pseudodesk.gui.errors import show_error
+from pseudodesk.gui.generalisation_panel import GeneralisationPanel
 from pseudodesk.gui.jobs import Cancel, JobBridge, Progress
 from pseudodesk.gui.models import FieldStatsModel, ProblemsModel
 from pseudodesk.gui.session import Session
@@ -128,7 +129,15 @@ class CheckStep(QWidget):
         self.tabs.addTab(self.problems_view, "&Problems")
         self.tabs.addTab(self.findings_list, "&Identifiers in kept columns")
         self.tabs.addTab(self.notes_list, "&Decisions and notes")
-        self.tabs.addTab(self.risk_view, "Re-identification ris&k")
+        # The risk report (verdict in words first), and under it the generalisations that
+        # would meet k, one of which can be written into a copy of the profile.
+        self.generalisations = GeneralisationPanel()
+        risk_tab = QWidget()
+        risk_layout = QVBoxLayout(risk_tab)
+        risk_layout.setContentsMargins(0, 0, 0, 0)
+        risk_layout.addWidget(self.risk_view, stretch=1)
+        risk_layout.addWidget(self.generalisations)
+        self.tabs.addTab(risk_tab, "Re-identification ris&k")
         layout.addWidget(self.tabs, stretch=3)
 
         bottom = QHBoxLayout()
@@ -193,6 +202,7 @@ class CheckStep(QWidget):
         if report is None:
             self.risk = None
             self.risk_view.clear()
+            self.generalisations.show_options(None, None)
             self.fields_view.setModel(None)
             self.problems_view.setModel(None)
             self.findings_list.clear()
@@ -231,9 +241,11 @@ class CheckStep(QWidget):
                 "<p>No risk report: the profile names no quasi-identifiers (a kept date of "
                 "birth, postcode, gender or ethnicity).</p>"
             )
+            self.generalisations.show_options(None, None)
             self.tabs.setTabText(3, "Re-identification ris&k")
         else:
             self.risk_view.setHtml(risk_to_html(risk))
+            self.generalisations.show_options(self.session.profile, risk)
             at_risk = f"{risk.records_at_risk:,} could be picked out" if risk.records_at_risk else "no one picked out"
             self.tabs.setTabText(3, f"Re-identification ris&k ({at_risk})")
 

@@ -111,6 +111,9 @@ class DisclosureRules:
     # enforce: at most this share of the records may be suppressed whole (all their
     # quasi-identifiers blanked) before the export is refused.
     max_suppressed_share: float = 0.0
+    # What happens to a record suppressed whole: "blank" (sent with every quasi-identifier
+    # blank) or "exclude" (left out of the export, counted in the report and the manifest).
+    suppressed_records: str = "blank"
     # Kept output fields whose values must not be learnt from a class (l-diversity is reported).
     sensitive: tuple[str, ...] = ()
     # The number of people in the population the extract is drawn from (journalist and marketer

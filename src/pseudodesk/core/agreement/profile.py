@@ -311,8 +311,12 @@ def _coarsening(
     if generalise:
         levels = GENERALISE_LEVELS.get(base)
         if not isinstance(generalise, str) or not levels or generalise not in levels:
-            allowed = f"one of {', '.join(levels)}" if levels else "not available for this convention (use categories)"
-            raise ProfileError(r.source, f"{where}.generalise", f"must be {allowed}")
+            allowed = (
+                f"must be one of {', '.join(levels)}"
+                if levels
+                else "is not available for this convention (use categories)"
+            )
+            raise ProfileError(r.source, f"{where}.generalise", allowed)
     if categories:
         if generalise:
             raise ProfileError(r.source, f"{where}.categories", "use either generalise or categories, not both")

@@ -29,6 +29,7 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
             "sensitive",
             "population",
             "consistent_releases",
+            "suppressed_records",
         },
     )
     enforce = item.get("enforce", False)
@@ -97,6 +98,9 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
             "disclosure.population",
             "must be a whole number: how many people the extract is drawn from (e.g. a county's children)",
         )
+    whole = item.get("suppressed_records", "blank")
+    if whole not in ("blank", "exclude"):
+        raise ProfileError(r.source, "disclosure.suppressed_records", 'must be "blank" or "exclude"')
     consistent = item.get("consistent_releases", False)
     if not isinstance(consistent, bool):
         raise ProfileError(r.source, "disclosure.consistent_releases", "must be true or false")
@@ -118,6 +122,7 @@ def disclosure_rules(r: Reader, doc: dict[str, Any], outputs: tuple[OutputField,
         sensitive=tuple(dict.fromkeys(sensitive)),
         population=population,
         consistent_releases=consistent,
+        suppressed_records=str(whole),
     )
 
 

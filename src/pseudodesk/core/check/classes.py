@@ -88,11 +88,26 @@ class ClassCounter:
         """The classes after each key is changed (generalised, blanked); people are merged, so a
         person with rows in two classes that become one counts once."""
         out = ClassCounter(by_person=self.by_person)
+        at: dict[Key, int] = {}  # each new class's position in the lists below (one hash per class)
+        counts: list[int] = []
+        parts: list[list[Key]] = []
         for key, n in self.rows.items():
             new = change(key)
-            out.rows[new] += n
-            if self.by_person:
-                out.people.setdefault(new, set()).update(self.people[key])
+            i = at.get(new)
+            if i is None:
+                at[new] = len(counts)
+                counts.append(n)
+                parts.append([key])
+            else:
+                counts[i] += n
+                parts[i].append(key)
+        out.rows = Counter(dict(zip(at, counts)))
+        if self.by_person:
+            people = self.people
+            out.people = {
+                new: people[keys[0]] if len(keys) == 1 else set().union(*(people[k] for k in keys))
+                for new, keys in zip(at, parts)
+            }
         return out
 
 

@@ -162,7 +162,9 @@ DESCRIBE_LEVELS = {"dob": "age_band", "postcode": "district"}
 
 
 def _preview(classes: ClassCounter, change: dict[int, Callable[[str], str]], k: int, name: str, level: str) -> Preview:
-    regrouped = classes.regroup(lambda values: tuple(change[i](v) if i in change else v for i, v in enumerate(values)))
+    # Each distinct value is generalised once.
+    tables = {i: {v: f(v) for v in {key[i] for key in classes.rows}} for i, f in change.items()}
+    regrouped = classes.regroup(lambda values: tuple(tables[i][v] if i in tables else v for i, v in enumerate(values)))
     at_risk = sum(regrouped.rows[key] for key, size in regrouped.sizes().items() if size < k)
     return Preview(name, level, at_risk, len(regrouped))
 

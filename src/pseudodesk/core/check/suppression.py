@@ -11,7 +11,8 @@ Records still in small classes after every position was blanked are suppressed w
 limit allows, and otherwise the export is refused.
 
 A record whose every quasi-identifier is blank carries nothing an intruder could match, so it
-is not counted as a class of its own once suppressed. Records of one class are treated alike,
+is not counted as a class of its own once suppressed. When the export names people,
+:func:`consistent_plan` blanks a field for a person in all their rows instead. Records of one class are treated alike,
 so the plan maps a class's values to what is sent instead. With a person pseudonym, class sizes
 are distinct people (:mod:`.classes`); the limit counts records (rows).
 """
@@ -73,3 +74,67 @@ def suppression_plan(
 
 def _changed(current: dict[Key, Key]) -> dict[Key, Key]:
     return {original: now for original, now in current.items() if now != original}
+
+
+def consistent_plan(
+    keys: list[Key], persons: list[str], k: int, order: list[int], *, max_records: int = 0
+) -> tuple[LocalSuppression, dict[str, frozenset[int]]]:
+    """The plan when the export names people: a field is blanked for a *person*, in all their
+    rows, or the release linked with itself on the pseudonym would give a blanked value back.
+
+    ``keys`` and ``persons`` are each row's class and pseudonym (a blank pseudonym is a person
+    of its own, row by row). The same greedy as :func:`suppression_plan`, by people: for each
+    position in ``order``, everyone in a class still smaller than k has that field blanked in
+    all their rows, the classes are counted again (a person's other rows may now make a small
+    class elsewhere), and so on until nothing more changes at that position; whole-record
+    suppression within ``max_records`` as there. Returns the plan (its masks only for the rows
+    with no pseudonym, by class) and each pseudonym's blanked positions.
+    """
+    ids = [person or f"\0{row}" for row, person in enumerate(persons)]
+    width = len(keys[0]) if keys else 0
+    forced: dict[str, set[int]] = {}
+
+    def state() -> tuple[list[Key], set[Key], int]:
+        current = [_blanked(key, forced.get(i)) for key, i in zip(keys, ids)]
+        classes = ClassCounter(by_person=True)
+        classes.add(current, ids)
+        small = {key for key, size in classes.sizes().items() if size < k}
+        return current, small, sum(classes.rows[key] for key in small)
+
+    whole = 0
+    current, small, at_risk = state()
+    for position in [-1, *order]:
+        while position >= 0 and at_risk > max_records:
+            grew = False
+            for key, i in zip(current, ids):
+                if key in small and key[position] != "":
+                    forced.setdefault(i, set()).add(position)
+                    grew = True
+            if not grew:
+                break
+            current, small, at_risk = state()
+        if not at_risk:
+            break
+        if at_risk <= max_records:
+            for key, i in zip(current, ids):
+                if key in small:
+                    forced.setdefault(i, set()).update(range(width))
+            whole, at_risk = at_risk, 0
+            current = [_blanked(key, forced.get(i)) for key, i in zip(keys, ids)]
+            break
+    blanked: Counter[int] = Counter()
+    masks: dict[Key, Key] = {}
+    for key, now, person in zip(keys, current, persons):
+        for p, (before, after) in enumerate(zip(key, now)):
+            if before != after:
+                blanked[p] += 1
+        if not person and now != key:
+            masks[key] = now
+    plan = LocalSuppression(masks, blanked, at_risk, whole)
+    return plan, {i: frozenset(p) for i, p in forced.items() if not i.startswith("\0")}
+
+
+def _blanked(key: Key, positions: set[int] | None) -> Key:
+    if not positions:
+        return key
+    return tuple("" if p in positions else v for p, v in enumerate(key))

@@ -16,7 +16,7 @@ from pseudodesk.core.check.classes import ClassCounter
 from pseudodesk.core.check.lattice import hierarchies_for, search
 from pseudodesk.core.check.report import CheckReport
 from pseudodesk.core.check.risk import RiskReport, analyse, default_generalisers, kind_of
-from pseudodesk.core.check.suppression import SUPPRESSION_ORDER, suppression_plan
+from pseudodesk.core.check.suppression import SUPPRESSION_ORDER, consistent_plan, suppression_plan
 from pseudodesk.core.conventions.generalise import generalise_dob, generalise_ethnicity, generalise_postcode
 from pseudodesk.core.errors import (
     Cancelled,
@@ -119,12 +119,24 @@ def suppression(
     salt: str | None = None,
 ) -> Suppression:
     """A counting pass, then the local suppression that brings every class to k (or a refusal).
-    With [disclosure] consistent_releases the pass makes the real pseudonyms (``key``, ``salt``)
-    and first blanks what earlier releases sent blank (:mod:`.release_history`)."""
+
+    With a person field the pass makes the real pseudonyms (``key``, ``salt``) and keeps each
+    row's class and pseudonym: a field blanked in one of a person's rows is blanked in all of
+    them (:func:`consistent_plan`). With [disclosure] consistent_releases it first blanks what
+    earlier releases sent blank (:mod:`.release_history`)."""
 
     names = profile.quasi_identifiers()
     history = ReleaseHistory(key, profile.name) if profile.disclosure.consistent_releases and key else None
-    counts, collect = class_counter(profile, names, history)
+    by_person = bool(profile.person_field()) and key is not None
+    row_keys: list[tuple[str, ...]] = []
+    row_people: list[str] = []
+    counts, collect = class_counter(profile, names, history, row_keys if by_person else None)
+    at = profile.output_names.index(profile.person_field()) if by_person else -1
+
+    def keep(rows: list[list[str]]) -> None:
+        collect(rows)
+        if by_person:
+            row_people.extend(row[at] for row in rows)
 
     check(
         profile,
@@ -132,8 +144,8 @@ def suppression(
         mapping,
         batch_size=batch_size,
         cancel=cancel,
-        on_rows=collect,  # as the risk report counts
-        key=key if history is not None else None,
+        on_rows=keep,  # as the risk report counts
+        key=key if by_person else None,
         salt=salt,
         progress=lambda fraction, message: progress(0.0, f"Counting who could be recognised: {message}"),
     )
@@ -147,7 +159,11 @@ def suppression(
     )
     share = profile.disclosure.max_suppressed_share
     limit = math.floor(share * counts.records + 1e-9)
-    plan = suppression_plan(counts, profile.disclosure.k, order, max_records=limit)
+    forced: dict[str, frozenset[int]] = {}
+    if by_person:
+        plan, forced = consistent_plan(row_keys, row_people, profile.disclosure.k, order, max_records=limit)
+    else:
+        plan = suppression_plan(counts, profile.disclosure.k, order, max_records=limit)
     if plan.left:
         unit = "people" if counts.by_person else "records"
         allowed = (
@@ -164,16 +180,18 @@ def suppression(
                 "a field or allow a share of records to be suppressed ([disclosure] max_suppressed_share)."
             ]
         )
-    person = profile.output_names.index(profile.person_field()) if history is not None else -1
-    return Suppression([profile.output_names.index(n) for n in names], plan.masks, person, history)
+    return Suppression([profile.output_names.index(n) for n in names], plan.masks, at, history, forced)
 
 
 def class_counter(
-    profile: Profile, names: list[str], history: ReleaseHistory | None = None
+    profile: Profile,
+    names: list[str],
+    history: ReleaseHistory | None = None,
+    keys_out: list[tuple[str, ...]] | None = None,
 ) -> tuple[ClassCounter, Callable[[list[list[str]]], None]]:
     """Classes over ``names`` counted by the profile's person field (rows when it has none), and
     the callback that adds each batch of output rows to them; with a release ``history``, each
-    person's values sent blank before count as blank."""
+    person's values sent blank before count as blank. ``keys_out`` gets each row's class."""
     positions = [profile.output_names.index(n) for n in names]
     person = profile.person_field()
     sensitive = [profile.output_names.index(n) for n in profile.disclosure.sensitive]
@@ -189,6 +207,8 @@ def class_counter(
             ]
         values = [[row[s] for row in rows] for s in sensitive]
         counts.add(keys, [row[at] for row in rows] if person else None, values)
+        if keys_out is not None:
+            keys_out.extend(keys)
 
     return counts, collect
 
@@ -231,7 +251,7 @@ def assess(
     generalisers = default_generalisers(
         {n: kind_of(profile, n) for n in names}, reference=reference, bands=rules.age_bands
     )
-    measuring = "Measuring re-identification risk (what generalising would change)"
+    measuring = "Measuring re-identification risk"  # short: the window shows it on one line
     say(CHECK_SHARE, measuring)
 
     def step(share: float, start: float = CHECK_SHARE, end: float = LATTICE_START) -> None:
@@ -259,7 +279,6 @@ def assess(
             return partial(generalise_dob, level=level, reference=reference, bands=rules.age_bands)
         return partial(generalise_postcode if kind == "postcode" else generalise_ethnicity, level=level)
 
-    measuring = "Measuring re-identification risk (which generalisation meets k)"
     risk.lattice = search(
         counts,
         names,

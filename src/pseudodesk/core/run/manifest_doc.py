@@ -88,6 +88,7 @@ def build_manifest(
             "enforced": profile.disclosure.enforce,
             "values_suppressed": dict(report.suppressed),
             "records_suppressed": report.records_suppressed,
+            "suppressed_records": profile.disclosure.suppressed_records,
             "max_suppressed_share": profile.disclosure.max_suppressed_share,
             "counted_by": profile.person_field() or "rows",
             "consistent_releases": profile.disclosure.consistent_releases,

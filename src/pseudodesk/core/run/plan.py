@@ -83,6 +83,9 @@ class Suppression(NamedTuple):
     # sent blank; every value sent blank here is remembered in it.
     person: int = -1
     history: ReleaseHistory | None = None
+    # By person (person >= 0): the positions blanked for each pseudonym, in all their rows;
+    # ``masks`` then covers only the rows with no pseudonym.
+    forced: dict[str, frozenset[int]] = {}
 
 
 class Plan:
@@ -313,7 +316,7 @@ class Plan:
                 scanned, self._name_values(batch, kept), lines.tolist() if kept is None else lines[kept].tolist()
             )
         if self.suppress is not None and columns:
-            self._suppress_columns(columns)
+            written -= self._suppress_columns(columns)
         report.rows += n
         report.rows_written += written
         return columns, written
@@ -385,37 +388,60 @@ class Plan:
         rows = [list(r) for r in zip(*lists)]
         return rows if kept is None else [rows[i] for i in kept.tolist()]
 
-    def _suppress_columns(self, columns: list[OutputColumn]) -> None:
+    def _suppress_columns(self, columns: list[OutputColumn]) -> int:
+        """Blank (or leave out) what the suppression plan says; returns the rows left out."""
         assert self.suppress is not None
         positions, person = self.suppress.positions, self.suppress.person
         out_values: list[list[str]] = [
             c.row_values() if p in positions or p == person else [] for p, c in enumerate(columns)
         ]
-        self._suppress(out_values)
+        whole = self._suppress(out_values)
         for p in positions:
             plain = columns[p].row_plain()
             columns[p] = OutputColumn(out_values[p], plain, None)
+        if not whole or self.profile.disclosure.suppressed_records != "exclude":
+            return 0
+        keep = np.ones(len(out_values[positions[0]]), dtype=bool)
+        keep[whole] = False
+        for p, column in enumerate(columns):
+            if column.codes is not None:
+                columns[p] = OutputColumn(column.values, column.plain, column.codes[keep])
+            else:
+                flags = keep.tolist()
+                values = [v for v, k in zip(column.values, flags) if k]
+                columns[p] = OutputColumn(values, [f for f, k in zip(column.plain, flags) if k], None)
+        return len(whole)
 
-    def _suppress(self, out_values: list[list[str]]) -> None:
+    def _suppress(self, out_values: list[list[str]]) -> list[int]:
+        """Blank values in place; returns the rows whose every quasi-identifier was blanked."""
         assert self.suppress is not None
-        positions, masks, person, history = self.suppress
+        positions, masks, person, history, forced = self.suppress
         names = self.profile.output_names
+        leave_out = self.profile.disclosure.suppressed_records == "exclude"
+        whole: list[int] = []
         for i, key in enumerate(zip(*(out_values[p] for p in positions))):
-            who = out_values[person][i] if history is not None else ""
+            who = out_values[person][i] if person >= 0 else ""
             if who and history is not None:
                 kept = tuple("" if v and history.suppressed(who, names[p]) else v for p, v in zip(positions, key))
                 self.report.history_suppressed += sum(a != b for a, b in zip(key, kept))
             else:
                 kept = key
-            sent = masks.get(kept, kept)
+            if who and person >= 0:  # by person: the fields blanked for them, in every row
+                blank = forced.get(who, frozenset())
+                sent = tuple("" if j in blank else v for j, v in enumerate(kept)) if blank else kept
+            else:
+                sent = masks.get(kept, kept)
             if sent is not key and not any(sent) and any(key):
                 self.report.records_suppressed += 1
+                whole.append(i)
             for p, before, after in zip(positions, key, sent):
                 if before != after:
                     out_values[p][i] = after
-                    self.report.suppressed[names[p]] = self.report.suppressed.get(names[p], 0) + 1
+                    if not (leave_out and whole and whole[-1] == i):
+                        self.report.suppressed[names[p]] = self.report.suppressed.get(names[p], 0) + 1
                     if who and history is not None:
                         history.remember(who, names[p])
+        return whole
 
     def _scan(
         self,
