@@ -623,6 +623,29 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
     assert "POSTCODE 6" in w.export_step.result_label.text()
 
 
+def test_export_result_counts_records_suppressed_whole_and_left_out(qtbot, window, tmp_path, memory_keyring):
+    extra = 'enforce = true\nperson = ""\nmax_suppressed_share = 0.5\nsuppressed_records = "exclude"'
+    profile, table, _ = fixture(tmp_path, ROWS, extra=extra)
+    KeyStore().create("Pilot key")
+    w = window
+    w.session.set_profile(profile)
+    w.load_step.open_file(table.path)
+    idle(qtbot, w)
+    run_checks(qtbot, w)
+    w.go_to(3)
+    w.export_step.approval_check.setChecked(True)
+    w.export_step.folder_edit.setText(str(tmp_path / "out"))
+    click(qtbot, w.export_step.export_button)
+    idle(qtbot, w)
+    report = w.export_step.result.report
+    assert report.records_suppressed > 0
+    left_out = w.export_step.result.rows_read - report.rows_written - report.rows_excluded
+    assert left_out == report.records_suppressed
+    assert f"{report.records_suppressed:,} record(s) suppressed whole ({left_out:,} left out" in (
+        w.export_step.result_label.text()
+    )
+
+
 def test_a_failed_selftest_is_shown_and_blocks_exports(qtbot, tmp_path, demo_paths):
     from pseudodesk.core.run.selftest import SelfCheck, SelfTestResult
 

@@ -378,13 +378,7 @@ class ExportStep(QWidget):
         self.result = result
         report = result.report
         manifest = result.manifest.name if result.manifest else "(none)"
-        blanked = (
-            "Blanked so nobody can be picked out by their date of birth, postcode and the like: "
-            + ", ".join(f"{name} {n:,}" for name, n in report.suppressed.items())
-            + ".<br>"
-            if report.suppressed
-            else ""
-        )
+        blanked = "".join(f"{line}.<br>" for line in _protection_lines(result))
         method = (
             "locked so that only the recipient can open it, with their certificate's private key"
             if result.method == "cms"
@@ -449,3 +443,18 @@ class ExportStep(QWidget):
     def open_folder(self) -> None:
         if self.result is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.output.parent)))
+
+
+def _protection_lines(result: RunResult) -> list[str]:
+    """What was blanked or left out so that nobody can be picked out, in counts."""
+    report, lines = result.report, []
+    if report.suppressed:
+        values = ", ".join(f"{name} {n:,}" for name, n in report.suppressed.items())
+        lines.append(f"Blanked so nobody can be picked out by their date of birth, postcode and the like: {values}")
+    if report.history_suppressed:
+        lines.append(f"{report.history_suppressed:,} value(s) blanked because earlier releases blanked them")
+    if report.records_suppressed:
+        left_out = result.rows_read - report.rows_written - report.rows_excluded
+        how = f"{left_out:,} left out, the rest sent with every such field blank" if left_out else "fields blanked"
+        lines.append(f"{report.records_suppressed:,} record(s) suppressed whole ({how})")
+    return lines
