@@ -38,6 +38,12 @@ WizardStyle=modern
 ChangesAssociations=yes
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
+#ifdef Sign
+; The release job (iscc /DSign "/Spdsign=pwsh ... installer\sign.ps1 $f"): the setup and the
+; uninstaller it writes are signed with Azure Trusted Signing, like every file in the folder.
+SignTool=pdsign
+SignedUninstaller=yes
+#endif
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
