@@ -14,6 +14,7 @@
 #   `az login` on a PC) for an identity with the role "Trusted Signing Certificate Profile Signer".
 # Anything missing stops it with an error: a release is never quietly left unsigned.
 # Inno Setup calls it for the setup and its uninstaller (iscc /DSign "/Spdsign=... $f").
+[CmdletBinding(PositionalBinding = $false)]  # a bare path is a file to sign, never the -List
 param(
     [string] $List = "",
     [Parameter(ValueFromRemainingArguments = $true)] [string[]] $Files = @()
