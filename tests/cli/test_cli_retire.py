@@ -9,16 +9,17 @@ import pytest
 
 from pseudodesk.cli.main import main
 from pseudodesk.core.audit.log import LOG_NAME
+from pseudodesk.core.keys.retire import WindowSettings
 from pseudodesk.core.keys.store import KeyStore
 
 
 @pytest.fixture
 def installation(private_data_dir, memory_keyring, tmp_path, monkeypatch):
     """A user with a project key, a salt, a signed audit log and window settings."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    settings = tmp_path / "config" / "pseudodesk" / "pseudodesk.conf"
+    settings = tmp_path / "config" / "pseudodesk" / "pseudodesk.conf"  # never the real user's (registry) settings
     settings.parent.mkdir(parents=True)
     settings.write_text("[export]\nfolder=/home/someone/exports\n")
+    monkeypatch.setattr("pseudodesk.core.keys.retire.window_settings", lambda: WindowSettings(file=settings))
     store = KeyStore()
     key = store.create("Families 2026", agreement="Families")
     salt = store.create("OP salt", kind="op-salt", secret=b"mackerel")

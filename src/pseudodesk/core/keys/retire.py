@@ -85,7 +85,7 @@ def plan_retirement(store: KeyStore) -> Retirement:
             secrets.append(Secret(where, f"{HEAD_NAME}-{fingerprint}", "the audit log's entry count"))
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no signing key made yet, or its file is damaged: the folder goes all the same
-    return Retirement(store.directory, secrets, _settings_found(), (store.directory / LOG_NAME).exists())
+    return Retirement(store.directory, secrets, window_settings().found(), (store.directory / LOG_NAME).exists())
 
 
 @dataclass(frozen=True)
@@ -178,43 +178,53 @@ def remove_installation(store: KeyStore, plan: Retirement) -> list[str]:
     if plan.directory.exists():
         _remove_tree(plan.directory)
         removed.append(f"deleted the data folder {plan.directory}")
-    for place in _remove_settings():
+    for place in window_settings().remove():
         removed.append(f"deleted the window settings {place}")
     return removed
 
 
-def _settings_found() -> list[str]:
+@dataclass(frozen=True)
+class WindowSettings:
+    """Where the window keeps its settings for this user (QSettings, organisation and application
+    "pseudodesk"): a registry key on Windows, a file elsewhere."""
+
+    registry_key: str = ""  # under HKEY_CURRENT_USER (Windows)
+    file: Path | None = None  # Linux and macOS
+
+    def found(self) -> list[str]:
+        if self.registry_key:
+            return [f"HKEY_CURRENT_USER\\{self.registry_key}"] if _registry_key_exists(self.registry_key) else []
+        return [str(self.file)] if self.file is not None and self.file.exists() else []
+
+    def remove(self) -> list[str]:
+        found = self.found()
+        if found and self.registry_key:
+            _delete_registry_tree(self.registry_key)
+        elif found and self.file is not None:
+            self.file.unlink(missing_ok=True)
+        return found
+
+
+def window_settings() -> WindowSettings:
+    """This user's window settings location on this operating system."""
+    if sys.platform == "win32":
+        return WindowSettings(registry_key=SETTINGS_KEY)
+    if sys.platform == "darwin":
+        return WindowSettings(file=Path.home() / "Library" / "Preferences" / "com.pseudodesk.pseudodesk.plist")
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return WindowSettings(file=Path(base) / "pseudodesk" / "pseudodesk.conf")
+
+
+def _registry_key_exists(path: str) -> bool:  # pragma: no cover - Windows only
     if sys.platform == "win32":
         import winreg
 
         try:
-            winreg.OpenKey(winreg.HKEY_CURRENT_USER, SETTINGS_KEY).Close()
+            winreg.OpenKey(winreg.HKEY_CURRENT_USER, path).Close()
         except OSError:
-            return []
-        return [f"HKEY_CURRENT_USER\\{SETTINGS_KEY}"]
-    config = _posix_settings()
-    return [str(config)] if config is not None and config.exists() else []
-
-
-def _posix_settings() -> Path | None:
-    """Qt's settings file on Linux and macOS for organisation and application "pseudodesk"."""
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Preferences" / "com.pseudodesk.pseudodesk.plist"
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "pseudodesk" / "pseudodesk.conf"
-
-
-def _remove_settings() -> list[str]:
-    found = _settings_found()
-    if not found:
-        return []
-    if sys.platform == "win32":
-        _delete_registry_tree(SETTINGS_KEY)
-    else:
-        config = _posix_settings()
-        if config is not None:
-            config.unlink(missing_ok=True)
-    return found
+            return False
+        return True
+    return False
 
 
 def _delete_registry_tree(path: str) -> None:  # pragma: no cover - Windows only
