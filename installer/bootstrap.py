@@ -14,7 +14,7 @@ What "test" runs, in order (any failure makes the exit status non-zero):
   2. mypy on pseudodesk.core;
   3. ruff check, then ruff format --check, over src, tests, installer, benchmarks and
      tools (.venv's ruff, configured in pyproject.toml's [tool.ruff]);
-  4. the whole pytest suite (tests/core, tests/cli, tests/gui) with Qt offscreen, less
+  4. the whole pytest suite (tests/core, tests/cli, tests/gui, tests/installer) with Qt offscreen, less
      the tests marked performance (pyproject.toml's addopts deselects them);
   5. tests/core and tests/cli again in a second environment (.venv-noqt) built from
      the same lock file without PySide6, proving the headless twin needs no Qt.
@@ -296,6 +296,10 @@ def build(extra: list[str]) -> int:
     results["bundle: size budget, left-out parts"] = _step(
         "bundle check: size, file count, biggest parts, nothing left out has come back",
         [sys.executable, str(ROOT / "installer" / "bundle_check.py"), str(folder)],
+    )
+    results["PE files: the release job signs each"] = _step(
+        "PE files and whether the release job signs each (none on Linux; the Windows workflow lists them)",
+        [sys.executable, str(ROOT / "installer" / "pe_files.py"), str(folder)],
     )
     version = release_version()
     results["frozen version is pyproject's"] = _step(

@@ -38,6 +38,9 @@ LEFT_OUT = {
         r"(^|[/\\])(lib)?arrow_s3|pyarrow[/\\]_(s3fs|gcsfs|hdfs|azurefs)\."
     ),
     "Arrow's C++ headers": rf"pyarrow{_SEP}include{_SEP}",
+    "HTTP clients and CA bundles (requests, urllib3, certifi)": (
+        rf"(^|[/\\])(requests|urllib3|certifi|charset_normalizer){_SEP}"
+    ),
 }
 
 

@@ -38,6 +38,12 @@ WizardStyle=modern
 ChangesAssociations=yes
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
+#ifdef Sign
+; The release job (iscc /DSign "/Spdsign=pwsh ... installer\sign.ps1 $f"): the setup and the
+; uninstaller it writes are signed with Azure Trusted Signing, like every file in the folder.
+SignTool=pdsign
+SignedUninstaller=yes
+#endif
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
@@ -101,7 +107,7 @@ function InitializeSetup(): Boolean;
 var
   Installed: String;
   InstalledPacked, OursPacked: Int64;
-  Message: String;
+  Notice: String;
 begin
   Result := True;
   if InstalledVersion(Installed)
@@ -109,10 +115,10 @@ begin
     and StrToVersion(ThisRelease, OursPacked)
     and (ComparePackedVersion(InstalledPacked, OursPacked) > 0) then
   begin
-    Message := 'A newer version of pseudodesk (' + Installed + ') is already installed on this computer. '
+    Notice := 'A newer version of pseudodesk (' + Installed + ') is already installed on this computer. '
       + 'To go back to ' + ThisRelease + ', uninstall the newer one first.';
-    Log(Message);
-    SuppressibleMsgBox(Message, mbCriticalError, MB_OK, IDOK);
+    Log(Notice);
+    SuppressibleMsgBox(Notice, mbCriticalError, MB_OK, IDOK);
     Result := False;
   end;
 end;
@@ -129,7 +135,7 @@ var
 procedure CurStepChanged(CurStep: TSetupStep);
 var
   ResultCode: Integer;
-  LogFile, Message: String;
+  LogFile, Notice: String;
 begin
   if CurStep <> ssPostInstall then
     Exit;
@@ -144,11 +150,11 @@ begin
     Exit;
   end;
   SelfTestFailed := True;
-  Message := 'pseudodesk''s self-test failed on this computer (code ' + IntToStr(ResultCode) + '): its '
+  Notice := 'pseudodesk''s self-test failed on this computer (code ' + IntToStr(ResultCode) + '): its '
     + 'cryptography did not give the known answers, so pseudodesk will refuse to export here. '
     + 'The details are in ' + LogFile + '. Please tell IT.';
-  Log(Message);
-  SuppressibleMsgBox(Message, mbCriticalError, MB_OK, IDOK);
+  Log(Notice);
+  SuppressibleMsgBox(Notice, mbCriticalError, MB_OK, IDOK);
 end;
 
 function GetCustomSetupExitCode(): Integer;

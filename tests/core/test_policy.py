@@ -11,6 +11,7 @@ from pseudodesk.core.run.demo import run_demo
 def test_folders_are_full_paths_with_variables_and_home_expanded(machine_policy_file, monkeypatch, tmp_path):
     monkeypatch.setenv("PD_SHARE", str(tmp_path / "share"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path / "home"))  # what ~ means on Windows
     machine_policy_file.write_text(
         'agreements_folder = "%PD_SHARE%/agreements"\ndefault_output_folder = "~/exports$"\nallow_demo = false\n',
         encoding="utf-8",

@@ -21,6 +21,8 @@ if str(INSTALLER) not in sys.path:
 def tiny_msi(tmp_path: Path) -> Callable[[str], Path]:
     """Build an MSI with wixl from the real installer/pseudodesk.wxs over a stand-in onedir folder
     (two executables and one file in _internal): the tables pseudodesk's MSI really gets, in a second."""
+    if sys.platform == "win32":  # wixl is msitools' (Linux); the Windows workflow checks the WiX v3 MSI
+        pytest.skip("wixl builds the MSI on Linux only")
     wixl = require_tool("wixl")
     require_tool("msiinfo")
     import wix_files

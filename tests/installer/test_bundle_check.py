@@ -53,6 +53,7 @@ def test_each_part_left_out_is_named_when_it_comes_back(tmp_path):
         (1, "_internal/pyarrow/arrow_flight.dll"),
         (1, "_internal/pyarrow/_s3fs.cp311-win_amd64.pyd"),
         (1, "_internal/pyarrow/include/arrow/api.h"),
+        (1, "_internal/certifi/cacert.pem"),
         (1, "_internal/pyarrow/arrow.dll"),  # stays: the core Arrow library
     ]
     assert bundle_check.problems(files, 200) == [
@@ -67,4 +68,6 @@ def test_each_part_left_out_is_named_when_it_comes_back(tmp_path):
         "left out, but back in the folder: Arrow's cloud file systems (S3, GCS, HDFS, Azure) "
         "(_internal/pyarrow/_s3fs.cp311-win_amd64.pyd)",
         "left out, but back in the folder: Arrow's C++ headers (_internal/pyarrow/include/arrow/api.h)",
+        "left out, but back in the folder: HTTP clients and CA bundles (requests, urllib3, certifi) "
+        "(_internal/certifi/cacert.pem)",
     ]

@@ -11,17 +11,72 @@ from typing import Any
 from pseudodesk.cli.common import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from pseudodesk.core.errors import ExportError
 
-COMMANDS = {"policy"}
+COMMANDS = {"policy", "retire"}
 
 
 def add_parsers(sub: Any) -> None:
     sub.add_parser("policy", help="what this computer's machine policy (set by IT) allows, and its folders")
+    r = sub.add_parser(
+        "retire",
+        help="retiring this PC: hand the audit log over to the IG lead, then remove this user's pseudodesk "
+        "keys, data and settings (lists them and changes nothing without --yes)",
+    )
+    r.add_argument("--audit-to", type=Path, metavar="FOLDER", help="where the audit log is handed over (needed)")
+    r.add_argument("--yes", action="store_true", help="remove them: the keys cannot be recovered from this PC")
+    r.add_argument(
+        "--accept-unverified-audit",
+        action="store_true",
+        help="remove them although the audit log does not verify (the IG lead has the copy)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.command == "policy":
         return _policy()
+    if args.command == "retire":
+        return _retire(args)
     return EXIT_USAGE
+
+
+def _retire(args: argparse.Namespace) -> int:
+    from pseudodesk.cli.keys import store
+    from pseudodesk.core.host import machine_name, os_user
+    from pseudodesk.core.keys.retire import hand_over_audit, plan_retirement, remove_installation
+
+    keys = store()
+    plan = plan_retirement(keys)
+    print(f"pseudodesk on {machine_name()} for {os_user()}: this removes")
+    print("\n".join(f"  {line}" for line in plan.lines()))
+    if not args.yes:
+        print(
+            "Nothing was changed. Export every key still needed elsewhere first (pseudodesk-cli keys export), "
+            "then run again with --audit-to FOLDER --yes."
+        )
+        return EXIT_OK
+    if plan.audit_log and args.audit_to is None:
+        print("pseudodesk: give --audit-to FOLDER: the audit log is handed over before anything is removed.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    if plan.audit_log:
+        handover = hand_over_audit(keys, args.audit_to)
+        if handover.recorded:
+            print(f"note: the retirement could not be recorded in the audit log ({handover.recorded})")
+        print(f"audit log handed over to {handover.folder}: {handover.entries:,} entries")
+        for name, digest in handover.files.items():
+            print(f"  {name}  SHA-256 {digest}")
+        if not handover.verified:
+            print("  the log does NOT verify: " + "; ".join(handover.problems[:3]))
+            if not args.accept_unverified_audit:
+                print(
+                    "Nothing was removed: give the folder to the IG lead. To remove all the same: "
+                    "--accept-unverified-audit",
+                    file=sys.stderr,
+                )
+                return EXIT_BLOCKED
+    for line in remove_installation(keys, plan):
+        print(line)
+    print("Done. Uninstall pseudodesk itself from Apps and features (or msiexec /x) if it is no longer needed.")
+    return EXIT_OK
 
 
 def _policy() -> int:

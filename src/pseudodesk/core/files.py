@@ -5,6 +5,10 @@
   when the writer finished, never over a file that exists unless asked; on any exception the
   target is untouched.
 - :func:`atomic_json` writes a small JSON document the same way.
+- Putting a file in place is retried a few times, waiting a little longer each time, when
+  another process briefly holds the target (on Windows an antivirus scan, OneDrive or the
+  search indexer opening a file just written refuses the rename with a sharing violation,
+  PermissionError): :func:`_retried`.
 - :func:`file_sha256` hashes a file of any size a block at a time.
 - :func:`canonical_json` is the one byte form that is signed and hash-chained (manifests,
   audit entries, key files).
@@ -19,6 +23,7 @@ import json
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -51,6 +56,25 @@ def file_sha256(path: Path) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
+
+
+REPLACE_ATTEMPTS = 6
+REPLACE_FIRST_WAIT = 0.05  # seconds, doubled after each refusal: at most 1.55 s of waiting in all
+
+
+def _retried(rename: Any, source: Path | str, target: Path | str) -> None:
+    """``rename(source, target)``, tried again after a short wait while another process holds the
+    file (PermissionError); the last refusal is raised. Other errors are raised at once."""
+    wait = REPLACE_FIRST_WAIT
+    for attempt in range(REPLACE_ATTEMPTS):
+        try:
+            rename(source, target)
+            return
+        except PermissionError:
+            if attempt == REPLACE_ATTEMPTS - 1:
+                raise
+            time.sleep(wait)
+            wait *= 2
 
 
 class Staged:
@@ -100,12 +124,12 @@ def place(tmp: Path, final: Path, *, overwrite: bool) -> None:
     replaces). Where hard links are not supported (FAT, some network shares) the name is checked
     just before an ordinary rename."""
     if overwrite:
-        os.replace(tmp, final)
+        _retried(os.replace, tmp, final)
         return
     appeared = OutputExists(f"{final.name} appeared in {final.parent} while exporting; nothing was replaced.")
     if os.name == "nt":
         try:
-            os.rename(tmp, final)
+            _retried(os.rename, tmp, final)
         except FileExistsError:
             raise appeared from None
         return
@@ -116,7 +140,7 @@ def place(tmp: Path, final: Path, *, overwrite: bool) -> None:
     except OSError:  # no hard links on this file system
         if final.exists():
             raise appeared from None
-        os.replace(tmp, final)
+        _retried(os.replace, tmp, final)
         return
     tmp.unlink()
 
@@ -146,7 +170,7 @@ def atomic_json(path: Path, doc: dict[str, Any]) -> None:
             json.dump(doc, f, indent=2)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        _retried(os.replace, tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
