@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -296,3 +297,19 @@ def test_aggregate_section_is_checked(section, message):
 
     with pytest.raises(ProfileError, match=message):
         parse_profile((PROFILE.format(policy="blank", extra="") + section).encode())
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads through /proc (Linux)")
+def test_the_audit_leaves_no_solver_thread_running():
+    """HiGHS's worker threads outlive a solve, and one still running when the interpreter exits
+    can abort it ("terminate called without an active exception"): the audit runs single-threaded."""
+    import numpy  # noqa: F401  (its own thread pool starts on import: counted before)
+
+    from pseudodesk.core.transform.table_audit import TableAuditor
+
+    before = len(list(Path("/proc/self/task").iterdir()))
+    auditor = TableAuditor([["5", "6", "11"], ["7", "8", "15"], ["12", "14", "26"]], "threshold")
+    for cell in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        auditor.hide(cell)
+    assert auditor.range((0, 0)) == (0.0, 11.0)
+    assert len(list(Path("/proc/self/task").iterdir())) == before

@@ -108,6 +108,9 @@ class TableAuditor:
         # a banner on stdout, which would mix with the command line's output.
         self._highs = getattr(highspy, "_Highs", highspy.Highs)()
         self._highs.setOptionValue("output_flag", False)
+        # One thread: these programs are small, and HiGHS's worker threads outlive the solve;
+        # still running when the interpreter exits, they can abort it (std::terminate).
+        self._highs.setOptionValue("threads", 1)
         self._highs.passModel(lp)
         self._cost_set: list[int] = []
 
