@@ -51,7 +51,13 @@ def pseudodesk_run(source: Path, out: Path, mode: str) -> int:
         profile = replace(profile, recipient=Recipient("certificate", (resource_path(*DEMO_CERTIFICATE),)))
     table = read_table(source)
     mapping = suggest_mapping(profile, table.header, table.preview(200))
-    options = ExportOptions(name="pseudodesk-" + mode, overwrite=True, accept_expired=True, allow_demo_recipient=True)
+    options = ExportOptions(
+        name="pseudodesk-" + mode,
+        overwrite=True,
+        accept_expired=True,
+        allow_demo_recipient=True,
+        unapproved_accepted=True,  # the example profile, not an installed agreement
+    )
     result = run(
         profile, table, mapping, ProjectKey("bench", KEY), out, options, signer=Signer(Ed25519PrivateKey.generate())
     )
