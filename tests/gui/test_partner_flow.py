@@ -211,6 +211,10 @@ def test_every_step_is_usable_in_a_small_window(qtbot, size):
             assert inside.contains(button.mapTo(w, QPoint(0, 0))) and inside.contains(corner), (index, button.text())
         area = w.pages.currentIndex()
         assert w.pages.widget(area) is w.steps[index]
+    w.go_to(2)
+    idle(qtbot, w)
+    scroll = w.pages.currentWidget().parentWidget().parentWidget()
+    assert scroll.horizontalScrollBar().maximum() == 0  # the Check step's words wrap: no sideways scrolling
     w.bridge.shutdown()
 
 

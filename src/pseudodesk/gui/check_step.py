@@ -97,6 +97,7 @@ class CheckStep(QWidget):
             )
         )
         legend.setAccessibleName("Bar colours")
+        legend.setWordWrap(True)  # on a narrow window it wraps rather than making the step scroll sideways
         layout.addWidget(legend)
         self.fields_view = QTableView()
         self.fields_view.setTabKeyNavigation(False)  # Tab leaves the table; arrow keys move within it
