@@ -604,12 +604,10 @@ def test_the_risk_tab_offers_the_best_generalisations_and_writes_one(qtbot, wind
     assert (sent["DOB"], sent["POSTCODE"], sent["SEX"]) == ("month_year", "district", "")
 
 
-def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_path, memory_keyring):
-    more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]
-    # Rows counted: the fixture gives 13 rows only 4 NHS numbers (tests/core/test_people.py counts people).
-    profile, table, _ = fixture(tmp_path, ROWS + more, extra='enforce = true\nperson = ""')
+def export_under_disclosure(qtbot, w, tmp_path, rows, extra):
+    """Load rows under a loose profile with these [disclosure] lines, check, and export."""
+    profile, table, _ = fixture(tmp_path, rows, extra=extra)
     KeyStore().create("Pilot key")
-    w = window
     w.session.set_profile(profile)
     w.load_step.open_file(table.path)
     idle(qtbot, w)
@@ -619,31 +617,26 @@ def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_p
     w.export_step.folder_edit.setText(str(tmp_path / "out"))
     click(qtbot, w.export_step.export_button)
     idle(qtbot, w)
-    assert "Blanked so nobody can be picked out" in w.export_step.result_label.text()
-    assert "POSTCODE 6" in w.export_step.result_label.text()
+    return w.export_step.result_label.text()
+
+
+def test_export_result_says_which_values_were_blanked_for_k(qtbot, window, tmp_path, memory_keyring):
+    more = [("01/02/2010", "F", "LN3 3AA"), ("01/02/2010", "F", "LN4 4AA")]
+    # Rows counted: the fixture gives 13 rows only 4 NHS numbers (tests/core/test_people.py counts people).
+    text = export_under_disclosure(qtbot, window, tmp_path, ROWS + more, 'enforce = true\nperson = ""')
+    assert "Blanked so nobody can be picked out" in text
+    assert "POSTCODE 6" in text
 
 
 def test_export_result_counts_records_suppressed_whole_and_left_out(qtbot, window, tmp_path, memory_keyring):
     extra = 'enforce = true\nperson = ""\nmax_suppressed_share = 0.5\nsuppressed_records = "exclude"'
-    profile, table, _ = fixture(tmp_path, ROWS, extra=extra)
-    KeyStore().create("Pilot key")
-    w = window
-    w.session.set_profile(profile)
-    w.load_step.open_file(table.path)
-    idle(qtbot, w)
-    run_checks(qtbot, w)
-    w.go_to(3)
-    w.export_step.approval_check.setChecked(True)
-    w.export_step.folder_edit.setText(str(tmp_path / "out"))
-    click(qtbot, w.export_step.export_button)
-    idle(qtbot, w)
-    report = w.export_step.result.report
+    text = export_under_disclosure(qtbot, window, tmp_path, ROWS, extra)
+    result = window.export_step.result
+    report = result.report
     assert report.records_suppressed > 0
-    left_out = w.export_step.result.rows_read - report.rows_written - report.rows_excluded
+    left_out = result.rows_read - report.rows_written - report.rows_excluded
     assert left_out == report.records_suppressed
-    assert f"{report.records_suppressed:,} record(s) suppressed whole ({left_out:,} left out" in (
-        w.export_step.result_label.text()
-    )
+    assert f"{report.records_suppressed:,} record(s) suppressed whole ({left_out:,} left out" in text
 
 
 def test_a_failed_selftest_is_shown_and_blocks_exports(qtbot, tmp_path, demo_paths):
