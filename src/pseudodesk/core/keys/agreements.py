@@ -256,8 +256,9 @@ def _key_changes(
         old = old if old and old != key_id and old in existing else ""
         held = existing.get(key_id)
         kind = str(meta.get("kind", "project-key"))
+        fingerprint = secret_fingerprint(held.kind if held is not None else kind, secret)  # once: a salt's is slow
         if held is not None:
-            if not fingerprint_matches(held.kind, secret, held.fingerprint):
+            if not fingerprint_matches(held.kind, secret, held.fingerprint, fingerprint):
                 raise KeyProblem(
                     f"A different key with the id {key_id} is already on this computer. Nothing was installed."
                 )
@@ -271,7 +272,7 @@ def _key_changes(
                 held,
                 agreement=package.agreement,
                 expires=package.review_date.isoformat(),
-                fingerprint=secret_fingerprint(held.kind, secret),  # a salt's legacy one is replaced
+                fingerprint=fingerprint,  # a salt's legacy one is replaced
             )
             info = replace(info, rotated_from=info.rotated_from or old)
         else:
@@ -280,7 +281,7 @@ def _key_changes(
                 id=key_id,
                 name=str(meta.get("name") or key_id),
                 created=str(meta.get("created") or _now()),
-                fingerprint=secret_fingerprint(kind, secret),
+                fingerprint=fingerprint,
                 agreement=package.agreement,
                 expires=package.review_date.isoformat(),
                 kind=kind,

@@ -35,15 +35,16 @@ def is_legacy(kind: str, fingerprint: str) -> bool:
     return kind == "op-salt" and bool(_LEGACY.fullmatch(normalise_fingerprint(fingerprint)))
 
 
-def fingerprint_matches(kind: str, secret: bytes, stated: object) -> bool:
+def fingerprint_matches(kind: str, secret: bytes, stated: object, computed: str | None = None) -> bool:
     """Whether ``stated`` (as typed, read out or stored) is ``secret``'s fingerprint.
 
     A salt's legacy fast fingerprint is accepted too, so files and key lists written by
-    earlier versions keep working.
+    earlier versions keep working. ``computed``: :func:`secret_fingerprint` of ``secret``
+    when the caller already has it (a salt's costs a scrypt).
     """
     if not isinstance(stated, str):
         return False
     stated = normalise_fingerprint(stated)
     if is_legacy(kind, stated):
         return stated == key_fingerprint(secret)
-    return stated == secret_fingerprint(kind, secret)
+    return stated == (computed or secret_fingerprint(kind, secret))

@@ -360,7 +360,7 @@ class KeyStore:
         )
         kind = str(meta.get("kind", "project-key"))
         fingerprint = secret_fingerprint(kind, secret)
-        if not fingerprint_matches(kind, secret, confirm_fingerprint):
+        if not fingerprint_matches(kind, secret, confirm_fingerprint, fingerprint):
             raise KeyProblem(
                 f"The fingerprint you entered does not match the key in {source}. Do not use this file: "
                 "call the key custodian back on a number you already know."
@@ -368,7 +368,7 @@ class KeyStore:
         existing = {k.id: k for k in self.keys()}
         key_id = str(meta["key_id"])
         if key_id in existing:
-            if fingerprint_matches(kind, secret, existing[key_id].fingerprint):
+            if fingerprint_matches(kind, secret, existing[key_id].fingerprint, fingerprint):
                 raise KeyProblem(f"Key {key_id} is already on this computer.")
             raise KeyProblem(f"A different key with the id {key_id} is already on this computer.")
         store = self.default_store()
