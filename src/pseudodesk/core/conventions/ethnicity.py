@@ -214,52 +214,60 @@ class EthnicityRule(ColumnRule):
         return settled(value, raw, reason)
 
     def _coded(self, key: str, raw: str) -> Checked | None:
-        """A two-character or bare-number code read under the column's scheme; None when the
-        value is not such a code."""
-        walk, scheme = self._walk, self.scheme()
+        """A bare number, an IC code or a two-character code, read under the column's scheme;
+        None when the value is none of these (or a number read as an LCP code)."""
         upper = key.upper()
         if upper.isdigit() and upper != "99":
-            # 0-9 in NHS data are the 1991 NHS codes (9: not stated, withdrawn); 10-20 are only LCP
-            if scheme in ("police", "mixed") or (scheme == "nhs" and int(upper) <= 9):
-                codes = {"nhs": "NHS", "police": "police"}.get(scheme, "NHS and police")
-                return invalid(
-                    f"a number in a column of {codes} codes: not read as an LCP code (in NHS data 9 was the "
-                    "withdrawn code for not stated, 0-8 the 1991 codes); choose the column's codes in the mapping"
-                )
-            return None
-        if upper in walk.officer_observed:
+            return self._number(int(upper))
+        if upper in self._walk.officer_observed:
             return invalid(
                 "an officer-observed code (IC1-IC9: how the person appeared to an officer), not the person's own "
                 "ethnicity; no self-defined code can be derived from it"
             )
-        if not _TWO.match(upper):
+        return self._two_characters(upper, raw) if _TWO.match(upper) else None
+
+    def _number(self, number: int) -> Checked | None:
+        """0-9 in NHS data are the 1991 NHS codes (9: not stated, withdrawn); 10-20 are only LCP."""
+        scheme = self.scheme()
+        if scheme not in ("police", "mixed") and not (scheme == "nhs" and number <= 9):
             return None
-        owner = _scheme_of(upper, walk)
+        codes = {"nhs": "NHS", "police": "police"}.get(scheme, "NHS and police")
+        return invalid(
+            f"a number in a column of {codes} codes: not read as an LCP code (in NHS data 9 was the "
+            "withdrawn code for not stated, 0-8 the 1991 codes); choose the column's codes in the mapping"
+        )
+
+    def _two_characters(self, code: str, raw: str) -> Checked | None:
+        walk, scheme = self._walk, self.scheme()
+        owner = _scheme_of(code, walk)
         if owner == "both":
-            owner = scheme if scheme in ("nhs", "police") else ""
-            if not owner:
+            if scheme not in ("nhs", "police"):
                 return invalid(
                     "a two-character code that is both a police code and an NHS local code; not guessed: "
                     "choose the column's codes in the mapping"
                 )
-        if owner == "police" and scheme in ("police", "undecided", "mixed", "lcp"):
-            if upper in walk.police_ambiguous:
-                codes = ", ".join(str(c) for c in walk.police_ambiguous[upper])
+            owner = scheme
+        if owner == "police" and scheme != "nhs":
+            if code in walk.police_ambiguous:
+                codes = ", ".join(str(c) for c in walk.police_ambiguous[code])
                 return invalid(f"ambiguous: the police code could be any of LCP codes {codes}; not guessed")
-            code = walk.police[upper]
-            reason = ""
-            if upper in walk.police_covers_more and self.options["target"] != "nhs":
-                reason = "lossy: police code W9 (16+1) also covers Gypsy, Irish Traveller and Roma (LCP 3, 4)"
-            return self._settle(code, raw, reason)
+            lossy = code in walk.police_covers_more and self.options["target"] != "nhs"
+            reason = "lossy: police code W9 (16+1) also covers Gypsy, Irish Traveller and Roma (LCP 3, 4)"
+            return self._settle(walk.police[code], raw, reason if lossy else "")
         if owner == "nhs" and scheme == "nhs":
-            if upper in walk.nhs_local_not_read:
+            if code in walk.nhs_local_not_read:
                 return invalid(
                     "could be an NHS local code or an abbreviation (not known, not stated, not applicable); not guessed"
                 )
             self.notes["NHS local code(s) read as their national category"] += 1
-            return self._settle(walk.nhs_parent[upper[0]], raw)
+            return self._settle(walk.nhs_parent[code[0]], raw)
         if owner == "nhs" and scheme in ("undecided", "lcp"):
-            return None  # a word such as "No" is not a code: looked up as a spelling below
+            if fold(code) in walk.index:
+                return None  # a spelling of its own: looked up as one
+            return invalid(
+                "looks like an NHS local code (a national letter and one more character): read only in a column "
+                "of NHS codes; choose the column's codes in the mapping"
+            )
         return invalid("not a code of the column's scheme")
 
     def check(self, raw: str) -> Checked:
@@ -276,11 +284,6 @@ class EthnicityRule(ColumnRule):
             codes = ", ".join(str(c) for c in self._walk.ambiguous[key])
             return invalid(f"ambiguous: could be any of LCP codes {codes}; not guessed")
         code = self._walk.index.get(key)
-        if code is None and _TWO.match(key.upper()) and _scheme_of(key.upper(), self._walk) == "nhs":
-            return invalid(
-                "looks like an NHS local code (a national letter and one more character): read only in a column "
-                "of NHS codes; choose the column's codes in the mapping"
-            )
         if code is None:
             return invalid("not a recognised ethnicity code or description")
         category = self._walk.categories[code]
