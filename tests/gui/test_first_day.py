@@ -70,6 +70,18 @@ def pilot_profile(tmp_path: Path) -> Path:
     return path
 
 
+def open_pilot(qtbot, w: MainWindow, tmp_path: Path) -> Path:
+    """A pilot key, a two-row referrals file loaded and the loose pilot profile chosen for it."""
+    KeyStore().create("Pilot key")
+    profile = pilot_profile(tmp_path)
+    source = tmp_path / "referrals.csv"
+    source.write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
+    w.load_step.open_file(source)
+    qtbot.waitUntil(lambda: not w.bridge.busy and w.session.table is not None, timeout=WAIT)
+    w.map_step.open_profile(profile)
+    return profile
+
+
 def checked(qtbot, w: MainWindow) -> None:
     w.go_to(2)  # the Check step checks this file; Export waits for it
     qtbot.waitUntil(lambda: not w.bridge.busy and w.session.report_current, timeout=WAIT)
@@ -153,13 +165,7 @@ def test_an_unapproved_profile_needs_a_tick_and_a_policy_can_forbid_it(
     qtbot, window, package, tmp_path, machine_policy_file
 ):
     w = window
-    KeyStore().create("Pilot key")
-    profile = pilot_profile(tmp_path)
-    source = tmp_path / "referrals.csv"
-    source.write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
-    w.load_step.open_file(source)
-    qtbot.waitUntil(lambda: not w.bridge.busy and w.session.table is not None, timeout=WAIT)
-    w.map_step.open_profile(profile)
+    open_pilot(qtbot, w, tmp_path)
     assert not w.session.approval.approved and "Not approved" in w.map_step.profile_label.text()
     checked(qtbot, w)
     w.go_to(3)
@@ -225,13 +231,7 @@ def test_the_custodian_packs_an_agreement_in_custodian_mode(qtbot, window, tmp_p
 
 def test_the_last_result_goes_when_the_agreement_changes(qtbot, window, package, tmp_path, monkeypatch):
     w = window
-    KeyStore().create("Pilot key")
-    profile = pilot_profile(tmp_path)
-    source = tmp_path / "referrals.csv"
-    source.write_text("NHS No,Sex\n9434765919,F\n4505577104,M\n", encoding="utf-8")
-    w.load_step.open_file(source)
-    qtbot.waitUntil(lambda: not w.bridge.busy and w.session.table is not None, timeout=WAIT)
-    w.map_step.open_profile(profile)
+    profile = open_pilot(qtbot, w, tmp_path)
     checked(qtbot, w)
     w.go_to(3)
     step = w.export_step
